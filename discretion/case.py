@@ -1,0 +1,61 @@
+"""The case: the assessment input of the API contract, validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_FACTS = 64
+MAX_CIRCUMSTANCES = 64
+MAX_AMOUNT = Decimal("1000000000000")  # one trillion yuan: far above any base in the law
+
+FactValue = Union[bool, int, Decimal, str, None]
+
+
+class Case(BaseModel):
+    """What a case handler knows about one violation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    violation: str = Field(min_length=1, max_length=80)
+    jurisdiction: str = Field(default="yunnan", min_length=1, max_length=80)
+    party: Literal["unit", "individual"] = "unit"
+    facts: dict[str, FactValue] = Field(default_factory=dict, max_length=MAX_FACTS)
+    circumstances: list[str] = Field(default_factory=list, max_length=MAX_CIRCUMSTANCES)
+    violation_date: dt.date
+    violation_end_date: dt.date | None = None
+    discovered_date: dt.date | None = None
+    decision_date: dt.date = Field(default_factory=dt.date.today)
+    edition: str | None = Field(default=None, max_length=80)  # e.g. "yunnan@2026-draft": asks for a draft
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _no_floats(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            out = {}
+            for k, x in v.items():
+                if isinstance(x, float):
+                    # JSON numbers with a fraction arrive as floats: keep their decimal text
+                    x = Decimal(repr(x))
+                out[k] = x
+            return out
+        return v
+
+    @field_validator("circumstances")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        seen: list[str] = []
+        for c in v:
+            if len(c) > 80:
+                raise ValueError("情节标识过长")
+            if c not in seen:
+                seen.append(c)
+        return seen
+
+    @property
+    def end_date(self) -> dt.date:
+        """The day the violation ended (the violation date for a one-off act)."""
+        return self.violation_end_date or self.violation_date

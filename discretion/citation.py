@@ -1,0 +1,54 @@
+"""Legal citations written as in Chinese law: 《中华人民共和国水污染防治法》第八十三条第二项."""
+
+from __future__ import annotations
+
+from .models import LegalRef
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 15 → 十五, 83 → 八十三, 105 → 一百零五, 1095 → 一千零九十五."""
+    if n <= 0:
+        raise ValueError("only positive numbers are cited")
+    units = [(1000, "千"), (100, "百"), (10, "十")]
+    out = ""
+    rest = n
+    zero = False
+    for value, name in units:
+        d, rest = divmod(rest, value)
+        if d:
+            if zero:
+                out += "零"
+                zero = False
+            if not (value == 10 and d == 1 and not out):
+                out += _DIGITS[d]
+            out += name
+        elif out:
+            zero = True
+    if rest:
+        if zero:
+            out += "零"
+        out += _DIGITS[rest]
+    return out
+
+
+def cite(ref: LegalRef) -> str:
+    """The citation of a reference: law in 《》, then 第X条, 第N款 and 第N项 where given."""
+    text = f"《{ref.law}》第{chinese_number(ref.article)}条"
+    if ref.paragraph:
+        text += f"第{chinese_number(ref.paragraph)}款"
+    if ref.item:
+        text += f"第{chinese_number(ref.item)}项"
+    return text
+
+
+def as_dict(ref: LegalRef) -> dict[str, object]:
+    """The contract's shape of a legal basis, with its citation text."""
+    return {
+        "law": ref.law,
+        "article": ref.article,
+        "paragraph": ref.paragraph,
+        "item": ref.item,
+        "citation": cite(ref),
+    }

@@ -1,0 +1,158 @@
+"""Compiling rulebooks into ordered condition rules, one ruleset per (edition, violation type).
+
+Every condition of the law layer and of the benchmark edition that applies to one violation
+type becomes a :class:`Rule` with a unique id and a priority (its position). The rules engine
+(durable_rules, behind :mod:`discretion._durable`) and the plain-Python reference evaluator
+(:mod:`discretion.reference`) match the same rules and must fire the same ids in the same order.
+Unconditional parts of the law (``when: null``) need no matching and are not rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from . import conditions
+from .conditions import And, Cmp, Node
+from .models import BenchmarkEdition, FactDef, LawEdition, Violation
+from .rulebook import DERIVED, LoadedEdition, RulebookSet
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str  # provision, escalation, individual_fine, measure, flag, limitation, exemption,
+    #            level, edition_exemption, reduction
+    regime: str | None  # None: a benchmark rule, matched under whichever regime is evaluated
+    node: Node
+    target: Any  # the rulebook object this rule decides about
+
+
+@dataclass
+class RuleSet:
+    """The compiled rules for one violation type under one edition."""
+
+    name: str  # e.g. "yunnan@2023/water_over_standard"
+    violation: Violation
+    edition: BenchmarkEdition | None
+    edition_key: str | None
+    rules: list[Rule]
+    facts: dict[str, FactDef]  # every fact a case of this type may carry
+    bools: tuple[str, ...]  # bool facts and circumstances: asserted as False when absent
+    circumstances: tuple[str, ...]
+    by_id: dict[str, Rule] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.rules}
+        if len(self.by_id) != len(self.rules):
+            dup = sorted({r.id for r in self.rules if sum(1 for x in self.rules if x.id == r.id) > 1})
+            raise ValueError(f"duplicate rule ids in {self.name}: {dup}")
+
+
+def _scoped(regime: str | None, text: str | None) -> Node:
+    node = conditions.parse(text) if text else conditions.always()
+    if regime is None:
+        return node
+    return And((Cmp("regime", "==", regime), node))
+
+
+def _law_rules(law: LawEdition, v: Violation) -> Iterator[Rule]:
+    for regime, rules in v.regimes.items():
+        gen = law.general[regime]
+        for lim in gen.limitation:
+            if lim.when:
+                yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, _scoped(regime, lim.when), lim)
+        for ex in gen.exemptions:
+            yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, _scoped(regime, ex.when), ex)
+        for p in rules.provisions:
+            pid = f"{regime}/{p.id}"
+            if p.when:
+                yield Rule(pid, "provision", regime, _scoped(regime, p.when), p)
+            for k, f in enumerate(p.individual_fines):
+                if f.when:
+                    yield Rule(f"{pid}/individual/{k}", "individual_fine", regime, _scoped(regime, f.when), f)
+            for k, m in enumerate(p.measures):
+                if m.when:
+                    yield Rule(f"{pid}/measure/{k}", "measure", regime, _scoped(regime, m.when), m)
+            for k, fl in enumerate(p.flags):
+                if fl.when:
+                    yield Rule(f"{pid}/flag/{k}", "flag", regime, _scoped(regime, fl.when), fl)
+            for esc in p.escalations:
+                eid = f"{pid}/{esc.id}"
+                yield Rule(eid, "escalation", regime, _scoped(regime, esc.when), esc)
+                for k, f in enumerate(esc.individual_fines or []):
+                    if f.when:
+                        yield Rule(f"{eid}/individual/{k}", "individual_fine", regime, _scoped(regime, f.when), f)
+                for k, m in enumerate(esc.measures):
+                    if m.when:
+                        yield Rule(f"{eid}/measure/{k}", "measure", regime, _scoped(regime, m.when), m)
+                for k, fl in enumerate(esc.flags):
+                    if fl.when:
+                        yield Rule(f"{eid}/flag/{k}", "flag", regime, _scoped(regime, fl.when), fl)
+
+
+def _edition_rules(e: BenchmarkEdition, code: str) -> Iterator[Rule]:
+    vb = e.violations.get(code)
+    for factor in vb.factors if vb else []:
+        for lv in factor.levels:
+            if lv.when:
+                yield Rule(f"factor/{factor.id}/{lv.level}", "level", None, _scoped(None, lv.when), (factor, lv))
+    for factor in e.common_factors or []:
+        for lv in factor.levels:
+            if lv.when:
+                yield Rule(f"common/{factor.id}/{lv.level}", "level", None, _scoped(None, lv.when), (factor, lv))
+    for entry in e.exemptions or []:
+        if code in entry.violations:
+            yield Rule(f"edition-exemption/{entry.id}", "edition_exemption", None, _scoped(None, entry.when), entry)
+    if e.reduction is not None:
+        yield Rule("reduction", "reduction", None, _scoped(None, e.reduction.when), e.reduction)
+
+
+def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None) -> RuleSet:
+    """Compile the rules for one violation type under one edition (or none)."""
+    lv = rs.violation(code)
+    e = le.effective if le else None
+    rules = list(_law_rules(rs.law, lv.model))
+    if e is not None:
+        rules.extend(_edition_rules(e, code))
+    facts: dict[str, FactDef] = dict(lv.facts)
+    if e is not None:
+        for f in e.facts:
+            facts.setdefault(f.name, f)
+    circs = tuple(rs.circumstances) + tuple(c for c in lv.model.circumstances if c not in rs.circumstances)
+    bools = tuple(n for n, f in facts.items() if f.type == "bool") + circs
+    name = f"{le.key if le else '-'}/{code}"
+    return RuleSet(
+        name=name,
+        violation=lv.model,
+        edition=e,
+        edition_key=le.key if le else None,
+        rules=rules,
+        facts=facts,
+        bools=bools,
+        circumstances=circs,
+    )
+
+
+@dataclass
+class Compiled:
+    """Every ruleset of a rulebook set, compiled eagerly (engine registration is lazy)."""
+
+    rulebooks: RulebookSet
+    rulesets: dict[str, RuleSet]
+
+    def get(self, code: str, edition_key: str | None) -> RuleSet:
+        return self.rulesets[f"{edition_key or '-'}/{code}"]
+
+
+def compile_all(rs: RulebookSet) -> Compiled:
+    out: dict[str, RuleSet] = {}
+    editions: list[LoadedEdition | None] = [None, *rs.editions.values()]
+    for code in rs.violations:
+        for le in editions:
+            r = compile_ruleset(rs, code, le)
+            out[r.name] = r
+    return Compiled(rulebooks=rs, rulesets=out)
+
+
+__all__ = ["Rule", "RuleSet", "Compiled", "compile_all", "compile_ruleset", "DERIVED"]

@@ -1,0 +1,218 @@
+"""The condition language of rulebooks: a small whitelisted expression syntax.
+
+A condition is a string such as ``eia_document == "report" and serious`` or
+``exceedance_multiple <= 0.1 and corrected_within_days <= 1``. It is parsed with
+:func:`ast.parse` (never evaluated) and only these forms are accepted:
+
+* a name (a fact or circumstance id) – true when that boolean is true;
+* ``not name``;
+* comparisons ``== != < <= > >=`` between a name and a literal (chains allowed);
+* ``name in ("a", "b")`` / ``name not in (...)`` with literals;
+* ``and`` / ``or`` and parentheses.
+
+A parsed condition compiles two ways: to a durable_rules condition dict (matched
+by the engine) and to a plain Python predicate (the reference evaluator).
+Numbers compare as :class:`~decimal.Decimal` in Python and as doubles in the
+engine; money amounts are never computed here, only compared.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Union
+
+Literal = Union[str, int, Decimal, bool]
+
+_OPS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
+_DURABLE_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+MAX_CONDITION_LENGTH = 2000
+
+
+class ConditionSyntaxError(ValueError):
+    """A condition string is not in the whitelisted syntax."""
+
+
+@dataclass(frozen=True)
+class Cmp:
+    name: str
+    op: str
+    value: Literal
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple["Node", ...]
+
+
+Node = Union[Cmp, And, Or]
+
+
+def parse(text: str) -> Node:
+    """Parse a condition string into a small tree, or raise ConditionSyntaxError."""
+    if len(text) > MAX_CONDITION_LENGTH:
+        raise ConditionSyntaxError(f"条件过长（超过{MAX_CONDITION_LENGTH}个字符）")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConditionSyntaxError(f"条件语法错误：{exc.msg}（第{exc.offset}列）") from None
+    return _node(tree.body)
+
+
+def names(node: Node) -> set[str]:
+    """Every fact or circumstance name a condition reads."""
+    if isinstance(node, Cmp):
+        return {node.name}
+    out: set[str] = set()
+    for p in node.parts:
+        out |= names(p)
+    return out
+
+
+def comparisons(node: Node) -> list[Cmp]:
+    """Every comparison in the condition, in order."""
+    if isinstance(node, Cmp):
+        return [node]
+    return [c for p in node.parts for c in comparisons(p)]
+
+
+def _literal(node: ast.expr) -> Literal:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+        v = node.value
+        if isinstance(v, float):
+            return Decimal(repr(v))
+        return v
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float))
+        and not isinstance(node.operand.value, bool)
+    ):
+        v = node.operand.value
+        return -Decimal(repr(v)) if isinstance(v, float) else -v
+    raise ConditionSyntaxError("比较的右侧只能是字面值（数字、字符串、true/false）")
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    raise ConditionSyntaxError("比较的左侧只能是事实或情节名称")
+
+
+def _node(node: ast.expr) -> Node:
+    if isinstance(node, ast.BoolOp):
+        parts = tuple(_node(v) for v in node.values)
+        return And(parts) if isinstance(node.op, ast.And) else Or(parts)
+    if isinstance(node, ast.Name):
+        if node.id in ("true", "false", "True", "False"):
+            raise ConditionSyntaxError("条件不能只是一个常量")
+        return Cmp(node.id, "==", True)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        if isinstance(node.operand, ast.Name):
+            return Cmp(node.operand.id, "==", False)
+        raise ConditionSyntaxError("not 只能用于单个布尔事实或情节名称")
+    if isinstance(node, ast.Compare):
+        left = _name(node.left)
+        out: list[Node] = []
+        # a chain such as 0 < x <= 5 is written with the name in the middle
+        if len(node.ops) > 1:
+            raise ConditionSyntaxError("不支持连续比较，请用 and 连接")
+        op, right = node.ops[0], node.comparators[0]
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(right, (ast.Tuple, ast.List)) or not right.elts:
+                raise ConditionSyntaxError("in 的右侧必须是非空的字面值列表")
+            values = [_literal(e) for e in right.elts]
+            if isinstance(op, ast.In):
+                return Or(tuple(Cmp(left, "==", v) for v in values)) if len(values) > 1 else Cmp(left, "==", values[0])
+            return And(tuple(Cmp(left, "!=", v) for v in values)) if len(values) > 1 else Cmp(left, "!=", values[0])
+        if type(op) not in _OPS:
+            raise ConditionSyntaxError("不支持的比较运算符")
+        out.append(Cmp(left, _OPS[type(op)], _literal(right)))
+        return out[0]
+    raise ConditionSyntaxError(f"不支持的表达式：{ast.dump(node)[:60]}")
+
+
+# --- compilation -----------------------------------------------------------
+
+
+def _engine_value(v: Literal) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+def to_durable(node: Node) -> dict[str, Any]:
+    """Compile to a durable_rules condition dict."""
+    if isinstance(node, Cmp):
+        v = _engine_value(node.value)
+        if node.op == "==":
+            return {node.name: v}
+        return {_DURABLE_OPS[node.op]: {node.name: v}}
+    key = "$and" if isinstance(node, And) else "$or"
+    return {key: [to_durable(p) for p in node.parts]}
+
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _cmp_pred(c: Cmp) -> Predicate:
+    name, op, value = c.name, c.op, c.value
+    if op == "==":
+        return lambda f: name in f and _eq(f[name], value)
+    if op == "!=":
+        return lambda f: name in f and f[name] is not None and not _eq(f[name], value)
+    if op == "<":
+        return lambda f: _num(f.get(name)) is not None and _num(f[name]) < value  # type: ignore[operator]
+    if op == "<=":
+        return lambda f: _num(f.get(name)) is not None and _num(f[name]) <= value  # type: ignore[operator]
+    if op == ">":
+        return lambda f: _num(f.get(name)) is not None and _num(f[name]) > value  # type: ignore[operator]
+    return lambda f: _num(f.get(name)) is not None and _num(f[name]) >= value  # type: ignore[operator]
+
+
+def _eq(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        return na == nb
+    return type(a) is type(b) and bool(a == b)
+
+
+def _num(v: Any) -> Decimal | int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, Decimal)):
+        return v
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    return None
+
+
+def to_predicate(node: Node) -> Predicate:
+    """Compile to a plain Python predicate over a facts mapping (the reference evaluator)."""
+    if isinstance(node, Cmp):
+        return _cmp_pred(node)
+    preds = [to_predicate(p) for p in node.parts]
+    if isinstance(node, And):
+        return lambda f: all(p(f) for p in preds)
+    return lambda f: any(p(f) for p in preds)
+
+
+def always() -> Node:
+    """The empty condition (always true): matches every case it is attached to."""
+    return And(())

@@ -1,0 +1,190 @@
+"""Golden cases: YAML cases named as sentences, with expected values worked out by hand.
+
+Cases live beside the rulebooks (``rulebooks/law/cases/*.yaml`` and ``<edition>.cases.yaml``).
+Each has an ``input`` in the contract's assessment shape and an ``expect`` whose keys are
+checked only when given. Failures are written for a lawyer: the sentence, expected and
+actual values, and the trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import loading
+from .assessment import Assessment, Engine
+from .case import Case
+from .daily import daily_penalty
+from .errors import DiscretionError, RulebookError
+from .rulebook import SHIPPED
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["penalty", "no_penalty", "time_barred"] | None = None
+    regime: Literal["pre2026", "code2026"] | None = None
+    legal_min: int | None = None
+    legal_max: int | None = None
+    recommended: int | None = None
+    band: tuple[int, int] | None = None
+    basis: list[str] | None = None
+    flags: list[str] | None = None
+    no_flags: list[str] | None = None
+    measures: list[str] | None = None
+    individual_fines: list[dict[str, int | None]] | None = None
+    edition: str | None = None
+    error: str | None = None  # the stable code of an expected input error
+    days: int | None = None  # daily penalty cases
+    total: int | None = None
+
+
+class GoldenCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=4)
+    input: dict[str, Any]
+    expect: Expect
+
+
+@dataclass
+class Loaded:
+    name: str
+    file: str
+    line: int | None
+    case: GoldenCase
+
+
+def case_files(root: Path | None = None) -> list[Path]:
+    root = (root or SHIPPED).resolve()
+    return sorted(set(root.rglob("*.cases.yaml")) | set((root / "law" / "cases").glob("*.yaml")))
+
+
+def load_cases(root: Path | None = None) -> list[Loaded]:
+    """Every golden case under ``root``; a broken case file is an error naming file and line."""
+    root = (root or SHIPPED).resolve()
+    out: list[Loaded] = []
+    for path in case_files(root):
+        name = str(path.relative_to(root.parent))
+        doc = loading.read(path, name)
+        if not isinstance(doc.data, list):
+            raise RulebookError(message=f"{name}：案例文件必须是列表", issues=[doc.issue((), "案例文件必须是列表")])
+        for i, item in enumerate(doc.data):
+            sub = loading.Document(file=name, data=item, lines={k[1:]: v for k, v in doc.lines.items() if k[:1] == (i,)})
+            gc = loading.validate(sub, GoldenCase)
+            out.append(Loaded(name=gc.name, file=name, line=doc.line_of((i,)), case=gc))
+    return out
+
+
+def _dates(raw: dict[str, Any]) -> dict[str, Any]:
+    out = dict(raw)
+    for k in ("violation_date", "violation_end_date", "discovered_date", "decision_date"):
+        v = out.get(k)
+        if isinstance(v, str):
+            out[k] = dt.date.fromisoformat(v)
+    return out
+
+
+def run(engine: Engine, loaded: Loaded) -> list[str]:
+    """Check one golden case; returns the differences (empty when it passes)."""
+    exp = loaded.case.expect
+    if "original_fine" in loaded.case.input:
+        return _run_daily(engine, loaded)
+    try:
+        case = Case.model_validate(_dates(loaded.case.input))
+        a = engine.assess(case)
+    except DiscretionError as exc:
+        if exp.error and exc.code == exp.error:
+            return []
+        return [f"计算出错：{exc.code}：{exc.message}（字段 {exc.field}）"]
+    if exp.error:
+        return [f"应当报错 {exp.error}，实际得出结果 {a.outcome}"]
+    return compare(exp, a)
+
+
+def _run_daily(engine: Engine, loaded: Loaded) -> list[str]:
+    exp = loaded.case.expect
+    raw = loaded.case.input
+    try:
+        got = daily_penalty(
+            engine.rulebooks.law,
+            raw["original_fine"],
+            dt.date.fromisoformat(raw["order_served_date"]),
+            dt.date.fromisoformat(raw["reinspection_date"]),
+        )
+    except DiscretionError as exc:
+        if exp.error and exc.code == exp.error:
+            return []
+        return [f"计算出错：{exc.code}：{exc.message}（字段 {exc.field}）"]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [f"按日连续处罚案例的输入不完整：{exc}"]
+    diffs = []
+    if exp.error:
+        diffs.append(f"应当报错 {exp.error}，实际得出 {got.total}")
+    if exp.days is not None and exp.days != got.days:
+        diffs.append(f"计罚日数：应为 {exp.days}，实际为 {got.days}")
+    if exp.total is not None and exp.total != got.total:
+        diffs.append(f"按日连续处罚总额：应为 {exp.total}，实际为 {got.total}")
+    if exp.regime is not None and exp.regime != got.regime:
+        diffs.append(f"适用法律体系：应为 {exp.regime}，实际为 {got.regime}")
+    for b in exp.basis or []:
+        if b not in got.basis:
+            diffs.append(f"依据中应有 {b}，实际依据为 {list(got.basis)}")
+    return diffs
+
+
+def compare(exp: Expect, a: Assessment) -> list[str]:
+    diffs: list[str] = []
+    d = a.to_dict()
+    fine = d["fine"] or {}
+
+    def check(label: str, want: Any, got: Any) -> None:
+        if want is not None and want != got:
+            diffs.append(f"{label}：应为 {want!r}，实际为 {got!r}")
+
+    check("处理结果 outcome", exp.outcome, d["outcome"])
+    check("适用法律体系 regime", exp.regime, d["law"]["regime"])
+    check("法定最低罚款 legal_min", exp.legal_min, fine.get("legal_min"))
+    check("法定最高罚款 legal_max", exp.legal_max, fine.get("legal_max"))
+    check("推荐罚款 recommended", exp.recommended, fine.get("recommended"))
+    if exp.band is not None:
+        check("裁量档次 band", list(exp.band), fine.get("band"))
+    check("裁量基准版本 edition", exp.edition, d["rulebook"]["key"])
+    cited = [b["citation"] for b in d["law"]["basis"]]
+    for b in exp.basis or []:
+        if b not in cited:
+            diffs.append(f"依据中应有 {b}，实际依据为 {cited}")
+    flags = [f["id"] for f in d["flags"]]
+    for f in exp.flags or []:
+        if f not in flags:
+            diffs.append(f"应有提示 {f}，实际提示为 {flags}")
+    for f in exp.no_flags or []:
+        if f in flags:
+            diffs.append(f"不应有提示 {f}")
+    measures = [m["id"] for m in d["measures"]]
+    for m in exp.measures or []:
+        if m not in measures:
+            diffs.append(f"应有措施 {m}，实际措施为 {measures}")
+    if exp.individual_fines is not None:
+        got = d["individual_fines"]
+        if len(got) != len(exp.individual_fines):
+            diffs.append(f"对个人罚款应有 {len(exp.individual_fines)} 项，实际 {len(got)} 项：{got}")
+        for want, have in zip(exp.individual_fines, got):
+            for k, v in want.items():
+                if have.get(k) != v:
+                    diffs.append(f"对个人罚款（{have.get('role')}）{k}：应为 {v!r}，实际为 {have.get(k)!r}")
+    return diffs
+
+
+def report(loaded: Loaded, diffs: list[str], a: Assessment | None = None) -> str:
+    """A failure as a lawyer reads it."""
+    lines = [f"案例：{loaded.name}", f"位置：{loaded.file}:{loaded.line}"]
+    lines += [f"  - {d}" for d in diffs]
+    if a is not None:
+        lines.append("计算过程：")
+        lines += [f"  {i + 1}. [{s.step}] {s.text}" + (f"（{'、'.join(s.basis)}）" if s.basis else "") for i, s in enumerate(a.trail)]
+    return "\n".join(lines)

@@ -1,0 +1,275 @@
+"""Reading rulebook YAML safely, with the line of every value kept for error messages.
+
+This is the only module that opens rulebook files. It refuses, naming file and line:
+oversized files, binary junk, aliases (billion laughs), deep nesting, unsafe or
+unknown tags, merge keys, duplicate keys, non-string keys. Floats are read as
+:class:`~decimal.Decimal` from their source text, never as binary floats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import RulebookError, RulebookIssue
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+
+try:  # libyaml is much faster; the pure-Python parser is the fallback
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+_SAFE = yaml.SafeLoader("")
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TS = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: plain data plus the line of every path in it."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    sha256: str = ""
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of the deepest existing prefix of ``path`` (1-based)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+    def rule_id_of(self, path: Path_) -> str | None:
+        """The ``id`` (or ``code``) of the innermost mapping on ``path`` that has one."""
+        node = self.data
+        found: str | None = None
+        for part in path:
+            if isinstance(node, dict):
+                for key in ("id", "code"):
+                    if isinstance(node.get(key), str):
+                        found = node[key]
+                        break
+                if part not in node:
+                    break
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        if isinstance(node, dict):
+            for key in ("id", "code"):
+                if isinstance(node.get(key), str):
+                    return str(node[key])
+        return found
+
+    def issue(self, path: Path_, message: str, severity: str = "error") -> RulebookIssue:
+        return RulebookIssue(
+            file=self.file,
+            line=self.line_of(path),
+            message=message,
+            rule_id=self.rule_id_of(path),
+            path=_dotted(path) or None,
+            severity=severity,
+        )
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def read(path: Path, display: str | None = None) -> Document:
+    """Read one YAML file into a :class:`Document`, or raise :class:`RulebookError`."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail(name, None, f"无法读取文件：{exc.strerror}") from None
+    if size > MAX_BYTES:
+        raise _fail(name, None, f"文件过大（{size} 字节，上限 {MAX_BYTES} 字节）")
+    raw = path.read_bytes()
+    return parse(raw, name)
+
+
+def parse(raw: bytes, name: str) -> Document:
+    """Parse YAML bytes (the file's content) into a :class:`Document`."""
+    if len(raw) > MAX_BYTES:
+        raise _fail(name, None, f"文件过大（{len(raw)} 字节，上限 {MAX_BYTES} 字节）")
+    if b"\x00" in raw:
+        raise _fail(name, None, "文件含有二进制内容（NUL 字节），不是 YAML 文本")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(name, None, f"文件不是 UTF-8 编码（第 {exc.start} 字节）") from None
+    _prescan(text, name)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise _fail(name, line, f"YAML 语法错误：{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise _fail(name, None, f"YAML 错误：{exc}") from None
+    doc = Document(file=name, data=None, sha256=hashlib.sha256(raw).hexdigest())
+    if node is None:
+        raise _fail(name, 1, "文件为空")
+    doc.data = _construct(node, (), doc)
+    return doc
+
+
+def _prescan(text: str, name: str) -> None:
+    """Refuse aliases and deep nesting before building anything (bounded memory)."""
+    depth = 0
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            count += 1
+            if count > MAX_NODES:
+                raise _fail(name, None, f"节点过多（上限 {MAX_NODES}）")
+            if isinstance(event, yaml.AliasEvent):
+                raise _fail(name, event.start_mark.line + 1, "不允许使用 YAML 别名（*alias）")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _fail(name, event.start_mark.line + 1, f"嵌套过深（上限 {MAX_DEPTH} 层）")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise _fail(name, line, f"YAML 语法错误：{exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise _fail(name, None, f"YAML 错误：{exc}") from None
+
+
+def _construct(node: yaml.Node, path: Path_, doc: Document) -> Any:
+    line = node.start_mark.line + 1
+    doc.lines[path] = line
+    tag = node.tag
+    if isinstance(node, yaml.MappingNode):
+        if tag != _MAP:
+            raise _fail(doc.file, line, f"不允许的 YAML 标签：{tag}")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            kline = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _fail(doc.file, kline, "不允许使用 YAML 合并键（<<）")
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (_STR, _INT, _TS, _BOOL):
+                raise _fail(doc.file, kline, "映射的键必须是字符串")
+            key = key_node.value
+            if key_node.tag == _INT:
+                key = int(key)
+            if key in out:
+                raise _fail(doc.file, kline, f"重复的键：{key}")
+            out[key] = _construct(value_node, path + (key,), doc)
+            doc.lines[path + (key,)] = kline
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if tag != _SEQ:
+            raise _fail(doc.file, line, f"不允许的 YAML 标签：{tag}")
+        return [_construct(v, path + (i,), doc) for i, v in enumerate(node.value)]
+    return _scalar(node, doc.file, line)
+
+
+def _scalar(node: yaml.ScalarNode, file: str, line: int) -> Any:
+    tag, value = node.tag, node.value
+    if tag == _STR or tag == _TS:
+        return value  # dates stay text; the models accept only YYYY-MM-DD
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _SAFE.construct_yaml_bool(node)
+    if tag == _INT:
+        return _SAFE.construct_yaml_int(node)
+    if tag == _FLOAT:
+        text = value.replace("_", "")
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            raise _fail(file, line, f"不支持的数值：{value}") from None
+        if not d.is_finite():
+            raise _fail(file, line, f"不支持的数值：{value}")
+        return d
+    raise _fail(file, line, f"不允许的 YAML 标签：{tag}")
+
+
+def _fail(file: str, line: int | None, message: str) -> RulebookError:
+    return RulebookError(message=message, issues=[RulebookIssue(file=file, line=line, message=message)])
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(doc: Document, model: type[M]) -> M:
+    """Validate a document against a model; every error names file, line and rule id."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors():
+            loc = _data_path(doc.data, err["loc"])
+            msg = _message(err)
+            issues.append(doc.issue(loc, msg))
+        raise RulebookError(message=f"{doc.file}：规则集校验失败", issues=issues) from None
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """Map a pydantic error location to a path in the data (skipping union tags)."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and not out and False:
+            break
+        else:
+            # a union tag or a key that is missing: keep the missing key for the message
+            if isinstance(part, str) and isinstance(node, dict) and part not in _UNION_TAGS:
+                out.append(part)
+                node = None
+    return tuple(out)
+
+
+_UNION_TAGS = {"range", "up_to", "rate", "multiple", "per_unit", "FactDef", "FactRef", "str"}
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    last = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        return f"未知的键“{last}”（拼写错误？）"
+    if kind == "missing":
+        return f"缺少必填项“{last}”"
+    if kind == "union_tag_invalid":
+        return f"未知的 kind：{err.get('input')!r}，允许的值为 range、up_to、rate、multiple、per_unit"
+    if kind == "literal_error":
+        return f"取值不允许：{err.get('input')!r}（{err['msg']}）"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return msg

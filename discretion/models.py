@@ -1,0 +1,499 @@
+"""Rulebook models: the schema of every YAML file under ``rulebooks/``.
+
+Every model forbids unknown keys, so a typo is an error naming file and line.
+Money is integer yuan; rates and multiples are :class:`~decimal.Decimal`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from . import conditions
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(v: Any) -> Any:
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if not isinstance(v, str) or not _ISO_DATE.match(v):
+        raise ValueError("日期必须写作 YYYY-MM-DD")
+    return dt.date.fromisoformat(v)
+
+
+def _decimal(v: Any) -> Any:
+    if isinstance(v, bool) or isinstance(v, float):
+        raise ValueError("比例和倍数须写成十进制数（由加载器读成 Decimal），不得为浮点数")
+    if isinstance(v, (int, Decimal)):
+        return Decimal(v)
+    if isinstance(v, str):
+        try:
+            return Decimal(v)
+        except Exception:
+            raise ValueError("不是合法的十进制数") from None
+    raise ValueError("须为数字")
+
+
+def _yuan(v: Any) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError("金额须为整数元")
+    if v < 0:
+        raise ValueError("金额不得为负数")
+    return v
+
+
+def _condition(v: Any) -> Any:
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise ValueError("条件须为字符串表达式")
+    try:
+        conditions.parse(v)
+    except conditions.ConditionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return v
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Dec = Annotated[Decimal, BeforeValidator(_decimal)]
+Yuan = Annotated[int, BeforeValidator(_yuan)]
+Condition = Annotated[Union[str, None], BeforeValidator(_condition)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=80)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- legal references ------------------------------------------------------------
+
+REGIMES = ("pre2026", "code2026")
+Regime = Literal["pre2026", "code2026"]
+
+
+class LegalRef(Model):
+    """A place in a statute: law (full name), article, paragraph (款), item (项)."""
+
+    law: str = Field(min_length=2, max_length=60)
+    article: int = Field(ge=1, le=2000)
+    paragraph: int | None = Field(default=None, ge=1, le=20)
+    item: int | None = Field(default=None, ge=1, le=40)
+
+
+class Quoted(Model):
+    """A legal reference with the quoted statute text beside it."""
+
+    ref: LegalRef
+    text: str = Field(min_length=4)
+
+
+class Modelled(Model):
+    """Marks a value that is not verified against official text, with its source."""
+
+    note: str
+    source: str
+
+
+# --- facts and circumstances -------------------------------------------------------
+
+FactType = Literal["money", "count", "number", "bool", "enum", "date"]
+
+
+class FactDef(Model):
+    name: Id
+    label: str
+    type: FactType
+    unit: str | None = None
+    hint: str | None = None
+    choices: dict[str, str] | None = None  # enum value -> Chinese label
+    min: Dec | None = None
+    max: Dec | None = None
+
+    @model_validator(mode="after")
+    def _enum_has_choices(self) -> "FactDef":
+        if self.type == "enum" and not self.choices:
+            raise ValueError("enum 类型的事实必须列出 choices")
+        if self.type != "enum" and self.choices:
+            raise ValueError("只有 enum 类型的事实可以有 choices")
+        return self
+
+
+CircumstanceGroup = Literal["exemption", "mitigating", "aggravating", "other"]
+
+
+class CircumstanceDef(Model):
+    id: Id
+    label: str
+    group: CircumstanceGroup
+    basis: list[Quoted] = Field(default_factory=list)
+    hint: str | None = None
+
+
+# --- fines -------------------------------------------------------------------------
+
+
+class RangeFine(Model):
+    """处X元以上Y元以下的罚款."""
+
+    kind: Literal["range"]
+    min: Yuan
+    max: Yuan
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "RangeFine":
+        if self.min > self.max:
+            raise ValueError("罚款下限大于上限")
+        return self
+
+
+class UpToFine(Model):
+    """处X元以下的罚款 (no statutory minimum)."""
+
+    kind: Literal["up_to"]
+    max: Yuan
+
+
+class RateFine(Model):
+    """A percentage of a base fact, e.g. 总投资额百分之一以上百分之五以下."""
+
+    kind: Literal["rate"]
+    base: Id
+    min_rate: Dec = Field(ge=0)
+    max_rate: Dec = Field(gt=0)
+    base_floor: Yuan | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "RateFine":
+        if self.min_rate > self.max_rate:
+            raise ValueError("比例下限大于上限")
+        return self
+
+
+class MultipleFine(Model):
+    """A multiple of a base fact with an optional floor of the base (不足二十万元的，按二十万元计算)."""
+
+    kind: Literal["multiple"]
+    base: Id
+    min_multiple: Dec = Field(ge=0)
+    max_multiple: Dec = Field(gt=0)
+    base_floor: Yuan | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MultipleFine":
+        if self.min_multiple > self.max_multiple:
+            raise ValueError("倍数下限大于上限")
+        return self
+
+
+class PerUnitFine(Model):
+    """A range per occurrence / per vehicle, multiplied by a count fact (每次、每辆)."""
+
+    kind: Literal["per_unit"]
+    count: Id
+    unit_label: str  # 次, 辆, 艘 ...
+    min: Yuan
+    max: Yuan
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PerUnitFine":
+        if self.min > self.max:
+            raise ValueError("罚款下限大于上限")
+        return self
+
+
+Fine = Annotated[
+    Union[RangeFine, UpToFine, RateFine, MultipleFine, PerUnitFine], Field(discriminator="kind")
+]
+
+
+class IndividualFine(Model):
+    """A fine on responsible individuals (双罚)."""
+
+    role: str
+    fine: Fine
+    when: Condition = None
+
+
+class Measure(Model):
+    """A non-monetary measure (责令改正, 责令停止建设, 没收违法所得 ...)."""
+
+    id: Id
+    text: str
+    when: Condition = None
+
+
+FlagId = Literal[
+    "detention_referral",  # 移送公安机关拘留
+    "government_approval_closure",  # 报请政府批准停业、关闭
+    "daily_penalty_eligible",  # 按日连续处罚
+    "permit_revocation",  # 吊销许可证
+    "hearing_notice",  # 听证告知
+    "collective_discussion",  # 集体讨论
+    "legal_review",  # 法制审核
+]
+
+
+class Flag(Model):
+    flag: FlagId
+    when: Condition = None
+    basis: Quoted
+
+
+class Escalation(Model):
+    """An escalated band of a provision (情节严重, 拒不改正, 逾期不改正 ...)."""
+
+    id: Id
+    label: str
+    when: str
+    basis: Quoted | None = None  # defaults to the provision's own basis
+    fine: Fine | None = None  # replaces the provision's fine when given
+    individual_fines: list[IndividualFine] | None = None  # replaces when given
+    measures: list[Measure] = Field(default_factory=list)  # added
+    flags: list[Flag] = Field(default_factory=list)  # added
+
+    _when = field_validator("when", mode="before")(_condition)
+
+
+class Provision(Model):
+    """One penalty provision of one law for this violation type."""
+
+    id: Id
+    label: str | None = None
+    basis: Quoted
+    when: Condition = None
+    fine: Fine | None = None  # None: the provision imposes no fine (measures only)
+    individual_fines: list[IndividualFine] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    note: str | None = None
+
+
+class RegimeRules(Model):
+    """The law of one regime for one violation type."""
+
+    violated: list[Quoted] = Field(min_length=1)
+    requires: list[Id] = Field(default_factory=list)  # facts required under this regime
+    provisions: list[Provision] = Field(min_length=1)
+    note: str | None = None
+
+
+class FactRef(Model):
+    """A fact used by a violation: a standard fact by name, optionally overriding label/hint."""
+
+    name: Id
+    label: str | None = None
+    hint: str | None = None
+
+
+class Violation(Model):
+    """One violation type (违法行为) with its law under each regime."""
+
+    code: Id
+    title: str
+    keywords: list[str] = Field(default_factory=list)
+    facts: list[Union[FactDef, FactRef]] = Field(default_factory=list)
+    circumstances: list[Id] = Field(default_factory=list)  # extra, violation-specific ids
+    regimes: dict[Regime, RegimeRules]
+    note: str | None = None
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _fact_strings(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"name": x} if isinstance(x, str) else x for x in v]
+        return v
+
+
+# --- law layer --------------------------------------------------------------------------
+
+
+class RegimeDef(Model):
+    id: Regime
+    title: str
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
+    laws: list[str]  # full law names whose provisions belong to this regime
+
+
+class LimitationRule(Model):
+    id: Id
+    years: int = Field(ge=1, le=20)
+    when: Condition = None
+    basis: Quoted
+
+
+class StatutoryExemption(Model):
+    """A statutory ground for 不予处罚 (mandatory) or 可以不予处罚 (discretionary)."""
+
+    id: Id
+    label: str
+    when: str
+    mandatory: bool
+    basis: Quoted
+
+    _when = field_validator("when", mode="before")(_condition)
+
+
+class StatutoryAdjustment(Model):
+    """A statutory ground for 从轻/减轻 or 从重 (the edition decides by how much)."""
+
+    id: Id
+    circumstance: Id
+    direction: Literal["mitigate", "aggravate"]
+    basis: Quoted
+
+
+class RegimeGeneral(Model):
+    limitation: list[LimitationRule] = Field(min_length=1)
+    exemptions: list[StatutoryExemption]
+    adjustments: list[StatutoryAdjustment]
+    concurrence: Quoted  # one act, several norms: the higher fine (art. 29 / art. 1055)
+    lighter_law: Quoted  # 从旧兼从轻 (art. 37 / art. 1057)
+    education: Quoted  # 不予处罚的，应当对当事人进行教育
+    correction: Quoted  # 责令改正 (行政处罚法 art. 28)
+    daily_penalty: Quoted | None = None
+
+
+class ChangelogEntry(Model):
+    date: IsoDate
+    text: str
+    violations: list[Id] = Field(default_factory=list)
+
+
+Status = Literal["draft", "approved", "published"]
+
+
+class LawEdition(Model):
+    """``rulebooks/law/law.yaml``: the national law layer."""
+
+    id: Id
+    edition: str
+    title: str
+    status: Status
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
+    regimes: list[RegimeDef] = Field(min_length=1)
+    facts: list[FactDef]
+    circumstances: list[CircumstanceDef]
+    general: dict[Regime, RegimeGeneral]
+    changelog: list[ChangelogEntry] = Field(default_factory=list)
+
+
+# --- benchmark layer ----------------------------------------------------------------------
+
+
+class Level(Model):
+    level: int = Field(ge=1, le=9)
+    label: str
+    when: Condition = None  # None: the default level when nothing else matches
+
+
+class Factor(Model):
+    id: Id
+    label: str
+    weight: Dec = Field(default=Decimal(1), gt=0)
+    levels: list[Level] = Field(min_length=2)
+    source: str | None = None
+    modelled: Modelled | None = None
+
+
+class ViolationBenchmark(Model):
+    """Per-violation benchmark: 个性裁量因子 and optional band limits."""
+
+    factors: list[Factor] = Field(default_factory=list)
+    min_position: Dec | None = Field(default=None, ge=0, le=1)  # narrows the usable range
+    max_position: Dec | None = Field(default=None, ge=0, le=1)
+    note: str | None = None
+
+
+class Formula(Model):
+    """How factor levels place the fine inside the statutory range (二维叠加)."""
+
+    kind: Literal["two_dimensional"]
+    individual_weight: Dec = Field(ge=0, le=1)  # share of 个性 factors; the rest is 共性
+    bands: int = Field(ge=1, le=10)  # the range is cut into this many equal bands
+    modelled: Modelled | None = None
+
+
+class Adjustment(Model):
+    """How far a circumstance moves the position (从重 up, 从轻 down), in percentage points."""
+
+    id: Id
+    circumstance: Id
+    direction: Literal["mitigate", "aggravate"]
+    points: Dec = Field(gt=0, le=100)
+    basis: Quoted | None = None
+    modelled: Modelled | None = None
+
+
+class Reduction(Model):
+    """减轻: a fine below the statutory minimum, when its conditions hold."""
+
+    when: str
+    floor_ratio: Dec = Field(ge=0, le=1)  # the fine is not below this share of the minimum
+    ratio: Dec = Field(ge=0, le=1)  # the recommended fine as a share of the minimum
+    basis: Quoted
+    modelled: Modelled | None = None
+
+    _when = field_validator("when", mode="before")(_condition)
+
+
+class ExemptionEntry(Model):
+    """An entry of the edition's 轻微不罚 / 首违不罚 list."""
+
+    id: Id
+    kind: Literal["minor", "first_offense"]
+    violations: list[Id] = Field(min_length=1)
+    label: str
+    when: str
+    basis: list[Quoted] = Field(min_length=1)
+    modelled: Modelled | None = None
+
+    _when = field_validator("when", mode="before")(_condition)
+
+
+class Rounding(Model):
+    step: Yuan = Field(ge=1)
+    mode: Literal["half_up", "down"]
+
+
+class Thresholds(Model):
+    """Procedural thresholds: fines at or above these amounts raise flags."""
+
+    hearing_unit: Yuan
+    hearing_individual: Yuan
+    collective_discussion: Yuan
+    legal_review: Yuan
+    basis: list[Quoted] = Field(min_length=1)
+    modelled: Modelled | None = None
+
+
+class BenchmarkEdition(Model):
+    """A provincial or prefecture benchmark edition (自由裁量规则和基准)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*(/[a-z0-9][a-z0-9_\-]*)*$", max_length=80)]  # yunnan, yunnan/kunming
+    edition: str
+    title: str
+    issuer: str
+    document: str
+    status: Status
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
+    parent: str | None = None  # "yunnan@2023" for a prefecture edition
+    modelled: Modelled | None = None
+    facts: list[FactDef] = Field(default_factory=list)  # facts the factors and exemptions read
+    formula: Formula | None = None
+    common_factors: list[Factor] | None = None
+    violations: dict[Id, ViolationBenchmark] = Field(default_factory=dict)
+    adjustments: list[Adjustment] | None = None
+    reduction: Reduction | None = None
+    exemptions: list[ExemptionEntry] | None = None
+    rounding: Rounding | None = None
+    thresholds: Thresholds | None = None
+    changelog: list[ChangelogEntry] = Field(min_length=1)

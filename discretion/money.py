@@ -1,0 +1,94 @@
+"""Money: statutory ranges in integer yuan from the fine forms of the law, and rounding.
+
+All arithmetic is Decimal or int; a range's minimum is rounded up and its maximum down
+to whole yuan so the result never leaves the statute's bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, Mapping
+
+from .models import Fine, MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
+
+_ROUNDING = {"half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A statutory fine range in yuan; ``max`` None means no upper bound can be computed."""
+
+    min: int
+    max: int | None
+    text: str  # how the range was computed, in Chinese
+
+
+def _yuan(d: Decimal, rounding: str) -> int:
+    return int(d.to_integral_value(rounding=rounding))
+
+
+def wan(amount: int | Decimal) -> str:
+    """An amount in 万元 without trailing zeros: 125000 → 12.5."""
+    d = (Decimal(amount) / Decimal(10000)).normalize()
+    text = format(d, "f")
+    return text
+
+
+def yuan_text(amount: int) -> str:
+    """12500 → 12500元（1.25万元）."""
+    return f"{amount}元（{wan(amount)}万元）" if amount >= 10000 else f"{amount}元"
+
+
+def fine_range(fine: Fine, facts: Mapping[str, Any]) -> Range:
+    """The statutory range of one fine form, given the case's facts."""
+    if isinstance(fine, RangeFine):
+        return Range(fine.min, fine.max, f"{yuan_text(fine.min)}以上{yuan_text(fine.max)}以下")
+    if isinstance(fine, UpToFine):
+        return Range(0, fine.max, f"{yuan_text(fine.max)}以下")
+    if isinstance(fine, PerUnitFine):
+        n = int(facts.get(fine.count) or 0)
+        lo, hi = n * fine.min, n * fine.max
+        per = f"每{fine.unit_label}{yuan_text(fine.min)}" if fine.min == fine.max else (
+            f"每{fine.unit_label}{yuan_text(fine.min)}以上{yuan_text(fine.max)}以下")
+        return Range(lo, hi, f"{per}，共{n}{fine.unit_label}，合计{yuan_text(lo)}至{yuan_text(hi)}")
+    if isinstance(fine, (RateFine, MultipleFine)):
+        raw = facts.get(fine.base)
+        if raw is None:
+            return Range(0, None, f"{fine.base}未提供，无法计算上限")
+        base = Decimal(raw)
+        floor_note = ""
+        if fine.base_floor is not None and base < fine.base_floor:
+            floor_note = f"（不足{yuan_text(fine.base_floor)}，按{yuan_text(fine.base_floor)}计算）"
+            base = Decimal(fine.base_floor)
+        if isinstance(fine, RateFine):
+            lo_f, hi_f = fine.min_rate, fine.max_rate
+            how = f"{_pct(lo_f)}至{_pct(hi_f)}" if lo_f != hi_f else _pct(lo_f)
+        else:
+            lo_f, hi_f = fine.min_multiple, fine.max_multiple
+            how = f"{_num(lo_f)}倍至{_num(hi_f)}倍" if lo_f != hi_f else f"{_num(lo_f)}倍"
+        lo = _yuan(base * lo_f, ROUND_CEILING)
+        hi = _yuan(base * hi_f, ROUND_FLOOR)
+        if lo > hi:  # a fixed share of an amount that is not whole: one amount, rounded half up
+            lo = hi = _yuan(base * lo_f, ROUND_HALF_UP)
+        return Range(lo, hi, f"基数{_num(base)}元{floor_note}的{how}，即{yuan_text(lo)}至{yuan_text(hi)}")
+    raise TypeError(f"unknown fine form {fine!r}")  # pragma: no cover - models forbid it
+
+
+def _pct(d: Decimal) -> str:
+    return f"百分之{_num(d * 100)}"
+
+
+def _num(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def round_to(amount: Decimal, step: int, mode: str) -> int:
+    """Round an amount to a multiple of ``step`` yuan."""
+    q = (amount / step).to_integral_value(rounding=_ROUNDING[mode])
+    return int(q) * step
+
+
+def ceil_to(amount: Decimal, step: int) -> int:
+    """Round up to a multiple of ``step`` (keeps a floor a floor)."""
+    return int((amount / step).to_integral_value(rounding=ROUND_CEILING)) * step

@@ -1,0 +1,73 @@
+"""The reasoning paragraph for the case file (说理), rendered from an assessment's data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .citation import cite
+from .money import yuan_text
+
+if TYPE_CHECKING:
+    from .assessment import Assessment
+
+
+def render(a: "Assessment") -> str:
+    """A Chinese paragraph explaining the result, fit for the case file."""
+    from .assessment import REGIME_LABELS
+
+    c = a.case
+    r = a.applied
+    party = "当事人" if c.party == "unit" else "当事人（个人）"
+    when = c.violation_date.isoformat()
+    if c.violation_end_date:
+        when += f"至{c.violation_end_date.isoformat()}"
+    parts = [f"经查，{party}于{when}实施“{a.title}”的违法行为。"]
+    if r.violated:
+        parts.append(f"该行为违反了{'、'.join(cite(x) for x in r.violated)}的规定。")
+    if a.lighter_law:
+        parts.append(a.lighter_law["reason"] + "。")
+    steps = {s.step: s for s in r.steps}
+    if r.outcome == "time_barred":
+        parts.append(steps["limitation"].text + f"，依据{'、'.join(steps['limitation'].basis)}，决定不予行政处罚。")
+        return "".join(parts)
+    if r.not_punishable:
+        parts.append(f"依据{'、'.join(a.lighter_law['basis']) if a.lighter_law else REGIME_LABELS[r.regime]}，不予行政处罚。")
+        return "".join(parts)
+    if r.outcome == "no_penalty":
+        reasons = [s for s in r.steps if s.step == "exemption"]
+        if reasons:
+            basis = "、".join(dict.fromkeys(b for s in reasons for b in s.basis))
+            parts.append("鉴于" + "；".join(s.text for s in reasons) + f"，依据{basis}的规定，决定不予行政处罚，")
+            parts.append("并依法对当事人进行教育，责令改正违法行为。")
+        else:
+            parts.append("依据所适用的规定，该情形不处罚款，责令当事人改正违法行为。")
+        return "".join(parts)
+    basis = "、".join(cite(x) for x in r.basis)
+    parts.append(f"依据{basis}的规定，")
+    if r.fine is not None:
+        f = r.fine
+        mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)
+        parts.append(f"对该行为应处{yuan_text(f.legal_min)}以上{mx}以下的罚款。" if f.legal_min > 0 else f"对该行为可处{mx}以下的罚款。")
+        factors = [s.text for s in r.steps if s.step == "factor"]
+        if factors:
+            parts.append(f"根据{a.rulebook['title']}，" + "；".join(factors) + "。")
+        adjust = [s.text for s in r.steps if s.step == "adjustment" and s.rule != "adjusted"]
+        if adjust:
+            parts.append("考虑到" + "；".join(adjust) + "。")
+        if r.reduced:
+            red = next(s for s in r.steps if s.step == "reduction")
+            parts.append(red.text + f"（{'、'.join(red.basis)}）。")
+        parts.append(
+            f"综上，建议对{party}处以罚款人民币{yuan_text(f.recommended)}"
+            + (f"（裁量档次{yuan_text(f.band[0])}至{yuan_text(f.band[1])}）" if not r.reduced else "")
+            + "。"
+        )
+    for ind in r.individual_fines:
+        if ind["recommended"] is not None:
+            parts.append(f"对{ind['role']}建议处以罚款{yuan_text(ind['recommended'])}。")
+    if r.measures:
+        parts.append("同时" + "；".join(m["text"] for m in r.measures) + "。")
+    flags = [fl["label"] for fl in r.flags]
+    if flags:
+        parts.append("程序提示：" + "；".join(flags) + "。")
+    return "".join(parts)
