@@ -106,3 +106,52 @@ def violations_on(compiled: Compiled, on: dt.date, q: str | None = None, jurisdi
             continue
         out.append(entry)
     return out
+
+
+GROUP_LABELS = {"exemption": "不予处罚", "mitigating": "从轻、减轻", "aggravating": "从重", "other": "其他（追责期限）"}
+
+
+def circumstance_entries(compiled: Compiled, code: str, regime: str) -> list[dict[str, Any]]:
+    """Circumstances of a violation type with the statutory basis of each under ``regime``."""
+    rs = compiled.rulebooks
+    gen = rs.law.general.get(regime)  # type: ignore[call-overload]
+    lv = rs.violation(code)
+    out = []
+    ids = list(rs.circumstances) + [c for c in lv.model.circumstances if c not in rs.circumstances]
+    for cid in ids:
+        c = rs.circumstances[cid]
+        basis = [cite(q.ref) for q in c.basis]
+        if gen is not None:
+            for ex in gen.exemptions:
+                if cid in conditions.names(conditions.parse(ex.when)):
+                    basis.append(cite(ex.basis.ref))
+            for adj in gen.adjustments:
+                if adj.circumstance == cid:
+                    basis.append(cite(adj.basis.ref))
+            for lim in gen.limitation:
+                if lim.when and cid in conditions.names(conditions.parse(lim.when)):
+                    basis.append(cite(lim.basis.ref))
+        out.append({"id": cid, "label": c.label, "group": c.group, "group_label": GROUP_LABELS[c.group],
+                    "hint": c.hint, "basis": list(dict.fromkeys(basis))})
+    return out
+
+
+def form_facts(compiled: Compiled, code: str, edition_key: str | None) -> list[dict[str, Any]]:
+    """Every fact a case of this type may need under either regime, with where it is required."""
+    rs = compiled.rulebooks
+    lv = rs.violation(code)
+    ruleset = compiled.get(code, edition_key)
+    read: set[str] = set()
+    required_in: dict[str, list[str]] = {}
+    for regime, rules in lv.model.regimes.items():
+        for name in rules.requires:
+            required_in.setdefault(name, []).append(regime)
+    for r in ruleset.rules:
+        read |= conditions.names(r.node)
+    out = []
+    for name, f in ruleset.facts.items():
+        if name in read or name in required_in or name in lv.facts:
+            d = fact_dict(f, False)
+            d["required_in"] = required_in.get(name, [])
+            out.append(d)
+    return out

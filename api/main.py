@@ -1,0 +1,57 @@
+"""Builds the FastAPI application: JSON API v1, offline docs, the web form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from discretion import __version__, rulebook
+from discretion.assessment import Engine
+
+from . import errors
+from .deps import State
+from .limits import BodyLimit
+from .routes import assessments, daily, health, violations
+from .settings import Settings, load_settings
+from .storage import Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Load and compile every rulebook once (a broken one stops here, whole), then build the app."""
+    settings = settings or load_settings()
+    rs = rulebook.load(settings.rulebooks)
+    engine = Engine(rs, settings.matcher)
+    app = FastAPI(
+        title="discretion 生态环境行政处罚裁量计算 API",
+        version=__version__,
+        description="云南省生态环境行政处罚裁量计算。JSON API v1：违法行为目录、案件计算、按日连续处罚。",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.discretion = State(settings=settings, rulebooks=rs, engine=engine, store=Store(settings.database_url))
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="discretion API 文档",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
+    for module in (health, violations, assessments, daily):
+        app.include_router(module.router)
+    from . import web
+
+    app.include_router(web.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

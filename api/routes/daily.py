@@ -1,0 +1,19 @@
+"""POST /v1/daily-penalties: 按日连续处罚."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from discretion.daily import daily_penalty
+
+from ..deps import State, state
+from ..schemas import DailyPenaltyIn
+
+router = APIRouter(prefix="/v1/daily-penalties", tags=["daily-penalties"])
+
+
+@router.post("", summary="按日连续处罚计算")
+async def compute(body: DailyPenaltyIn, s: Annotated[State, Depends(state)]) -> dict[str, Any]:
+    return daily_penalty(s.rulebooks.law, body.original_fine, body.order_served_date, body.reinspection_date).to_dict()

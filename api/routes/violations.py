@@ -1,0 +1,73 @@
+"""GET /v1/violations and /v1/violations/{code}: the catalogue a form or the mobile app renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from discretion.catalog import violation_entry, violations_on
+from discretion.errors import InputError, NotFoundError
+
+from ..deps import State, state
+
+router = APIRouter(prefix="/v1/violations", tags=["violations"])
+
+OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD，默认为今天")]
+Jurisdiction = Annotated[str, Query(max_length=80)]
+_TYPES = {"money": "number", "count": "integer", "number": "number", "bool": "boolean", "enum": "string", "date": "string"}
+
+
+@router.get("", summary="某日适用的违法行为")
+async def list_violations(
+    s: Annotated[State, Depends(state)],
+    on: OnDate = None,
+    q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”")] = None,
+    jurisdiction: Jurisdiction = "yunnan",
+) -> dict[str, Any]:
+    return {"items": violations_on(s.engine.compiled, on or dt.date.today(), q, jurisdiction)}
+
+
+def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a violation's facts object, so a client can render and check a form."""
+    props: dict[str, Any] = {}
+    for f in entry["facts"]:
+        p: dict[str, Any] = {"type": _TYPES[f["type"]], "title": f["label"]}
+        if f.get("unit"):
+            p["description"] = f"单位：{f['unit']}" + (f"；{f['hint']}" if f.get("hint") else "")
+        elif f.get("hint"):
+            p["description"] = f["hint"]
+        if f["type"] == "enum":
+            p["enum"] = [c["value"] for c in f["choices"]]
+            p["x-enum-labels"] = {c["value"]: c["label"] for c in f["choices"]}
+        if f["type"] == "date":
+            p["format"] = "date"
+        if f["type"] in ("money", "count", "number"):
+            p["minimum"] = float(f["min"]) if "min" in f else 0
+            if "max" in f:
+                p["maximum"] = float(f["max"])
+        if f["type"] == "money":
+            p["multipleOf"] = 0.01
+        props[f["name"]] = p
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": props,
+        "required": [f["name"] for f in entry["facts"] if f["required"]],
+        "additionalProperties": False,
+    }
+
+
+@router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema")
+async def get_violation(
+    code: str, s: Annotated[State, Depends(state)], on: OnDate = None, jurisdiction: Jurisdiction = "yunnan"
+) -> dict[str, Any]:
+    if code not in s.rulebooks.violations:
+        raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
+    try:
+        entry = violation_entry(s.engine.compiled, code, on or dt.date.today(), jurisdiction)
+    except InputError:
+        raise
+    entry["facts_schema"] = facts_schema(entry)
+    return entry

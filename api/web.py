@@ -1,0 +1,207 @@
+"""The web form for case handlers: server-rendered Chinese pages (Jinja2), no JavaScript framework."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from discretion.benchmark import in_force
+from discretion.case import Case
+from discretion.catalog import GROUP_LABELS, circumstance_entries, form_facts, violations_on
+from discretion.errors import DiscretionError, InputError, NotFoundError
+from discretion.money import wan
+
+from .deps import State, state
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATES.env.filters["wan"] = lambda v: "" if v is None else wan(v)
+TEMPLATES.env.filters["yuan"] = lambda v: "—" if v is None else f"{v:,}"
+
+router = APIRouter(include_in_schema=False)
+
+JURISDICTIONS = {"yunnan": "云南省", "yunnan/kunming": "云南省昆明市"}
+OUTCOMES = {"penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限，不再给予行政处罚"}
+REGIMES = {"pre2026": "单行法（2026年8月15日前）", "code2026": "《生态环境法典》（2026年8月15日起）"}
+
+
+def _render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    ctx.setdefault("jurisdictions", JURISDICTIONS)
+    return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(
+    request: Request,
+    s: Annotated[State, Depends(state)],
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    on: Annotated[dt.date | None, Query()] = None,
+) -> HTMLResponse:
+    day = on or dt.date.today()
+    items = violations_on(s.engine.compiled, day, q)
+    return _render(request, "index.html", items=items, q=q or "", on=day.isoformat())
+
+
+def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> dict[str, Any]:
+    if code not in s.rulebooks.violations:
+        raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
+    try:
+        le, _ = in_force(s.rulebooks.editions, jurisdiction, decision)
+        key: str | None = le.key
+    except InputError:
+        key = None
+    from discretion.assessment import regime_on
+
+    regime = regime_on(s.rulebooks.law, decision) or "code2026"
+    circs = circumstance_entries(s.engine.compiled, code, regime)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in circs:
+        groups.setdefault(c["group"], []).append(c)
+    v = s.rulebooks.violations[code].model
+    basis = {r: [p.basis for p in rules.provisions] for r, rules in v.regimes.items()}
+    return {
+        "code": code,
+        "violation": v,
+        "facts": form_facts(s.engine.compiled, code, key),
+        "groups": [(g, GROUP_LABELS[g], groups[g]) for g in ("exemption", "mitigating", "aggravating", "other") if g in groups],
+        "regimes": REGIMES,
+        "basis": basis,
+    }
+
+
+@router.get("/assess/{code}", response_class=HTMLResponse)
+async def form(request: Request, code: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
+    today = dt.date.today()
+    ctx = _form_context(s, code, today, "yunnan")
+    values = {"decision_date": today.isoformat(), "jurisdiction": "yunnan", "party": "unit"}
+    return _render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
+
+
+def _parse_form(form: Any, facts: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {"facts": {}, "circumstances": list(form.getlist("circumstance"))}
+    for key in ("violation_date", "violation_end_date", "discovered_date", "decision_date"):
+        raw = (form.get(key) or "").strip()
+        if not raw:
+            data[key] = None
+            continue
+        try:
+            data[key] = dt.date.fromisoformat(raw)
+        except ValueError:
+            errors[key] = "日期格式应为 年-月-日，如 2026-09-01"
+    data["party"] = form.get("party") or "unit"
+    data["jurisdiction"] = form.get("jurisdiction") or "yunnan"
+    for f in facts:
+        name = f["name"]
+        raw = (form.get(f"fact.{name}") or "").strip()
+        if f["type"] == "bool":
+            if raw:
+                data["facts"][name] = True
+            continue
+        if not raw:
+            continue
+        if f["type"] == "enum":
+            data["facts"][name] = raw
+        elif f["type"] == "count":
+            try:
+                data["facts"][name] = int(raw)
+            except ValueError:
+                errors[f"facts.{name}"] = "请填写整数"
+        elif f["type"] in ("money", "number"):
+            try:
+                d = Decimal(raw.replace(",", "").replace("，", ""))
+                if not d.is_finite():
+                    raise InvalidOperation
+                data["facts"][name] = int(d) if d == d.to_integral_value() else d
+            except InvalidOperation:
+                errors[f"facts.{name}"] = "请填写数字（金额以元为单位，不写“万”）"
+        else:
+            data["facts"][name] = raw
+    if not data.get("violation_date") and "violation_date" not in errors:
+        errors["violation_date"] = "请填写违法行为发生日期"
+    return data, errors
+
+
+@router.post("/assess/{code}", response_class=HTMLResponse)
+async def submit(request: Request, code: str, s: Annotated[State, Depends(state)]) -> Response:
+    form = await request.form()
+    jurisdiction = str(form.get("jurisdiction") or "yunnan")
+    if jurisdiction not in JURISDICTIONS:
+        jurisdiction = "yunnan"
+    today = dt.date.today()
+    ctx = _form_context(s, code, today, jurisdiction)
+    data, errors = _parse_form(form, ctx["facts"])
+    values = {k: (form.get(k) or "") for k in ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")}
+    values.update({f"fact.{f['name']}": form.get(f"fact.{f['name']}") or "" for f in ctx["facts"]})
+    chosen = set(data["circumstances"])
+    if not errors:
+        data["violation"] = code
+        data["decision_date"] = data["decision_date"] or today
+        try:
+            case = Case.model_validate(data)
+            result = s.engine.assess(case).to_dict()
+            request_json = case.model_dump(mode="json")
+            rid = s.store.add(request_json, result)
+            return RedirectResponse(f"/result/{rid}", status_code=303)
+        except DiscretionError as exc:
+            errors[exc.field or "form"] = exc.message
+        except ValueError as exc:
+            errors["form"] = f"输入无效：{exc}"
+    return _render(request, "form.html", status=422, values=values, errors=errors, chosen=chosen, **ctx)
+
+
+def _stored(s: State, rid: str) -> dict[str, Any]:
+    got = s.store.get(rid)
+    if got is None:
+        raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
+    return got
+
+
+def _result_context(s: State, rid: str) -> dict[str, Any]:
+    r = _stored(s, rid)
+    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES}
+
+
+@router.get("/result/{rid}", response_class=HTMLResponse)
+async def result(request: Request, rid: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
+    return _render(request, "result.html", **_result_context(s, rid))
+
+
+@router.get("/result/{rid}/print", response_class=HTMLResponse)
+async def result_print(request: Request, rid: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
+    return _render(request, "print.html", **_result_context(s, rid))
+
+
+@router.get("/result/{rid}/reasoning.docx")
+async def result_docx(rid: str, s: Annotated[State, Depends(state)]) -> Response:
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    r = _stored(s, rid)
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "SimSun"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    style.font.size = Pt(12)
+    doc.add_heading("行政处罚裁量说理", level=1)
+    doc.add_paragraph(f"违法行为：{r['violation']['title']}")
+    doc.add_paragraph(f"处理结果：{OUTCOMES[r['outcome']]}")
+    if r["fine"]:
+        doc.add_paragraph(f"建议罚款：人民币{r['fine']['recommended']:,}元（{wan(r['fine']['recommended'])}万元）")
+    doc.add_paragraph(r["reasoning"])
+    doc.add_paragraph(f"裁量基准：{r['rulebook']['title']}（{r['rulebook']['key']}，内容哈希 {r['rulebook']['sha256']}）")
+    doc.add_paragraph(f"计算编号：{r['id']}")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="reasoning-{rid}.docx"'},
+    )
