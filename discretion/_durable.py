@@ -115,8 +115,9 @@ class DurableMatcher:
                 state = result[1]
                 pending = _core.start_action_for_state(handle, state)
                 while pending:
-                    for name in json.loads(pending[1]):
-                        fired.append(name)
+                    # the action message is {"<rule id>": {...}}; rule ids hold no quotes or escapes
+                    text = pending[1]
+                    fired.append(text[2 : text.index('"', 2)])
                     nxt = _core.complete_and_start_action(handle, state)
                     pending = (None, nxt) if nxt else None
             except EngineError:

@@ -15,12 +15,11 @@ from typing import Any, Iterable, Protocol
 from . import benchmark
 from .case import MAX_AMOUNT, Case
 from .citation import as_dict, cite
-from .compiler import Compiled, RuleSet, compile_all
+from .compiler import Compiled, FactorInfo, RuleSet, compile_all
 from .errors import InputError
 from .models import (
     BenchmarkEdition,
     Escalation,
-    Factor,
     Flag,
     IndividualFine,
     LawEdition,
@@ -144,6 +143,15 @@ class Assessment:
             "trail": [s.to_dict() for s in self.trail],
             "reasoning": self.reasoning,
         }
+
+
+def edition_citation(e: BenchmarkEdition) -> str:
+    """《云南省…（2023年版）》, with a mark when the edition's figures are modelled."""
+    title = e.title
+    modelled = title.endswith("（建模）")
+    if modelled:
+        title = title[: -len("（建模）")]
+    return f"《{title}》" + ("（建模）" if modelled else "")
 
 
 # --- dates -------------------------------------------------------------------------------------
@@ -507,7 +515,7 @@ def _evaluate(
                     "exemption",
                     f"符合{e.title}免罚清单（{kind}）：{entry.label}",
                     rule=entry.id,
-                    basis=tuple(cite(q.ref) for q in entry.basis),
+                    basis=tuple(cite(q.ref) for q in entry.basis) + (edition_citation(e),),
                     regime=regime,
                     data={"kind": entry.kind, "modelled": entry.modelled is not None},
                 )
@@ -631,6 +639,15 @@ def _evaluate(
     p_win, rng, _, inds = winner
     assert rng is not None
     vb = e.violations.get(v.code)
+    if vb is None:
+        steps.append(
+            Step(
+                "factor",
+                f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
+                basis=(edition_citation(e),),
+                regime=regime,
+            )
+        )
     position, pos_steps = _position(ruleset, e, fired, fact, regime)
     steps.extend(pos_steps)
     labels = {c.id: c.label for c in rs.circumstances.values()}
@@ -653,7 +670,7 @@ def _evaluate(
                 f"符合减轻处罚条件（从轻、减轻情节{counts['mitigating_count']}项，从重情节{counts['aggravating_count']}项），"
                 f"在法定最低罚款{yuan_text(rng.min)}以下减轻处罚，不低于法定最低额的{_pct(red.floor_ratio)}，建议{yuan_text(rec)}",
                 rule="reduction",
-                basis=_q(red.basis),
+                basis=_q(red.basis) + (edition_citation(e),),
                 regime=regime,
                 data={"floor": floor_amt, "ratio": str(red.ratio), "modelled": red.modelled is not None},
             )
@@ -666,19 +683,12 @@ def _evaluate(
                 f"推荐罚款 = 下限 + (上限 − 下限) × {_fmt(adj_pos)}，按{rounding.step}元取整为{yuan_text(rec)}；"
                 f"所在档次为{yuan_text(band[0])}至{yuan_text(band[1])}",
                 rule="rounding",
+                basis=(edition_citation(e),),
                 regime=regime,
                 data={"position": str(adj_pos), "recommended": rec, "band": list(band)},
             )
         )
     out.fine = FineResult(legal_min=rng.min, legal_max=rng.max, band=band, recommended=rec)
-    if vb is None:
-        steps.append(
-            Step(
-                "factor",
-                f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
-                regime=regime,
-            )
-        )
 
     # individual fines (双罚): the same position inside their own range
     for f in inds:
@@ -758,29 +768,27 @@ def _fmt(d: Decimal) -> str:
     return f"{d.quantize(Decimal('0.0001')).normalize():f}"
 
 
-def _level(factor: Factor, prefix: str, fired: set[str]) -> tuple[int, str, bool]:
-    """The level of one factor: the fired level, else the default, else the lowest."""
-    hits = [lv for lv in factor.levels if lv.when is not None and f"{prefix}/{factor.id}/{lv.level}" in fired]
-    if hits:
-        lv = max(hits, key=lambda x: x.level)
-        return lv.level, lv.label, True
-    default = next((lv for lv in factor.levels if lv.when is None), None)
-    if default is not None:
-        return default.level, default.label, False
-    lowest = min(factor.levels, key=lambda x: x.level)
-    return lowest.level, lowest.label, False
+def _level(info: FactorInfo, fired: set[str]) -> tuple[int, str, bool]:
+    """The level of one factor: the fired level (the highest if several), else the default, else the lowest."""
+    best: tuple[int, str] | None = None
+    for rid, level, label in info.matched:
+        if rid in fired and (best is None or level > best[0]):
+            best = (level, label)
+    if best is not None:
+        return best[0], best[1], True
+    return info.default[0], info.default[1], False
 
 
-def _score(factors: list[Factor], prefix: str, fired: set[str], regime: str, kind: str) -> tuple[Decimal | None, list[Step]]:
-    if not factors:
+def _score(infos: tuple[FactorInfo, ...], fired: set[str], regime: str, kind: str, cite_as: tuple[str, ...]) -> tuple[Decimal | None, list[Step]]:
+    if not infos:
         return None, []
     total = Decimal(0)
     weights = Decimal(0)
     steps = []
-    for factor in factors:
-        level, label, matched = _level(factor, prefix, fired)
-        numbers = [lv.level for lv in factor.levels]
-        lo, hi = min(numbers), max(numbers)
+    for info in infos:
+        factor = info.factor
+        level, label, matched = _level(info, fired)
+        lo, hi = info.lowest, info.highest
         s = Decimal(level - lo) / Decimal(hi - lo) if hi > lo else Decimal(0)
         total += factor.weight * s
         weights += factor.weight
@@ -788,9 +796,11 @@ def _score(factors: list[Factor], prefix: str, fired: set[str], regime: str, kin
             Step(
                 "factor",
                 f"{kind}因子“{factor.label}”：{label}，第{level}级" + ("" if matched else "（未提供相关事实或不符合其他等级，取默认等级）"),
-                rule=f"{prefix}/{factor.id}/{level}",
+                rule=f"{info.prefix}/{factor.id}/{level}",
+                basis=cite_as,
                 regime=regime,
-                data={"factor": factor.id, "level": level, "score": str(s), "weight": str(factor.weight), "modelled": factor.modelled is not None},
+                data={"factor": factor.id, "level": level, "score": str(s), "weight": str(factor.weight),
+                      "matched": matched, "modelled": factor.modelled is not None},
             )
         )
     return total / weights, steps
@@ -798,8 +808,9 @@ def _score(factors: list[Factor], prefix: str, fired: set[str], regime: str, kin
 
 def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], fact: dict[str, Any], regime: str) -> tuple[Decimal, list[Step]]:
     vb = e.violations.get(ruleset.violation.code)
-    p_ind, steps = _score(list(vb.factors) if vb else [], "factor", fired, regime, "个性")
-    p_com, steps2 = _score(list(e.common_factors or []), "common", fired, regime, "共性")
+    cite_as = (edition_citation(e),)
+    p_ind, steps = _score(ruleset.factors, fired, regime, "个性", cite_as)
+    p_com, steps2 = _score(ruleset.common, fired, regime, "共性", cite_as)
     steps += steps2
     assert e.formula is not None
     a = e.formula.individual_weight
@@ -821,7 +832,7 @@ def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], fact: dict
         p2 = lo + p * (hi - lo)
         how += f"；按本基准对该行为的位置区间[{_fmt(lo)}, {_fmt(hi)}]换算为 {_fmt(p2)}"
         p = p2
-    steps.append(Step("position", how, rule="formula", regime=regime, data={"position": str(p), "modelled": e.formula.modelled is not None}))
+    steps.append(Step("position", how, rule="formula", basis=cite_as, regime=regime, data={"position": str(p), "modelled": e.formula.modelled is not None}))
     return p, steps
 
 
@@ -842,6 +853,7 @@ def _adjust(
             basis = _q(adj.basis)
         elif adj.circumstance in statutory:
             basis = _q(statutory[adj.circumstance].basis)
+        basis += (edition_citation(e),)
         word = "从重" if sign > 0 else "从轻"
         steps.append(
             Step(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .models import LegalRef
 
 _DIGITS = "零一二三四五六七八九"
 
 
+@lru_cache(maxsize=4096)
 def chinese_number(n: int) -> str:
     """1 → 一, 10 → 十, 15 → 十五, 83 → 八十三, 105 → 一百零五, 1095 → 一千零九十五."""
     if n <= 0:
@@ -35,11 +38,16 @@ def chinese_number(n: int) -> str:
 
 def cite(ref: LegalRef) -> str:
     """The citation of a reference: law in 《》, then 第X条, 第N款 and 第N项 where given."""
-    text = f"《{ref.law}》第{chinese_number(ref.article)}条"
-    if ref.paragraph:
-        text += f"第{chinese_number(ref.paragraph)}款"
-    if ref.item:
-        text += f"第{chinese_number(ref.item)}项"
+    return _cite(ref.law, ref.article, ref.paragraph, ref.item)
+
+
+@lru_cache(maxsize=8192)
+def _cite(law: str, article: int, paragraph: int | None, item: int | None) -> str:
+    text = f"《{law}》第{chinese_number(article)}条"
+    if paragraph:
+        text += f"第{chinese_number(paragraph)}款"
+    if item:
+        text += f"第{chinese_number(item)}项"
     return text
 
 

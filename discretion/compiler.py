@@ -28,6 +28,28 @@ class Rule:
     target: Any  # the rulebook object this rule decides about
 
 
+@dataclass(frozen=True)
+class FactorInfo:
+    """A benchmark factor, prepared for fast level lookup."""
+
+    factor: Any  # models.Factor
+    prefix: str  # "factor" (个性) or "common" (共性)
+    matched: tuple[tuple[str, int, str], ...]  # (rule id, level, label) of levels with a condition
+    default: tuple[int, str]  # the level without a condition, else the lowest
+    has_default: bool
+    lowest: int
+    highest: int
+
+
+def factor_info(factor: Any, prefix: str) -> FactorInfo:
+    matched = tuple((f"{prefix}/{factor.id}/{lv.level}", lv.level, lv.label) for lv in factor.levels if lv.when)
+    default = next((lv for lv in factor.levels if lv.when is None), None)
+    lowest = min(factor.levels, key=lambda x: x.level)
+    chosen = default or lowest
+    numbers = [lv.level for lv in factor.levels]
+    return FactorInfo(factor, prefix, matched, (chosen.level, chosen.label), default is not None, min(numbers), max(numbers))
+
+
 @dataclass
 class RuleSet:
     """The compiled rules for one violation type under one edition."""
@@ -41,6 +63,8 @@ class RuleSet:
     bools: tuple[str, ...]  # bool facts and circumstances: asserted as False when absent
     circumstances: tuple[str, ...]
     by_id: dict[str, Rule] = field(default_factory=dict)
+    factors: tuple[FactorInfo, ...] = ()  # 个性 factors of this violation type
+    common: tuple[FactorInfo, ...] = ()  # 共性 factors of the edition
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rules}
@@ -122,7 +146,10 @@ def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None) -> Rul
     circs = tuple(rs.circumstances) + tuple(c for c in lv.model.circumstances if c not in rs.circumstances)
     bools = tuple(n for n, f in facts.items() if f.type == "bool") + circs
     name = f"{le.key if le else '-'}/{code}"
+    vb = e.violations.get(code) if e is not None else None
     return RuleSet(
+        factors=tuple(factor_info(f, "factor") for f in (vb.factors if vb else [])),
+        common=tuple(factor_info(f, "common") for f in (e.common_factors or [] if e is not None else [])),
         name=name,
         violation=lv.model,
         edition=e,

@@ -169,38 +169,31 @@ def to_durable(node: Node) -> dict[str, Any]:
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
+_NUMS = (int, Decimal)
+
+
 def _cmp_pred(c: Cmp) -> Predicate:
+    """A predicate for one comparison. Facts hold bool, int, Decimal or str (never float)."""
     name, op, value = c.name, c.op, c.value
+    if isinstance(value, bool):
+        if op == "==":
+            return lambda f: f.get(name) is value
+        return lambda f: (v := f.get(name)) is not None and v is not value
+    if isinstance(value, str):
+        if op == "==":
+            return lambda f: f.get(name) == value
+        return lambda f: (v := f.get(name)) is not None and v != value
     if op == "==":
-        return lambda f: name in f and _eq(f[name], value)
+        return lambda f: (v := f.get(name)).__class__ in _NUMS and v == value
     if op == "!=":
-        return lambda f: name in f and f[name] is not None and not _eq(f[name], value)
+        return lambda f: (v := f.get(name)) is not None and not (v.__class__ in _NUMS and v == value)
     if op == "<":
-        return lambda f: _num(f.get(name)) is not None and _num(f[name]) < value  # type: ignore[operator]
+        return lambda f: (v := f.get(name)).__class__ in _NUMS and v < value
     if op == "<=":
-        return lambda f: _num(f.get(name)) is not None and _num(f[name]) <= value  # type: ignore[operator]
+        return lambda f: (v := f.get(name)).__class__ in _NUMS and v <= value
     if op == ">":
-        return lambda f: _num(f.get(name)) is not None and _num(f[name]) > value  # type: ignore[operator]
-    return lambda f: _num(f.get(name)) is not None and _num(f[name]) >= value  # type: ignore[operator]
-
-
-def _eq(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
-        return na == nb
-    return type(a) is type(b) and bool(a == b)
-
-
-def _num(v: Any) -> Decimal | int | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (int, Decimal)):
-        return v
-    if isinstance(v, float):
-        return Decimal(repr(v))
-    return None
+        return lambda f: (v := f.get(name)).__class__ in _NUMS and v > value
+    return lambda f: (v := f.get(name)).__class__ in _NUMS and v >= value
 
 
 def to_predicate(node: Node) -> Predicate:

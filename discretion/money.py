@@ -30,9 +30,12 @@ def _yuan(d: Decimal, rounding: str) -> int:
 
 def wan(amount: int | Decimal) -> str:
     """An amount in 万元 without trailing zeros: 125000 → 12.5."""
-    d = (Decimal(amount) / Decimal(10000)).normalize()
-    text = format(d, "f")
-    return text
+    if isinstance(amount, int):
+        whole, rest = divmod(amount, 10000)
+        if rest == 0:
+            return str(whole)
+        return f"{whole}.{rest:04d}".rstrip("0") if amount >= 0 else format((Decimal(amount) / 10000).normalize(), "f")
+    return format((Decimal(amount) / Decimal(10000)).normalize(), "f")
 
 
 def yuan_text(amount: int) -> str:
