@@ -380,6 +380,7 @@ def _assess(rs: RulebookSet, compiled: Compiled, matcher: Matcher, case: Case) -
             "edition": le.model.edition,
             "key": le.key,
             "title": e.title,
+            "citation": edition_citation(e),
             "status": e.status,
             "sha256": le.sha256,
             "law_edition": law.edition,
@@ -799,7 +800,7 @@ def _score(infos: tuple[FactorInfo, ...], fired: set[str], regime: str, kind: st
                 rule=f"{info.prefix}/{factor.id}/{level}",
                 basis=cite_as,
                 regime=regime,
-                data={"factor": factor.id, "level": level, "score": str(s), "weight": str(factor.weight),
+                data={"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
                       "matched": matched, "modelled": factor.modelled is not None},
             )
         )

@@ -60,3 +60,24 @@ def as_dict(ref: LegalRef) -> dict[str, object]:
         "item": ref.item,
         "citation": cite(ref),
     }
+
+
+def cite_all(refs: "list[LegalRef]") -> str:
+    """Several citations, naming each law once: 《甲法》第一条、第二条和《乙法》第三条."""
+    groups: list[tuple[str, list[str]]] = []
+    for ref in refs:
+        part = cite(ref).split("》", 1)[1]
+        if groups and groups[-1][0] == ref.law:
+            if part not in groups[-1][1]:
+                groups[-1][1].append(part)
+        else:
+            groups.append((ref.law, [part]))
+    texts = [f"《{law}》" + "、".join(parts) for law, parts in groups]
+    if len(texts) <= 1:
+        return "".join(texts)
+    return "、".join(texts[:-1]) + "和" + texts[-1]
+
+
+def date_text(d: "object") -> str:
+    """2026-03-01 → 2026年3月1日."""
+    return f"{d.year}年{d.month}月{d.day}日"  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .citation import cite
+from .citation import cite, cite_all, date_text
 from .money import yuan_text
 
 if TYPE_CHECKING:
@@ -18,12 +18,12 @@ def render(a: "Assessment") -> str:
     c = a.case
     r = a.applied
     party = "当事人" if c.party == "unit" else "当事人（个人）"
-    when = c.violation_date.isoformat()
+    when = date_text(c.violation_date)
     if c.violation_end_date:
-        when += f"至{c.violation_end_date.isoformat()}"
+        when += f"至{date_text(c.violation_end_date)}"
     parts = [f"经查，{party}于{when}实施“{a.title}”的违法行为。"]
     if r.violated:
-        parts.append(f"该行为违反了{'、'.join(cite(x) for x in r.violated)}的规定。")
+        parts.append(f"该行为违反了{cite_all(r.violated)}的规定。")
     if a.lighter_law:
         parts.append(a.lighter_law["reason"] + "。")
     steps = {s.step: s for s in r.steps}
@@ -42,15 +42,19 @@ def render(a: "Assessment") -> str:
         else:
             parts.append("依据所适用的规定，该情形不处罚款，责令当事人改正违法行为。")
         return "".join(parts)
-    basis = "、".join(cite(x) for x in r.basis)
-    parts.append(f"依据{basis}的规定，")
+    parts.append(f"依据{cite_all(r.basis)}的规定，")
     if r.fine is not None:
         f = r.fine
         mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)
         parts.append(f"对该行为应处{yuan_text(f.legal_min)}以上{mx}以下的罚款。" if f.legal_min > 0 else f"对该行为可处{mx}以下的罚款。")
-        factors = [s.text for s in r.steps if s.step == "factor"]
-        if factors:
-            parts.append(f"根据{a.rulebook['title']}，" + "；".join(factors) + "。")
+        factor_steps = [s for s in r.steps if s.step == "factor" and "factor" in s.data]
+        if factor_steps:
+            matched = [s.text for s in factor_steps if s.data["matched"]]
+            defaults = [str(s.data["label"]) for s in factor_steps if not s.data["matched"]]
+            text = f"根据{a.rulebook['citation']}，" + "；".join(matched)
+            if defaults:
+                text += ("；其余" if matched else "") + f"因子（{'、'.join(defaults)}）未提供相关事实或不符合较高等级，按默认等级计"
+            parts.append(text + "。")
         adjust = [s.text for s in r.steps if s.step == "adjustment" and s.rule != "adjusted"]
         if adjust:
             parts.append("考虑到" + "；".join(adjust) + "。")
