@@ -23,7 +23,10 @@ def _iso_date(v: Any) -> Any:
         return v
     if not isinstance(v, str) or not _ISO_DATE.match(v):
         raise ValueError("日期必须写作 YYYY-MM-DD")
-    return dt.date.fromisoformat(v)
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise ValueError(f"日期不存在：{v}") from None
 
 
 def _decimal(v: Any) -> Any:
