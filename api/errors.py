@@ -42,6 +42,13 @@ _PYDANTIC_MESSAGES = {
     "string_type": "须为字符串",
     "int_type": "须为整数",
     "int_parsing": "须为整数",
+    "int_parsing_size": "整数过大",
+    "int_from_float": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "less_than": "数值过大",
     "greater_than": "数值过小",
     "greater_than_equal": "数值过小",
     "less_than_equal": "数值过大",
@@ -53,7 +60,7 @@ def body(code: str, message: str, field: str | None = None, errors: list[dict[st
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [p for p in loc if p not in ("body", "query", "path")]
+    parts = [p for p in loc if p not in ("body", "query", "path", "[key]")]
     out = ""
     for p in parts:
         if isinstance(p, int):
@@ -96,7 +103,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, msg = _STATUS_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+        if exc.status_code == 400:  # starlette could not parse the body (e.g. nesting too deep)
+            return JSONResponse(body("malformed_json", "请求体不是合法的 JSON", "body"), status_code=422)
+        code, msg = _STATUS_CODES.get(exc.status_code, ("http_error", "请求无效"))
         if isinstance(exc.detail, dict):
             return JSONResponse(exc.detail, status_code=exc.status_code)
         return JSONResponse(body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))

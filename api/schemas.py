@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from discretion.models import IsoDate
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-FactValue = Union[bool, int, float, Annotated[str, StringConstraints(max_length=200)], None]
 
 
 class AssessmentIn(BaseModel):
@@ -21,7 +20,11 @@ class AssessmentIn(BaseModel):
     violation: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(description="违法行为代码")
     jurisdiction: Annotated[str, StringConstraints(min_length=1, max_length=80)] = "yunnan"
     party: Literal["unit", "individual"] = "unit"
-    facts: dict[Name, FactValue] = Field(default_factory=dict, max_length=64, description="事实：名称 → 值")
+    facts: dict[Name, Any] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="事实：名称 → 值（数字、字符串、true/false 或 null），见 GET /v1/violations/{code} 的 facts_schema",
+    )
     circumstances: list[Name] = Field(default_factory=list, max_length=64, description="情节标识")
     violation_date: IsoDate
     violation_end_date: IsoDate | None = None

@@ -37,6 +37,13 @@ from discretion.rulebook import RulebookSet
 SEED = 20260815
 CODE_DAY = dt.date(2026, 8, 15)
 
+# Shared by the benchmarks: the matchers compared, the batch size and the targets.
+MATCHERS = ("durable", "reference")
+BATCH_SIZE = 10_000
+TARGET_P50_US = 250.0  # one full assessment of a typical case, median
+TARGET_CASES_PER_S = 5_000.0  # a batch of 10,000 varied cases on one core
+TARGET_LOAD_S = 1.0  # rulebook.load() + compile_all()
+
 # Relative frequency of each violation type (unlisted types weigh 1).
 VIOLATION_WEIGHTS: dict[str, float] = {
     "water_over_standard": 14,

@@ -1,16 +1,15 @@
 """Fixtures for the speed benchmarks, and a summary of the figures against the issue's targets.
 
 Run with ``python3 -m pytest benchmarks --benchmark-only``. Set ``BENCH_ENFORCE=1`` to turn a
-missed target into a test failure (by default the figures are reported, not enforced, because
-they depend on the machine).
+missed target (on the durable path) into a test failure; by default the figures are reported,
+not enforced, because they depend on the machine.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -22,18 +21,7 @@ from discretion.assessment import Engine  # noqa: E402
 from discretion.case import Case  # noqa: E402
 from discretion.rulebook import RulebookSet  # noqa: E402
 
-MATCHERS = ["durable", "reference"]
-BATCH_SIZE = 10_000
-
-# The issue's targets
-TARGET_P50_US = 250.0
-TARGET_CASES_PER_S = 5_000.0
-TARGET_LOAD_S = 1.0
-
-ENFORCE = os.environ.get("BENCH_ENFORCE", "") not in ("", "0")
-
-# name -> figures, filled by the tests, printed at the end of the run
-RESULTS: dict[str, dict[str, Any]] = {}
+_FIGURES = pytest.StashKey[dict[str, dict[str, Any]]]()
 
 
 @pytest.fixture(scope="session")
@@ -43,30 +31,36 @@ def rulebooks() -> RulebookSet:
 
 @pytest.fixture(scope="session")
 def engines(rulebooks: RulebookSet) -> dict[str, Engine]:
-    return {m: Engine(rulebooks, m) for m in MATCHERS}
+    return {m: Engine(rulebooks, m) for m in case_gen.MATCHERS}
 
 
-@pytest.fixture(scope="session", params=MATCHERS)
+@pytest.fixture(scope="session", params=case_gen.MATCHERS)
 def engine(request: pytest.FixtureRequest, engines: dict[str, Engine]) -> Engine:
     return engines[request.param]
 
 
 @pytest.fixture(scope="session")
 def batch(engines: dict[str, Engine]) -> list[Case]:
-    """10,000 varied valid cases (validated with the reference evaluator; ≥ 99 % drawn valid)."""
-    return case_gen.generate_valid(engines["reference"], BATCH_SIZE)
+    """10,000 varied valid cases (checked with the reference evaluator; ≥ 99 % of those drawn valid)."""
+    return case_gen.generate_valid(engines["reference"], case_gen.BATCH_SIZE)
 
 
-def record(name: str, **figures: Any) -> None:
-    RESULTS.setdefault(name, {}).update(figures)
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Callable[..., None]:
+    """``record(name, key=value, ...)``: a figure for the summary printed at the end of the run."""
+    store = request.config.stash.setdefault(_FIGURES, {})
+
+    def _record(name: str, **figures: Any) -> None:
+        store.setdefault(name, {}).update(figures)
+
+    return _record
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not RESULTS:
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    figures = config.stash.get(_FIGURES, {})
+    if not figures:
         return
     tr = terminalreporter
-    tr.section("discretion speed figures vs targets")
-    for name in sorted(RESULTS):
-        figs = RESULTS[name]
-        text = ", ".join(f"{k}={v}" for k, v in figs.items())
-        tr.write_line(f"{name}: {text}")
+    tr.section("discretion: measured figures against the targets")
+    for name in sorted(figures):
+        tr.write_line(f"{name:28} " + "  ".join(f"{k}={v}" for k, v in figures[name].items()))

@@ -12,25 +12,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Callable
 
 import pytest
 
 from benchmarks import cases as case_gen
-from benchmarks.conftest import (
-    BATCH_SIZE,
-    ENFORCE,
-    MATCHERS,
-    TARGET_CASES_PER_S,
-    TARGET_LOAD_S,
-    TARGET_P50_US,
-    record,
-)
+from benchmarks.cases import BATCH_SIZE, MATCHERS, TARGET_CASES_PER_S, TARGET_LOAD_S, TARGET_P50_US
 from discretion import rulebook
 from discretion.assessment import Engine, make_matcher
 from discretion.case import Case
 from discretion.compiler import compile_all
 from discretion.rulebook import RulebookSet
+
+
+ENFORCE = os.environ.get("BENCH_ENFORCE", "") not in ("", "0")
+Record = Callable[..., None]
 
 
 def _stats(benchmark: Any) -> Any:
@@ -49,7 +46,7 @@ def _matcher_name(engine: Engine) -> str:
     return "durable" if type(engine.matcher).__name__ == "DurableMatcher" else "reference"
 
 
-def _per_case(benchmark: Any, engine: Engine, case: Case, name: str, rounds: int) -> None:
+def _per_case(benchmark: Any, record: Record, engine: Engine, case: Case, name: str, rounds: int) -> None:
     result = benchmark.pedantic(engine.assess, args=(case,), rounds=rounds, warmup_rounds=rounds // 10, iterations=1)
     assert result.reasoning and result.trail
     st = _stats(benchmark)
@@ -59,7 +56,12 @@ def _per_case(benchmark: Any, engine: Engine, case: Case, name: str, rounds: int
     p50 = st.median * 1e6
     p99 = _percentile(list(st.data), 0.99) * 1e6
     benchmark.extra_info.update(
-        {"p50_us": round(p50, 1), "p99_us": round(p99, 1), "target_p50_us": TARGET_P50_US, "p50_vs_target": round(p50 / TARGET_P50_US, 3)}
+        {
+            "p50_us": round(p50, 1),
+            "p99_us": round(p99, 1),
+            "target_p50_us": TARGET_P50_US,
+            "p50_vs_target": round(p50 / TARGET_P50_US, 3),
+        }
     )
     record(f"{name}[{m}]", p50_us=round(p50, 1), p99_us=round(p99, 1), ratio_to_250us=round(p50 / TARGET_P50_US, 2))
     if ENFORCE and m == "durable" and name == "typical":
@@ -70,13 +72,13 @@ def _per_case(benchmark: Any, engine: Engine, case: Case, name: str, rounds: int
 
 
 @pytest.mark.benchmark(group="a-typical-case")
-def test_typical_case(benchmark: Any, engine: Engine) -> None:
+def test_typical_case(benchmark: Any, engine: Engine, record: Record) -> None:
     """water_over_standard, four factor facts and one mitigating circumstance; one regime."""
-    _per_case(benchmark, engine, case_gen.TYPICAL, "typical", rounds=3000)
+    _per_case(benchmark, record, engine, case_gen.TYPICAL, "typical", rounds=3000)
 
 
 @pytest.mark.benchmark(group="a-typical-case-to-dict")
-def test_typical_case_with_dict(benchmark: Any, engine: Engine) -> None:
+def test_typical_case_with_dict(benchmark: Any, engine: Engine, record: Record) -> None:
     """The same, plus ``to_dict()`` (what the API serialises): the cost of the output shape."""
 
     def run() -> dict[str, Any]:
@@ -93,9 +95,9 @@ def test_typical_case_with_dict(benchmark: Any, engine: Engine) -> None:
 
 
 @pytest.mark.benchmark(group="e-lighter-law-case")
-def test_lighter_law_case(benchmark: Any, engine: Engine) -> None:
+def test_lighter_law_case(benchmark: Any, engine: Engine, record: Record) -> None:
     """eia_unapproved_construction, act before 2026-08-15, decision after: two regimes compared."""
-    _per_case(benchmark, engine, case_gen.LIGHTER_LAW, "lighter_law", rounds=2000)
+    _per_case(benchmark, record, engine, case_gen.LIGHTER_LAW, "lighter_law", rounds=2000)
     assert engine.assess(case_gen.LIGHTER_LAW).lighter_law is not None
 
 
@@ -103,7 +105,7 @@ def test_lighter_law_case(benchmark: Any, engine: Engine) -> None:
 
 
 @pytest.mark.benchmark(group="b-batch-10000")
-def test_batch(benchmark: Any, engine: Engine, batch: list[Case]) -> None:
+def test_batch(benchmark: Any, engine: Engine, batch: list[Case], record: Record) -> None:
     """One round assesses the whole batch; the warm-up round registers the durable rulesets it needs."""
     assess = engine.assess
 
@@ -130,7 +132,8 @@ def test_batch(benchmark: Any, engine: Engine, batch: list[Case]) -> None:
             **case_gen.describe(batch),
         }
     )
-    record(f"batch[{m}]", cases_per_s=round(rate), us_per_case=round(1e6 / rate, 1), ratio_to_5000=round(rate / TARGET_CASES_PER_S, 2))
+    ratio = round(rate / TARGET_CASES_PER_S, 2)
+    record(f"batch[{m}]", cases_per_s=round(rate), us_per_case=round(1e6 / rate, 1), ratio_to_5000=ratio)
     if ENFORCE and m == "durable":
         assert rate >= TARGET_CASES_PER_S, f"{rate:.0f} cases/s < {TARGET_CASES_PER_S:.0f}"
 
@@ -139,21 +142,22 @@ def test_batch(benchmark: Any, engine: Engine, batch: list[Case]) -> None:
 
 
 @pytest.mark.benchmark(group="c-load-compile")
-def test_load_and_compile(benchmark: Any) -> None:
+def test_load_and_compile(benchmark: Any, record: Record) -> None:
     """``rulebook.load()`` + ``compile_all()``: YAML parse, validation, cross-checks, 200 rulesets."""
     compiled = benchmark.pedantic(lambda: compile_all(rulebook.load()), rounds=5, warmup_rounds=1, iterations=1)
     assert len(compiled.rulesets) >= 40
     st = _stats(benchmark)
     if st is None:
         return
-    benchmark.extra_info.update({"rulesets": len(compiled.rulesets), "target_s": TARGET_LOAD_S, "vs_target": round(st.median / TARGET_LOAD_S, 3)})
-    record("load+compile", seconds=round(st.median, 3), ratio_to_1s=round(st.median / TARGET_LOAD_S, 2), rulesets=len(compiled.rulesets))
+    ratio = round(st.median / TARGET_LOAD_S, 3)
+    benchmark.extra_info.update({"rulesets": len(compiled.rulesets), "target_s": TARGET_LOAD_S, "vs_target": ratio})
+    record("load+compile", seconds=round(st.median, 3), ratio_to_1s=round(ratio, 2), rulesets=len(compiled.rulesets))
     if ENFORCE:
         assert st.median <= TARGET_LOAD_S, f"load+compile {st.median:.3f} s > {TARGET_LOAD_S} s"
 
 
 @pytest.mark.benchmark(group="c-load-compile")
-def test_compile_only(benchmark: Any, rulebooks: RulebookSet) -> None:
+def test_compile_only(benchmark: Any, rulebooks: RulebookSet, record: Record) -> None:
     """``compile_all()`` alone, to split (c) into loading and compiling."""
     compiled = benchmark.pedantic(compile_all, args=(rulebooks,), rounds=10, warmup_rounds=1, iterations=1)
     st = _stats(benchmark)
@@ -166,7 +170,7 @@ def test_compile_only(benchmark: Any, rulebooks: RulebookSet) -> None:
 
 @pytest.mark.benchmark(group="d-registration")
 @pytest.mark.parametrize("kind", MATCHERS)
-def test_register_all_rulesets(benchmark: Any, engines: dict[str, Engine], kind: str) -> None:
+def test_register_all_rulesets(benchmark: Any, engines: dict[str, Engine], kind: str, record: Record) -> None:
     """``prepare(all rulesets)`` on a fresh matcher: durable_rules registration (lazy in production,
     one ruleset at the first case of its type) against building the reference predicates."""
     rulesets = list(engines["reference"].compiled.rulesets.values())

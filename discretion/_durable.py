@@ -78,19 +78,29 @@ class DurableMatcher:
         self._host = _QuietHost()
         self._lock = threading.Lock()
         self._handles: dict[str, int] = {}
+        self._generation: dict[str, int] = {}  # bumped when a ruleset is retired after a failure
         self._ids = itertools.count(1)
         self.live_sessions = 0  # sessions open right now (always 0 between calls)
 
     def _handle(self, rs: RuleSet) -> int:
         h = self._handles.get(rs.name)
         if h is None:
+            gen = self._generation.get(rs.name, 0)
+            name = rs.name if gen == 0 else f"{rs.name}#{gen}"
             try:
-                self._host.register_rulesets({rs.name: definition(rs)})
+                self._host.register_rulesets({name: definition(rs)})
+                h = self._host.get_ruleset(name)._handle
             except Exception as exc:  # the engine refuses a definition
-                raise EngineError(message=f"规则引擎拒绝了规则集 {rs.name}：{exc}") from None
-            h = self._host.get_ruleset(rs.name)._handle
+                raise EngineError(message=f"规则引擎拒绝了规则集 {name}：{exc}") from None
             self._handles[rs.name] = h
         return h
+
+    def _retire(self, rs: RuleSet) -> None:
+        """Never touch a ruleset again once a session on it failed half way: the C core may hold
+        a pending action for it, and using or deleting that state was seen to crash the process.
+        The next case registers the same rules afresh under a new generation name."""
+        self._handles.pop(rs.name, None)
+        self._generation[rs.name] = self._generation.get(rs.name, 0) + 1
 
     def match(self, rs: RuleSet, fact: dict[str, Any]) -> list[str]:
         """The ids of the rules that fire for one case fact, in firing order."""
@@ -120,17 +130,19 @@ class DurableMatcher:
                     fired.append(text[2 : text.index('"', 2)])
                     nxt = _core.complete_and_start_action(handle, state)
                     pending = (None, nxt) if nxt else None
-            except EngineError:
-                raise
             except Exception as exc:
-                raise EngineError(message=f"规则引擎出错：{exc}") from None
-            finally:
                 self.live_sessions -= 1
                 if asserted:
-                    try:
-                        _core.delete_state(handle, sid)
-                    except Exception as exc:
-                        raise EngineError(message=f"规则引擎无法删除案件会话：{exc}") from None
+                    self._retire(rs)  # its session is left behind with the retired ruleset
+                if isinstance(exc, EngineError):
+                    raise
+                raise EngineError(message=f"规则引擎出错：{exc}") from None
+            self.live_sessions -= 1
+            try:
+                _core.delete_state(handle, sid)
+            except Exception as exc:
+                self._retire(rs)
+                raise EngineError(message=f"规则引擎无法删除案件会话：{exc}") from None
         if not fired or fired[-1] != SENTINEL:
             raise EngineError(message="规则引擎没有触发哨兵规则")
         return fired[:-1]

@@ -246,6 +246,8 @@ def _facts_for_matching(rs: RuleSet, case: Case) -> dict[str, Any]:
                 raise InputError(message=f"“{f.label}”须为数字", code="invalid_fact", field=path)
             if isinstance(value, Decimal) and not value.is_finite():
                 raise InputError(message=f"“{f.label}”须为有限数字", code="invalid_fact", field=path)
+            if abs(value) > MAX_AMOUNT:
+                raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=path)
             if f.type == "count" and not isinstance(value, int):
                 raise InputError(message=f"“{f.label}”须为整数", code="invalid_fact", field=path)
             if f.type == "money" and isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
@@ -407,7 +409,7 @@ def _result_brief(r: RegimeResult) -> str:
 
 def _circumstance_counts(rs: RulebookSet, case: Case) -> dict[str, int]:
     mit = agg = 0
-    for c in case.circumstances:
+    for c in dict.fromkeys(case.circumstances):
         d = rs.circumstances.get(c)
         if d is None:
             continue

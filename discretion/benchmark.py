@@ -110,6 +110,8 @@ def check_edition(
                 yield doc.issue(("reduction",), "上级版本不允许减轻，下级版本不得新增")
             elif e.reduction.floor_ratio < pr.floor_ratio or e.reduction.ratio < pr.ratio:
                 yield doc.issue(("reduction",), "减轻的比例低于上级版本（只能收窄）")
+            elif not _includes(pr.when, e.reduction.when):
+                yield doc.issue(("reduction", "when"), "下级版本的减轻条件必须包含上级版本的全部条件（只能收窄）")
     for xi, entry in enumerate(e.exemptions or []):
         for k, code in enumerate(entry.violations):
             if code not in violations:
@@ -148,8 +150,13 @@ def _check_factor(doc: Any, path: tuple[Any, ...], factor: Factor, known: set[st
 def _narrows(parent: ExemptionEntry, child: ExemptionEntry) -> bool:
     if set(child.violations) - set(parent.violations) or child.kind != parent.kind:
         return False
-    p = conditions.parse(parent.when)
-    c = conditions.parse(child.when)
+    return _includes(parent.when, child.when)
+
+
+def _includes(parent_when: str, child_when: str) -> bool:
+    """The child condition is the parent's condition with more conjuncts (so it holds less often)."""
+    p = conditions.parse(parent_when)
+    c = conditions.parse(child_when)
     if p == c:
         return True
     parts = c.parts if isinstance(c, conditions.And) else (c,)

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 MAX_FACTS = 64
 MAX_CIRCUMSTANCES = 64
 MAX_AMOUNT = Decimal("1000000000000")  # one trillion yuan: far above any base in the law
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
 
 FactValue = Union[bool, int, Decimal, str, None]
 
@@ -46,14 +48,18 @@ class Case(BaseModel):
 
     @field_validator("circumstances")
     @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        seen: list[str] = []
+    def _short(cls, v: list[str]) -> list[str]:
         for c in v:
             if len(c) > 80:
                 raise ValueError("情节标识过长")
-            if c not in seen:
-                seen.append(c)
-        return seen
+        return v  # order and duplicates kept, so an error can name circumstances[i] as sent
+
+    @field_validator("violation_date", "violation_end_date", "discovered_date", "decision_date")
+    @classmethod
+    def _in_range(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not (MIN_DATE <= v <= MAX_DATE):
+            raise ValueError(f"日期超出可计算的范围（{MIN_DATE.isoformat()} 至 {MAX_DATE.isoformat()}）")
+        return v
 
     @property
     def end_date(self) -> dt.date:

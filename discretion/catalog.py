@@ -84,18 +84,20 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
 
 
 def matches(entry: dict[str, Any], q: str) -> bool:
-    """Every whitespace-separated token of ``q`` is found in the title, keywords, code or basis."""
-    hay = [entry["code"], entry["title"], *entry["keywords"]]
-    for b in entry["penalty_basis"]:
-        hay += _tokens(b["law"], b["article"])
-    hay_text = " ".join(hay)
-    for token in q.split():
-        if token.isdigit():
-            if not any(str(b["article"]) == token for b in entry["penalty_basis"]):
-                return False
-        elif token not in hay_text:
-            return False
-    return True
+    """Every token of ``q`` is found; a law name and an article number ("水污染防治法 83") must
+    name the same penalty provision."""
+    own = " ".join([entry["code"], entry["title"], *entry["keywords"]])
+    tokens = q.split()
+    numbers = [t for t in tokens if t.isdigit()]
+    words = [t for t in tokens if not t.isdigit()]
+    candidates = entry["penalty_basis"] if numbers else [None]
+    for b in candidates:
+        if b is not None and not all(str(b["article"]) == n for n in numbers):
+            continue
+        laws = [b] if b is not None else entry["penalty_basis"]
+        if all(w in own or any(w in " ".join(_tokens(x["law"], x["article"])) for x in laws) for w in words):
+            return True
+    return False
 
 
 def violations_on(compiled: Compiled, on: dt.date, q: str | None = None, jurisdiction: str = "yunnan") -> list[dict[str, Any]]:

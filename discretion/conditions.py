@@ -93,7 +93,10 @@ def _literal(node: ast.expr) -> Literal:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         v = node.value
         if isinstance(v, float):
-            return Decimal(repr(v))
+            d = Decimal(repr(v))
+            if not d.is_finite():
+                raise ConditionSyntaxError("数值必须是有限数")
+            return d
         return v
     if (
         isinstance(node, ast.UnaryOp)
@@ -103,7 +106,12 @@ def _literal(node: ast.expr) -> Literal:
         and not isinstance(node.operand.value, bool)
     ):
         v = node.operand.value
-        return -Decimal(repr(v)) if isinstance(v, float) else -v
+        if isinstance(v, float):
+            d = -Decimal(repr(v))
+            if not d.is_finite():
+                raise ConditionSyntaxError("数值必须是有限数")
+            return d
+        return -v
     raise ConditionSyntaxError("比较的右侧只能是字面值（数字、字符串、true/false）")
 
 
@@ -169,31 +177,27 @@ def to_durable(node: Node) -> dict[str, Any]:
 Predicate = Callable[[Mapping[str, Any]], bool]
 
 
-_NUMS = (int, Decimal)
-
-
 def _cmp_pred(c: Cmp) -> Predicate:
-    """A predicate for one comparison. Facts hold bool, int, Decimal or str (never float)."""
+    """A predicate for one comparison, with the engine's semantics: numbers and booleans compare
+    as numbers (true is 1), strings only with strings, and an absent fact matches nothing.
+    (Rulebook checks refuse comparing a bool fact with a number, and case facts are type-checked,
+    so valid rulebooks and cases never mix them.)"""
     name, op, value = c.name, c.op, c.value
-    if isinstance(value, bool):
-        if op == "==":
-            return lambda f: f.get(name) is value
-        return lambda f: (v := f.get(name)) is not None and v is not value
     if isinstance(value, str):
         if op == "==":
             return lambda f: f.get(name) == value
         return lambda f: (v := f.get(name)) is not None and v != value
     if op == "==":
-        return lambda f: (v := f.get(name)).__class__ in _NUMS and v == value
+        return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v == value
     if op == "!=":
-        return lambda f: (v := f.get(name)) is not None and not (v.__class__ in _NUMS and v == value)
+        return lambda f: (v := f.get(name)) is not None and (v.__class__ is str or v != value)
     if op == "<":
-        return lambda f: (v := f.get(name)).__class__ in _NUMS and v < value
+        return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v < value
     if op == "<=":
-        return lambda f: (v := f.get(name)).__class__ in _NUMS and v <= value
+        return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v <= value
     if op == ">":
-        return lambda f: (v := f.get(name)).__class__ in _NUMS and v > value
-    return lambda f: (v := f.get(name)).__class__ in _NUMS and v >= value
+        return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v > value
+    return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v >= value
 
 
 def to_predicate(node: Node) -> Predicate:

@@ -1,0 +1,486 @@
+"""The JSON API v1 over HTTP (TestClient): the catalogue, assessments, daily penalties and every error."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ERROR_KEYS = {"code", "message", "field", "errors"}
+
+WATER = {"violation": "water_over_standard", "violation_date": "2025-03-01", "decision_date": "2025-09-01"}
+EIA = {"violation": "eia_unapproved_construction", "violation_date": "2025-03-01", "decision_date": "2025-09-01"}
+ORDINARY = {**WATER, "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"]}
+LIGHTER = {
+    "violation": "eia_unapproved_construction",
+    "facts": {"total_investment": 100000000, "eia_document": "report"},
+    "violation_date": "2026-03-01",
+    "decision_date": "2026-10-01",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    db = tmp_path_factory.mktemp("api") / "t.db"
+    return create_app(Settings(database_url=f"sqlite:///{db}"))
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    # raise_server_exceptions=False: a 500 must show up as a status code the tests can assert on.
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def ordinary(client: TestClient) -> dict[str, Any]:
+    r = client.post("/v1/assessments", json=ORDINARY)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def assert_error_shape(r: Any) -> dict[str, Any]:
+    """The one error shape: {code, message, field, errors[{code, message, field}]}, JSON, a Chinese message."""
+    assert r.headers["content-type"].startswith("application/json"), r.headers["content-type"]
+    body = r.json()
+    assert set(body) == ERROR_KEYS, body
+    assert isinstance(body["code"], str) and re.fullmatch(r"[a-z_]+", body["code"]), body
+    assert isinstance(body["message"], str) and CJK.search(body["message"]), body
+    assert "errors.pydantic.dev" not in body["message"] and "validation error" not in body["message"], body
+    assert body["errors"] and all(set(e) >= {"code", "message", "field"} for e in body["errors"]), body
+    assert body["errors"][0]["code"] == body["code"] and body["errors"][0]["field"] == body["field"], body
+    return body  # type: ignore[no-any-return]
+
+
+# --- health, catalogue -----------------------------------------------------------------------
+
+
+def test_healthz_answers_ok(client: TestClient) -> None:
+    """GET /healthz answers 200 {"status": "ok"}."""
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+def test_violations_lists_all_forty_with_the_contract_fields(client: TestClient) -> None:
+    """GET /v1/violations?on= lists the 40 violations, each with code, title, penalty basis, facts and circumstances."""
+    r = client.get("/v1/violations", params={"on": "2025-09-01"})
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert len(items) == 40
+    assert len({v["code"] for v in items}) == 40
+    for v in items:
+        assert isinstance(v["code"], str) and v["code"]
+        assert isinstance(v["title"], str) and CJK.search(v["title"])
+        assert isinstance(v["penalty_basis"], list)
+        for b in v["penalty_basis"]:
+            assert {"law", "article", "paragraph", "item"} <= set(b), b
+            assert isinstance(b["law"], str) and CJK.search(b["law"])
+            assert isinstance(b["article"], int)
+            assert b["paragraph"] is None or isinstance(b["paragraph"], int)
+            assert b["item"] is None or isinstance(b["item"], int)
+        assert isinstance(v["facts"], list)
+        for f in v["facts"]:
+            assert {"name", "label", "type", "unit", "required"} <= set(f), f
+            assert isinstance(f["required"], bool)
+        assert isinstance(v["circumstances"], list) and all(isinstance(c, str) for c in v["circumstances"])
+
+
+def test_violations_penalty_basis_follows_the_date(client: TestClient) -> None:
+    """The penalty basis is the law in force on `on`: the water law before 2026-08-15, the Code after."""
+    before = {v["code"]: v for v in client.get("/v1/violations", params={"on": "2025-09-01"}).json()["items"]}
+    after = {v["code"]: v for v in client.get("/v1/violations", params={"on": "2026-10-01"}).json()["items"]}
+    assert before["water_over_standard"]["penalty_basis"][0]["law"] == "中华人民共和国水污染防治法"
+    assert before["water_over_standard"]["penalty_basis"][0]["article"] == 83
+    assert {b["law"] for b in after["water_over_standard"]["penalty_basis"]} == {"中华人民共和国生态环境法典"}
+
+
+def test_violations_query_by_law_and_article_narrows_the_list(client: TestClient) -> None:
+    """q="水污染防治法 83" keeps only violations penalised under article 83 of the water law."""
+    r = client.get("/v1/violations", params={"on": "2025-09-01", "q": "水污染防治法 83"})
+    assert r.status_code == 200
+    items = r.json()["items"]
+    codes = {v["code"] for v in items}
+    assert "water_over_standard" in codes
+    assert 0 < len(items) < 40
+    for v in items:
+        assert any(b["law"] == "中华人民共和国水污染防治法" and b["article"] == 83 for b in v["penalty_basis"]), v["code"]
+
+
+def test_violations_query_by_keyword_narrows_the_list(client: TestClient) -> None:
+    """A Chinese keyword (超标排放) narrows the list to matching violations."""
+    items = client.get("/v1/violations", params={"on": "2025-09-01", "q": "超标排放"}).json()["items"]
+    codes = {v["code"] for v in items}
+    assert "water_over_standard" in codes
+    assert len(codes) < 40
+
+
+def test_violations_bad_on_date_is_a_422_on_field_on(client: TestClient) -> None:
+    """A non-ISO `on` query parameter answers 422 naming the field `on`."""
+    r = client.get("/v1/violations", params={"on": "01/09/2025"})
+    assert r.status_code == 422
+    assert assert_error_shape(r)["field"] == "on"
+
+
+def test_violation_detail_has_facts_json_schema(client: TestClient) -> None:
+    """GET /v1/violations/{code} returns facts_schema, a JSON Schema with properties and required."""
+    r = client.get("/v1/violations/eia_unapproved_construction", params={"on": "2025-09-01"})
+    assert r.status_code == 200
+    v = r.json()
+    assert v["code"] == "eia_unapproved_construction"
+    schema = v["facts_schema"]
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {f["name"] for f in v["facts"]}
+    assert "total_investment" in schema["required"]
+    assert set(schema["required"]) == {f["name"] for f in v["facts"] if f["required"]}
+    assert schema["properties"]["total_investment"]["type"] == "number"
+    assert schema["properties"]["total_investment"]["minimum"] == 0
+    assert schema["properties"]["eia_document"]["enum"] == ["report", "form"]
+
+
+def test_violation_detail_schema_validates_with_jsonschema_when_available(client: TestClient) -> None:
+    """facts_schema is itself a valid draft 2020-12 schema that accepts a valid facts object and rejects extras."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = client.get("/v1/violations/eia_unapproved_construction", params={"on": "2025-09-01"}).json()["facts_schema"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    assert v.is_valid({"total_investment": 100000000, "eia_document": "report"})
+    assert not v.is_valid({"total_investment": 100000000, "bogus": 1})
+    assert not v.is_valid({"total_investment": -1})
+
+
+def test_unknown_violation_detail_is_404_not_found(client: TestClient) -> None:
+    """GET /v1/violations/{unknown} answers 404 with code not_found."""
+    r = client.get("/v1/violations/no_such_violation")
+    assert r.status_code == 404
+    body = assert_error_shape(r)
+    assert body["code"] == "not_found"
+
+
+# --- assessments ------------------------------------------------------------------------------
+
+
+def test_assessment_ordinary_fine_has_the_contract_fields(ordinary: dict[str, Any]) -> None:
+    """POST /v1/assessments answers 201 with id, outcome, fine, fines of individuals, measures, flags, law, rulebook, trail, reasoning."""
+    r = ordinary
+    assert isinstance(r["id"], str) and r["id"]
+    assert r["outcome"] == "penalty"
+    assert r["fine"] == {"legal_min": 100000, "legal_max": 1000000, "band": [100000, 280000], "recommended": 136000}
+    assert r["individual_fines"] == []
+    assert r["measures"] and all({"text", "basis"} <= set(m) for m in r["measures"])
+    assert {f["id"] for f in r["flags"]} >= {"daily_penalty_eligible"}
+    law = r["law"]
+    assert law["regime"] == "pre2026"
+    assert law["lighter_law"] is None
+    assert law["basis"][0]["law"] == "中华人民共和国水污染防治法" and law["basis"][0]["article"] == 83
+    assert {"id", "edition", "sha256"} <= set(r["rulebook"])
+    assert r["rulebook"]["id"] == "yunnan"
+    assert re.fullmatch(r"[0-9a-f]{64}", r["rulebook"]["sha256"])
+    assert r["trail"]
+    for step in r["trail"]:
+        assert {"step", "rule", "basis", "text"} <= set(step), step
+        assert isinstance(step["basis"], list)
+    assert any(s["rule"] == "mit-confessed" for s in r["trail"])
+    assert isinstance(r["reasoning"], str) and "水污染防治法" in r["reasoning"]
+
+
+def test_assessment_exemption_has_no_fine(client: TestClient) -> None:
+    """minor + corrected_promptly + no_harm gives outcome no_penalty and fine null."""
+    r = client.post("/v1/assessments", json={**WATER, "circumstances": ["minor", "corrected_promptly", "no_harm"]})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["outcome"] == "no_penalty"
+    assert body["fine"] is None
+    assert "不予行政处罚" in body["reasoning"]
+
+
+def test_assessment_lighter_law_applies_the_code(client: TestClient) -> None:
+    """An act before and a decision after 2026-08-15 applies the lighter Code (20万–100万) and reports both regimes."""
+    r = client.post("/v1/assessments", json=LIGHTER)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["law"]["regime"] == "code2026"
+    assert body["fine"]["legal_min"] == 200000 and body["fine"]["legal_max"] == 1000000
+    lighter = body["law"]["lighter_law"]
+    assert lighter["applied"] == "code2026"
+    assert {x["regime"] for x in lighter["results"]} == {"pre2026", "code2026"}
+
+
+def test_assessment_decision_date_defaults_to_today(client: TestClient) -> None:
+    """Without decision_date the case is decided today (201)."""
+    r = client.post("/v1/assessments", json={"violation": "water_over_standard", "violation_date": "2026-09-01"})
+    assert r.status_code == 201, r.text
+
+
+def test_assessment_can_be_read_back_unchanged(client: TestClient, ordinary: dict[str, Any]) -> None:
+    """GET /v1/assessments/{id} returns exactly the stored result of the POST."""
+    r = client.get(f"/v1/assessments/{ordinary['id']}")
+    assert r.status_code == 200
+    assert r.json() == ordinary
+
+
+def test_assessment_survives_a_new_app_on_the_same_database(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A stored result is read back by a second app built on the same database (it is persisted, not cached)."""
+    db = tmp_path_factory.mktemp("persist") / "p.db"
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{db}"))) as c1:
+        posted = c1.post("/v1/assessments", json=ORDINARY).json()
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{db}"))) as c2:
+        assert c2.get(f"/v1/assessments/{posted['id']}").json() == posted
+
+
+def test_unknown_assessment_id_is_404(client: TestClient) -> None:
+    """GET /v1/assessments/{unknown} answers 404 not_found naming the field id."""
+    r = client.get("/v1/assessments/0000000000000000deadbeef")
+    assert r.status_code == 404
+    body = assert_error_shape(r)
+    assert body["code"] == "not_found"
+    assert body["field"] == "id"
+
+
+# --- daily penalties --------------------------------------------------------------------------
+
+
+def test_daily_penalty_counts_days_and_total(client: TestClient) -> None:
+    """Days run from the day after service to the re-inspection day, total = fine × days, with its basis."""
+    r = client.post(
+        "/v1/daily-penalties",
+        json={"original_fine": 100000, "order_served_date": "2025-05-01", "reinspection_date": "2025-05-11"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["days"] == 10
+    assert body["total"] == 1000000
+    assert body["basis"] and any("环境保护法" in b for b in body["basis"])
+
+
+@pytest.mark.parametrize("reinspection", ["2025-05-01", "2025-04-30"], ids=["same-day", "before"])
+def test_daily_penalty_reinspection_not_after_service_is_422(client: TestClient, reinspection: str) -> None:
+    """A re-inspection on or before the service date answers 422 naming reinspection_date."""
+    r = client.post(
+        "/v1/daily-penalties",
+        json={"original_fine": 100000, "order_served_date": "2025-05-01", "reinspection_date": reinspection},
+    )
+    assert r.status_code == 422
+    body = assert_error_shape(r)
+    assert body["field"] == "reinspection_date"
+    assert body["code"] == "invalid_date"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"original_fine": 0, "order_served_date": "2025-05-01", "reinspection_date": "2025-05-11"}, "original_fine"),
+        ({"original_fine": 10**400, "order_served_date": "2025-05-01", "reinspection_date": "2025-05-11"}, "original_fine"),
+        ({"original_fine": "100", "order_served_date": "2025/05/01", "reinspection_date": "2025-05-11"}, "order_served_date"),
+        ({"original_fine": 100, "order_served_date": "2025-05-01"}, "reinspection_date"),
+    ],
+    ids=["zero-fine", "huge-fine", "bad-date", "missing-date"],
+)
+def test_daily_penalty_bad_input_is_422_with_field(client: TestClient, payload: dict[str, Any], field: str) -> None:
+    """Bad daily-penalty input answers 422 in the error shape naming the field."""
+    r = client.post("/v1/daily-penalties", json=payload)
+    assert r.status_code == 422, r.text
+    assert assert_error_shape(r)["field"] == field
+
+
+# --- every error class ------------------------------------------------------------------------
+
+J = "application/json"
+
+# (id, payload (dict/list → json) or raw bytes, expected status, allowed codes, expected field)
+ERROR_CASES: list[tuple[str, Any, int, set[str], str]] = [
+    ("unknown-violation", {**WATER, "violation": "no_such_violation"}, 422, {"unknown_violation"}, "violation"),
+    ("unknown-circumstance", {**WATER, "circumstances": ["bogus"]}, 422, {"unknown_circumstance"}, "circumstances[0]"),
+    ("unknown-circumstance-second", {**WATER, "circumstances": ["minor", "bogus"]}, 422, {"unknown_circumstance"}, "circumstances[1]"),
+    ("unknown-fact", {**WATER, "facts": {"bogus": 1}}, 422, {"unknown_fact"}, "facts.bogus"),
+    ("missing-required-fact", EIA, 422, {"missing_fact"}, "facts.total_investment"),
+    ("negative-amount", {**EIA, "facts": {"total_investment": -5}}, 422, {"invalid_fact"}, "facts.total_investment"),
+    ("enum-value-not-allowed", {**WATER, "facts": {"discharge_area": "mars"}}, 422, {"invalid_fact"}, "facts.discharge_area"),
+    ("enum-value-wrong-type", {**WATER, "facts": {"discharge_area": 3}}, 422, {"invalid_fact"}, "facts.discharge_area"),
+    ("decision-before-violation", {**WATER, "decision_date": "2025-01-01"}, 422, {"invalid_date"}, "decision_date"),
+    ("non-iso-date-slashes", {**WATER, "violation_date": "2025/03/01"}, 422, {"invalid_input"}, "violation_date"),
+    ("non-iso-date-dmy", {**WATER, "violation_date": "01-03-2025"}, 422, {"invalid_input"}, "violation_date"),
+    ("non-iso-date-datetime", {**WATER, "violation_date": "2025-03-01T00:00:00"}, 422, {"invalid_input"}, "violation_date"),
+    ("non-iso-date-number", {**WATER, "violation_date": 20250301}, 422, {"invalid_input"}, "violation_date"),
+    ("impossible-date-feb-30", {**WATER, "violation_date": "2025-02-30"}, 422, {"invalid_input"}, "violation_date"),
+    ("date-before-the-law", {**WATER, "violation_date": "0001-01-01"}, 422, {"date_out_of_range"}, "violation_date"),
+    ("missing-violation-date", {"violation": "water_over_standard"}, 422, {"invalid_input"}, "violation_date"),
+    ("extra-top-level-key", {**WATER, "foo": 1}, 422, {"invalid_input"}, "foo"),
+    ("party-not-allowed", {**WATER, "party": "robot"}, 422, {"invalid_input"}, "party"),
+    ("unknown-jurisdiction", {**WATER, "jurisdiction": "beijing"}, 422, {"unknown_jurisdiction"}, "jurisdiction"),
+    ("unknown-edition", {**WATER, "edition": "nope"}, 422, {"unknown_edition"}, "edition"),
+    ("wrong-type-facts-list", {**WATER, "facts": [1]}, 422, {"invalid_input"}, "facts"),
+    ("wrong-type-circumstances-string", {**WATER, "circumstances": "minor"}, 422, {"invalid_input"}, "circumstances"),
+    ("wrong-type-circumstance-int", {**WATER, "circumstances": [1]}, 422, {"invalid_input"}, "circumstances[0]"),
+    ("wrong-type-violation-int", {**WATER, "violation": 5}, 422, {"invalid_input"}, "violation"),
+    ("wrong-type-number-fact-string", {**WATER, "facts": {"exceedance_ratio": "abc"}}, 422, {"invalid_fact"}, "facts.exceedance_ratio"),
+    ("wrong-type-number-fact-bool", {**WATER, "facts": {"exceedance_ratio": True}}, 422, {"invalid_fact"}, "facts.exceedance_ratio"),
+    ("wrong-type-bool-fact-int", {**WATER, "facts": {"serious": 5}}, 422, {"invalid_fact"}, "facts.serious"),
+    ("wrong-type-count-fact-float", {**WATER, "facts": {"duration_days": 1.5}}, 422, {"invalid_fact"}, "facts.duration_days"),
+    ("wrong-type-fact-list", {**WATER, "facts": {"exceedance_ratio": [1]}}, 422, {"invalid_fact", "invalid_input"}, "facts.exceedance_ratio"),
+    ("wrong-type-fact-object", {**WATER, "facts": {"exceedance_ratio": {"a": 1}}}, 422, {"invalid_fact", "invalid_input"}, "facts.exceedance_ratio"),
+    ("too-many-facts", {**WATER, "facts": {f"f{i}": 1 for i in range(65)}}, 422, {"invalid_input"}, "facts"),
+    ("too-many-circumstances", {**WATER, "circumstances": ["minor"] * 65}, 422, {"invalid_input"}, "circumstances"),
+    ("overlong-violation", {**WATER, "violation": "x" * 81}, 422, {"invalid_input"}, "violation"),
+    ("overlong-jurisdiction", {**WATER, "jurisdiction": "x" * 81}, 422, {"invalid_input"}, "jurisdiction"),
+    ("overlong-circumstance", {**WATER, "circumstances": ["x" * 65]}, 422, {"invalid_input"}, "circumstances[0]"),
+    ("overlong-fact-value", {**WATER, "facts": {"discharge_area": "x" * 201}}, 422, {"invalid_fact", "invalid_input"}, "facts.discharge_area"),
+    ("overlong-fact-name", {**WATER, "facts": {"x" * 65: 1}}, 422, {"invalid_fact", "invalid_input"}, "facts." + "x" * 65),
+    ("malformed-json", b'{"violation": ', 422, {"malformed_json"}, "body"),
+    ("trailing-garbage-json", b'{"violation": "water_over_standard"} x', 422, {"malformed_json"}, "body"),
+    ("empty-body", b"", 422, {"invalid_input", "malformed_json"}, "body"),
+    ("json-array", [WATER], 422, {"invalid_input"}, "body"),
+    ("json-string", "water_over_standard", 422, {"invalid_input"}, "body"),
+    ("deeply-nested-json", b'{"violation": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422, {"malformed_json", "invalid_input"}, "body"),
+    ("nan-fact", b'{"violation": "water_over_standard", "violation_date": "2025-03-01", "facts": {"exceedance_ratio": NaN}}',
+     422, {"invalid_fact", "invalid_input"}, "facts.exceedance_ratio"),
+    ("infinity-fact", b'{"violation": "water_over_standard", "violation_date": "2025-03-01", "facts": {"exceedance_ratio": Infinity}}',
+     422, {"invalid_fact", "invalid_input"}, "facts.exceedance_ratio"),
+    ("minus-infinity-money-fact",
+     b'{"violation": "eia_unapproved_construction", "violation_date": "2025-03-01", "facts": {"total_investment": -Infinity}}',
+     422, {"invalid_fact", "invalid_input"}, "facts.total_investment"),
+    ("overflowing-float-fact", b'{"violation": "water_over_standard", "violation_date": "2025-03-01", "facts": {"duration_days": 1e400}}',
+     422, {"invalid_fact", "invalid_input"}, "facts.duration_days"),
+    ("huge-integer-number-fact", {**WATER, "facts": {"exceedance_ratio": 10**400}}, 422, {"invalid_fact"}, "facts.exceedance_ratio"),
+    ("huge-integer-count-fact", {**WATER, "facts": {"duration_days": 10**30}}, 422, {"invalid_fact"}, "facts.duration_days"),
+    ("huge-integer-money-fact", {**EIA, "facts": {"total_investment": 10**30}}, 422, {"invalid_fact"}, "facts.total_investment"),
+    ("huge-float-money-fact", {**EIA, "facts": {"total_investment": 1e308}}, 422, {"invalid_fact"}, "facts.total_investment"),
+    ("huge-decimal-money-fact",
+     b'{"violation": "eia_unapproved_construction", "violation_date": "2025-03-01", "facts": {"total_investment": 123456789012345678901234567890.5}}',
+     422, {"invalid_fact"}, "facts.total_investment"),
+]
+
+
+@pytest.mark.parametrize(("payload", "status", "codes", "field"), [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_bad_assessment_input_answers_4xx_in_the_error_shape(
+    client: TestClient, payload: Any, status: int, codes: set[str], field: str
+) -> None:
+    """Each class of bad input answers the expected 4xx (never 5xx) with a stable code and the offending field path."""
+    if isinstance(payload, bytes):
+        r = client.post("/v1/assessments", content=payload, headers={"content-type": J})
+    else:
+        r = client.post("/v1/assessments", content=json.dumps(payload).encode(), headers={"content-type": J})
+    assert r.status_code < 500, f"server error for client input: {r.status_code} {r.text[:300]}"
+    assert r.status_code == status, r.text[:500]
+    body = assert_error_shape(r)
+    assert body["code"] in codes, body
+    assert body["field"] == field, body
+
+
+@pytest.mark.parametrize(
+    ("violation_date", "decision_date"),
+    [("9998-12-31", "9999-01-01"), ("9999-12-31", "9999-12-31")],
+    ids=["year-9998", "year-9999"],
+)
+def test_far_future_dates_are_a_4xx_not_a_crash(client: TestClient, violation_date: str, decision_date: str) -> None:
+    """Valid ISO dates near year 9999 answer a 4xx naming a date field, never a 500."""
+    r = client.post("/v1/assessments", json={**WATER, "violation_date": violation_date, "decision_date": decision_date})
+    assert r.status_code < 500, f"server error for client input: {r.status_code} {r.text[:300]}"
+    if r.status_code != 201:
+        assert r.status_code == 422
+        assert assert_error_shape(r)["field"] in {"violation_date", "decision_date"}
+
+
+def test_oversized_body_is_413_body_too_large(client: TestClient, app: FastAPI) -> None:
+    """A body over max_body_bytes with a content-length answers 413 body_too_large."""
+    limit = app.state.discretion.settings.max_body_bytes
+    big = json.dumps({**WATER, "facts": {"discharge_area": "x" * (limit + 10)}}).encode()
+    r = client.post("/v1/assessments", content=big, headers={"content-type": J})
+    assert r.status_code == 413
+    body = assert_error_shape(r)
+    assert body["code"] == "body_too_large"
+    assert body["field"] == "body"
+
+
+def test_oversized_chunked_body_without_length_is_413(client: TestClient, app: FastAPI) -> None:
+    """A body over max_body_bytes sent chunked (no content-length) answers 413 body_too_large."""
+    limit = app.state.discretion.settings.max_body_bytes
+    big = json.dumps({**WATER, "facts": {"discharge_area": "x" * (limit + 10)}}).encode()
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(big), 4096):
+            yield big[i : i + 4096]
+
+    r = client.post("/v1/assessments", content=chunks(), headers={"content-type": J})
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413
+    assert assert_error_shape(r)["code"] == "body_too_large"
+
+
+def test_body_limit_setting_is_honoured(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A smaller max_body_bytes setting rejects a normal case that the default accepts."""
+    db = tmp_path_factory.mktemp("limit") / "l.db"
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{db}", max_body_bytes=64)), raise_server_exceptions=False) as c:
+        r = c.post("/v1/assessments", json=ORDINARY)
+        assert r.status_code == 413
+        assert assert_error_shape(r)["code"] == "body_too_large"
+        assert c.get("/healthz").status_code == 200
+
+
+def test_body_at_the_limit_is_accepted(client: TestClient, app: FastAPI) -> None:
+    """A body of exactly max_body_bytes is read and validated, not rejected as too large."""
+    limit = app.state.discretion.settings.max_body_bytes
+    payload = json.dumps(ORDINARY).encode()
+    payload = payload[:-1] + b" " * (limit - len(payload)) + b"}"
+    assert len(payload) == limit
+    r = client.post("/v1/assessments", content=payload, headers={"content-type": J})
+    assert r.status_code == 201, r.text[:300]
+
+
+def test_unknown_route_and_wrong_method_use_the_error_shape(client: TestClient) -> None:
+    """An unknown path answers 404 not_found and a wrong method 405 method_not_allowed, both in the error shape."""
+    r = client.get("/v1/nothing-here")
+    assert r.status_code == 404
+    assert assert_error_shape(r)["code"] == "not_found"
+    r = client.delete("/v1/assessments")
+    assert r.status_code == 405
+    assert assert_error_shape(r)["code"] == "method_not_allowed"
+
+
+# --- OpenAPI and offline docs -----------------------------------------------------------------
+
+
+def test_openapi_json_lists_the_v1_paths(client: TestClient) -> None:
+    """/openapi.json is valid JSON describing every v1 path."""
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    spec = json.loads(r.text)
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) >= {
+        "/healthz",
+        "/v1/violations",
+        "/v1/violations/{code}",
+        "/v1/assessments",
+        "/v1/assessments/{assessment_id}",
+        "/v1/daily-penalties",
+    }
+    assert "post" in spec["paths"]["/v1/assessments"]
+
+
+def test_docs_page_uses_only_local_assets_that_are_served(client: TestClient) -> None:
+    """/docs is HTML that references only local /static/ assets (no other hosts), and each of them answers 200."""
+    r = client.get("/docs")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert not re.search(r"https?://", html), re.findall(r"https?://[^\s'\"<>]+", html)
+    assert not re.search(r"""(src|href)\s*=\s*["']//""", html)
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert assets, html
+    for url in assets:
+        assert url.startswith("/static/"), url
+        got = client.get(url)
+        assert got.status_code == 200, url
+        assert got.content, url
+    assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
+    assert "/openapi.json" in html

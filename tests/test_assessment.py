@@ -1,0 +1,365 @@
+"""discretion.assessment: input refusals with stable codes and fields, the trail, editions and the lighter law."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from discretion import golden
+from discretion.assessment import Assessment, Engine
+from discretion.case import Case
+from discretion.errors import DiscretionError, InputError
+from discretion.money import yuan_text
+from discretion.rulebook import SHIPPED
+
+D = dt.date.fromisoformat
+
+# Steps that decide a question of law (and so must cite it); factor, position, rounding, regime and
+# edition steps apply the benchmark or state dates and carry no statute of their own.
+LAW_STEPS = {"limitation", "provision", "exemption", "escalation", "concurrence", "range", "reduction", "measure", "flag", "lighter_law"}
+
+
+def case(**kw: Any) -> Case:
+    kw.setdefault("violation", "water_over_standard")
+    kw.setdefault("violation_date", D("2025-03-01"))
+    kw.setdefault("decision_date", D("2025-06-01"))
+    return Case(**kw)
+
+
+def refused(engine: Engine, c: Case) -> InputError:
+    with pytest.raises(InputError) as exc:
+        engine.assess(c)
+    assert exc.value.message, "an input error carries a Chinese message"
+    return exc.value
+
+
+def golden_assessments(engine: Engine) -> list[Assessment]:
+    out = []
+    for lc in golden.load_cases():
+        raw = dict(lc.case.input)
+        if "original_fine" in raw:
+            continue
+        for k in ("violation_date", "violation_end_date", "discovered_date", "decision_date"):
+            if isinstance(raw.get(k), str):
+                raw[k] = D(raw[k])
+        try:
+            out.append(engine.assess(Case.model_validate(raw)))
+        except DiscretionError:
+            continue
+    return out
+
+
+# --- refusals: codes and fields -------------------------------------------------------------------
+
+
+def test_unknown_violation_is_refused_naming_the_field(any_engine: Engine) -> None:
+    """A violation code that no rulebook defines is unknown_violation on field "violation"."""
+    err = refused(any_engine, case(violation="water_overstandard"))
+    assert (err.code, err.field) == ("unknown_violation", "violation")
+
+
+def test_unknown_fact_is_refused_naming_the_fact(any_engine: Engine) -> None:
+    """A fact the violation type does not read is unknown_fact on field facts.<name>."""
+    err = refused(any_engine, case(facts={"serious": True, "exceedance": 2}))
+    assert (err.code, err.field) == ("unknown_fact", "facts.exceedance")
+
+
+def test_unknown_circumstance_is_refused_naming_its_index(any_engine: Engine) -> None:
+    """A circumstance id that does not exist is unknown_circumstance on field circumstances[i]."""
+    err = refused(any_engine, case(circumstances=["eliminated_harm", "remorse"]))
+    assert (err.code, err.field) == ("unknown_circumstance", "circumstances[1]")
+
+
+def test_unknown_circumstance_index_is_its_place_in_the_request(any_engine: Engine) -> None:
+    """The index in circumstances[i] points at the bad entry as sent, even after a repeated entry."""
+    err = refused(any_engine, case(circumstances=["eliminated_harm", "eliminated_harm", "remorse"]))
+    assert (err.code, err.field) == ("unknown_circumstance", "circumstances[2]")
+
+
+def test_missing_required_fact_is_refused_before_2026(any_engine: Engine) -> None:
+    """未批先建 before 2026 is fined as a share of total investment, which must then be given."""
+    err = refused(any_engine, case(violation="eia_unapproved_construction", facts={"eia_document": "report"}))
+    assert (err.code, err.field) == ("missing_fact", "facts.total_investment")
+
+
+def test_missing_required_fact_is_refused_under_the_code(any_engine: Engine) -> None:
+    """Under the Code 未批先建 is fined by document type, so eia_document is required instead."""
+    err = refused(any_engine, case(violation="eia_unapproved_construction", facts={"total_investment": 1_000_000},
+                                   violation_date=D("2026-09-01"), decision_date=D("2026-11-01")))
+    assert (err.code, err.field) == ("missing_fact", "facts.eia_document")
+
+
+def test_required_facts_of_both_regimes_are_needed_for_the_lighter_law(any_engine: Engine) -> None:
+    """Comparing both regimes needs the facts each one requires."""
+    err = refused(any_engine, case(violation="eia_unapproved_construction", facts={"total_investment": 1_000_000},
+                                   violation_date=D("2026-03-01"), decision_date=D("2026-10-01")))
+    assert (err.code, err.field) == ("missing_fact", "facts.eia_document")
+
+
+def test_given_required_fact_is_accepted(any_engine: Engine) -> None:
+    """With the required fact the same case is assessed: 1%–5% of 10,000,000 yuan."""
+    a = any_engine.assess(case(violation="eia_unapproved_construction", facts={"total_investment": 10_000_000}))
+    assert a.applied.fine is not None
+    assert (a.applied.fine.legal_min, a.applied.fine.legal_max) == (100_000, 500_000)
+
+
+@pytest.mark.parametrize(
+    "facts, field",
+    [
+        ({"total_investment": -1}, "facts.total_investment"),
+        ({"total_investment": Decimal("-0.01")}, "facts.total_investment"),
+        ({"total_investment": 10_000_000, "eia_document": "summary"}, "facts.eia_document"),
+        ({"total_investment": 10_000_000, "eia_document": 1}, "facts.eia_document"),
+        ({"total_investment": 10_000_000, "serious": "yes"}, "facts.serious"),
+        ({"total_investment": 10_000_000, "serious": 1}, "facts.serious"),
+        ({"total_investment": True}, "facts.total_investment"),
+        ({"total_investment": "10000000"}, "facts.total_investment"),
+        ({"total_investment": Decimal("12345.678")}, "facts.total_investment"),
+        ({"total_investment": Decimal("0.001")}, "facts.total_investment"),
+        ({"total_investment": 10**13}, "facts.total_investment"),
+    ],
+    ids=["negative", "negative-cents", "enum-choice", "enum-number", "bool-text", "bool-number",
+         "money-bool", "money-text", "three-decimals", "tenth-of-a-cent", "too-large"],
+)
+def test_invalid_fact_value_is_refused_naming_the_fact(any_engine: Engine, facts: dict[str, Any], field: str) -> None:
+    """Negative money, an enum value not among its choices, a wrong type, more than two decimals
+    of a yuan or an absurd amount are invalid_fact on the fact's field."""
+    err = refused(any_engine, case(violation="eia_unapproved_construction", facts=facts))
+    assert (err.code, err.field) == ("invalid_fact", field)
+
+
+def test_money_fact_far_beyond_any_amount_is_refused_not_crashed(any_engine: Engine) -> None:
+    """A money fact of 1E+30 yuan (what "1e30" in a JSON number or on the command line becomes) is
+    refused as invalid_fact like any other absurd amount, instead of raising decimal.InvalidOperation."""
+    c = case(violation="eia_unapproved_construction", facts={"total_investment": Decimal("1E+30")})
+    try:
+        any_engine.assess(c)
+    except InputError as exc:
+        assert (exc.code, exc.field) == ("invalid_fact", "facts.total_investment")
+    except Exception as exc:  # noqa: BLE001 - the point is which exception escapes
+        pytest.fail(f"{type(exc).__name__} escaped instead of InputError: {exc!r}")
+    else:
+        pytest.fail("an amount of 1E+30 yuan was accepted")
+
+
+def test_money_fact_with_two_decimals_is_accepted(any_engine: Engine) -> None:
+    """Money may carry 角 and 分: 12345678.90 yuan is a valid total investment."""
+    a = any_engine.assess(case(violation="eia_unapproved_construction", facts={"total_investment": Decimal("12345678.90")}))
+    assert a.applied.fine is not None
+    assert a.applied.fine.legal_min == 123457  # 1% of 12345678.90 = 123456.789, rounded up
+
+
+def test_count_fact_must_be_whole(any_engine: Engine) -> None:
+    """A count (违法次数) of 2.5 is refused."""
+    err = refused(any_engine, case(violation="permit_ledger_violation", facts={"ledger_act": "no_ledger", "occurrences": Decimal("2.5")}))
+    assert (err.code, err.field) == ("invalid_fact", "facts.occurrences")
+
+
+@pytest.mark.parametrize(
+    "dates, field",
+    [
+        ({"violation_date": D("2025-03-01"), "decision_date": D("2025-02-28")}, "decision_date"),
+        ({"violation_date": D("2025-03-01"), "violation_end_date": D("2025-02-01"), "decision_date": D("2025-06-01")}, "violation_end_date"),
+        ({"violation_date": D("2025-03-01"), "violation_end_date": D("2025-07-01"), "decision_date": D("2025-06-01")}, "decision_date"),
+        ({"violation_date": D("2025-03-01"), "discovered_date": D("2025-06-02"), "decision_date": D("2025-06-01")}, "discovered_date"),
+        ({"violation_date": D("2025-03-01"), "discovered_date": D("2025-02-01"), "decision_date": D("2025-06-01")}, "discovered_date"),
+    ],
+    ids=["decision-before-violation", "end-before-start", "decision-before-end", "discovered-after-decision", "discovered-before-violation"],
+)
+def test_impossible_dates_are_refused_naming_the_date(any_engine: Engine, dates: dict[str, dt.date], field: str) -> None:
+    """Dates out of order are invalid_date on the date that cannot be right."""
+    err = refused(any_engine, case(**dates))
+    assert (err.code, err.field) == ("invalid_date", field)
+
+
+def test_violation_before_the_law_layer_is_out_of_range(any_engine: Engine) -> None:
+    """A violation before 2021-07-15 (the 2021 行政处罚法) is date_out_of_range on violation_date."""
+    err = refused(any_engine, case(violation_date=D("2021-07-14"), decision_date=D("2021-09-01")))
+    assert (err.code, err.field) == ("date_out_of_range", "violation_date")
+
+
+def test_violation_on_the_first_covered_day_is_in_range(any_engine: Engine) -> None:
+    """2021-07-15 itself is covered (with a decision when an edition is in force)."""
+    a = any_engine.assess(case(violation_date=D("2021-07-15"), decision_date=D("2022-03-01")))
+    assert a.applied.regime == "pre2026"
+
+
+def test_unknown_jurisdiction_is_refused(any_engine: Engine) -> None:
+    """A jurisdiction without any benchmark edition is unknown_jurisdiction."""
+    err = refused(any_engine, case(jurisdiction="guizhou"))
+    assert (err.code, err.field) == ("unknown_jurisdiction", "jurisdiction")
+
+
+def test_unknown_requested_edition_is_refused(any_engine: Engine) -> None:
+    """Asking for an edition that does not exist is an error on field "edition"."""
+    err = refused(any_engine, case(edition="yunnan@2099"))
+    assert err.field == "edition"
+
+
+# --- the trail and the reasoning ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def assessments(reference_engine: Engine) -> list[Assessment]:
+    got = golden_assessments(reference_engine)
+    assert len(got) > 200
+    return got
+
+
+def test_every_trail_step_has_a_text(assessments: list[Assessment]) -> None:
+    """Every step of every golden case's trail says in Chinese what was decided."""
+    for a in assessments:
+        for s in a.trail:
+            assert s.text.strip(), (a.case.violation, s)
+            assert re.search(r"[\u4e00-\u9fff]", s.text), s.text
+
+
+def test_steps_that_decide_on_law_cite_it(assessments: list[Assessment]) -> None:
+    """Limitation, provision, exemption, escalation, concurrence, reduction, measure, flag and
+    lighter-law steps carry at least one citation, each written 《…》."""
+    kinds: set[str] = set()
+    for a in assessments:
+        for s in a.trail:
+            assert all(b.startswith("《") for b in s.basis), s
+            if s.step in LAW_STEPS:
+                kinds.add(s.step)
+                assert s.basis, f"{a.case.violation}: step {s.step} has no basis: {s.text}"
+    assert {"limitation", "provision", "exemption", "escalation", "concurrence", "measure", "flag", "lighter_law"} <= kinds
+
+
+def test_trail_starts_with_regime_edition_and_limitation(any_engine: Engine) -> None:
+    """The trail follows the pipeline: regime, edition, limitation, then the law applied."""
+    a = any_engine.assess(case())
+    assert [s.step for s in a.trail[:4]] == ["regime", "edition", "limitation", "provision"]
+    assert a.trail[3].basis == ("《中华人民共和国水污染防治法》第八十三条第二项",)
+
+
+def test_reasoning_is_chinese_and_states_the_recommended_amount(any_engine: Engine) -> None:
+    """The 说理 paragraph is Chinese and names the recommended fine as the result shows it."""
+    a = any_engine.assess(case(facts={"serious": True}, circumstances=["refused_correction"]))
+    d = a.to_dict()
+    assert d["fine"] is not None
+    text = d["reasoning"]
+    assert len(re.findall(r"[\u4e00-\u9fff]", text)) > len(text) / 3
+    assert f"建议对当事人处以罚款人民币{yuan_text(d['fine']['recommended'])}" in text
+    assert "《中华人民共和国水污染防治法》第八十三条第二项" in text
+
+
+def test_reasoning_of_every_golden_penalty_states_its_amount(assessments: list[Assessment]) -> None:
+    """Every recommended fine is written into the reasoning."""
+    for a in assessments:
+        if a.applied.fine is not None:
+            assert yuan_text(a.applied.fine.recommended) in a.reasoning, a.case.violation
+
+
+def test_result_carries_rulebook_hash_and_edition_key(any_engine: Engine) -> None:
+    """The result names the edition applied and the sha256 of its file, so it can be reproduced."""
+    d = any_engine.assess(case()).to_dict()
+    rb = d["rulebook"]
+    assert rb["key"] == "yunnan@2023"
+    assert re.fullmatch(r"[0-9a-f]{64}", rb["sha256"])
+    assert rb["sha256"] == hashlib.sha256((SHIPPED / "yunnan" / "2023.yaml").read_bytes()).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", rb["law_sha256"])
+
+
+def test_result_has_the_contract_keys(any_engine: Engine) -> None:
+    """The result dict has the keys of the API contract."""
+    d = any_engine.assess(case()).to_dict()
+    assert {"outcome", "violation", "fine", "individual_fines", "measures", "flags", "law", "rulebook", "trail", "reasoning"} <= set(d)
+    assert {"legal_min", "legal_max", "band", "recommended"} <= set(d["fine"])
+    assert d["law"]["basis"][0]["citation"] == "《中华人民共和国水污染防治法》第八十三条第二项"
+
+
+# --- editions ------------------------------------------------------------------------------------
+
+
+def test_kunming_in_2023_uses_the_kunming_edition(any_engine: Engine) -> None:
+    """A Kunming case decided in 2023 uses yunnan/kunming@2021 and its narrowed window."""
+    a = any_engine.assess(case(jurisdiction="yunnan/kunming", violation_date=D("2023-03-01"), decision_date=D("2023-06-01")))
+    assert a.rulebook["key"] == "yunnan/kunming@2021"
+    position = next(s for s in a.trail if s.step == "position")
+    assert "[0.1, 0.9]" in position.text
+    assert a.applied.fine is not None
+    assert 190_000 <= a.applied.fine.recommended <= 910_000
+
+
+def test_kunming_after_its_edition_lapsed_falls_back_to_the_province(any_engine: Engine) -> None:
+    """From 2024-02-02 Kunming has no edition in force: yunnan@2023 applies and the trail says why."""
+    a = any_engine.assess(case(jurisdiction="yunnan/kunming", violation_date=D("2024-01-01"), decision_date=D("2024-02-02")))
+    assert a.rulebook["key"] == "yunnan@2023"
+    edition = next(s for s in a.trail if s.step == "edition")
+    assert "yunnan/kunming" in edition.text and "上级" in edition.text
+
+
+def test_province_in_2023_uses_the_2021_edition(any_engine: Engine) -> None:
+    """Yunnan itself decided in 2023 uses the 2021 trial edition (2023 edition from 2024-02-02)."""
+    a = any_engine.assess(case(violation_date=D("2023-03-01"), decision_date=D("2023-06-01")))
+    assert a.rulebook["key"] == "yunnan@2021"
+
+
+def test_draft_edition_is_not_used_unless_asked(any_engine: Engine) -> None:
+    """After 2026-08-15 the published 2023 edition still applies; the Code draft is not chosen."""
+    a = any_engine.assess(case(violation_date=D("2026-09-01"), decision_date=D("2026-11-01")))
+    assert a.rulebook["key"] == "yunnan@2023"
+    assert a.rulebook["status"] == "published"
+
+
+def test_draft_edition_is_used_when_asked_and_marked_unpublished(any_engine: Engine) -> None:
+    """edition="yunnan@2026-draft" uses the draft, and the trail says it is unpublished."""
+    a = any_engine.assess(case(violation_date=D("2026-09-01"), decision_date=D("2026-11-01"), edition="yunnan@2026-draft"))
+    assert a.rulebook["key"] == "yunnan@2026-draft"
+    assert a.rulebook["status"] == "draft"
+    edition = next(s for s in a.trail if s.step == "edition")
+    assert "未发布" in edition.text
+
+
+def test_edition_of_another_jurisdiction_cannot_be_asked_for(any_engine: Engine) -> None:
+    """A Yunnan-wide case cannot ask for the Kunming edition."""
+    err = refused(any_engine, case(violation_date=D("2023-03-01"), decision_date=D("2023-06-01"), edition="yunnan/kunming@2021"))
+    assert err.field == "edition"
+
+
+# --- the lighter law ------------------------------------------------------------------------------
+
+
+def test_lighter_law_lists_both_regimes_results(any_engine: Engine) -> None:
+    """An act in March 2026 decided in October 2026 is assessed under both laws; both results are listed."""
+    a = any_engine.assess(case(violation="eia_unapproved_construction", facts={"total_investment": 10_000_000, "eia_document": "report"},
+                               violation_date=D("2026-03-01"), decision_date=D("2026-10-01")))
+    ll = a.to_dict()["law"]["lighter_law"]
+    assert ll is not None
+    assert [r["regime"] for r in ll["results"]] == ["pre2026", "code2026"]
+    pre, code = ll["results"]
+    assert (pre["fine"]["legal_min"], pre["fine"]["legal_max"]) == (100_000, 500_000)
+    assert (code["fine"]["legal_min"], code["fine"]["legal_max"]) == (200_000, 1_000_000)
+    assert ll["applied"] == "pre2026" == a.to_dict()["law"]["regime"]
+    assert "《中华人民共和国行政处罚法》第三十七条" in ll["basis"]
+    assert any(s.step == "lighter_law" and s.basis for s in a.trail)
+
+
+def test_lighter_law_applies_the_code_when_it_is_lighter(any_engine: Engine) -> None:
+    """With a large investment the Code's fixed 20万–100万 is lighter than 1%–5%, so the Code applies."""
+    a = any_engine.assess(case(violation="eia_unapproved_construction", facts={"total_investment": 100_000_000, "eia_document": "report"},
+                               violation_date=D("2026-03-01"), decision_date=D("2026-10-01")))
+    d = a.to_dict()
+    assert d["law"]["lighter_law"]["applied"] == "code2026" == d["law"]["regime"]
+    assert (d["fine"]["legal_min"], d["fine"]["legal_max"]) == (200_000, 1_000_000)
+
+
+def test_single_regime_case_has_no_lighter_law_comparison(any_engine: Engine) -> None:
+    """When act and decision fall under one law there is nothing to compare."""
+    assert any_engine.assess(case()).to_dict()["law"]["lighter_law"] is None
+
+
+# --- the two matchers agree -------------------------------------------------------------------------
+
+
+def test_durable_and_reference_engines_agree_on_the_golden_cases(engine: Engine, assessments: list[Assessment]) -> None:
+    """The rules engine and the reference evaluator produce identical results for every golden case."""
+    for a in assessments:
+        assert engine.assess(a.case).to_dict() == a.to_dict(), a.case

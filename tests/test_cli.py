@@ -1,0 +1,275 @@
+"""api.cli: the command line calls the library and maps its errors to exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from discretion import golden, rulebook
+
+SHIPPED = rulebook.SHIPPED
+WATER = "law/violations/water_over_standard.yaml"
+CONTRACT_KEYS = {"outcome", "fine", "individual_fines", "measures", "flags", "law", "rulebook", "trail", "reasoning"}
+ASSESS = ["assess", "--violation", "water_over_standard", "--violation-date", "2025-03-01", "--decision-date", "2025-06-01"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def make_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "rulebooks"
+    (root / "law" / "violations").mkdir(parents=True)
+    shutil.copy(SHIPPED / "law" / "law.yaml", root / "law" / "law.yaml")
+    shutil.copy(SHIPPED / WATER, root / WATER)
+    return root
+
+
+# --- rulebooks check / schema / test --------------------------------------------------------------
+
+
+def test_rulebooks_check_exits_zero_on_the_shipped_set(capsys: pytest.CaptureFixture[str]) -> None:
+    """`rulebooks check` validates the shipped tree and says how much it holds."""
+    code, out, _ = run(capsys, "rulebooks", "check")
+    assert code == 0
+    assert "40" in out and "4" in out
+
+
+def test_rulebooks_check_accepts_a_valid_tree_given_with_the_global_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--rulebooks, placed before the subcommand, points the check at another tree."""
+    code, out, _ = run(capsys, "--rulebooks", str(make_tree(tmp_path)), "rulebooks", "check")
+    assert code == 0
+    assert "1 类违法行为" in out
+
+
+def test_rulebooks_check_exits_one_with_file_and_line_on_a_broken_tree(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A broken tree exits 1 and prints file:line and the rule id of the problem."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("        when: serious\n", "        when: serous\n", 1), encoding="utf-8")
+    line = next(n for n, s in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "when: serous" in s)
+    code, out, err = run(capsys, "--rulebooks", str(root), "rulebooks", "check")
+    assert code == 1
+    assert f"rulebooks/{WATER}:{line}:" in err
+    assert "[water-83-2-serious]" in err and "serous" in err
+    assert "规则集有效" not in out
+
+
+def test_rulebooks_check_refuses_a_tree_without_law_layer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A directory that is not a rulebook tree exits 1 naming the missing law.yaml."""
+    (tmp_path / "rulebooks").mkdir()
+    code, _, err = run(capsys, "--rulebooks", str(tmp_path / "rulebooks"), "rulebooks", "check")
+    assert code == 1
+    assert "law.yaml" in err
+
+
+def test_rulebooks_schema_prints_json_schema_with_defs(capsys: pytest.CaptureFixture[str]) -> None:
+    """`rulebooks schema` prints a JSON Schema whose $defs describe the rulebook models."""
+    code, out, _ = run(capsys, "rulebooks", "schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert "$defs" in schema
+    assert {"LawEdition", "Violation", "BenchmarkEdition", "RangeFine"} <= set(schema["$defs"])
+    assert schema["$defs"]["Violation"].get("additionalProperties") is False
+
+
+def test_rulebooks_test_runs_every_golden_case(capsys: pytest.CaptureFixture[str]) -> None:
+    """`rulebooks test` runs the golden cases and prints "N passed, 0 failed"."""
+    code, out, _ = run(capsys, "rulebooks", "test")
+    m = re.search(r"(\d+) passed, (\d+) failed", out)
+    assert m, out[-500:]
+    assert int(m.group(2)) == 0
+    assert int(m.group(1)) == len(golden.load_cases())
+    assert code == 0
+
+
+# --- assess -------------------------------------------------------------------------------------
+
+
+def test_assess_text_output_states_the_recommended_fine(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text output has the legal range, the 建议罚款 line, the trail and the reasoning."""
+    code, out, _ = run(capsys, *ASSESS)
+    assert code == 0
+    assert "建议罚款：100000元（10万元）" in out
+    assert "《中华人民共和国水污染防治法》第八十三条第二项" in out
+    assert "计算过程" in out and "说理" in out
+
+
+def test_assess_json_output_has_the_contract_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json prints the contract's result object."""
+    code, out, _ = run(capsys, *ASSESS, "--fact", "serious=true", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert CONTRACT_KEYS <= set(d)
+    assert d["outcome"] == "penalty"
+    assert {"legal_min", "legal_max", "band", "recommended"} <= set(d["fine"])
+    assert "government_approval_closure" in [f["id"] for f in d["flags"]]
+    assert re.fullmatch(r"[0-9a-f]{64}", d["rulebook"]["sha256"])
+
+
+def test_assess_reads_a_case_from_a_json_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--input reads the API's assessment input, with decimal money kept exact."""
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({
+        "violation": "eia_unapproved_construction",
+        "facts": {"total_investment": 12345678.90, "eia_document": "report"},
+        "violation_date": "2025-03-01",
+        "decision_date": "2025-06-01",
+    }), encoding="utf-8")
+    code, out, _ = run(capsys, "assess", "--input", str(path), "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert (d["fine"]["legal_min"], d["fine"]["legal_max"]) == (123457, 617283)
+    assert d["law"]["regime"] == "pre2026"
+
+
+def test_assess_with_an_unknown_fact_exits_two_naming_the_field(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad fact exits 2 and names facts.<name> and the error code."""
+    code, out, err = run(capsys, *ASSESS, "--fact", "exceedance=2")
+    assert code == 2
+    assert "unknown_fact" in err and "facts.exceedance" in err
+    assert out == ""
+
+
+def test_assess_with_an_unknown_violation_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown violation code exits 2 naming the field "violation"."""
+    code, _, err = run(capsys, "assess", "--violation", "nope", "--violation-date", "2025-03-01", "--decision-date", "2025-06-01")
+    assert code == 2
+    assert "unknown_violation" in err and "violation" in err
+
+
+def test_assess_input_file_missing_a_date_exits_two_naming_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """An input file without violation_date exits 2 and names the field."""
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"violation": "water_over_standard"}), encoding="utf-8")
+    code, _, err = run(capsys, "assess", "--input", str(path))
+    assert code == 2
+    assert "violation_date" in err
+
+
+def test_assess_with_an_unreadable_input_file_exits_two(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A missing or malformed input file exits 2 instead of a traceback."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert run(capsys, "assess", "--input", str(tmp_path / "missing.json"))[0] == 2
+    assert run(capsys, "assess", "--input", str(bad))[0] == 2
+
+
+def test_assess_with_a_huge_money_fact_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    """--fact total_investment=1e30 is bad input: exit 2 naming the fact, not an uncaught exception."""
+    argv = ["assess", "--violation", "eia_unapproved_construction", "--violation-date", "2025-03-01",
+            "--decision-date", "2025-06-01", "--fact", "total_investment=1e30"]
+    try:
+        code, _, err = run(capsys, *argv)
+    except Exception as exc:  # noqa: BLE001 - the point is that nothing escapes main()
+        pytest.fail(f"{type(exc).__name__} escaped from main(): {exc!r}")
+    assert code == 2
+    assert "facts.total_investment" in err
+
+
+def test_assess_without_violation_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    """assess with neither --violation nor --input is refused with exit 2."""
+    code, _, err = run(capsys, "assess")
+    assert code == 2
+    assert "--violation" in err
+
+
+# --- violations ---------------------------------------------------------------------------------
+
+
+def test_violations_json_lists_forty_items_with_their_form_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    """`violations --on 2026-11-26 --format json` lists 40 types, each with what a form needs."""
+    code, out, _ = run(capsys, "violations", "--on", "2026-11-26", "--format", "json")
+    assert code == 0
+    items = json.loads(out)["items"]
+    assert len(items) == 40
+    for item in items:
+        assert {"code", "title", "penalty_basis", "facts", "circumstances"} <= set(item)
+        assert item["regime"] == "code2026"
+        assert all(b["citation"].startswith("《") for b in item["penalty_basis"])
+
+
+def basis_has(item: dict[str, object], law: str, article: int) -> bool:
+    return any(law in b["law"] and b["article"] == article for b in item["penalty_basis"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "on, q, law, article",
+    [
+        ("2025-06-01", "水污染防治法 83", "水污染防治法", 83),
+        ("2025-06-01", "大气污染防治法 99", "大气污染防治法", 99),
+        ("2026-11-26", "生态环境法典 1107", "生态环境法典", 1107),
+        ("2025-06-01", "水污染防治法 33", "水污染防治法", 33),
+    ],
+)
+def test_violations_query_by_law_and_article_narrows_to_that_article(
+    capsys: pytest.CaptureFixture[str], on: str, q: str, law: str, article: int
+) -> None:
+    """--q "<law> <article>" lists exactly the types whose penalty basis is that article of that law."""
+    _, out, _ = run(capsys, "violations", "--on", on, "--format", "json")
+    expected = sorted(i["code"] for i in json.loads(out)["items"] if basis_has(i, law, article))
+    code, out, _ = run(capsys, "violations", "--on", on, "--q", q, "--format", "json")
+    assert code == 0
+    got = sorted(i["code"] for i in json.loads(out)["items"])
+    assert got == expected
+
+
+def test_violations_query_for_water_law_83_finds_over_standard_discharge(capsys: pytest.CaptureFixture[str]) -> None:
+    """水污染防治法 83 in 2025 finds 超标排放水污染物 and not air pollution types."""
+    code, out, _ = run(capsys, "violations", "--on", "2025-06-01", "--q", "水污染防治法 83", "--format", "json")
+    codes = {i["code"] for i in json.loads(out)["items"]}
+    assert "water_over_standard" in codes
+    assert "air_over_standard" not in codes
+    assert 0 < len(codes) < 40
+
+
+def test_violations_text_output_ends_with_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text listing ends with 共 N 类."""
+    code, out, _ = run(capsys, "violations", "--on", "2025-06-01", "--q", "超标排放")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[-1] == f"共 {len(lines) - 1} 类"
+    assert any(line.startswith("water_over_standard\t") for line in lines)
+
+
+# --- daily-penalty -----------------------------------------------------------------------------
+
+
+def test_daily_penalty_counts_days_from_the_day_after_service(capsys: pytest.CaptureFixture[str]) -> None:
+    """Served 2025-03-01, re-inspected 2025-03-11: 10 days × 100000 yuan under 环境保护法 第五十九条."""
+    code, out, _ = run(capsys, "daily-penalty", "--fine", "100000", "--served", "2025-03-01", "--reinspection", "2025-03-11", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert (d["days"], d["total"], d["regime"]) == (10, 1_000_000, "pre2026")
+    assert "《中华人民共和国环境保护法》第五十九条第一款" in d["basis"]
+
+
+def test_daily_penalty_under_the_code_cites_article_1060(capsys: pytest.CaptureFixture[str]) -> None:
+    """An order served after 2026-08-15 is counted under 《生态环境法典》第一千零六十条."""
+    code, out, _ = run(capsys, "daily-penalty", "--fine", "50000", "--served", "2026-09-01", "--reinspection", "2026-09-04")
+    assert code == 0
+    assert "150000元（15万元）" in out
+    assert "《中华人民共和国生态环境法典》第一千零六十条第一款" in out
+
+
+def test_daily_penalty_with_reinspection_before_service_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    """A re-inspection not after the service date is refused with exit 2 naming the field."""
+    code, _, err = run(capsys, "daily-penalty", "--fine", "100000", "--served", "2025-03-11", "--reinspection", "2025-03-11")
+    assert code == 2
+    assert "reinspection_date" in err
+
+
+def test_bad_date_on_the_command_line_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A date not written YYYY-MM-DD is refused by the parser (exit status 2)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["daily-penalty", "--fine", "1", "--served", "2025/3/1", "--reinspection", "2025-03-11"])
+    assert exc.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

@@ -1,0 +1,435 @@
+"""discretion.rulebook: the whole tree is loaded and cross-checked, or refused whole."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from discretion import rulebook
+from discretion.errors import RulebookError, RulebookIssue
+
+SHIPPED = rulebook.SHIPPED
+WATER = "law/violations/water_over_standard.yaml"
+EIA = "law/violations/eia_unapproved_construction.yaml"
+KUNMING = "yunnan/kunming/2021.yaml"
+
+
+def make_tree(tmp_path: Path, *codes: str) -> Path:
+    """A small tree: law.yaml and the named violation files, copied from the shipped set."""
+    root = tmp_path / "rulebooks"
+    (root / "law" / "violations").mkdir(parents=True)
+    shutil.copy(SHIPPED / "law" / "law.yaml", root / "law" / "law.yaml")
+    for code in codes or ("water_over_standard",):
+        shutil.copy(SHIPPED / "law" / "violations" / f"{code}.yaml", root / "law" / "violations" / f"{code}.yaml")
+    return root
+
+
+def full_tree(tmp_path: Path) -> Path:
+    """A copy of the whole shipped tree, for checks that need the benchmark editions."""
+    root = tmp_path / "rulebooks"
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
+    return root
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return n
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def refusal(root: Path) -> RulebookError:
+    with pytest.raises(RulebookError) as exc:
+        rulebook.load(root)
+    assert exc.value.issues, "a refusal must list its issues"
+    return exc.value
+
+
+def only(err: RulebookError) -> RulebookIssue:
+    errors = [i for i in err.issues if i.severity == "error"]
+    assert len(errors) == 1, "\n".join(map(str, err.issues))
+    return errors[0]
+
+
+# --- the shipped set ---------------------------------------------------------------------------
+
+
+def test_shipped_set_loads_forty_violation_types_and_four_editions(rulebooks: rulebook.RulebookSet) -> None:
+    """The shipped rulebooks load whole: 40 violation types and the four benchmark editions."""
+    assert len(rulebooks.violations) == 40
+    assert set(rulebooks.editions) == {"yunnan@2021", "yunnan@2023", "yunnan@2026-draft", "yunnan/kunming@2021"}
+    assert {r.id for r in rulebooks.law.regimes} == {"pre2026", "code2026"}
+
+
+def test_every_violation_file_is_named_for_its_code(rulebooks: rulebook.RulebookSet) -> None:
+    """Each violation type lives in <code>.yaml, as the rulebook guide requires."""
+    for code, lv in rulebooks.violations.items():
+        assert lv.doc.file == f"rulebooks/law/violations/{code}.yaml"
+
+
+def test_edition_hash_is_the_sha256_of_its_file(rulebooks: rulebook.RulebookSet) -> None:
+    """An edition's sha256 is the hash of its file's bytes, so a result can be traced to the text."""
+    le = rulebooks.editions["yunnan@2023"]
+    assert le.sha256 == hashlib.sha256((SHIPPED / "yunnan" / "2023.yaml").read_bytes()).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", rulebooks.sha256)
+
+
+def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: rulebook.RulebookSet) -> None:
+    """Kunming narrows some entries and takes the rest (formula, rounding, factors) from yunnan@2021."""
+    km = rulebooks.editions["yunnan/kunming@2021"].effective
+    parent = rulebooks.editions["yunnan@2021"].effective
+    assert km.formula == parent.formula
+    assert km.rounding == parent.rounding
+    assert km.violations["water_over_standard"].max_position == Decimal("0.9")
+    assert set(km.violations) == set(parent.violations)
+    points = {a.id: a.points for a in km.adjustments or []}
+    assert points["agg-sensitive-area"] == 10
+    assert len(km.adjustments or []) == len(parent.adjustments or [])
+
+
+def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
+    """The small copied trees load as they are, so each refusal below comes from the one break."""
+    rs = rulebook.load(make_tree(tmp_path, "water_over_standard", "eia_unapproved_construction"))
+    assert set(rs.violations) == {"water_over_standard", "eia_unapproved_construction"}
+
+
+def test_full_tree_copy_loads_before_it_is_broken(tmp_path: Path) -> None:
+    """The copied shipped tree loads, so each refusal below comes from the one break."""
+    rs = rulebook.load(full_tree(tmp_path))
+    assert len(rs.violations) == 40 and len(rs.editions) == 4
+
+
+# --- all or nothing --------------------------------------------------------------------------------
+
+
+def test_broken_edition_refuses_the_whole_set_with_file_line_and_rule(tmp_path: Path) -> None:
+    """A typo in one benchmark edition refuses every rulebook, naming file, line and rule id."""
+    root = full_tree(tmp_path)
+    path = root / KUNMING
+    edit(path, "    points: 10\n", "    points: 10\n    pionts: 5\n")
+    err = refusal(root)
+    issue = only(err)
+    assert issue.file == f"rulebooks/{KUNMING}"
+    assert issue.line == line_of(path, "pionts")
+    assert issue.rule_id == "agg-sensitive-area"
+    assert f"rulebooks/{KUNMING}:{issue.line}: [agg-sensitive-area]" in str(err)
+
+
+def test_broken_violation_refuses_the_whole_set_with_file_line_and_rule(tmp_path: Path) -> None:
+    """One broken violation file among forty refuses the set, naming its file, line and rule id."""
+    root = full_tree(tmp_path)
+    path = root / WATER
+    edit(path, "id: water-83-2\n", "id: water-83-2\n        lable: 超标\n")
+    err = refusal(root)
+    issue = next(i for i in err.issues if i.file == f"rulebooks/{WATER}")
+    assert (issue.line, issue.rule_id) == (line_of(path, "lable: 超标"), "water-83-2")
+    assert "lable" in issue.message
+    assert f"rulebooks/{WATER}:{issue.line}: [water-83-2]" in str(err)
+
+
+def test_every_problem_in_every_file_is_listed(tmp_path: Path) -> None:
+    """Problems in several files are all collected in one refusal, not only the first."""
+    root = make_tree(tmp_path, "water_over_standard", "eia_unapproved_construction")
+    edit(root / WATER, "circumstances: []", "circumstances: [no_such_circumstance]")
+    (root / EIA).write_bytes(b"code: x\x00")
+    err = refusal(root)
+    files = {i.file for i in err.issues}
+    assert files == {f"rulebooks/{WATER}", f"rulebooks/{EIA}"}
+
+
+def test_missing_law_layer_is_refused(tmp_path: Path) -> None:
+    """A tree without law/law.yaml is refused, naming the missing file."""
+    root = make_tree(tmp_path)
+    (root / "law" / "law.yaml").unlink()
+    err = refusal(root)
+    assert err.issues[0].file == "rulebooks/law/law.yaml"
+
+
+def test_duplicate_violation_code_is_refused(tmp_path: Path) -> None:
+    """Two files declaring the same code are refused, naming the second."""
+    root = make_tree(tmp_path)
+    shutil.copy(root / WATER, root / "law" / "violations" / "zz_copy.yaml")
+    issue = only(refusal(root))
+    assert issue.file == "rulebooks/law/violations/zz_copy.yaml"
+    assert "water_over_standard" in issue.message
+
+
+# --- cross-checks of a violation ---------------------------------------------------------------------
+
+
+def test_condition_naming_an_unknown_fact_is_refused(tmp_path: Path) -> None:
+    """A condition that reads a fact no file defines is refused, naming the fact and the rule."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, "id: water-83-2-serious\n            label: 情节严重\n            when: serious",
+         "id: water-83-2-serious\n            label: 情节严重\n            when: seriously_bad")
+    issue = only(refusal(root))
+    assert "seriously_bad" in issue.message
+    assert issue.rule_id == "water-83-2-serious"
+    assert issue.line == line_of(path, "when: seriously_bad")
+
+
+def test_condition_outside_the_whitelisted_syntax_is_refused(tmp_path: Path) -> None:
+    """A condition that is code (a call) is refused when the rulebook is read."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, "id: water-83-2-serious\n            label: 情节严重\n            when: serious",
+         "id: water-83-2-serious\n            label: 情节严重\n            when: __import__('os').system('true')")
+    issue = only(refusal(root))
+    assert issue.rule_id == "water-83-2-serious"
+    assert issue.line == line_of(path, "__import__")
+
+
+def test_enum_compared_to_a_value_not_among_its_choices_is_refused(tmp_path: Path) -> None:
+    """eia_document == "reprot" is refused: the enum has no such choice."""
+    root = make_tree(tmp_path, "eia_unapproved_construction")
+    path = root / EIA
+    edit(path, "when: eia_document == \"report\"", "when: eia_document == \"reprot\"")
+    issue = only(refusal(root))
+    assert "reprot" in issue.message and "eia_document" in issue.message
+    assert issue.rule_id == "code-1095-1-report"
+    assert issue.line == line_of(path, "reprot")
+
+
+def test_enum_compared_by_order_is_refused(tmp_path: Path) -> None:
+    """An enum can only be tested for equality, never with < or >."""
+    root = make_tree(tmp_path, "eia_unapproved_construction")
+    edit(root / EIA, "when: eia_document == \"report\"", "when: eia_document > \"report\"")
+    issue = only(refusal(root))
+    assert "eia_document" in issue.message
+
+
+def test_bool_fact_compared_to_a_number_is_refused(tmp_path: Path) -> None:
+    """A boolean fact compared with a number is refused (True is not 1 in a rulebook)."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "label: 情节严重\n            when: serious\n            flags:\n              - flag: government_approval_closure\n                basis:\n                  ref: {law: 中华人民共和国水污染防治法",
+         "label: 情节严重\n            when: serious == 1\n            flags:\n              - flag: government_approval_closure\n                basis:\n                  ref: {law: 中华人民共和国水污染防治法")
+    issue = only(refusal(root))
+    assert "serious" in issue.message
+
+
+def test_law_not_belonging_to_the_regime_is_refused(tmp_path: Path) -> None:
+    """A pre2026 provision citing the Code is refused: the Code is not a law of that regime."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, "ref: {law: 中华人民共和国水污染防治法, article: 83, item: 2}", "ref: {law: 中华人民共和国生态环境法典, article: 1107}")
+    issue = only(refusal(root))
+    assert "中华人民共和国生态环境法典" in issue.message and "pre2026" in issue.message
+    assert issue.rule_id == "water-83-2"
+    assert issue.line == line_of(path, "ref: {law: 中华人民共和国生态环境法典, article: 1107}")
+
+
+def test_violated_provision_from_another_regime_is_refused(tmp_path: Path) -> None:
+    """The 义务条款 of the Code regime must be a law of that regime too."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "ref: {law: 中华人民共和国生态环境法典, article: 151}", "ref: {law: 中华人民共和国水污染防治法, article: 10}\n       ")
+    issue = only(refusal(root))
+    assert "code2026" in issue.message
+
+
+def test_fine_base_not_in_requires_is_refused(tmp_path: Path) -> None:
+    """A rate fine on total_investment is refused unless total_investment is a required fact."""
+    root = make_tree(tmp_path, "eia_unapproved_construction")
+    path = root / EIA
+    edit(path, "requires: [total_investment]", "requires: []")
+    err = refusal(root)
+    assert err.issues and all("total_investment" in i.message and "requires" in i.message for i in err.issues)
+    assert {i.rule_id for i in err.issues} == {"eia-31-1", "eia-31-2"}
+
+
+def test_required_fact_not_listed_in_facts_is_refused(tmp_path: Path) -> None:
+    """A required fact must be one of the violation's facts."""
+    root = make_tree(tmp_path, "eia_unapproved_construction")
+    edit(root / EIA, "requires: [total_investment]", "requires: [total_investment, disposal_cost]")
+    issue = only(refusal(root))
+    assert "disposal_cost" in issue.message
+
+
+def test_unknown_circumstance_is_refused(tmp_path: Path) -> None:
+    """A violation listing a circumstance that law.yaml does not define is refused at its line."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, "circumstances: []", "circumstances: [remorseful]")
+    issue = only(refusal(root))
+    assert "remorseful" in issue.message
+    assert issue.line == line_of(path, "circumstances: [remorseful]")
+
+
+def test_unknown_standard_fact_is_refused(tmp_path: Path) -> None:
+    """A fact referenced by name must be a standard fact of law.yaml."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "facts:\n  - serious\n", "facts:\n  - serious\n  - seriousness\n")
+    issue = only(refusal(root))
+    assert "seriousness" in issue.message
+
+
+def test_duplicate_rule_id_is_refused(tmp_path: Path) -> None:
+    """Two rules with one id in a regime are refused."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "id: water-83-2-serious", "id: water-83-2")
+    issue = only(refusal(root))
+    assert "water-83-2" in issue.message
+
+
+def test_unknown_fine_kind_is_refused(tmp_path: Path) -> None:
+    """A fine form that is not one of the five kinds is refused, listing the allowed kinds."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+         "fine: {kind: between, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}")
+    issue = only(refusal(root))
+    assert "between" in issue.message and "per_unit" in issue.message
+
+
+def test_range_with_minimum_above_maximum_is_refused(tmp_path: Path) -> None:
+    """处X元以上Y元以下 with X > Y is refused."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+         "fine: {kind: range, min: 1000000, max: 100000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}")
+    issue = only(refusal(root))
+    assert issue.rule_id == "water-83-2"
+
+
+# --- prefecture editions may only narrow ----------------------------------------------------------------
+
+
+def test_prefecture_widening_its_position_window_is_refused(tmp_path: Path) -> None:
+    """Kunming may not start its window for water_over_standard below the province's 0.1."""
+    root = full_tree(tmp_path)
+    path = root / KUNMING
+    edit(path, "    min_position: 0.1\n", "    min_position: 0.05\n")
+    issue = only(refusal(root))
+    assert issue.file == f"rulebooks/{KUNMING}"
+    assert "0.05" in issue.message and "只能收窄" in issue.message
+
+
+def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None:
+    """Kunming may lower the province's 15 points for a sensitive area, never raise them."""
+    root = full_tree(tmp_path)
+    path = root / KUNMING
+    edit(path, "    points: 10\n", "    points: 20\n")
+    issue = only(refusal(root))
+    assert issue.rule_id == "agg-sensitive-area"
+    assert issue.line == line_of(path, "points: 20")
+
+
+def test_prefecture_new_adjustment_is_refused(tmp_path: Path) -> None:
+    """A prefecture may not add an adjustment the province does not have."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "  - id: agg-sensitive-area\n", "  - id: agg-sensitive-area-km\n")
+    issue = only(refusal(root))
+    assert "agg-sensitive-area-km" in issue.message
+
+
+def test_prefecture_loosening_an_exemption_condition_is_refused(tmp_path: Path) -> None:
+    """Dropping the province's "no_harm" from the first-offence exemption widens it and is refused."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "corrected_within_days <= 1 and no_harm)", "corrected_within_days <= 1)")
+    issue = only(refusal(root))
+    assert issue.rule_id == "ex-exceedance-first"
+    assert "只能收窄" in issue.message
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        "(first_offense and exceedance_ratio <= 0.5 and corrected_within_days <= 1 and no_harm)",
+        "(first_offense and exceedance_ratio <= 0.1 and corrected_within_days <= 1 and no_harm) or positive_list",
+        "(first_offense and exceedance_ratio <= 0.1 and corrected_within_days <= 1 and (no_harm or slight_harm))",
+    ],
+    ids=["raised-threshold", "or-alternative", "or-inside"],
+)
+def test_prefecture_exemption_loosened_in_other_ways_is_refused(tmp_path: Path, new: str) -> None:
+    """A raised threshold or an added alternative loosens the exemption and is refused."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "(first_offense and exceedance_ratio <= 0.1 and corrected_within_days <= 1 and no_harm)", new)
+    issue = only(refusal(root))
+    assert issue.rule_id == "ex-exceedance-first"
+
+
+def test_prefecture_exemption_for_an_extra_violation_is_refused(tmp_path: Path) -> None:
+    """An exemption entry may not cover a violation type the province's entry does not cover."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "violations: [air_over_standard, water_over_standard]", "violations: [air_over_standard, water_over_standard, restaurant_fumes]")
+    issue = only(refusal(root))
+    assert issue.rule_id == "ex-exceedance-first"
+
+
+def test_prefecture_new_exemption_id_is_refused(tmp_path: Path) -> None:
+    """A prefecture may not add a 免罚 entry of its own."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "  - id: ex-exceedance-first\n", "  - id: ex-exceedance-first-km\n")
+    issue = only(refusal(root))
+    assert "ex-exceedance-first-km" in issue.message
+
+
+def test_prefecture_raising_a_procedural_threshold_is_refused(tmp_path: Path) -> None:
+    """A higher legal-review threshold than the province's would skip reviews and is refused."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "  legal_review: 100000\n", "  legal_review: 300000\n")
+    issue = only(refusal(root))
+    assert issue.path == "thresholds.legal_review"
+
+
+def test_prefecture_changing_the_formula_is_refused(tmp_path: Path) -> None:
+    """A prefecture may not change the province's formula."""
+    root = full_tree(tmp_path)
+    path = root / KUNMING
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("# (b)", "formula: {kind: two_dimensional, individual_weight: 0.5, bands: 5}\n\n# (b)", 1), encoding="utf-8")
+    issue = only(refusal(root))
+    assert issue.path == "formula"
+
+
+def test_prefecture_with_an_unknown_parent_is_refused(tmp_path: Path) -> None:
+    """A prefecture edition must name an existing provincial edition as parent."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, 'parent: "yunnan@2021"', 'parent: "yunnan@2019"')
+    issue = only(refusal(root))
+    assert "yunnan@2019" in issue.message
+
+
+PREFECTURE_UNDER_2023 = """\
+id: yunnan/kunming
+edition: "2024"
+title: 昆明市测试版本
+issuer: 测试
+document: 测试
+status: published
+effective_from: 2024-02-02
+parent: "yunnan@2023"
+reduction:
+  when: "{when}"
+  floor_ratio: 0.5
+  ratio: 0.6
+  basis: {{ref: {{law: 中华人民共和国行政处罚法, article: 32}}, text: "当事人有下列情形之一，应当从轻或者减轻行政处罚"}}
+changelog:
+  - {{date: 2024-02-02, text: 测试}}
+"""
+
+
+def test_prefecture_keeping_the_province_reduction_loads(tmp_path: Path) -> None:
+    """A prefecture repeating the province's reduction condition is a valid (non-widening) edition."""
+    root = full_tree(tmp_path)
+    (root / "yunnan" / "kunming" / "2024.yaml").write_text(
+        PREFECTURE_UNDER_2023.format(when="mitigating_count >= 2 and aggravating_count == 0"), encoding="utf-8")
+    assert "yunnan/kunming@2024" in rulebook.load(root).editions
+
+
+def test_prefecture_loosening_the_reduction_condition_is_refused(tmp_path: Path) -> None:
+    """Allowing 减轻 (a fine below the statutory minimum) with one mitigating circumstance where the
+    province requires two and no aggravating one widens the province and must be refused."""
+    root = full_tree(tmp_path)
+    (root / "yunnan" / "kunming" / "2024.yaml").write_text(PREFECTURE_UNDER_2023.format(when="mitigating_count >= 1"), encoding="utf-8")
+    err = refusal(root)
+    assert any(i.file == "rulebooks/yunnan/kunming/2024.yaml" for i in err.issues)

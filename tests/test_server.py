@@ -1,0 +1,213 @@
+"""`discretion serve` as a real process: start-up time, real HTTP, and refusal to serve a broken rulebook tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_with_db(db: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    env.pop("DISCRETION_RULEBOOKS", None)
+    env["DISCRETION_DATABASE_URL"] = f"sqlite:///{db}"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def post_json(url: str, payload: Any) -> tuple[int, Any]:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], base: str, deadline_s: float) -> float:
+    """Poll /healthz until it answers 200; returns the seconds since `proc` was started (measured by the caller)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early with {proc.returncode}")
+        try:
+            status, body = get(base + "/healthz", timeout=0.5)
+            if status == 200 and json.loads(body) == {"status": "ok"}:
+                return time.monotonic()
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"/healthz did not answer within {deadline_s} s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def start(args: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `python -m api.cli ARGS`; output goes to `log` (a long-running server) or to pipes (read by communicate)."""
+    cmd = [sys.executable, "-m", "api.cli", *args]
+    if log is None:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(log, "wb") as out:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, float, Path]]:
+    port = free_port()
+    db = tmp_path / "db" / "serve.db"
+    t0 = time.monotonic()
+    log = tmp_path / "serve.log"
+    proc = start(["serve", "--port", str(port)], env_with_db(db), log)
+    try:
+        try:
+            ready = wait_healthy(proc, f"http://127.0.0.1:{port}", deadline_s=30)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; server output:\n{log.read_text(errors='replace')}") from None
+        yield f"http://127.0.0.1:{port}", ready - t0, db
+    finally:
+        stop(proc)
+
+
+def test_serve_answers_healthz_quickly(server: tuple[str, float, Path]) -> None:
+    """`discretion serve` answers /healthz soon after start (target 2 s; asserted < 10 s, the measured time printed)."""
+    _, elapsed, _ = server
+    print(f"\n`discretion serve` answered /healthz after {elapsed:.2f} s (target 2 s)")
+    assert elapsed < 10.0
+
+
+def test_serve_computes_and_stores_over_real_http(server: tuple[str, float, Path]) -> None:
+    """The served API computes a case over real HTTP, stores it in DISCRETION_DATABASE_URL and reads it back."""
+    base, _, db = server
+    status, body = post_json(
+        base + "/v1/assessments",
+        {"violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"],
+         "violation_date": "2025-03-01", "decision_date": "2025-09-01"},
+    )
+    assert status == 201, body
+    assert body["fine"]["recommended"] == 136000
+    assert db.exists()
+    status, raw = get(f"{base}/v1/assessments/{body['id']}")
+    assert status == 200 and json.loads(raw) == body
+    status, raw = get(base + "/")
+    assert status == 200 and "选择违法行为".encode() in raw
+
+
+def test_serve_rejects_oversized_chunked_body_over_real_http(server: tuple[str, float, Path]) -> None:
+    """Over a real socket, a chunked body larger than the limit answers 413 body_too_large."""
+    base, _, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    chunk = b"x" * 8192
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(
+            b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            for _ in range(20):  # 160 KiB > 64 KiB
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            s.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before the whole body is sent
+        data = b""
+        while True:
+            try:
+                part = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not part:
+                break
+            data += part
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), data[:300]
+    assert json.loads(body)["code"] == "body_too_large"
+
+
+def test_serve_refuses_a_broken_rulebook_tree_with_file_and_line(tmp_path: Path) -> None:
+    """`--rulebooks DIR serve` on a tree with an unknown key exits non-zero, names file:line on stderr and never serves."""
+    tree = tmp_path / "rulebooks"
+    shutil.copytree(ROOT / "rulebooks", tree)
+    target = tree / "law" / "violations" / "water_over_standard.yaml"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    title = next(i for i, line in enumerate(lines) if line.startswith("title:"))
+    lines.insert(title + 1, "bogus_key: 1\n")
+    target.write_text("".join(lines), encoding="utf-8")
+    bad_line = title + 2  # 1-based line of the inserted key
+
+    port = free_port()
+    proc = start(["--rulebooks", str(tree), "serve", "--port", str(port)], env_with_db(tmp_path / "never.db"))
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    stderr = err.decode("utf-8", "replace")
+    print(stderr)
+    assert proc.returncode != 0
+    assert f"water_over_standard.yaml:{bad_line}" in stderr, stderr
+    assert "bogus_key" in stderr
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_serve_refuses_a_broken_rulebook_tree_from_the_environment(tmp_path: Path) -> None:
+    """DISCRETION_RULEBOOKS pointing at a broken tree also stops `serve` with a non-zero exit and file:line."""
+    tree = tmp_path / "rulebooks"
+    shutil.copytree(ROOT / "rulebooks", tree)
+    target = tree / "law" / "violations" / "water_over_standard.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text + "bogus_key: 1\n", encoding="utf-8")
+    bad_line = len((text + "bogus_key: 1\n").splitlines())
+    env = env_with_db(tmp_path / "never.db")
+    env["DISCRETION_RULEBOOKS"] = str(tree)
+    port = free_port()
+    proc = start(["serve", "--port", str(port)], env)
+    try:
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            status = None
+            try:
+                status, _ = get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except OSError:
+                pass
+            pytest.fail(f"serve kept running with a broken DISCRETION_RULEBOOKS tree (healthz: {status})")
+    finally:
+        stop(proc)
+    stderr = err.decode("utf-8", "replace")
+    assert proc.returncode != 0
+    assert f"water_over_standard.yaml:{bad_line}" in stderr, stderr
