@@ -78,6 +78,7 @@ class DurableMatcher:
         self._host = _QuietHost()
         self._lock = threading.Lock()
         self._handles: dict[str, int] = {}
+        self._names: dict[str, tuple[str, ...]] = {}  # the fields each ruleset's conditions read
         self._generation: dict[str, int] = {}  # bumped when a ruleset is retired after a failure
         self._ids = itertools.count(1)
         self.live_sessions = 0  # sessions open right now (always 0 between calls)
@@ -93,6 +94,10 @@ class DurableMatcher:
             except Exception as exc:  # the engine refuses a definition
                 raise EngineError(message=f"规则引擎拒绝了规则集 {name}：{exc}") from None
             self._handles[rs.name] = h
+            used: set[str] = set()
+            for rule in rs.rules:
+                used |= conditions.names(rule.node)
+            self._names[rs.name] = tuple(sorted(used))
         return h
 
     def _retire(self, rs: RuleSet) -> None:
@@ -108,7 +113,8 @@ class DurableMatcher:
             handle = self._handle(rs)
             n = next(self._ids)
             sid = f"c{n}"
-            message = dict(fact)
+            # only the fields the rules read: a smaller message to serialise and for the engine to parse
+            message = {k: fact[k] for k in self._names[rs.name] if k in fact}
             message["sid"] = sid
             message["id"] = n
             message[_CASE_MARK] = 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Iterable, Protocol
@@ -147,7 +148,11 @@ class Assessment:
 
 def edition_citation(e: BenchmarkEdition) -> str:
     """《云南省…（2023年版）》, with a mark when the edition's figures are modelled."""
-    title = e.title
+    return _edition_citation(e.title)
+
+
+@lru_cache(maxsize=256)
+def _edition_citation(title: str) -> str:
     modelled = title.endswith("（建模）")
     if modelled:
         title = title[: -len("（建模）")]
@@ -184,11 +189,24 @@ class Engine:
         if isinstance(matcher, str):
             matcher = make_matcher(matcher)
         self.matcher = matcher
+        self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
+        self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}
+
+    def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
+        """The edition in force (memoised: the rulebook set never changes under an engine)."""
+        key = (jurisdiction, on, requested)
+        got = self._editions.get(key)
+        if got is None:
+            got = benchmark.in_force(self.rulebooks.editions, jurisdiction, on, requested)
+            if len(self._editions) > 10_000:
+                self._editions.clear()
+            self._editions[key] = got
+        return got
 
     def assess(self, case: Case) -> Assessment:
         from .reasoning import render
 
-        result = _assess(self.rulebooks, self.compiled, self.matcher, case)
+        result = _assess(self, case)
         result.reasoning = render(result)
         return result
 
@@ -221,7 +239,7 @@ def _check_dates(case: Case) -> None:
 
 def _facts_for_matching(rs: RuleSet, case: Case) -> dict[str, Any]:
     """Validate the case's facts and circumstances against the ruleset; build the engine fact."""
-    fact: dict[str, Any] = {name: False for name in rs.bools}
+    fact: dict[str, Any] = rs.false_bools.copy()
     for name, value in case.facts.items():
         f = rs.facts.get(name)
         path = f"facts.{name}"
@@ -269,7 +287,8 @@ def _facts_for_matching(rs: RuleSet, case: Case) -> dict[str, Any]:
     return fact
 
 
-def _assess(rs: RulebookSet, compiled: Compiled, matcher: Matcher, case: Case) -> Assessment:
+def _assess(engine: Engine, case: Case) -> Assessment:
+    rs, compiled, matcher = engine.rulebooks, engine.compiled, engine.matcher
     if case.violation not in rs.violations:
         raise InputError(message=f"未知的违法行为代码：{case.violation}", code="unknown_violation", field="violation")
     _check_dates(case)
@@ -286,7 +305,7 @@ def _assess(rs: RulebookSet, compiled: Compiled, matcher: Matcher, case: Case) -
             code="date_out_of_range",
             field="violation_date" if r_act is None else "decision_date",
         )
-    le, edition_notes = benchmark.in_force(rs.editions, case.jurisdiction, case.decision_date, case.edition)
+    le, edition_notes = engine.edition(case.jurisdiction, case.decision_date, case.edition)
     ruleset = compiled.get(case.violation, le.key)
     base_fact = _facts_for_matching(ruleset, case)
     counts = _circumstance_counts(rs, case)
@@ -330,7 +349,7 @@ def _assess(rs: RulebookSet, compiled: Compiled, matcher: Matcher, case: Case) -
         fact = dict(base_fact)
         fact["regime"] = regime
         fired = set(matcher.match(ruleset, fact))
-        results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts))
+        results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts, engine.labels))
 
     lighter: dict[str, Any] | None = None
     if len(results) == 1:
@@ -433,6 +452,7 @@ def _evaluate(
     fact: dict[str, Any],
     fired: set[str],
     counts: dict[str, int],
+    labels: dict[str, str],
 ) -> RegimeResult:
     law = rs.law
     gen: RegimeGeneral = law.general[regime]  # type: ignore[index]
@@ -653,7 +673,6 @@ def _evaluate(
         )
     position, pos_steps = _position(ruleset, e, fired, fact, regime)
     steps.extend(pos_steps)
-    labels = {c.id: c.label for c in rs.circumstances.values()}
     adj_pos, adj_steps = _adjust(e, gen, labels, case, position, regime)
     steps.extend(adj_steps)
     rounding = e.rounding

@@ -66,7 +66,10 @@ class RuleSet:
     factors: tuple[FactorInfo, ...] = ()  # 个性 factors of this violation type
     common: tuple[FactorInfo, ...] = ()  # 共性 factors of the edition
 
+    false_bools: dict[str, bool] = field(default_factory=dict)  # every bool asserted False, copied per case
+
     def __post_init__(self) -> None:
+        self.false_bools = dict.fromkeys(self.bools, False)
         self.by_id = {r.id: r for r in self.rules}
         if len(self.by_id) != len(self.rules):
             dup = sorted({r.id for r in self.rules if sum(1 for x in self.rules if x.id == r.id) > 1})

@@ -18,19 +18,29 @@ class ReferenceMatcher:
     """Matches case facts with plain Python predicates compiled from the same rules."""
 
     def __init__(self) -> None:
-        self._compiled: dict[str, list[tuple[str, Predicate]]] = {}
+        self._compiled: dict[tuple[str, Any], list[tuple[str, Predicate]]] = {}
         self.live_sessions = 0
 
-    def _preds(self, rs: RuleSet) -> list[tuple[str, Predicate]]:
-        got = self._compiled.get(rs.name)
+    def _preds(self, rs: RuleSet, regime: Any) -> list[tuple[str, Predicate]]:
+        """The rules that can fire under one regime, in priority order, with the regime test
+        (the first conjunct of a regime-scoped rule) already decided."""
+        key = (rs.name, regime)
+        got = self._compiled.get(key)
         if got is None:
-            got = [(r.id, conditions.to_predicate(r.node)) for r in rs.rules]
-            self._compiled[rs.name] = got
+            got = []
+            for r in rs.rules:
+                if r.regime is None:
+                    got.append((r.id, conditions.to_predicate(r.node)))
+                elif r.regime == regime:
+                    assert isinstance(r.node, conditions.And) and r.node.parts[0] == conditions.Cmp("regime", "==", regime)
+                    got.append((r.id, conditions.to_predicate(conditions.And(r.node.parts[1:]))))
+            self._compiled[key] = got
         return got
 
     def match(self, rs: RuleSet, fact: dict[str, Any]) -> list[str]:
-        return [rid for rid, pred in self._preds(rs) if pred(fact)]
+        return [rid for rid, pred in self._preds(rs, fact.get("regime")) if pred(fact)]
 
     def prepare(self, rulesets: Any) -> None:
         for rs in rulesets:
-            self._preds(rs)
+            for regime in ("pre2026", "code2026"):
+                self._preds(rs, regime)
