@@ -6,12 +6,13 @@ Domain errors are mapped here in one place; nothing a client can send yields a 5
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from discretion.errors import DiscretionError, InputError, NotFoundError, RulebookError
@@ -70,6 +71,24 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def _wants_html(request: Request) -> bool:
+    """Pages of the web form answer errors as pages; the JSON API always answers JSON."""
+    path = request.url.path
+    if path.startswith("/v1") or path in ("/healthz", "/openapi.json"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _page(status: int, message: str) -> HTMLResponse:
+    text = html.escape(message)
+    return HTMLResponse(
+        f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{status}</title>"
+        f"<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{status}</h1>"
+        f"<p>{text}</p><p><a href=\"/\">返回首页</a></p></main></body></html>",
+        status_code=status,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,6 +118,8 @@ def install(app: FastAPI) -> None:
         else:
             log.error("engine error: %s", exc)
             status = 500
+        if _wants_html(request):
+            return _page(status, exc.message)
         return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -108,6 +129,8 @@ def install(app: FastAPI) -> None:
         code, msg = _STATUS_CODES.get(exc.status_code, ("http_error", "请求无效"))
         if isinstance(exc.detail, dict):
             return JSONResponse(exc.detail, status_code=exc.status_code)
+        if _wants_html(request):
+            return _page(exc.status_code, msg)
         return JSONResponse(body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

@@ -16,6 +16,7 @@ from discretion.benchmark import in_force
 from discretion.case import Case
 from discretion.catalog import GROUP_LABELS, circumstance_entries, form_facts, violations_on
 from discretion.errors import DiscretionError, InputError, NotFoundError
+from discretion.citation import cite
 from discretion.money import wan
 
 from .deps import State, state
@@ -56,15 +57,16 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         key: str | None = le.key
     except InputError:
         key = None
-    from discretion.assessment import regime_on
-
-    regime = regime_on(s.rulebooks.law, decision) or "code2026"
-    circs = circumstance_entries(s.engine.compiled, code, regime)
+    # circumstances with their basis under each regime (a form may be for an act before or after 2026-08-15)
+    by_regime = {r: {c["id"]: c for c in circumstance_entries(s.engine.compiled, code, r)} for r in REGIMES}
     groups: dict[str, list[dict[str, Any]]] = {}
-    for c in circs:
+    for cid, c in by_regime["code2026"].items():
+        c = dict(c)
+        old = by_regime["pre2026"][cid]["basis"]
+        c["basis"] = list(dict.fromkeys(old + c["basis"]))
         groups.setdefault(c["group"], []).append(c)
     v = s.rulebooks.violations[code].model
-    basis = {r: [p.basis for p in rules.provisions] for r, rules in v.regimes.items()}
+    basis = {r: list(dict.fromkeys(cite(p.basis.ref) for p in rules.provisions)) for r, rules in v.regimes.items()}
     return {
         "code": code,
         "violation": v,

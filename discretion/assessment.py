@@ -321,7 +321,15 @@ def _assess(engine: Engine, case: Case) -> Assessment:
         else f"违法行为{'终了' if case.violation_end_date else '发生'}于{act_date.isoformat()}（适用{REGIME_LABELS[r_act]}），"
         f"决定于{case.decision_date.isoformat()}（{REGIME_LABELS[r_decision]}已施行），依从旧兼从轻原则比较两者"
     )
-    steps.append(Step("regime", why, data={"regimes": regimes, "act_date": act_date.isoformat()}))
+    steps.append(
+        Step(
+            "regime",
+            why,
+            rule="regime",
+            basis=tuple(dict.fromkeys(cite(law.general[r].lighter_law.ref) for r in regimes)),  # type: ignore[index]
+            data={"regimes": regimes, "act_date": act_date.isoformat()},
+        )
+    )
     e = le.effective
     steps.append(
         Step(

@@ -5,26 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-# Step names, in pipeline order.
-STEPS = (
-    "regime",
-    "edition",
-    "limitation",
-    "provision",
-    "exemption",
-    "escalation",
-    "concurrence",
-    "range",
-    "factor",
-    "position",
-    "adjustment",
-    "reduction",
-    "rounding",
-    "individual_fine",
-    "measure",
-    "flag",
-    "lighter_law",
-)
+# Step names, in pipeline order, with their Chinese labels.
+STEP_LABELS = {
+    "regime": "适用法律",
+    "edition": "裁量基准",
+    "limitation": "追责期限",
+    "provision": "罚则",
+    "exemption": "不予处罚",
+    "escalation": "加重情节",
+    "concurrence": "法条竞合",
+    "range": "罚款幅度",
+    "factor": "裁量因子",
+    "position": "裁量位置",
+    "adjustment": "从轻从重",
+    "reduction": "减轻处罚",
+    "rounding": "推荐金额",
+    "individual_fine": "对个人罚款",
+    "measure": "措施",
+    "flag": "程序提示",
+    "lighter_law": "从旧兼从轻",
+}
+STEPS = tuple(STEP_LABELS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Step:
     def to_dict(self) -> dict[str, Any]:
         return {
             "step": self.step,
+            "label": STEP_LABELS[self.step],
             "rule": self.rule,
             "basis": list(self.basis),
             "text": self.text,
