@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Load and compile every rulebook once (a broken one stops here, whole), then build the app."""
     settings = settings or load_settings()
     rs = rulebook.load(settings.rulebooks)
-    engine = Engine(rs, settings.matcher)
+    engine = Engine(rs, settings.matcher)  # compiles every ruleset; the engine registers each on first use
     app = FastAPI(
         title="discretion 生态环境行政处罚裁量计算 API",
         version=__version__,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from discretion import rulebook
 from discretion.errors import RulebookError
@@ -13,20 +14,28 @@ from discretion.errors import RulebookError
 def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
     import uvicorn
 
-    # Check the rulebooks once in the parent so a broken set stops start-up with file:line.
+    if rulebooks is not None:
+        os.environ["DISCRETION_RULEBOOKS"] = str(rulebooks)
+    # Load and compile in this process first, so a broken set stops start-up with file:line.
+    # With one worker this process serves the app it built; with several, each worker builds its own.
     try:
-        rs = rulebook.load(rulebooks)
+        if workers > 1:
+            rs = rulebook.load(rulebooks)
+            target: Any = "api.main:create_app"
+        else:
+            from api.main import create_app
+
+            target = create_app()
+            rs = target.state.discretion.rulebooks
     except RulebookError as exc:
         for issue in exc.issues:
             print(str(issue), file=sys.stderr)
         print(f"启动失败：{exc.message}", file=sys.stderr)
         return 1
-    if rulebooks is not None:
-        os.environ["DISCRETION_RULEBOOKS"] = str(rulebooks)
     print(f"discretion：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本；http://{host}:{port}/", file=sys.stderr)
     uvicorn.run(
-        "api.main:create_app",
-        factory=True,
+        target,
+        factory=workers > 1,
         host=host,
         port=port,
         workers=workers if workers > 1 else None,
