@@ -21,5 +21,5 @@ class State:
     store: Store
 
 
-def state(request: Request) -> State:
+async def state(request: Request) -> State:  # async: a sync dependency would hop to a thread pool per request
     return request.app.state.discretion  # type: ignore[no-any-return]

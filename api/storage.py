@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import queue
+
+import orjson
 import secrets
+import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,12 @@ def new_id() -> str:
 
 
 class Store:
+    """Assessment records. Writes go through one writer thread that commits whatever is waiting
+    in one transaction (group commit): every caller gets its id only after its row is durably
+    committed, and concurrent requests share the cost of the commit (an fsync on SQLite)."""
+
+    BATCH_MAX = 256
+
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -49,26 +59,50 @@ class Store:
                 cur.close()
 
         metadata.create_all(self.engine)
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future[str]]] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="discretion-store-writer", daemon=True)
+        self._writer.start()
+
+    def submit(self, request: dict[str, Any], result: dict[str, Any]) -> "Future[str]":
+        """Queue one record; the future resolves to its id once committed (or to the error)."""
+        rid = new_id()
+        row = {
+            "id": rid,
+            "created_at": dt.datetime.now(dt.timezone.utc),
+            "violation": request["violation"],
+            "outcome": result["outcome"],
+            "edition": result["rulebook"]["key"],
+            "sha256": result["rulebook"]["sha256"],
+            "request": orjson.dumps(request, default=str).decode(),
+            "result": orjson.dumps({"id": rid, **result}, default=str).decode(),
+        }
+        fut: Future[str] = Future()
+        self._queue.put((row, fut))
+        return fut
 
     def add(self, request: dict[str, Any], result: dict[str, Any]) -> str:
-        rid = new_id()
-        result = {"id": rid, **result}
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(assessments).values(
-                    id=rid,
-                    created_at=dt.datetime.now(dt.timezone.utc),
-                    violation=request["violation"],
-                    outcome=result["outcome"],
-                    edition=result["rulebook"]["key"],
-                    sha256=result["rulebook"]["sha256"],
-                    request=json.dumps(request, ensure_ascii=False, default=str),
-                    result=json.dumps(result, ensure_ascii=False, default=str),
-                )
-            )
-        return rid
+        """Store one record and wait for its commit; returns its id."""
+        return self.submit(request, result).result()
+
+    def _write_loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.BATCH_MAX:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(assessments), [row for row, _ in batch])
+            except Exception as exc:  # the whole batch failed: nobody gets an id
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for row, fut in batch:
+                fut.set_result(row["id"])
 
     def get(self, rid: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(assessments.c.result).where(assessments.c.id == rid)).first()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else orjson.loads(row[0])

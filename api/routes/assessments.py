@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from discretion.case import Case
@@ -59,18 +61,13 @@ def to_case(body: AssessmentIn) -> Case:
         raise InputError(message=msg if chinese else "输入无效", code=code, field=loc) from None
 
 
-def assess(s: State, body: AssessmentIn) -> dict[str, Any]:
-    """Assess and store one case; returns the stored result with its id."""
-    case = to_case(body)
-    result = s.engine.assess(case).to_dict()
-    request = body.model_dump(mode="json")
-    rid = s.store.add(request, result)
-    return {"id": rid, **result}
-
-
 @router.post("", status_code=201, summary="计算一个案件的处罚")
 async def create(body: AssessmentIn, s: Annotated[State, Depends(state)]) -> JSONResponse:
-    return JSONResponse(assess(s, body), status_code=201)
+    """Assess one case and store it; answers 201 only after the record is committed."""
+    case = to_case(body)
+    result = s.engine.assess(case).to_dict()
+    rid = await asyncio.wrap_future(s.store.submit(body.model_dump(mode="json"), result))
+    return Response(orjson.dumps({"id": rid, **result}, default=str), status_code=201, media_type="application/json")
 
 
 @router.get("/{assessment_id}", summary="读取一次计算结果")
