@@ -22,10 +22,10 @@ How it is used, and why (see shared/reference/durable-rules.md):
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from typing import Any, Iterable
 
+import orjson
 from durable import engine as _engine
 import durable_rules_engine as _core
 
@@ -122,7 +122,7 @@ class DurableMatcher:
             self.live_sessions += 1
             asserted = False
             try:
-                result = _core.assert_fact(handle, json.dumps(message, ensure_ascii=False, default=float))
+                result = _core.assert_fact(handle, orjson.dumps(message, default=float).decode())
                 if result[0] == 1:
                     raise EngineError(message="规则引擎未处理该案件事实（哨兵规则缺失）")
                 if result[0] == 2:

@@ -795,7 +795,9 @@ def _pct(d: Decimal) -> str:
 
 
 def _fmt(d: Decimal) -> str:
-    return f"{d.quantize(Decimal('0.0001')).normalize():f}"
+    """A position for the trail: at most four decimals, no trailing zeros (0.14, 0.0467, 1)."""
+    text = f"{d:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
 
 
 def _level(info: FactorInfo, fired: set[str]) -> tuple[int, str, bool]:

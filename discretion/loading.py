@@ -9,6 +9,7 @@ unknown tags, merge keys, duplicate keys, non-string keys. Floats are read as
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,6 +40,7 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 Path_ = tuple[Any, ...]
+_DECIMAL_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 
 
 @dataclass
@@ -200,9 +202,15 @@ def _scalar(node: yaml.ScalarNode, file: str, line: int) -> Any:
     if tag == _BOOL:
         return _SAFE.construct_yaml_bool(node)
     if tag == _INT:
-        return _SAFE.construct_yaml_int(node)
+        text = value.replace("_", "")
+        if not _DECIMAL_INT.match(text):
+            # YAML 1.1 reads 050000 as octal, 0x10 as hex and 1:30 as base 60: never what a lawyer means
+            raise _fail(file, line, f"整数须写成十进制且不以 0 开头：{value}")
+        return int(text)
     if tag == _FLOAT:
         text = value.replace("_", "")
+        if ":" in text:
+            raise _fail(file, line, f"不支持的数值（六十进制）：{value}")
         try:
             d = Decimal(text)
         except InvalidOperation:

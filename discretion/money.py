@@ -15,7 +15,7 @@ from .models import Fine, MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFi
 _ROUNDING = {"half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Range:
     """A statutory fine range in yuan; ``max`` None means no upper bound can be computed."""
 

@@ -28,7 +28,7 @@ STEP_LABELS = {
 STEPS = tuple(STEP_LABELS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of an assessment: what was decided, by which rule, on which legal basis."""
 
