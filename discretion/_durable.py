@@ -151,7 +151,9 @@ class DurableMatcher:
                 raise EngineError(message=f"规则引擎无法删除案件会话：{exc}") from None
         if not fired or fired[-1] != SENTINEL:
             raise EngineError(message="规则引擎没有触发哨兵规则")
-        return fired[:-1]
+        # an `or` whose branches both hold reaches the rule twice in the engine's network: a rule
+        # has fired once, so keep the first of each (the order is unchanged)
+        return list(dict.fromkeys(fired[:-1]))
 
     def prepare(self, rulesets: Iterable[RuleSet]) -> None:
         """Register rulesets ahead of use (e.g. at service start)."""

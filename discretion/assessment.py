@@ -356,7 +356,7 @@ def _assess(engine: Engine, case: Case) -> Assessment:
     for regime in regimes:
         fact = dict(base_fact)
         fact["regime"] = regime
-        fired = set(matcher.match(ruleset, fact))
+        fired = set(matcher.match(compiled.get(case.violation, le.key, regime), fact))
         results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts, engine.labels))
 
     lighter: dict[str, Any] | None = None
@@ -685,13 +685,11 @@ def _evaluate(
     steps.extend(adj_steps)
     rounding = e.rounding
     assert rounding is not None
-    reduction_on = e.reduction is not None and "reduction" in fired and rng.min > 0
-    if reduction_on:
+    reduced = _reduce(rng.min, e.reduction, rounding) if e.reduction is not None and "reduction" in fired else None
+    if reduced is not None:
         red = e.reduction
         assert red is not None
-        floor_amt = ceil_to(Decimal(rng.min) * red.floor_ratio, rounding.step) if red.floor_ratio > 0 else 0
-        rec = max(round_to(Decimal(rng.min) * red.ratio, rounding.step, rounding.mode), floor_amt)
-        rec = min(rec, rng.min)
+        rec, floor_amt = reduced
         band = (floor_amt, rng.min)
         out.reduced = True
         steps.append(
@@ -706,6 +704,16 @@ def _evaluate(
             )
         )
     else:
+        if e.reduction is not None and "reduction" in fired:
+            steps.append(
+                Step(
+                    "reduction",
+                    f"虽符合减轻处罚条件，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
+                    rule="reduction",
+                    basis=_q(e.reduction.basis) + (edition_citation(e),),
+                    regime=regime,
+                )
+            )
         rec, band = _amount(rng, adj_pos, rounding.step, rounding.mode, e.formula.bands if e.formula else 5)
         steps.append(
             Step(
@@ -725,10 +733,8 @@ def _evaluate(
         r = fine_range(f.fine, facts)
         if r.max is None:
             amount: int | None = None
-        elif out.reduced and r.min > 0 and e.reduction is not None:
-            amount = max(round_to(Decimal(r.min) * e.reduction.ratio, rounding.step, rounding.mode),
-                         ceil_to(Decimal(r.min) * e.reduction.floor_ratio, rounding.step))
-            amount = min(amount, r.min)
+        elif out.reduced and (got := _reduce(r.min, e.reduction, rounding)) is not None:
+            amount = got[0]
         else:
             amount = _amount(r, adj_pos, rounding.step, rounding.mode, 1)[0]
         out.individual_fines.append({"role": f.role, "legal_min": r.min, "legal_max": r.max, "recommended": amount})
@@ -765,6 +771,18 @@ def _evaluate(
     for fl in out.flags:
         steps.append(Step("flag", fl["label"], rule=fl["id"], basis=tuple(fl["basis"]), regime=regime))
     return out
+
+
+def _reduce(minimum: int, red: Any, rounding: Any) -> tuple[int, int] | None:
+    """减轻 below a statutory minimum: (recommended, floor), or None where there is no room below the
+    minimum (no minimum, or the rounding step leaves nothing between the floor and the minimum)."""
+    if red is None or minimum <= 0:
+        return None
+    floor_amt = ceil_to(Decimal(minimum) * red.floor_ratio, rounding.step)  # the floor, rounded up to the step
+    rec = max(round_to(Decimal(minimum) * red.ratio, rounding.step, rounding.mode), floor_amt)
+    if rec >= minimum:
+        return None
+    return rec, floor_amt
 
 
 def _ind_fired(fired: set[str], pid: str, p: Provision, escs: list[Escalation], f: IndividualFine) -> bool:

@@ -54,7 +54,7 @@ def factor_info(factor: Any, prefix: str) -> FactorInfo:
 class RuleSet:
     """The compiled rules for one violation type under one edition."""
 
-    name: str  # e.g. "yunnan@2023/water_over_standard"
+    name: str  # e.g. "yunnan@2023/water_over_standard" or, per regime, ".../water_over_standard/pre2026"
     violation: Violation
     edition: BenchmarkEdition | None
     edition_key: str | None
@@ -63,6 +63,7 @@ class RuleSet:
     bools: tuple[str, ...]  # bool facts and circumstances: asserted as False when absent
     circumstances: tuple[str, ...]
     by_id: dict[str, Rule] = field(default_factory=dict)
+    regime: str | None = None  # set for a per-regime ruleset: its rules carry no regime test
     factors: tuple[FactorInfo, ...] = ()  # 个性 factors of this violation type
     common: tuple[FactorInfo, ...] = ()  # 共性 factors of the edition
 
@@ -76,22 +77,34 @@ class RuleSet:
             raise ValueError(f"duplicate rule ids in {self.name}: {dup}")
 
 
-def _scoped(regime: str | None, text: str | None) -> Node:
+def _scoped_by_regime(regime: str | None, text: str | None) -> Node:
     node = conditions.parse(text) if text else conditions.always()
     if regime is None:
         return node
     return And((Cmp("regime", "==", regime), node))
 
 
-def _law_rules(law: LawEdition, v: Violation) -> Iterator[Rule]:
-    for regime, rules in v.regimes.items():
-        gen = law.general[regime]
+def _unscoped(regime: str | None, text: str | None) -> Node:
+    return conditions.parse(text) if text else conditions.always()
+
+
+_scoped = _scoped_by_regime
+
+
+def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterator[Rule]:
+    """The law's conditional rules for a violation type; with ``only``, for that one regime and
+    without the regime test in each condition (a per-regime ruleset needs none)."""
+    regimes = [only] if only else list(law.general)
+    for regime in regimes:
+        gen = law.general[regime]  # type: ignore[index]
+        rules = v.regimes.get(regime)  # type: ignore[call-overload]
+        _scoped = _unscoped if only else _scoped_by_regime
         for lim in gen.limitation:
             if lim.when:
                 yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, _scoped(regime, lim.when), lim)
         for ex in gen.exemptions:
             yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, _scoped(regime, ex.when), ex)
-        for p in rules.provisions:
+        for p in rules.provisions if rules is not None else []:
             pid = f"{regime}/{p.id}"
             if p.when:
                 yield Rule(pid, "provision", regime, _scoped(regime, p.when), p)
@@ -135,11 +148,12 @@ def _edition_rules(e: BenchmarkEdition, code: str) -> Iterator[Rule]:
         yield Rule("reduction", "reduction", None, _scoped(None, e.reduction.when), e.reduction)
 
 
-def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None) -> RuleSet:
-    """Compile the rules for one violation type under one edition (or none)."""
+def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None, regime: str | None = None) -> RuleSet:
+    """Compile the rules for one violation type under one edition (or none): for every regime,
+    or for one regime only (the rulesets the engine matches: half the rules, no regime tests)."""
     lv = rs.violation(code)
     e = le.effective if le else None
-    rules = list(_law_rules(rs.law, lv.model))
+    rules = list(_law_rules(rs.law, lv.model, regime))
     if e is not None:
         rules.extend(_edition_rules(e, code))
     facts: dict[str, FactDef] = dict(lv.facts)
@@ -148,9 +162,10 @@ def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None) -> Rul
             facts.setdefault(f.name, f)
     circs = tuple(rs.circumstances) + tuple(c for c in lv.model.circumstances if c not in rs.circumstances)
     bools = tuple(n for n, f in facts.items() if f.type == "bool") + circs
-    name = f"{le.key if le else '-'}/{code}"
+    name = f"{le.key if le else '-'}/{code}" + (f"/{regime}" if regime else "")
     vb = e.violations.get(code) if e is not None else None
     return RuleSet(
+        regime=regime,
         factors=tuple(factor_info(f, "factor") for f in (vb.factors if vb else [])),
         common=tuple(factor_info(f, "common") for f in (e.common_factors or [] if e is not None else [])),
         name=name,
@@ -169,20 +184,28 @@ class Compiled:
     """Every ruleset of a rulebook set, compiled eagerly (engine registration is lazy)."""
 
     rulebooks: RulebookSet
-    rulesets: dict[str, RuleSet]
+    rulesets: dict[str, RuleSet]  # per violation type and edition, both regimes (facts, catalogue)
+    matching: dict[str, RuleSet] = field(default_factory=dict)  # per regime too: what the engine matches
 
-    def get(self, code: str, edition_key: str | None) -> RuleSet:
-        return self.rulesets[f"{edition_key or '-'}/{code}"]
+    def get(self, code: str, edition_key: str | None, regime: str | None = None) -> RuleSet:
+        name = f"{edition_key or '-'}/{code}"
+        if regime is None:
+            return self.rulesets[name]
+        return self.matching[f"{name}/{regime}"]
 
 
 def compile_all(rs: RulebookSet) -> Compiled:
     out: dict[str, RuleSet] = {}
+    matching: dict[str, RuleSet] = {}
     editions: list[LoadedEdition | None] = [None, *rs.editions.values()]
     for code in rs.violations:
         for le in editions:
             r = compile_ruleset(rs, code, le)
             out[r.name] = r
-    return Compiled(rulebooks=rs, rulesets=out)
+            for regime in rs.law.general:
+                m = compile_ruleset(rs, code, le, regime)
+                matching[m.name] = m
+    return Compiled(rulebooks=rs, rulesets=out, matching=matching)
 
 
 __all__ = ["Rule", "RuleSet", "Compiled", "compile_all", "compile_ruleset", "DERIVED"]

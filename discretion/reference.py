@@ -29,7 +29,7 @@ class ReferenceMatcher:
         if got is None:
             got = []
             for r in rs.rules:
-                if r.regime is None:
+                if rs.regime is not None or r.regime is None:  # a per-regime ruleset has no regime tests
                     got.append((r.id, conditions.to_predicate(r.node)))
                 elif r.regime == regime:
                     assert isinstance(r.node, conditions.And) and r.node.parts[0] == conditions.Cmp("regime", "==", regime)

@@ -59,9 +59,12 @@ def fact_values(f: FactDef) -> st.SearchStrategy[Any]:
         return st.integers(int(lo.to_integral_value(rounding="ROUND_CEILING")), int(hi.to_integral_value(rounding="ROUND_FLOOR")))
     if f.type == "money":
         lo, hi = _bounds(f, Decimal(0), Decimal(MAX_MONEY))
-        whole = st.integers(int(lo.to_integral_value(rounding="ROUND_CEILING")), int(hi.to_integral_value(rounding="ROUND_FLOOR")))
+        lo_i, hi_i = int(lo.to_integral_value(rounding="ROUND_CEILING")), int(hi.to_integral_value(rounding="ROUND_FLOOR"))
+        whole = st.integers(lo_i, hi_i)
+        # small amounts too: a rate or multiple of a small base gives a statutory minimum of a few yuan
+        small = st.integers(lo_i, max(lo_i, min(hi_i, 10_000)))
         cents = st.decimals(min_value=lo, max_value=hi, places=2, allow_nan=False, allow_infinity=False)
-        return st.one_of(whole, cents)
+        return st.one_of(whole, small, cents)
     if f.type == "number":
         lo, hi = _bounds(f, Decimal(0), MAX_NUMBER)
         return st.decimals(min_value=lo, max_value=hi, places=3, allow_nan=False, allow_infinity=False)
@@ -94,16 +97,15 @@ def ruleset_for(rs: RulebookSet, compiled: Compiled, case: Case) -> RuleSet:
     return compiled.get(case.violation, le.key)
 
 
-@st.composite
-def _dates(draw: st.DrawFn, rs: RulebookSet, max_gap_days: int) -> dict[str, dt.date | None]:
-    # a third of the cases start shortly before the Code, so both regimes are compared often
-    near_code = st.dates(CODE_DATE - dt.timedelta(days=max(max_gap_days, 400)), CODE_DATE - dt.timedelta(days=1))
+def _draw_dates(draw: st.DrawFn, first_decision: dt.date, max_gap_days: int) -> dict[str, dt.date | None]:
+    # half of the cases start shortly before the Code, so both regimes are compared often
+    near_code = st.dates(max(FIRST_VIOLATION, CODE_DATE - dt.timedelta(days=max(max_gap_days, 400))), CODE_DATE - dt.timedelta(days=1))
     violation = draw(st.one_of(st.dates(FIRST_VIOLATION, LAST_VIOLATION), near_code))
     end: dt.date | None = None
     if draw(st.booleans()):
         end = draw(st.dates(violation, min(LAST_VIOLATION, violation + dt.timedelta(days=730))))
     last = end or violation
-    earliest = max(last, first_decision_date(rs))
+    earliest = max(last, first_decision)
     decision = draw(st.dates(earliest, max(earliest, last + dt.timedelta(days=max_gap_days))))
     discovered: dt.date | None = None
     if draw(st.booleans()):
@@ -111,16 +113,14 @@ def _dates(draw: st.DrawFn, rs: RulebookSet, max_gap_days: int) -> dict[str, dt.
     return {"violation_date": violation, "violation_end_date": end, "discovered_date": discovered, "decision_date": decision}
 
 
-@st.composite
 def cases(
-    draw: st.DrawFn,
     rs: RulebookSet,
     compiled: Compiled,
     violations: list[str] | None = None,
     max_gap_days: int = 400,
     max_circumstances: int = 5,
     drafts: bool = True,
-) -> Case:
+) -> st.SearchStrategy[Case]:
     """A random valid case of one of ``violations`` (default: every encoded violation type).
 
     Dates fall on both sides of 2026-08-15 (violation 2021-08-01..2027-12-31, an optional end
@@ -130,27 +130,37 @@ def cases(
     ruleset's facts by type, always including those the regimes involved require; and a
     random subset of the ruleset's circumstances is present.
     """
-    code = draw(st.sampled_from(sorted(violations or rs.violations)))
-    dates = draw(_dates(rs, max_gap_days))
-    jurisdiction = draw(st.sampled_from(JURISDICTIONS))
-    edition = DRAFT_EDITION if drafts and DRAFT_EDITION in rs.editions and draw(st.integers(0, 9)) == 0 else None
-    party = draw(st.sampled_from(("unit", "individual")))
-    le, _ = benchmark.in_force(rs.editions, jurisdiction, dates["decision_date"], edition)  # type: ignore[arg-type]
-    ruleset = compiled.get(code, le.key)
-    required = required_facts(rs, code, regimes_for(rs, dates["violation_end_date"] or dates["violation_date"], dates["decision_date"]))  # type: ignore[arg-type]
-    facts: dict[str, Any] = {}
-    for name in sorted(ruleset.facts):
-        if name in required or draw(st.booleans()):
-            facts[name] = draw(fact_values(ruleset.facts[name]), label=name)
-    circumstances = draw(
-        st.lists(st.sampled_from(ruleset.circumstances), unique=True, max_size=max_circumstances), label="circumstances"
-    )
-    return Case(
-        violation=code,
-        jurisdiction=jurisdiction,
-        party=party,
-        facts=facts,
-        circumstances=circumstances,
-        edition=edition,
-        **dates,
-    )
+    codes = sorted(violations or rs.violations)
+    first_decision = first_decision_date(rs)
+
+    # a closure, so that Hypothesis never renders the (large) rulebook set in a repr
+    @st.composite
+    def case(draw: st.DrawFn) -> Case:
+        code = draw(st.sampled_from(codes))
+        dates = _draw_dates(draw, first_decision, max_gap_days)
+        jurisdiction = draw(st.sampled_from(JURISDICTIONS))
+        edition = DRAFT_EDITION if drafts and DRAFT_EDITION in rs.editions and draw(st.integers(0, 9)) == 0 else None
+        party = draw(st.sampled_from(("unit", "individual")))
+        decision = dates["decision_date"]
+        assert decision is not None
+        le, _ = benchmark.in_force(rs.editions, jurisdiction, decision, edition)
+        ruleset = compiled.get(code, le.key)
+        required = required_facts(rs, code, regimes_for(rs, dates["violation_end_date"] or dates["violation_date"], decision))  # type: ignore[arg-type]
+        facts: dict[str, Any] = {}
+        for name in sorted(ruleset.facts):
+            if name in required or draw(st.booleans()):
+                facts[name] = draw(fact_values(ruleset.facts[name]))
+        circumstances = draw(
+            st.lists(st.sampled_from(ruleset.circumstances), unique=True, max_size=max_circumstances)
+        )
+        return Case(
+            violation=code,
+            jurisdiction=jurisdiction,
+            party=party,
+            facts=facts,
+            circumstances=circumstances,
+            edition=edition,
+            **dates,
+        )
+
+    return case()
