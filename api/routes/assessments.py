@@ -62,7 +62,7 @@ def to_case(body: AssessmentIn) -> Case:
 
 
 @router.post("", status_code=201, summary="计算一个案件的处罚")
-async def create(body: AssessmentIn, s: Annotated[State, Depends(state)]) -> JSONResponse:
+async def create(body: AssessmentIn, s: Annotated[State, Depends(state)]) -> Response:
     """Assess one case and store it; answers 201 only after the record is committed."""
     case = to_case(body)
     result = s.engine.assess(case).to_dict()
