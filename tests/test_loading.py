@@ -379,6 +379,16 @@ def test_floats_are_read_as_decimal_from_their_text() -> None:
     assert str(doc.data["tiny"]) == "0.1"
 
 
+@pytest.mark.parametrize("text", ["050000", "1:30"], ids=["octal", "base60"])
+def test_integer_that_yaml_1_1_would_read_in_another_base_is_refused(text: str) -> None:
+    """050000 (五万元 with a leading zero) must not silently become 20480, nor 1:30 become 90:
+    a number YAML 1.1 reads as octal or base 60 is refused at its line."""
+    with pytest.raises(RulebookError) as exc:
+        doc = loading.parse(f"max: {text}\n".encode(), "x.yaml")
+        pytest.fail(f"{text} was read as {doc.data['max']!r}")
+    assert exc.value.issues[0].line == 1
+
+
 @pytest.mark.parametrize("text", [".inf", "-.inf", ".nan", ".NaN"])
 def test_non_finite_numbers_are_refused(text: str) -> None:
     """Infinity and NaN are not numbers a rulebook may hold."""
