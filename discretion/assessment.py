@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from functools import lru_cache
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Iterable, Protocol
@@ -32,7 +33,8 @@ from .models import (
 )
 from .money import Range, ceil_to, fine_range, round_to, yuan_text
 from .rulebook import LoadedEdition, RulebookSet
-from .trail import Step
+from .reasoning import render
+from .trail import REGIME_LABELS, Step
 
 FLAG_LABELS = {
     "detention_referral": "移送公安机关依法予以拘留",
@@ -43,7 +45,6 @@ FLAG_LABELS = {
     "collective_discussion": "应当由行政机关负责人集体讨论决定",
     "legal_review": "作出决定前应当进行法制审核",
 }
-REGIME_LABELS = {"pre2026": "单行法", "code2026": "《中华人民共和国生态环境法典》"}
 _HEARING_MEASURES = {"suspend_business", "closure", "revoke_permit", "ban"}
 _MAJOR_FLAGS = ("government_approval_closure", "permit_revocation", "detention_referral")
 _ONE = Decimal(1)
@@ -190,6 +191,7 @@ class Engine:
             matcher = make_matcher(matcher)
         self.matcher = matcher
         self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
+        self.statutory = {r: {a.circumstance: a for a in g.adjustments} for r, g in rulebooks.law.general.items()}
         self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}
 
     def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
@@ -204,8 +206,6 @@ class Engine:
         return got
 
     def assess(self, case: Case) -> Assessment:
-        from .reasoning import render
-
         result = _assess(self, case)
         result.reasoning = render(result)
         return result
@@ -357,7 +357,7 @@ def _assess(engine: Engine, case: Case) -> Assessment:
         fact = dict(base_fact)
         fact["regime"] = regime
         fired = set(matcher.match(compiled.get(case.violation, le.key, regime), fact))
-        results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts, engine.labels))
+        results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts, engine.labels, engine.statutory[regime]))
 
     lighter: dict[str, Any] | None = None
     if len(results) == 1:
@@ -461,6 +461,7 @@ def _evaluate(
     fired: set[str],
     counts: dict[str, int],
     labels: dict[str, str],
+    statutory: dict[str, Any],
 ) -> RegimeResult:
     law = rs.law
     gen: RegimeGeneral = law.general[regime]  # type: ignore[index]
@@ -521,9 +522,12 @@ def _evaluate(
         return out
 
     # 3. exemption: statutory grounds, then the edition's list
-    exempt = [x for x in gen.exemptions if f"{regime}/exemption/{x.id}" in fired]
     e = le.effective
-    entries = [x for x in e.exemptions or [] if f"edition-exemption/{x.id}" in fired]
+    kinds = {ruleset.by_id[r].kind for r in fired if r in ruleset.by_id}
+    exempt = [x for x in gen.exemptions if f"{regime}/exemption/{x.id}" in fired] if "exemption" in kinds else []
+    entries = (
+        [x for x in e.exemptions or [] if f"edition-exemption/{x.id}" in fired] if "edition_exemption" in kinds else []
+    )
     if exempt or entries:
         out.outcome = "no_penalty"
         for x in exempt:
@@ -681,7 +685,7 @@ def _evaluate(
         )
     position, pos_steps = _position(ruleset, e, fired, fact, regime)
     steps.extend(pos_steps)
-    adj_pos, adj_steps = _adjust(e, gen, labels, case, position, regime)
+    adj_pos, adj_steps = _adjust(e, statutory, labels, case, position, regime)
     steps.extend(adj_steps)
     rounding = e.rounding
     assert rounding is not None
@@ -836,24 +840,35 @@ def _score(infos: tuple[FactorInfo, ...], fired: set[str], regime: str, kind: st
     weights = Decimal(0)
     steps = []
     for info in infos:
-        factor = info.factor
         level, label, matched = _level(info, fired)
-        lo, hi = info.lowest, info.highest
-        s = Decimal(level - lo) / Decimal(hi - lo) if hi > lo else Decimal(0)
-        total += factor.weight * s
-        weights += factor.weight
-        steps.append(
-            Step(
-                "factor",
-                f"{kind}因子“{factor.label}”：{label}，第{level}级" + ("" if matched else "（未提供相关事实或不符合其他等级，取默认等级）"),
-                rule=f"{info.prefix}/{factor.id}/{level}",
-                basis=cite_as,
-                regime=regime,
-                data={"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
-                      "matched": matched, "modelled": factor.modelled is not None},
-            )
-        )
+        weighted, step = _factor_step(info, level, label, matched, regime, kind, cite_as)
+        total += weighted
+        weights += info.factor.weight
+        steps.append(step)
     return total / weights, steps
+
+
+@lru_cache(maxsize=65536)
+def _factor_step(
+    info: FactorInfo, level: int, label: str, matched: bool, regime: str, kind: str, cite_as: tuple[str, ...]
+) -> tuple[Decimal, Step]:
+    """A factor's weighted score and its trail step: the same for every case at that level, so
+    computed once (steps are immutable)."""
+    factor = info.factor
+    lo, hi = info.lowest, info.highest
+    s = Decimal(level - lo) / Decimal(hi - lo) if hi > lo else Decimal(0)
+    step = Step(
+        "factor",
+        f"{kind}因子“{factor.label}”：{label}，第{level}级" + ("" if matched else "（未提供相关事实或不符合其他等级，取默认等级）"),
+        rule=f"{info.prefix}/{factor.id}/{level}",
+        basis=cite_as,
+        regime=regime,
+        data=MappingProxyType(
+            {"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
+             "matched": matched, "modelled": factor.modelled is not None}
+        ),
+    )
+    return factor.weight * s, step
 
 
 def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], fact: dict[str, Any], regime: str) -> tuple[Decimal, list[Step]]:
@@ -887,12 +902,13 @@ def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], fact: dict
 
 
 def _adjust(
-    e: BenchmarkEdition, gen: RegimeGeneral, labels: dict[str, str], case: Case, p: Decimal, regime: str
+    e: BenchmarkEdition, statutory: dict[str, Any], labels: dict[str, str], case: Case, p: Decimal, regime: str
 ) -> tuple[Decimal, list[Step]]:
-    steps = []
-    statutory = {a.circumstance: a for a in gen.adjustments}
-    delta = Decimal(0)
+    steps: list[Step] = []
     present = set(case.circumstances)
+    if not present:
+        return p, steps
+    delta = Decimal(0)
     for adj in e.adjustments or []:
         if adj.circumstance not in present:
             continue

@@ -64,14 +64,19 @@ def as_dict(ref: LegalRef) -> dict[str, object]:
 
 def cite_all(refs: "list[LegalRef]") -> str:
     """Several citations, naming each law once: 《甲法》第一条、第二条和《乙法》第三条."""
+    return _cite_all(tuple((r.law, r.article, r.paragraph, r.item) for r in refs))
+
+
+@lru_cache(maxsize=4096)
+def _cite_all(refs: tuple[tuple[str, int, int | None, int | None], ...]) -> str:
     groups: list[tuple[str, list[str]]] = []
-    for ref in refs:
-        part = cite(ref).split("》", 1)[1]
-        if groups and groups[-1][0] == ref.law:
+    for law, article, paragraph, item in refs:
+        part = _cite(law, article, paragraph, item).split("》", 1)[1]
+        if groups and groups[-1][0] == law:
             if part not in groups[-1][1]:
                 groups[-1][1].append(part)
         else:
-            groups.append((ref.law, [part]))
+            groups.append((law, [part]))
     texts = [f"《{law}》" + "、".join(parts) for law, parts in groups]
     if len(texts) <= 1:
         return "".join(texts)

@@ -28,7 +28,7 @@ class Rule:
     target: Any  # the rulebook object this rule decides about
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per compiled factor
 class FactorInfo:
     """A benchmark factor, prepared for fast level lookup."""
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .citation import cite, cite_all, date_text
 from .money import yuan_text
+from .trail import REGIME_LABELS
 
 if TYPE_CHECKING:
     from .assessment import Assessment
@@ -13,8 +14,6 @@ if TYPE_CHECKING:
 
 def render(a: "Assessment") -> str:
     """A Chinese paragraph explaining the result, fit for the case file."""
-    from .assessment import REGIME_LABELS
-
     c = a.case
     r = a.applied
     party = "当事人" if c.party == "unit" else "当事人（个人）"
@@ -26,9 +25,9 @@ def render(a: "Assessment") -> str:
         parts.append(f"该行为违反了{cite_all(r.violated)}的规定。")
     if a.lighter_law:
         parts.append(a.lighter_law["reason"] + "。")
-    steps = {s.step: s for s in r.steps}
     if r.outcome == "time_barred":
-        parts.append(steps["limitation"].text + f"，依据{'、'.join(steps['limitation'].basis)}，决定不予行政处罚。")
+        lim = next(s for s in r.steps if s.step == "limitation")
+        parts.append(lim.text + f"，依据{'、'.join(lim.basis)}，决定不予行政处罚。")
         return "".join(parts)
     if r.not_punishable:
         parts.append(f"依据{'、'.join(a.lighter_law['basis']) if a.lighter_law else REGIME_LABELS[r.regime]}，不予行政处罚。")

@@ -26,6 +26,7 @@ STEP_LABELS = {
     "lighter_law": "从旧兼从轻",
 }
 STEPS = tuple(STEP_LABELS)
+REGIME_LABELS = {"pre2026": "单行法", "code2026": "《中华人民共和国生态环境法典》"}
 
 
 @dataclass(frozen=True, slots=True)
