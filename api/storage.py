@@ -84,12 +84,16 @@ class Store:
         """Store one record and wait for its commit; returns its id."""
         return self.submit(request, result).result()
 
+    GATHER_S = 0.002  # after the first waiting row, gather others this long: fewer, larger commits
+
     def _write_loop(self) -> None:
         while True:
             batch = [self._queue.get()]
+            deadline = time.monotonic() + self.GATHER_S
             while len(batch) < self.BATCH_MAX:
+                left = deadline - time.monotonic()
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait())
                 except queue.Empty:
                     break
             try:

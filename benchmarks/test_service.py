@@ -50,9 +50,10 @@ def server() -> Iterator[dict[str, Any]]:
     port = _free_port()
     env = dict(os.environ, DISCRETION_DATABASE_URL=f"sqlite:///{tmp}/bench.db")
     start = time.perf_counter()
+    log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     ready = None
@@ -66,7 +67,9 @@ def server() -> Iterator[dict[str, Any]]:
             time.sleep(0.02)
     if ready is None:
         proc.kill()
-        raise RuntimeError("server did not start: " + (proc.stderr.read() or b"").decode(errors="replace"))
+        proc.wait()
+        log.close()
+        raise RuntimeError("server did not start: " + (Path(tmp) / "server.log").read_text(errors="replace"))
     try:
         yield {"url": url, "ready_s": ready, "tmp": tmp}
     finally:
@@ -75,6 +78,8 @@ def server() -> Iterator[dict[str, Any]]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
