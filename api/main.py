@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -58,4 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(web.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # The rulebooks and compiled rules live as long as the process: move them out of the cyclic
+    # collector's reach, and collect the young generation less often. Each request allocates many
+    # short-lived objects; without this, collections that walk every rulebook object cost more
+    # than a third of the service's throughput (measured with wrk).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     return app
