@@ -337,6 +337,7 @@ def _assess(engine: Engine, case: Case) -> Assessment:
             f"适用裁量基准：{e.title}（{le.key}，{'已发布' if e.status == 'published' else '未发布：' + e.status}）"
             + "".join(f"；{n}" for n in edition_notes),
             rule=le.key,
+            basis=(cite(law.general[r_decision].benchmark.ref), edition_citation(e)),  # type: ignore[index]
             data={"edition": le.key, "sha256": le.sha256},
         )
     )
@@ -516,6 +517,7 @@ def _evaluate(
                 "provision",
                 f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
                 rule=None,
+                basis=_q(gen.legality),
                 regime=regime,
             )
         )
@@ -935,7 +937,14 @@ def _adjust(
         return p, []
     q = min(max(p + delta, Decimal(0)), _ONE)
     steps.append(
-        Step("adjustment", f"调整后位置为 {_fmt(q)}（从重、从轻均不超出法定幅度）", rule="adjusted", regime=regime, data={"position": str(q)})
+        Step(
+            "adjustment",
+            f"调整后位置为 {_fmt(q)}（从重、从轻均不超出法定幅度）",
+            rule="adjusted",
+            basis=(edition_citation(e),),
+            regime=regime,
+            data={"position": str(q)},
+        )
     )
     return q, steps
 

@@ -360,6 +360,8 @@ class RegimeGeneral(Model):
     lighter_law: Quoted  # 从旧兼从轻 (art. 37 / art. 1057)
     education: Quoted  # 不予处罚的，应当对当事人进行教育
     correction: Quoted  # 责令改正 (行政处罚法 art. 28)
+    legality: Quoted  # no penalty without a provision (行政处罚法 art. 4)
+    benchmark: Quoted  # discretion benchmarks (行政处罚法 art. 34)
     daily_penalty: Quoted | None = None
 
 
