@@ -38,6 +38,7 @@ _PYDANTIC_MESSAGES = {
     "too_long": "项目过多",
     "json_invalid": "请求体不是合法的 JSON",
     "model_attributes_type": "请求体须为 JSON 对象",
+    "model_type": "请求体须为 JSON 对象",
     "dict_type": "须为 JSON 对象",
     "list_type": "须为列表",
     "string_type": "须为字符串",

@@ -66,15 +66,24 @@ class Store:
     def submit(self, request: dict[str, Any], result: dict[str, Any]) -> "Future[str]":
         """Queue one record; the future resolves to its id once committed (or to the error)."""
         rid = new_id()
+        return self.submit_json(
+            rid, request, orjson.dumps({"id": rid, **result}, default=str),
+            outcome=result["outcome"], edition=result["rulebook"]["key"], sha256=result["rulebook"]["sha256"],
+        )
+
+    def submit_json(
+        self, rid: str, request: dict[str, Any], result_json: bytes, *, outcome: str, edition: str, sha256: str
+    ) -> "Future[str]":
+        """Queue a record whose result is already JSON (with its id inside); resolves to the id."""
         row = {
             "id": rid,
             "created_at": dt.datetime.now(dt.timezone.utc),
             "violation": request["violation"],
-            "outcome": result["outcome"],
-            "edition": result["rulebook"]["key"],
-            "sha256": result["rulebook"]["sha256"],
+            "outcome": outcome,
+            "edition": edition,
+            "sha256": sha256,
             "request": orjson.dumps(request, default=str).decode(),
-            "result": orjson.dumps({"id": rid, **result}, default=str).decode(),
+            "result": result_json.decode(),
         }
         fut: Future[str] = Future()
         self._queue.put((row, fut))

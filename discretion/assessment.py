@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from functools import lru_cache
-from types import MappingProxyType
+
+import orjson
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Iterable, Protocol
@@ -126,6 +127,15 @@ class Assessment:
     reasoning: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The contract's result as plain data."""
+        return self._payload([s.to_dict() for s in self.trail])
+
+    def to_json(self, **extra: Any) -> bytes:
+        """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id);
+        the trail's records are serialised directly, without an intermediate dict each."""
+        return orjson.dumps({**extra, **self._payload(self.trail)})
+
+    def _payload(self, trail: list[Any]) -> dict[str, Any]:
         a = self.applied
         return {
             "outcome": self.outcome,
@@ -142,7 +152,7 @@ class Assessment:
                 "lighter_law": self.lighter_law,
             },
             "rulebook": self.rulebook,
-            "trail": [s.to_dict() for s in self.trail],
+            "trail": trail,
             "reasoning": self.reasoning,
         }
 
@@ -865,10 +875,8 @@ def _factor_step(
         rule=f"{info.prefix}/{factor.id}/{level}",
         basis=cite_as,
         regime=regime,
-        data=MappingProxyType(
-            {"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
-             "matched": matched, "modelled": factor.modelled is not None}
-        ),
+        data={"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
+              "matched": matched, "modelled": factor.modelled is not None},
     )
     return factor.weight * s, step
 

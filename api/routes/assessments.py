@@ -8,7 +8,8 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-import orjson
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from discretion.errors import InputError, NotFoundError
 
 from ..deps import State, state
 from ..schemas import AssessmentIn
+from ..storage import new_id
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 
@@ -61,13 +63,41 @@ def to_case(body: AssessmentIn) -> Case:
         raise InputError(message=msg if chinese else "输入无效", code=code, field=loc) from None
 
 
-@router.post("", status_code=201, summary="计算一个案件的处罚")
-async def create(body: AssessmentIn, s: Annotated[State, Depends(state)]) -> Response:
-    """Assess one case and store it; answers 201 only after the record is committed."""
+_BODY_SCHEMA = AssessmentIn.model_json_schema()
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="计算一个案件的处罚",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+    responses={201: {"description": "计算结果（已保存），含 id"}},
+)
+async def create(request: Request, s: Annotated[State, Depends(state)]) -> Response:
+    """Assess one case and store it; answers 201 only after the record is committed.
+
+    The body is validated straight from its bytes (pydantic-core's JSON parser), and the result is
+    encoded once, for the store and the answer alike."""
+    body = parse_body(await request.body(), request.headers.get("content-type"))
     case = to_case(body)
-    result = s.engine.assess(case).to_dict()
-    rid = await asyncio.wrap_future(s.store.submit(body.model_dump(mode="json"), result))
-    return Response(orjson.dumps({"id": rid, **result}, default=str), status_code=201, media_type="application/json")
+    a = s.engine.assess(case)
+    rid = new_id()
+    payload = a.to_json(id=rid)
+    rulebook = a.rulebook
+    await asyncio.wrap_future(
+        s.store.submit_json(rid, body.model_dump(mode="json"), payload, outcome=a.outcome,
+                            edition=rulebook["key"], sha256=rulebook["sha256"])
+    )
+    return Response(payload, status_code=201, media_type="application/json")
+
+
+def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
+    if content_type and "json" not in content_type.split(";")[0]:
+        raise InputError(message="请求体须为 JSON（Content-Type: application/json）", code="invalid_input", field="body")
+    try:
+        return AssessmentIn.model_validate_json(raw or b"null")
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
 @router.get("/{assessment_id}", summary="读取一次计算结果")
