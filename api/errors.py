@@ -45,6 +45,7 @@ _PYDANTIC_MESSAGES = {
     "int_type": "须为整数",
     "int_parsing": "须为整数",
     "int_parsing_size": "整数过大",
+    "finite_number": "须为有限数字（不接受 NaN、Infinity）",
     "int_from_float": "须为整数",
     "bool_type": "须为 true 或 false",
     "bool_parsing": "须为 true 或 false",

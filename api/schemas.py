@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from discretion.models import IsoDate
 
@@ -38,10 +38,29 @@ class DailyPenaltyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    original_fine: int = Field(gt=0, le=10**12, description="原罚款数额（元）")
+    original_fine: StrictInt = Field(gt=0, le=10**12, description="原罚款数额（整数元）")
     order_served_date: IsoDate
     reinspection_date: IsoDate
 
 
 def today() -> dt.date:
     return dt.date.today()
+
+
+class ErrorItem(BaseModel):
+    code: str = Field(description="稳定的错误代码，如 unknown_violation")
+    message: str = Field(description="中文说明")
+    field: str | None = Field(description="出错的字段路径，如 facts.total_investment、circumstances[0]")
+
+
+class ErrorOut(ErrorItem):
+    """Every error the service answers (4xx; 5xx only for server faults)."""
+
+    errors: list[ErrorItem]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorOut, "description": "资源不存在"},
+    413: {"model": ErrorOut, "description": "请求体过大"},
+    422: {"model": ErrorOut, "description": "输入无效"},
+}

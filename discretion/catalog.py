@@ -45,8 +45,10 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
     try:
         le, _ = in_force(rs.editions, jurisdiction, on)
         key: str | None = le.key
-    except InputError:
-        key = None
+    except InputError as exc:
+        if exc.code == "unknown_jurisdiction":
+            raise
+        key = None  # no edition in force that day: the law's facts only
     ruleset = compiled.get(code, key)
     rules = lv.model.regimes.get(regime)  # type: ignore[call-overload]
     required = set(rules.requires) if rules else set()

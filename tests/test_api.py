@@ -280,7 +280,7 @@ def test_daily_penalty_reinspection_not_after_service_is_422(client: TestClient,
     [
         ({"original_fine": 0, "order_served_date": "2025-05-01", "reinspection_date": "2025-05-11"}, "original_fine"),
         ({"original_fine": 10**400, "order_served_date": "2025-05-01", "reinspection_date": "2025-05-11"}, "original_fine"),
-        ({"original_fine": "100", "order_served_date": "2025/05/01", "reinspection_date": "2025-05-11"}, "order_served_date"),
+        ({"original_fine": 100, "order_served_date": "2025/05/01", "reinspection_date": "2025-05-11"}, "order_served_date"),
         ({"original_fine": 100, "order_served_date": "2025-05-01"}, "reinspection_date"),
     ],
     ids=["zero-fine", "huge-fine", "bad-date", "missing-date"],

@@ -17,10 +17,10 @@ from discretion.case import Case
 from discretion.errors import InputError, NotFoundError
 
 from ..deps import State, state
-from ..schemas import AssessmentIn
+from ..schemas import ERROR_RESPONSES, AssessmentIn
 from ..storage import new_id
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 
 
 MAX_INT = 10**15

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends
 from discretion.daily import daily_penalty
 
 from ..deps import State, state
-from ..schemas import DailyPenaltyIn
+from ..schemas import ERROR_RESPONSES, DailyPenaltyIn
 
-router = APIRouter(prefix="/v1/daily-penalties", tags=["daily-penalties"])
+router = APIRouter(prefix="/v1/daily-penalties", tags=["daily-penalties"], responses=ERROR_RESPONSES)
 
 
 @router.post("", summary="按日连续处罚计算")

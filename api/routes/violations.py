@@ -11,8 +11,9 @@ from discretion.catalog import violation_entry, violations_on
 from discretion.errors import InputError, NotFoundError
 
 from ..deps import State, state
+from ..schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/v1/violations", tags=["violations"])
+router = APIRouter(prefix="/v1/violations", tags=["violations"], responses=ERROR_RESPONSES)
 
 OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD，默认为今天")]
 Jurisdiction = Annotated[str, Query(max_length=80)]
