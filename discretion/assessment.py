@@ -131,9 +131,8 @@ class Assessment:
         return self._payload([s.to_dict() for s in self.trail])
 
     def to_json(self, **extra: Any) -> bytes:
-        """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id);
-        the trail's records are serialised directly, without an intermediate dict each."""
-        return orjson.dumps({**extra, **self._payload(self.trail)})
+        """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id)."""
+        return orjson.dumps({**extra, **self._payload(self.trail)}, default=_step_dict, option=orjson.OPT_PASSTHROUGH_DATACLASS)
 
     def _payload(self, trail: list[Any]) -> dict[str, Any]:
         a = self.applied
@@ -155,6 +154,12 @@ class Assessment:
             "trail": trail,
             "reasoning": self.reasoning,
         }
+
+
+def _step_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, Step):
+        return obj.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def edition_citation(e: BenchmarkEdition) -> str:

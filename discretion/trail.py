@@ -39,10 +39,11 @@ class Step:
     basis: tuple[str, ...] = ()  # citations such as 《中华人民共和国水污染防治法》第八十三条第二项
     regime: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
-    label: str = field(init=False, default="")  # the step's Chinese name, from STEP_LABELS
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "label", STEP_LABELS[self.step])
+    @property
+    def label(self) -> str:
+        """The step's Chinese name."""
+        return STEP_LABELS[self.step]
 
     def to_dict(self) -> dict[str, Any]:
         return {
