@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .citation import cite, cite_all, date_text
+from .citation import cite_all, date_text
 from .money import yuan_text
 from .trail import REGIME_LABELS
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Iterator
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
 from discretion import rulebook
 from discretion.assessment import Engine
 from discretion.rulebook import RulebookSet
@@ -27,3 +33,17 @@ def reference_engine(rulebooks: RulebookSet) -> Engine:
 @pytest.fixture(scope="session", params=["durable", "reference"])
 def any_engine(request: pytest.FixtureRequest, engine: Engine, reference_engine: Engine) -> Engine:
     return engine if request.param == "durable" else reference_engine
+
+
+@pytest.fixture(scope="module")
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The service with its own SQLite database per test module."""
+    db = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]) / "t.db"
+    return create_app(Settings(database_url=f"sqlite:///{db}"))
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    # raise_server_exceptions=False: a 500 must show up as a status code the tests can assert on.
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c

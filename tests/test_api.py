@@ -28,19 +28,6 @@ LIGHTER = {
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    db = tmp_path_factory.mktemp("api") / "t.db"
-    return create_app(Settings(database_url=f"sqlite:///{db}"))
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    # raise_server_exceptions=False: a 500 must show up as a status code the tests can assert on.
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def ordinary(client: TestClient) -> dict[str, Any]:
     r = client.post("/v1/assessments", json=ORDINARY)
     assert r.status_code == 201, r.text

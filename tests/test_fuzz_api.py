@@ -27,7 +27,7 @@ import json
 import re
 import warnings
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -36,8 +36,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from api.main import create_app
-from api.settings import Settings
 from discretion.models import FactDef
 from strategies import fact_values
 
@@ -123,19 +121,6 @@ def _check_error(request: str, status: int, e: dict[str, Any]) -> None:
 
 
 # --- the app ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    db = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
-    return create_app(Settings(database_url=f"sqlite:///{db}"))
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    # raise_server_exceptions=False: a 500 must show up as a status code the oracle can report.
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 
 from discretion import rulebook
 from discretion.errors import RulebookError, RulebookIssue
+from rulebook_tree import edit, line_of, refusal
 
 SHIPPED = rulebook.SHIPPED
 WATER = "law/violations/water_over_standard.yaml"
@@ -34,26 +35,6 @@ def full_tree(tmp_path: Path) -> Path:
     root = tmp_path / "rulebooks"
     shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
     return root
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if needle in line:
-            return n
-    raise AssertionError(f"{needle!r} not in {path}")
-
-
-def refusal(root: Path) -> RulebookError:
-    with pytest.raises(RulebookError) as exc:
-        rulebook.load(root)
-    assert exc.value.issues, "a refusal must list its issues"
-    return exc.value
 
 
 def only(err: RulebookError) -> RulebookIssue:

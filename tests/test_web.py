@@ -6,14 +6,12 @@ import html as htmllib
 import io
 import re
 import zipfile
-from typing import Any, Iterator
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from api.settings import Settings
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -33,13 +31,6 @@ LIGHTER_FORM = {
     "fact.total_investment": "100000000",
     "fact.eia_document": "report",
 }
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    db = tmp_path_factory.mktemp("web") / "t.db"
-    with TestClient(create_app(Settings(database_url=f"sqlite:///{db}")), raise_server_exceptions=False) as c:
-        yield c
 
 
 def submit(client: TestClient, code: str, form: dict[str, Any]) -> Any:
