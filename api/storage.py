@@ -89,10 +89,6 @@ class Store:
         self._queue.put((row, fut))
         return fut
 
-    def add(self, request: dict[str, Any], result: dict[str, Any]) -> str:
-        """Store one record and wait for its commit; returns its id."""
-        return self.submit(request, result).result()
-
     GATHER_S = 0.002  # after the first waiting row, gather others this long: fewer, larger commits
 
     def _write_loop(self) -> None:

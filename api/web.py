@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from decimal import Decimal, InvalidOperation
@@ -149,7 +150,7 @@ async def submit(request: Request, code: str, s: Annotated[State, Depends(state)
             case = Case.model_validate(data)
             result = s.engine.assess(case).to_dict()
             request_json = case.model_dump(mode="json")
-            rid = s.store.add(request_json, result)
+            rid = await asyncio.wrap_future(s.store.submit(request_json, result))
             return RedirectResponse(f"/result/{rid}", status_code=303)
         except DiscretionError as exc:
             errors[exc.field or "form"] = exc.message

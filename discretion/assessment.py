@@ -373,7 +373,7 @@ def _assess(engine: Engine, case: Case) -> Assessment:
         fact = dict(base_fact)
         fact["regime"] = regime
         fired = set(matcher.match(compiled.get(case.violation, le.key, regime), fact))
-        results.append(_evaluate(rs, ruleset, le, case, regime, fact, fired, counts, engine.labels, engine.statutory[regime]))
+        results.append(_evaluate(rs, ruleset, le, case, regime, fired, counts, engine.labels, engine.statutory[regime]))
 
     lighter: dict[str, Any] | None = None
     if len(results) == 1:
@@ -473,7 +473,6 @@ def _evaluate(
     le: LoadedEdition,
     case: Case,
     regime: str,
-    fact: dict[str, Any],
     fired: set[str],
     counts: dict[str, int],
     labels: dict[str, str],
@@ -700,7 +699,7 @@ def _evaluate(
                 regime=regime,
             )
         )
-    position, pos_steps = _position(ruleset, e, fired, fact, regime)
+    position, pos_steps = _position(ruleset, e, fired, regime)
     steps.extend(pos_steps)
     adj_pos, adj_steps = _adjust(e, statutory, labels, case, position, regime)
     steps.extend(adj_steps)
@@ -886,7 +885,7 @@ def _factor_step(
     return factor.weight * s, step
 
 
-def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], fact: dict[str, Any], regime: str) -> tuple[Decimal, list[Step]]:
+def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], regime: str) -> tuple[Decimal, list[Step]]:
     vb = e.violations.get(ruleset.violation.code)
     cite_as = (edition_citation(e),)
     p_ind, steps = _score(ruleset.factors, fired, regime, "个性", cite_as)

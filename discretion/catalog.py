@@ -33,6 +33,15 @@ def _tokens(ref_law: str, article: int) -> list[str]:
     return [ref_law, short, str(article), chinese_number(article)]
 
 
+def _names_read(ruleset: Any, regime: str | None = None) -> set[str]:
+    """Every fact or circumstance the ruleset's conditions read (under one regime, if given)."""
+    read: set[str] = set()
+    for r in ruleset.rules:
+        if regime is None or r.regime in (None, regime):
+            read |= conditions.names(r.node)
+    return read
+
+
 def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: str = "yunnan") -> dict[str, Any]:
     """One Violation of the contract, for the regime and edition in force on ``on``."""
     from .assessment import regime_on
@@ -52,11 +61,7 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
     ruleset = compiled.get(code, key)
     rules = lv.model.regimes.get(regime)  # type: ignore[call-overload]
     required = set(rules.requires) if rules else set()
-    read = set()
-    for r in ruleset.rules:
-        if r.regime in (None, regime):
-            read |= conditions.names(r.node)
-    read |= required
+    read = _names_read(ruleset, regime) | required
     for p in rules.provisions if rules else []:
         for f in [p.fine] + [x.fine for x in p.escalations]:
             for attr in ("base", "count"):
@@ -150,8 +155,7 @@ def form_facts(compiled: Compiled, code: str, edition_key: str | None) -> list[d
     for regime, rules in lv.model.regimes.items():
         for name in rules.requires:
             required_in.setdefault(name, []).append(regime)
-    for r in ruleset.rules:
-        read |= conditions.names(r.node)
+    read |= _names_read(ruleset)
     out = []
     for name, f in ruleset.facts.items():
         if name in read or name in required_in or name in lv.facts:

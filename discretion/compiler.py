@@ -88,8 +88,6 @@ def _unscoped(regime: str | None, text: str | None) -> Node:
     return conditions.parse(text) if text else conditions.always()
 
 
-_scoped = _scoped_by_regime
-
 
 def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterator[Rule]:
     """The law's conditional rules for a violation type; with ``only``, for that one regime and
@@ -98,37 +96,37 @@ def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterat
     for regime in regimes:
         gen = law.general[regime]  # type: ignore[index]
         rules = v.regimes.get(regime)  # type: ignore[call-overload]
-        _scoped = _unscoped if only else _scoped_by_regime
+        scope = _unscoped if only else _scoped_by_regime
         for lim in gen.limitation:
             if lim.when:
-                yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, _scoped(regime, lim.when), lim)
+                yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, scope(regime, lim.when), lim)
         for ex in gen.exemptions:
-            yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, _scoped(regime, ex.when), ex)
+            yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, scope(regime, ex.when), ex)
         for p in rules.provisions if rules is not None else []:
             pid = f"{regime}/{p.id}"
             if p.when:
-                yield Rule(pid, "provision", regime, _scoped(regime, p.when), p)
+                yield Rule(pid, "provision", regime, scope(regime, p.when), p)
             for k, f in enumerate(p.individual_fines):
                 if f.when:
-                    yield Rule(f"{pid}/individual/{k}", "individual_fine", regime, _scoped(regime, f.when), f)
+                    yield Rule(f"{pid}/individual/{k}", "individual_fine", regime, scope(regime, f.when), f)
             for k, m in enumerate(p.measures):
                 if m.when:
-                    yield Rule(f"{pid}/measure/{k}", "measure", regime, _scoped(regime, m.when), m)
+                    yield Rule(f"{pid}/measure/{k}", "measure", regime, scope(regime, m.when), m)
             for k, fl in enumerate(p.flags):
                 if fl.when:
-                    yield Rule(f"{pid}/flag/{k}", "flag", regime, _scoped(regime, fl.when), fl)
+                    yield Rule(f"{pid}/flag/{k}", "flag", regime, scope(regime, fl.when), fl)
             for esc in p.escalations:
                 eid = f"{pid}/{esc.id}"
-                yield Rule(eid, "escalation", regime, _scoped(regime, esc.when), esc)
+                yield Rule(eid, "escalation", regime, scope(regime, esc.when), esc)
                 for k, f in enumerate(esc.individual_fines or []):
                     if f.when:
-                        yield Rule(f"{eid}/individual/{k}", "individual_fine", regime, _scoped(regime, f.when), f)
+                        yield Rule(f"{eid}/individual/{k}", "individual_fine", regime, scope(regime, f.when), f)
                 for k, m in enumerate(esc.measures):
                     if m.when:
-                        yield Rule(f"{eid}/measure/{k}", "measure", regime, _scoped(regime, m.when), m)
+                        yield Rule(f"{eid}/measure/{k}", "measure", regime, scope(regime, m.when), m)
                 for k, fl in enumerate(esc.flags):
                     if fl.when:
-                        yield Rule(f"{eid}/flag/{k}", "flag", regime, _scoped(regime, fl.when), fl)
+                        yield Rule(f"{eid}/flag/{k}", "flag", regime, scope(regime, fl.when), fl)
 
 
 def _edition_rules(e: BenchmarkEdition, code: str) -> Iterator[Rule]:
@@ -136,16 +134,16 @@ def _edition_rules(e: BenchmarkEdition, code: str) -> Iterator[Rule]:
     for factor in vb.factors if vb else []:
         for lv in factor.levels:
             if lv.when:
-                yield Rule(f"factor/{factor.id}/{lv.level}", "level", None, _scoped(None, lv.when), (factor, lv))
+                yield Rule(f"factor/{factor.id}/{lv.level}", "level", None, _unscoped(None, lv.when), (factor, lv))
     for factor in e.common_factors or []:
         for lv in factor.levels:
             if lv.when:
-                yield Rule(f"common/{factor.id}/{lv.level}", "level", None, _scoped(None, lv.when), (factor, lv))
+                yield Rule(f"common/{factor.id}/{lv.level}", "level", None, _unscoped(None, lv.when), (factor, lv))
     for entry in e.exemptions or []:
         if code in entry.violations:
-            yield Rule(f"edition-exemption/{entry.id}", "edition_exemption", None, _scoped(None, entry.when), entry)
+            yield Rule(f"edition-exemption/{entry.id}", "edition_exemption", None, _unscoped(None, entry.when), entry)
     if e.reduction is not None:
-        yield Rule("reduction", "reduction", None, _scoped(None, e.reduction.when), e.reduction)
+        yield Rule("reduction", "reduction", None, _unscoped(None, e.reduction.when), e.reduction)
 
 
 def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None, regime: str | None = None) -> RuleSet:
