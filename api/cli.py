@@ -13,6 +13,8 @@ from typing import Any, Sequence
 from pydantic import TypeAdapter, ValidationError
 
 from discretion import golden, rulebook
+
+from . import commands
 from discretion.assessment import Engine
 from discretion.case import Case
 from discretion.catalog import violations_on
@@ -246,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = rbs.add_parser("test", help="运行全部黄金案例")
     t.add_argument("--matcher", choices=["durable", "reference"], default="durable")
     t.set_defaults(func=cmd_test)
+    commands.register_all(sub, rbs)
     return parser
 
 

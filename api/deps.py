@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from discretion.assessment import Engine
+from discretion.errors import ForbiddenError
 from discretion.rulebook import RulebookSet
 
 from .settings import Settings
@@ -23,3 +24,36 @@ class State:
 
 async def state(request: Request) -> State:  # async: a sync dependency would hop to a thread pool per request
     return request.app.state.discretion  # type: ignore[no-any-return]
+
+
+ROLES = ("handler", "reviewer", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (web login) or an API token's owner. Never a party's personal data."""
+
+    name: str
+    role: str  # one of ROLES
+    via: str = "local"  # "token", "session" or "local" (loopback without auth)
+
+
+LOCAL = Principal(name="local", role="admin", via="local")
+
+
+async def principal(request: Request) -> Principal:
+    """The authenticated caller, set on ``request.state.principal`` by the access layer
+    (``api.auth``); on a loopback server running without auth, the local operator."""
+    return getattr(request.state, "principal", None) or LOCAL
+
+
+def require(*roles: str):  # type: ignore[no-untyped-def]
+    """A dependency that lets only the given roles through (403 ``forbidden`` otherwise)."""
+
+    async def check(request: Request) -> Principal:
+        who = await principal(request)
+        if who.role not in roles:
+            raise ForbiddenError(message=f"当前角色（{who.role}）无权执行此操作，需要：{'、'.join(roles)}")
+        return who
+
+    return check

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from discretion.errors import DiscretionError, InputError, NotFoundError, RulebookError
+from discretion.errors import AuthError, ConflictError, DiscretionError, ForbiddenError, InputError, NotFoundError, RulebookError
 
 log = logging.getLogger("discretion.api")
 
@@ -114,6 +114,12 @@ def install(app: FastAPI) -> None:
             status = 404
         elif isinstance(exc, InputError):
             status = 422
+        elif isinstance(exc, AuthError):
+            status = 401
+        elif isinstance(exc, ForbiddenError):
+            status = 403
+        elif isinstance(exc, ConflictError):
+            status = 409
         elif isinstance(exc, RulebookError):
             log.error("rulebook error while serving: %s", exc)
             status = 500

@@ -82,3 +82,24 @@ class EngineError(DiscretionError):
     """The rules engine failed (an action raised, or the engine refused a case)."""
 
     code: str = "engine_error"
+
+
+@dataclass
+class AuthError(DiscretionError):
+    """The caller is not authenticated (maps to HTTP 401)."""
+
+    code: str = "unauthenticated"
+
+
+@dataclass
+class ForbiddenError(DiscretionError):
+    """The caller's role may not do this (maps to HTTP 403)."""
+
+    code: str = "forbidden"
+
+
+@dataclass
+class ConflictError(DiscretionError):
+    """The request conflicts with what is stored (maps to HTTP 409), e.g. a second decision."""
+
+    code: str = "conflict"
