@@ -20,7 +20,39 @@ from .assessment import Assessment, Engine
 from .case import Case
 from .daily import daily_penalty
 from .errors import DiscretionError, RulebookError
+from .money import yuan_text
 from .rulebook import SHIPPED
+from .trail import REGIME_LABELS
+
+_LABELS = {
+    "penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限",
+    "pre2026": "单行法", "code2026": "《生态环境法典》",
+}
+
+
+_PARTIES = {"unit": "单位", "individual": "个人"}
+
+
+class Differences(list[str]):
+    """The differences found for one golden case, with the assessment they were found in (if any),
+    so that a failure report can show its trail."""
+
+    assessment: Assessment | None = None
+
+
+def _show(v: Any, money: bool = False) -> str:
+    """A value as a lawyer reads it: yuan with 万元, Chinese names of outcomes and regimes."""
+    if v is None:
+        return "（无）"
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if money and isinstance(v, int):
+        return yuan_text(v)
+    if money and isinstance(v, (list, tuple)):
+        return "至".join(_show(x, True) for x in v)
+    if isinstance(v, str) and v in _LABELS:
+        return f"{_LABELS[v]}（{v}）"
+    return str(v)
 
 
 class Expect(BaseModel):
@@ -99,11 +131,11 @@ def run(engine: Engine, loaded: Loaded) -> list[str]:
         a = engine.assess(case)
     except DiscretionError as exc:
         if exp.error and exc.code == exp.error:
-            return []
-        return [f"计算出错：{exc.code}：{exc.message}（字段 {exc.field}）"]
-    if exp.error:
-        return [f"应当报错 {exp.error}，实际得出结果 {a.outcome}"]
-    return compare(exp, a)
+            return Differences()
+        return Differences([f"计算出错：{exc.code}：{exc.message}（字段 {exc.field}）"])
+    out = Differences([f"应当报错 {exp.error}，实际得出结果 {_show(a.outcome)}"] if exp.error else compare(exp, a))
+    out.assessment = a
+    return out
 
 
 def _run_daily(engine: Engine, loaded: Loaded) -> list[str]:
@@ -142,17 +174,17 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
     d = a.to_dict()
     fine = d["fine"] or {}
 
-    def check(label: str, want: Any, got: Any) -> None:
+    def check(label: str, want: Any, got: Any, money: bool = False) -> None:
         if want is not None and want != got:
-            diffs.append(f"{label}：应为 {want!r}，实际为 {got!r}")
+            diffs.append(f"{label}：应为 {_show(want, money)}，实际为 {_show(got, money)}")
 
     check("处理结果 outcome", exp.outcome, d["outcome"])
     check("适用法律体系 regime", exp.regime, d["law"]["regime"])
-    check("法定最低罚款 legal_min", exp.legal_min, fine.get("legal_min"))
-    check("法定最高罚款 legal_max", exp.legal_max, fine.get("legal_max"))
-    check("推荐罚款 recommended", exp.recommended, fine.get("recommended"))
+    check("法定最低罚款 legal_min", exp.legal_min, fine.get("legal_min"), True)
+    check("法定最高罚款 legal_max", exp.legal_max, fine.get("legal_max"), True)
+    check("推荐罚款 recommended", exp.recommended, fine.get("recommended"), True)
     if exp.band is not None:
-        check("裁量档次 band", list(exp.band), fine.get("band"))
+        check("裁量档次 band", list(exp.band), fine.get("band"), True)
     check("裁量基准版本 edition", exp.edition, d["rulebook"]["key"])
     cited = [b["citation"] for b in d["law"]["basis"]]
     for b in exp.basis or []:
@@ -176,15 +208,38 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
         for want, have in zip(exp.individual_fines, got):
             for k, v in want.items():
                 if have.get(k) != v:
-                    diffs.append(f"对个人罚款（{have.get('role')}）{k}：应为 {v!r}，实际为 {have.get(k)!r}")
+                    diffs.append(f"对个人罚款（{have.get('role')}）{k}：应为 {_show(v, True)}，实际为 {_show(have.get(k), True)}")
     return diffs
 
 
+def _facts_line(raw: dict[str, Any]) -> str:
+    parts = [f"违法行为 {raw.get('violation', '—')}"]
+    for key, label in (("violation_date", "违法行为日期"), ("violation_end_date", "终了日期"), ("decision_date", "决定日期")):
+        if raw.get(key):
+            parts.append(f"{label} {raw[key]}")
+    if raw.get("facts"):
+        parts.append("事实 " + "，".join(f"{k}={v}" for k, v in raw["facts"].items()))
+    if raw.get("circumstances"):
+        parts.append("情节 " + "、".join(map(str, raw["circumstances"])))
+    for key, label in (("jurisdiction", "辖区"), ("party", "当事人"), ("edition", "指定裁量基准版本"), ("original_fine", "原罚款"),
+                       ("order_served_date", "责令改正决定送达日期"), ("reinspection_date", "复查日期")):
+        if raw.get(key) is not None:
+            parts.append(f"{label} {_PARTIES.get(raw[key], raw[key]) if key == 'party' else raw[key]}")
+    return "；".join(parts)
+
+
 def report(loaded: Loaded, diffs: list[str], a: Assessment | None = None) -> str:
-    """A failure as a lawyer reads it."""
-    lines = [f"案例：{loaded.name}", f"位置：{loaded.file}:{loaded.line}"]
+    """A failure as a lawyer reads it: the case's sentence, where it is written, its input, each
+    expected value against the actual one, and the trail of the assessment (when there was one)."""
+    a = a if a is not None else getattr(diffs, "assessment", None)
+    lines = [f"案例：{loaded.name}", f"位置：{loaded.file}:{loaded.line}", f"输入：{_facts_line(loaded.case.input)}", "不符之处："]
     lines += [f"  - {d}" for d in diffs]
     if a is not None:
         lines.append("计算过程：")
-        lines += [f"  {i + 1}. [{s.step}] {s.text}" + (f"（{'、'.join(s.basis)}）" if s.basis else "") for i, s in enumerate(a.trail)]
+        both = len({s.regime for s in a.trail if s.regime}) > 1  # name the regime only when both were evaluated
+        lines += [
+            f"  {i + 1}. 【{s.label}{'·' + REGIME_LABELS[s.regime] if both and s.regime else ''}】{s.text}"
+            + (f"（{'、'.join(s.basis)}）" if s.basis else "")
+            for i, s in enumerate(a.trail)
+        ]
     return "\n".join(lines)

@@ -371,6 +371,47 @@ class ChangelogEntry(Model):
     violations: list[Id] = Field(default_factory=list)
 
 
+class EditionChange(Model):
+    """A benchmark edition's changelog entry: what changed (``date``: when it was made), which
+    violation types it affects (codes, or ``all``) and which decision dates (``affects_from`` to
+    ``affects_to``, inclusive; ``null``: until the edition lapses)."""
+
+    date: IsoDate
+    text: str = Field(min_length=4)
+    violations: Union[Annotated[list[Id], Field(min_length=1)], Literal["all"]]
+    affects_from: IsoDate
+    affects_to: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "EditionChange":
+        if self.affects_to is not None and self.affects_to < self.affects_from:
+            raise ValueError("affects_to 早于 affects_from")
+        return self
+
+
+class Approval(Model):
+    """法制审核 of an edition: author, reviewer (never the author), date and the sha256 of the
+    edition's canonical content (``discretion.approval.content_hash``); publication adds who
+    published it and when."""
+
+    author: str = Field(min_length=1, max_length=80)
+    reviewer: str = Field(min_length=1, max_length=80)
+    date: IsoDate
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    published_by: str | None = Field(default=None, min_length=1, max_length=80)
+    published_on: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Approval":
+        if self.reviewer == self.author:
+            raise ValueError("审核人不得为版本起草人")
+        if (self.published_by is None) != (self.published_on is None):
+            raise ValueError("published_by 与 published_on 须同时给出")
+        if self.published_on is not None and self.published_on < self.date:
+            raise ValueError("发布日期早于审核日期")
+        return self
+
+
 Status = Literal["draft", "approved", "published"]
 
 
@@ -487,7 +528,9 @@ class BenchmarkEdition(Model):
     title: str
     issuer: str
     document: str
+    author: str = Field(min_length=1, max_length=80)  # who drafted this edition (never its reviewer)
     status: Status
+    approval: Approval | None = None  # required once approved or published (discretion.approval)
     effective_from: IsoDate
     effective_to: IsoDate | None = None
     parent: str | None = None  # "yunnan@2023" for a prefecture edition
@@ -501,4 +544,4 @@ class BenchmarkEdition(Model):
     exemptions: list[ExemptionEntry] | None = None
     rounding: Rounding | None = None
     thresholds: Thresholds | None = None
-    changelog: list[ChangelogEntry] = Field(min_length=1)
+    changelog: list[EditionChange] = Field(min_length=1)

@@ -81,6 +81,19 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.yaml") if ".cases" not in p.name and "cases" not in p.parts)
 
 
+def source_files(root: Path | None = None) -> dict[str, bytes]:
+    """The bytes of every file :func:`load` reads under ``root``, by POSIX path relative to ``root``.
+
+    A copy of these files, written out under a directory, loads as the same set: that is how a
+    stored snapshot of the rulebooks is rebuilt (the caller checks each loaded document's sha256
+    against the copy, so a change of file selection here or in ``load`` cannot go unnoticed)."""
+    root = (root or SHIPPED).resolve()
+    paths = [root / "law" / "law.yaml", *_yaml_files(root / "law" / "violations")]
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
+        paths.extend(_yaml_files(folder))
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in paths if p.is_file()}
+
+
 def load(root: Path | None = None) -> RulebookSet:
     """Load and cross-check every rulebook under ``root`` (the shipped ones by default)."""
     root = (root or SHIPPED).resolve()
@@ -139,10 +152,14 @@ def load(root: Path | None = None) -> RulebookSet:
             issues.append(doc.issue(("edition",), f"裁量基准版本重复：{key}"))
             continue
         editions[key] = LoadedEdition(model=e, doc=doc, key=key, sha256=doc.sha256)
-    from . import benchmark  # late import: benchmark depends on models only
+    from . import approval, benchmark  # late import: both depend on models only
 
     for le in editions.values():
-        issues.extend(benchmark.check_edition(le, editions, violations, facts, circumstances))
+        found = list(benchmark.check_edition(le, editions, violations, facts, circumstances))
+        found += approval.check_changelog(le, violations)
+        issues.extend(found)
+        if not any(i.severity == "error" for i in found):  # the approval covers valid content only
+            issues.extend(approval.check_approval(le))
 
     if any(i.severity == "error" for i in issues):
         raise RulebookError(message=f"规则集有 {len(issues)} 处错误，整体拒绝加载", issues=issues)

@@ -386,7 +386,8 @@ edition: "2024"
 title: 昆明市测试版本
 issuer: 测试
 document: 测试
-status: published
+author: 测试起草人
+status: draft
 effective_from: 2024-02-02
 parent: "yunnan@2023"
 reduction:
@@ -395,7 +396,7 @@ reduction:
   ratio: 0.6
   basis: {{ref: {{law: 中华人民共和国行政处罚法, article: 32}}, text: "当事人有下列情形之一，应当从轻或者减轻行政处罚"}}
 changelog:
-  - {{date: 2024-02-02, text: 测试}}
+  - {{date: 2024-02-02, text: 测试版本施行, violations: all, affects_from: 2024-02-02}}
 """
 
 

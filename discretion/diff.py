@@ -1,0 +1,660 @@
+"""Semantic diff of two benchmark editions, for the legal review (法制审核) before publication.
+
+Data first (:class:`EditionDiff`, frozen dataclasses that ``to_dict`` turns into JSON), text second
+(:func:`render_text`, a Chinese report).
+
+- **Which editions.** ``A`` and ``B`` are edition keys (``yunnan@2023``), looked up in a loaded
+  rulebook set, or paths to edition YAML files, read with the whole rulebook tree that holds the
+  file (the nearest folder above it with ``law/law.yaml``), so a draft in a copy of the tree is
+  compared with its own law layer. A file outside any tree is refused.
+- **Which law.** Each side is read under the regime in force on its ``effective_from``
+  (the 2023 edition under the separate laws, the Code draft under the Code), unless one regime is
+  asked for both sides. Statutory ranges and the quoted provisions come from that side's law layer.
+- **What is compared.** Edition-wide: edition data, fact definitions, formula, common factors and
+  levels, 从轻/从重 adjustments (with the statutory basis where the edition gives none), 减轻,
+  rounding, procedural thresholds. Per violation type: statutory fines (unit, individuals,
+  escalations), individual factors and levels, position window, exemption entries covering it.
+  Provenance notes (``modelled``, ``source``) are not compared.
+- **Matching.** Items are matched by id (factors, adjustments, exemption entries, provisions), levels
+  by their level number, facts by name: an item whose id is kept but whose title or condition
+  changed is one "changed" entry, never a deletion plus an addition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .approval import STATUS_LABELS, content_hash, edition_file
+from .citation import chinese_number, cite
+from .errors import InputError, NotFoundError
+from .models import (
+    Adjustment,
+    BenchmarkEdition,
+    ExemptionEntry,
+    FactDef,
+    Factor,
+    Fine,
+    MultipleFine,
+    PerUnitFine,
+    Provision,
+    Quoted,
+    RangeFine,
+    RateFine,
+    UpToFine,
+)
+from .money import yuan_text
+from .rulebook import LoadedEdition, RulebookSet
+
+KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
+AREA_LABELS = {
+    "edition": "版本信息",
+    "fact": "事实定义",
+    "formula": "计算公式",
+    "common_factor": "共性裁量因子",
+    "factor": "个性裁量因子",
+    "level": "因子等级",
+    "position": "位置窗口",
+    "adjustment": "从轻、从重",
+    "reduction": "减轻",
+    "exemption": "免罚清单",
+    "rounding": "取整",
+    "thresholds": "程序金额",
+    "statutory": "法定罚款",
+}
+FIELD_LABELS = {
+    "title": "标题", "issuer": "发布机关", "document": "文件", "author": "起草人", "effective_from": "施行日期",
+    "effective_to": "失效日期", "parent": "上级版本", "label": "名称", "type": "类型", "unit": "单位",
+    "choices": "取值", "min": "最小值", "max": "最大值", "kind": "类别", "individual_weight": "个性因子权重",
+    "bands": "档次数", "weight": "权重", "when": "条件", "min_position": "位置下限", "max_position": "位置上限",
+    "circumstance": "情节", "direction": "方向", "points": "幅度（百分点）", "basis": "依据",
+    "floor_ratio": "最低为法定最低额的比例", "ratio": "建议为法定最低额的比例", "step": "取整单位", "mode": "取整方式",
+    "hearing_unit": "听证告知金额（单位）", "hearing_individual": "听证告知金额（个人）",
+    "collective_discussion": "集体讨论金额", "legal_review": "法制审核金额", "regime": "适用法律及罚则",
+    "fine": "罚款", "individual_fines": "对个人罚款", "escalations": "加重情形",
+}
+_MONEY = {"hearing_unit", "hearing_individual", "collective_discussion", "legal_review", "step"}
+_WORDS = {
+    "direction": {"mitigate": "从轻", "aggravate": "从重"},
+    "mode": {"half_up": "四舍五入", "down": "舍去"},
+    "kind": {"minor": "轻微不罚", "first_offense": "首违不罚", "two_dimensional": "二维叠加"},
+}
+
+# --- the result -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted legal provision: its citation and text."""
+
+    citation: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Side:
+    """One of the two editions compared."""
+
+    key: str
+    title: str
+    file: str
+    status: str
+    status_label: str
+    effective_from: str
+    effective_to: str | None
+    regime: str
+    regime_title: str
+    author: str
+    reviewer: str | None
+    approved_on: str | None
+    published_on: str | None
+    content_sha256: str
+    benchmark_basis: Quote  # the basis of benchmarks under this side's law (行政处罚法第三十四条)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: what (area, item, field), both sides' values and both sides' legal text."""
+
+    kind: str  # added | removed | changed
+    area: str  # a key of AREA_LABELS
+    item: str  # the id it is matched by, e.g. "build_stage", "build_stage/3", "ex-hw-label"
+    label: str  # Chinese: what the item is
+    field: str | None  # the attribute that changed; None for an item added or removed whole
+    a: str | None  # side A's value as a lawyer reads it (None: absent)
+    b: str | None
+    a_value: Any  # side A's value as data (JSON)
+    b_value: Any
+    basis_a: tuple[Quote, ...] = ()
+    basis_b: tuple[Quote, ...] = ()
+    note: str | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def area_label(self) -> str:
+        return AREA_LABELS[self.area]
+
+    @property
+    def field_label(self) -> str | None:
+        return FIELD_LABELS.get(self.field, self.field) if self.field else None
+
+
+@dataclass(frozen=True)
+class ViolationDiff:
+    code: str
+    title: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class EditionDiff:
+    a: Side
+    b: Side
+    general: tuple[Change, ...]  # edition-wide: they affect every violation type
+    violations: tuple[ViolationDiff, ...]  # per violation type, only those with changes
+    unchanged: tuple[ViolationDiff, ...]  # violation types without any change of their own (no changes)
+
+    @property
+    def same(self) -> bool:
+        return not self.general and not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for group in [out["general"]] + [v["changes"] for v in out["violations"]]:
+            for c in group:
+                c["kind_label"] = KIND_LABELS[c["kind"]]
+                c["area_label"] = AREA_LABELS[c["area"]]
+                c["field_label"] = FIELD_LABELS.get(c["field"], c["field"]) if c["field"] else None
+        return out
+
+
+# --- resolving A and B ------------------------------------------------------------------------
+
+
+def resolve(spec: str, rs: RulebookSet) -> tuple[RulebookSet, LoadedEdition]:
+    """An edition key in ``rs``, or a path to an edition file (read with the tree that holds it)."""
+    if spec.endswith((".yaml", ".yml")) or "/" in spec and "@" not in spec:
+        path = Path(spec)
+        if rs.root in path.resolve().parents and path.is_file():
+            target = path.resolve()
+            for le in rs.editions.values():
+                if (rs.root.parent / le.doc.file).resolve() == target:
+                    return rs, le
+        return edition_file(path)
+    if spec not in rs.editions:
+        known = "、".join(sorted(rs.editions))
+        raise NotFoundError(message=f"未知的裁量基准版本：{spec}（可选：{known}）", field="edition")
+    return rs, rs.editions[spec]
+
+
+def compare(spec_a: str, spec_b: str, rs: RulebookSet, regime: str | None = None) -> EditionDiff:
+    """Resolve both sides (see :func:`resolve`) and diff them."""
+    rs_a, a = resolve(spec_a, rs)
+    rs_b, b = resolve(spec_b, rs)
+    return diff(rs_a, a, rs_b, b, regime)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _regime_of(rs: RulebookSet, e: BenchmarkEdition, forced: str | None) -> str:
+    if forced is not None:
+        if forced not in {r.id for r in rs.law.regimes}:
+            raise InputError(message=f"未知的法律体系：{forced}", field="regime")
+        return forced
+    for r in rs.law.regimes:
+        if r.effective_from <= e.effective_from and (r.effective_to is None or e.effective_from <= r.effective_to):
+            return r.id
+    raise InputError(message=f"版本施行日期 {e.effective_from.isoformat()} 早于本系统收录的法律", field="edition")
+
+
+def _quote(q: Quoted) -> Quote:
+    return Quote(cite(q.ref), q.text)
+
+
+def _num(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _raw(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return _num(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, BaseModel):
+        return v.model_dump(mode="json", exclude_defaults=True)
+    if isinstance(v, (list, tuple)):
+        return [_raw(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _raw(x) for k, x in v.items()}
+    return v
+
+
+def _show(field: str | None, v: Any) -> str:
+    if v is None:
+        return "（无）"
+    if field in _WORDS and isinstance(v, str):
+        return f"{_WORDS[field].get(v, v)}"
+    if field in _MONEY and isinstance(v, int):
+        return yuan_text(v)
+    if isinstance(v, Decimal):
+        return _num(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return "；".join(f"{k}：{x}" for k, x in v.items())
+    if isinstance(v, Quoted):
+        return cite(v.ref)
+    if isinstance(v, (list, tuple)):
+        return "、".join(_show(field, x) for x in v) or "（无）"
+    return str(v)
+
+
+def fine_text(f: Fine | None, facts: dict[str, FactDef] | None = None) -> str:
+    """A statutory fine as the statute words it (without the case's facts)."""
+    facts = facts or {}
+
+    def label(name: str) -> str:
+        return facts[name].label if name in facts else name
+
+    if f is None:
+        return "不处罚款"
+    if isinstance(f, RangeFine):
+        return f"{yuan_text(f.min)}以上{yuan_text(f.max)}以下"
+    if isinstance(f, UpToFine):
+        return f"{yuan_text(f.max)}以下"
+    if isinstance(f, PerUnitFine):
+        if f.min == f.max:
+            return f"每{f.unit_label}{yuan_text(f.min)}"
+        return f"每{f.unit_label}{yuan_text(f.min)}以上{yuan_text(f.max)}以下"
+    floor = f"（不足{yuan_text(f.base_floor)}的，按{yuan_text(f.base_floor)}计算）" if f.base_floor is not None else ""
+    if isinstance(f, RateFine):
+        return f"{label(f.base)}百分之{_num(f.min_rate * 100)}以上百分之{_num(f.max_rate * 100)}以下{floor}"
+    assert isinstance(f, MultipleFine)
+    return f"{label(f.base)}{_num(f.min_multiple)}倍以上{_num(f.max_multiple)}倍以下{floor}"
+
+
+class _Builder:
+    """Collects changes for one area, with each side's legal basis."""
+
+    def __init__(self) -> None:
+        self.out: list[Change] = []
+
+    def add(self, kind: str, area: str, item: str, label: str, field: str | None, a: Any, b: Any,
+            basis_a: Sequence[Quote] = (), basis_b: Sequence[Quote] = (), note: str | None = None,
+            a_text: str | None = None, b_text: str | None = None) -> None:
+        self.out.append(Change(
+            kind=kind, area=area, item=item, label=label, field=field,
+            a=a_text if a_text is not None else (None if kind == "added" else _show(field, a)),
+            b=b_text if b_text is not None else (None if kind == "removed" else _show(field, b)),
+            a_value=None if kind == "added" else _raw(a), b_value=None if kind == "removed" else _raw(b),
+            basis_a=tuple(basis_a), basis_b=tuple(basis_b), note=note,
+        ))
+
+    def fields(self, area: str, item: str, label: str, a: Any, b: Any, names: Iterable[str],
+               basis_a: Sequence[Quote] = (), basis_b: Sequence[Quote] = (),
+               note: str | None = None) -> None:
+        for name in names:
+            va, vb = getattr(a, name), getattr(b, name)
+            if va != vb:
+                self.add("changed", area, item, label, name, va, vb, basis_a, basis_b, note)
+
+
+def _levels_text(factor: Factor) -> str:
+    return "；".join(f"{lv.level}级 {lv.label}" + (f"（{lv.when}）" if lv.when else "（默认）") for lv in factor.levels)
+
+
+def _factors(bld: _Builder, area: str, prefix: str, fa: Sequence[Factor], fb: Sequence[Factor],
+             qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
+    a_by, b_by = {f.id: f for f in fa}, {f.id: f for f in fb}
+    for fid in list(a_by) + [x for x in b_by if x not in a_by]:
+        x, y = a_by.get(fid), b_by.get(fid)
+        name = (y or x).label  # type: ignore[union-attr]
+        label = f"{prefix}“{name}”（{fid}）"
+        if x is None:
+            assert y is not None
+            bld.add("added", area, fid, label, None, None, y, (), qb, b_text=f"权重 {_num(y.weight)}；{_levels_text(y)}")
+            continue
+        if y is None:
+            bld.add("removed", area, fid, label, None, x, None, qa, (), a_text=f"权重 {_num(x.weight)}；{_levels_text(x)}")
+            continue
+        bld.fields(area, fid, label, x, y, ("label", "weight"), qa, qb)
+        la, lb = {lv.level: lv for lv in x.levels}, {lv.level: lv for lv in y.levels}
+        for n in sorted(set(la) | set(lb)):
+            p, q = la.get(n), lb.get(n)
+            item, llabel = f"{fid}/{n}", f"{label} 第{n}级“{(q or p).label}”"  # type: ignore[union-attr]
+            if p is None:
+                bld.add("added", "level", item, llabel, None, None, q, (), qb, b_text=f"{q.label}（{q.when or '默认等级'}）")  # type: ignore[union-attr]
+            elif q is None:
+                bld.add("removed", "level", item, llabel, None, p, None, qa, (), a_text=f"{p.label}（{p.when or '默认等级'}）")
+            else:
+                bld.fields("level", item, llabel, p, q, ("label",), qa, qb)
+                if p.when != q.when:
+                    bld.add("changed", "level", item, llabel, "when", p.when, q.when, qa, qb,
+                            a_text=p.when or "（默认等级：其他等级都不适用时）", b_text=q.when or "（默认等级：其他等级都不适用时）")
+
+
+# --- the diff ---------------------------------------------------------------------------------
+
+
+def _side(rs: RulebookSet, le: LoadedEdition, regime: str) -> Side:
+    e = le.model
+    title = next(r.title for r in rs.law.regimes if r.id == regime)
+    a = e.approval
+    return Side(
+        key=le.key, title=e.title, file=le.doc.file, status=e.status, status_label=STATUS_LABELS[e.status],
+        effective_from=e.effective_from.isoformat(), effective_to=e.effective_to.isoformat() if e.effective_to else None,
+        regime=regime, regime_title=title, author=e.author,
+        reviewer=a.reviewer if a else None, approved_on=a.date.isoformat() if a else None,
+        published_on=a.published_on.isoformat() if a and a.published_on else None,
+        content_sha256=content_hash(e), benchmark_basis=_quote(rs.law.general[regime].benchmark),  # type: ignore[index]
+    )
+
+
+_OWN = "本版本所列依据"
+
+
+def _adj_basis(adj: Adjustment, rs: RulebookSet, regime: str) -> tuple[tuple[Quote, ...], str]:
+    if adj.basis is not None:
+        return (_quote(adj.basis),), _OWN
+    stat = [s for s in rs.law.general[regime].adjustments if s.circumstance == adj.circumstance]  # type: ignore[index]
+    if stat:
+        return tuple(dict.fromkeys(_quote(s.basis) for s in stat)), "法定情节（依据取自法律层）"
+    return (), "酌定情节（无法定依据）"
+
+
+def _provisions_text(ps: Sequence[Provision], facts: dict[str, FactDef]) -> str:
+    parts = []
+    for p in ps:
+        t = f"{cite(p.basis.ref)}{'（' + p.when + '）' if p.when else ''}：罚款{fine_text(p.fine, facts)}"
+        for f in p.individual_fines:
+            t += f"；对{f.role}罚款{fine_text(f.fine, facts)}"
+        for esc in p.escalations:
+            if esc.fine is not None:
+                t += f"；{esc.label}的，罚款{fine_text(esc.fine, facts)}"
+        parts.append(t)
+    return "\n".join(parts) or "（本法律体系下无罚则）"
+
+
+def _escalations_text(p: Provision, facts: dict[str, FactDef]) -> str:
+    parts = [f"{e.label}（{e.when}）：{fine_text(e.fine, facts) if e.fine else '罚款不变'}" for e in p.escalations]
+    return "；".join(parts) or "（无）"
+
+
+def _provision_quotes(ps: Sequence[Provision]) -> tuple[Quote, ...]:
+    out: dict[Quote, None] = {}
+    for p in ps:
+        out[_quote(p.basis)] = None
+        for esc in p.escalations:
+            if esc.basis is not None and esc.fine is not None:
+                out[_quote(esc.basis)] = None
+    return tuple(out)
+
+
+def _statutory(bld: _Builder, code: str, rs_a: RulebookSet, ra: str, rs_b: RulebookSet, rb: str) -> None:
+    lva, lvb = rs_a.violations.get(code), rs_b.violations.get(code)
+    rules_a = lva.model.regimes.get(ra) if lva else None  # type: ignore[call-overload]
+    rules_b = lvb.model.regimes.get(rb) if lvb else None  # type: ignore[call-overload]
+    if rules_a == rules_b and ra == rb:
+        return
+    pa = list(rules_a.provisions) if rules_a else []
+    pb = list(rules_b.provisions) if rules_b else []
+    if not pa and not pb:
+        return
+    fa = lva.facts if lva else {}
+    fb = lvb.facts if lvb else {}
+    if ra != rb or not pa or not pb:
+        ta, tb = _provisions_text(pa, fa), _provisions_text(pb, fb)
+        if ta == tb and _provision_quotes(pa) == _provision_quotes(pb):
+            return  # the same provisions stay in force under both regimes (e.g. a State Council regulation)
+        same_fines = [fine_text(p.fine, fa) for p in pa] == [fine_text(p.fine, fb) for p in pb]
+        note = "罚款幅度相同，罚则条文不同" if same_fines and pa else "罚款幅度或罚则改变"
+        bld.add("changed" if pa and pb else ("added" if pb else "removed"), "statutory", code, "法定罚款及罚则", "regime",
+                [p.id for p in pa], [p.id for p in pb], _provision_quotes(pa), _provision_quotes(pb), note,
+                a_text=ta, b_text=tb)
+        return
+    a_by, b_by = {p.id: p for p in pa}, {p.id: p for p in pb}
+    for pid in list(a_by) + [x for x in b_by if x not in a_by]:
+        x, y = a_by.get(pid), b_by.get(pid)
+        label = f"罚则 {pid}"
+        if x is None or y is None:
+            bld.add("added" if x is None else "removed", "statutory", pid, label, None, x, y,
+                    _provision_quotes([x]) if x else (), _provision_quotes([y]) if y else (),
+                    a_text=_provisions_text([x], fa) if x else None, b_text=_provisions_text([y], fb) if y else None)
+            continue
+        qa, qb = _provision_quotes([x]), _provision_quotes([y])
+        if x.basis != y.basis:
+            bld.add("changed", "statutory", pid, label, "basis", x.basis, y.basis, qa, qb,
+                    a_text=f"{cite(x.basis.ref)}：{x.basis.text}", b_text=f"{cite(y.basis.ref)}：{y.basis.text}")
+        if x.fine != y.fine:
+            bld.add("changed", "statutory", pid, label, "fine", x.fine, y.fine, qa, qb,
+                    a_text=fine_text(x.fine, fa), b_text=fine_text(y.fine, fb))
+        if x.when != y.when:
+            bld.add("changed", "statutory", pid, label, "when", x.when, y.when, qa, qb)
+        if x.individual_fines != y.individual_fines:
+            bld.add("changed", "statutory", pid, label, "individual_fines", x.individual_fines, y.individual_fines, qa, qb,
+                    a_text="；".join(f"{f.role}：{fine_text(f.fine, fa)}" for f in x.individual_fines) or "（无）",
+                    b_text="；".join(f"{f.role}：{fine_text(f.fine, fb)}" for f in y.individual_fines) or "（无）")
+        if x.escalations != y.escalations:
+            bld.add("changed", "statutory", pid, label, "escalations", x.escalations, y.escalations, qa, qb,
+                    a_text=_escalations_text(x, fa), b_text=_escalations_text(y, fb))
+
+
+def _exemptions(bld: _Builder, code: str, xa: Sequence[ExemptionEntry], xb: Sequence[ExemptionEntry]) -> None:
+    a_by = {x.id: x for x in xa if code in x.violations}
+    b_by = {x.id: x for x in xb if code in x.violations}
+    for xid in list(a_by) + [k for k in b_by if k not in a_by]:
+        x, y = a_by.get(xid), b_by.get(xid)
+        label = f"免罚条目“{(y or x).label}”（{xid}）"  # type: ignore[union-attr]
+        qa = tuple(_quote(q) for q in x.basis) if x else ()
+        qb = tuple(_quote(q) for q in y.basis) if y else ()
+        if x is None or y is None:
+            z = x or y
+            text = f"{_WORDS['kind'][z.kind]}：{z.label}（条件：{z.when}）"  # type: ignore[union-attr]
+            bld.add("added" if x is None else "removed", "exemption", xid, label, None, x, y, qa, qb,
+                    a_text=text if x else None, b_text=text if y else None)
+            continue
+        bld.fields("exemption", xid, label, x, y, ("label", "kind", "when"), qa, qb)
+        if x.basis != y.basis:
+            bld.add("changed", "exemption", xid, label, "basis", x.basis, y.basis, qa, qb)
+
+
+def _facts(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
+    fa, fb = {f.name: f for f in ea.facts}, {f.name: f for f in eb.facts}
+    for name in list(fa) + [n for n in fb if n not in fa]:
+        x, y = fa.get(name), fb.get(name)
+        if x is not None and y is not None:
+            g.fields("fact", name, f"事实“{y.label}”（{name}）", x, y, ("label", "type", "unit", "choices", "min", "max"), qa, qb)
+            continue
+        f = x or y
+        assert f is not None
+        text = f"{f.label}（{f.type}{'，' + f.unit if f.unit else ''}）"
+        g.add("added" if x is None else "removed", "fact", name, f"事实“{f.label}”（{name}）", None, x, y,
+              qa if x else (), qb if y else (), a_text=text if x else None, b_text=text if y else None)
+
+
+def _adjustments(g: _Builder, rs_a: RulebookSet, ea: BenchmarkEdition, ra: str,
+                 rs_b: RulebookSet, eb: BenchmarkEdition, rb: str) -> None:
+    aa, ab = {x.id: x for x in ea.adjustments or []}, {x.id: x for x in eb.adjustments or []}
+
+    def points(adj: Adjustment | None) -> str | None:
+        return f"{_WORDS['direction'][adj.direction]} {_num(adj.points)} 个百分点" if adj else None
+
+    for aid in list(aa) + [k for k in ab if k not in aa]:
+        x, y = aa.get(aid), ab.get(aid)
+        adj = y or x
+        assert adj is not None
+        circ = rs_b.circumstances.get(adj.circumstance) or rs_a.circumstances.get(adj.circumstance)
+        label = f"{_WORDS['direction'][adj.direction]}调整项“{circ.label if circ else adj.circumstance}”（{aid}）"
+        bqa, na = _adj_basis(x, rs_a, ra) if x else ((), "")
+        bqb, nb = _adj_basis(y, rs_b, rb) if y else ((), "")
+        if x is None or y is None:
+            note = None if (na or nb) == _OWN else na or nb
+            g.add("added" if x is None else "removed", "adjustment", aid, label, None, x, y, bqa, bqb, note,
+                  a_text=points(x), b_text=points(y))
+            continue
+        note = None if na == nb == _OWN else (na if na == nb else f"A：{na}；B：{nb}")
+        g.fields("adjustment", aid, label, x, y, ("circumstance", "direction", "points"), bqa, bqb, note=note)
+        if bqa != bqb:
+            g.add("changed", "adjustment", aid, label, "basis", [q.citation for q in bqa], [q.citation for q in bqb],
+                  bqa, bqb, note, a_text="、".join(q.citation for q in bqa) or na, b_text="、".join(q.citation for q in bqb) or nb)
+
+
+def _reduction(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition) -> None:
+    red_a, red_b = ea.reduction, eb.reduction
+    if red_a == red_b:
+        return
+    rqa = (_quote(red_a.basis),) if red_a else ()
+    rqb = (_quote(red_b.basis),) if red_b else ()
+    label = "减轻（低于法定最低额）"
+    if red_a is not None and red_b is not None:
+        g.fields("reduction", "reduction", label, red_a, red_b, ("when", "floor_ratio", "ratio", "basis"), rqa, rqb)
+        return
+    red = red_a or red_b
+    assert red is not None
+    text = f"条件 {red.when}；建议为法定最低额的 {_num(red.ratio)}，不低于 {_num(red.floor_ratio)}"
+    g.add("added" if red_a is None else "removed", "reduction", "reduction", label, None, red_a, red_b, rqa, rqb,
+          a_text=text if red_a else None, b_text=text if red_b else None)
+
+
+def _procedure(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
+    if ea.formula != eb.formula:
+        if ea.formula is None or eb.formula is None:
+            g.add("added" if ea.formula is None else "removed", "formula", "formula", "计算公式", None, ea.formula, eb.formula, qa, qb)
+        else:
+            g.fields("formula", "formula", "计算公式", ea.formula, eb.formula, ("kind", "individual_weight", "bands"), qa, qb)
+    if ea.rounding != eb.rounding:
+        if ea.rounding is None or eb.rounding is None:
+            g.add("changed", "rounding", "rounding", "推荐罚款取整", None, ea.rounding, eb.rounding, qa, qb)
+        else:
+            g.fields("rounding", "rounding", "推荐罚款取整", ea.rounding, eb.rounding, ("step", "mode"), qa, qb)
+    ta, tb = ea.thresholds, eb.thresholds
+    if ta != tb:
+        tqa = tuple(_quote(q) for q in ta.basis) if ta else ()
+        tqb = tuple(_quote(q) for q in tb.basis) if tb else ()
+        if ta is None or tb is None:
+            g.add("changed", "thresholds", "thresholds", "程序金额", None, ta, tb, tqa, tqb)
+        else:
+            names = ("hearing_unit", "hearing_individual", "collective_discussion", "legal_review", "basis")
+            g.fields("thresholds", "thresholds", "程序金额", ta, tb, names, tqa, tqb)
+
+
+def _violation(code: str, rs_a: RulebookSet, ea: BenchmarkEdition, ra: str, rs_b: RulebookSet, eb: BenchmarkEdition, rb: str,
+               qa: Sequence[Quote], qb: Sequence[Quote]) -> ViolationDiff:
+    v = _Builder()
+    _statutory(v, code, rs_a, ra, rs_b, rb)
+    va, vb = ea.violations.get(code), eb.violations.get(code)
+    _factors(v, "factor", "个性因子", va.factors if va else [], vb.factors if vb else [], qa, qb)
+    for name in ("min_position", "max_position"):
+        pa = getattr(va, name) if va else None
+        pb = getattr(vb, name) if vb else None
+        if pa != pb:
+            dflt = "0（不限）" if name == "min_position" else "1（不限）"
+            v.add("changed", "position", name, "位置窗口（推荐罚款在法定幅度中的位置范围）", name, pa, pb, qa, qb,
+                  a_text=_num(pa) if pa is not None else dflt, b_text=_num(pb) if pb is not None else dflt)
+    _exemptions(v, code, ea.exemptions or [], eb.exemptions or [])
+    lv = rs_b.violations.get(code) or rs_a.violations[code]
+    return ViolationDiff(code=code, title=lv.model.title, changes=tuple(v.out))
+
+
+def diff(rs_a: RulebookSet, a: LoadedEdition, rs_b: RulebookSet, b: LoadedEdition, regime: str | None = None) -> EditionDiff:
+    """What changes from edition ``a`` (in ``rs_a``) to ``b`` (in ``rs_b``)."""
+    ea, eb = a.effective, b.effective
+    ra, rb = _regime_of(rs_a, ea, regime), _regime_of(rs_b, eb, regime)
+    sa, sb = _side(rs_a, a, ra), _side(rs_b, b, rb)
+    qa, qb = (sa.benchmark_basis,), (sb.benchmark_basis,)
+    g = _Builder()
+    names = ("title", "issuer", "document", "author", "effective_from", "effective_to", "parent")
+    g.fields("edition", "edition", "版本", ea, eb, names, qa, qb)
+    _facts(g, ea, eb, qa, qb)
+    _procedure(g, ea, eb, qa, qb)
+    _factors(g, "common_factor", "共性因子", ea.common_factors or [], eb.common_factors or [], qa, qb)
+    _adjustments(g, rs_a, ea, ra, rs_b, eb, rb)
+    _reduction(g, ea, eb)
+    per: list[ViolationDiff] = []
+    unchanged: list[ViolationDiff] = []
+    for code in sorted(set(rs_a.violations) | set(rs_b.violations)):
+        vd = _violation(code, rs_a, ea, ra, rs_b, eb, rb, qa, qb)
+        (per if vd.changes else unchanged).append(vd)
+    return EditionDiff(a=sa, b=sb, general=tuple(g.out), violations=tuple(per), unchanged=tuple(unchanged))
+
+
+# --- the text report --------------------------------------------------------------------------
+
+
+def _quotes(lines: list[str], who: str, quotes: Sequence[Quote], side: Side) -> None:
+    for q in quotes:
+        if q == side.benchmark_basis:
+            lines.append(f"      {who}依据：{q.citation}（原文见开头）")
+        else:
+            lines.append(f"      {who}依据：{q.citation}：“{q.text}”")
+
+
+def _change_lines(n: int, c: Change, d: EditionDiff) -> list[str]:
+    what = c.label + (f" · {c.field_label}" if c.field_label else "")
+    lines = [f"  {n}. 【{c.kind_label}】{c.area_label}：{what}"]
+    for who, val in (("A", c.a), ("B", c.b)):
+        if val is None:
+            continue
+        body = val.replace("\n", "\n         ")
+        lines.append(f"      {who}：{body}")
+    if c.note:
+        lines.append(f"      说明：{c.note}")
+    if c.basis_a == c.basis_b and c.basis_a and d.a.benchmark_basis == d.b.benchmark_basis:
+        _quotes(lines, "", c.basis_a, d.a)
+    else:
+        _quotes(lines, "A ", c.basis_a, d.a)
+        _quotes(lines, "B ", c.basis_b, d.b)
+    return lines
+
+
+def _side_line(who: str, s: Side) -> list[str]:
+    period = f"{s.effective_from} 起" + (f"至 {s.effective_to}" if s.effective_to else "")
+    appr = f"；审核：{s.reviewer}（{s.approved_on}）" if s.reviewer else ""
+    pub = f"；发布：{s.published_on}" if s.published_on else ""
+    return [
+        f"{who}：{s.title}（{s.key}，{s.status_label}，{period}）",
+        f"    文件 {s.file}；起草：{s.author}{appr}{pub}；内容哈希 {s.content_sha256[:12]}…",
+        f"    适用法律：{s.regime_title}",
+    ]
+
+
+def render_text(d: EditionDiff) -> str:
+    """The diff as a Chinese report for the legal reviewer."""
+    lines = ["裁量基准版本比较", ""]
+    lines += _side_line("A", d.a) + _side_line("B", d.b)
+    lines.append("")
+    if d.a.benchmark_basis == d.b.benchmark_basis:
+        lines.append(f"裁量基准的依据：{d.a.benchmark_basis.citation}：“{d.a.benchmark_basis.text}”")
+    else:
+        lines.append(f"A 裁量基准的依据：{d.a.benchmark_basis.citation}：“{d.a.benchmark_basis.text}”")
+        lines.append(f"B 裁量基准的依据：{d.b.benchmark_basis.citation}：“{d.b.benchmark_basis.text}”")
+    lines.append("")
+    if d.same:
+        lines.append("两个版本没有实质差异。")
+        return "\n".join(lines)
+    lines.append(f"一、全局变化（影响全部违法行为）：{len(d.general)} 处")
+    for i, c in enumerate(d.general, 1):
+        lines += _change_lines(i, c, d)
+    if not d.general:
+        lines.append("  （无）")
+    lines.append("")
+    lines.append(f"二、逐类违法行为：{len(d.violations)} 类有变化，{len(d.unchanged)} 类无变化")
+    for k, v in enumerate(d.violations, 1):
+        lines.append("")
+        lines.append(f"（{chinese_number(k)}）{v.title}（{v.code}）")
+        for i, c in enumerate(v.changes, 1):
+            lines += _change_lines(i, c, d)
+    if d.unchanged:
+        lines.append("")
+        lines.append("无变化的违法行为：" + "、".join(f"{v.title}（{v.code}）" for v in d.unchanged))
+    return "\n".join(lines)
