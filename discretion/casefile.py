@@ -1,0 +1,627 @@
+"""Case files: cases read from CSV, XLSX or JSONL with their row numbers; tables written back.
+
+A case file holds one case per row, in the contract's assessment input shape (the API's
+``POST /v1/assessments`` body, :class:`~discretion.case.Case`) plus two optional columns that are
+not part of the case:
+
+- ``ref``: the case's own reference (案件编号), carried into every result row;
+- ``source``: where the case comes from; ``synthetic`` marks a generated case (:mod:`discretion.synth`).
+
+**JSONL** (``.jsonl``, ``.ndjson``): one JSON object per line, the assessment input with ``facts``
+as an object and ``circumstances`` as a list, and optionally ``ref`` and ``source``. The row number
+is the line number; blank lines are skipped.
+
+**CSV** (``.csv``, UTF-8 with or without BOM; GB18030 as Excel on Chinese Windows saves it) and
+**XLSX** (``.xlsx``, the first sheet): a header row naming the columns, then one case per row.
+The row number is the spreadsheet's (the header is row 1, the first case row 2); empty rows are
+skipped. Columns, in any order (only ``violation`` is required; the assessment needs
+``violation_date`` too):
+
+====================== =====================================================================
+``ref``                案件编号 (optional, not part of the case)
+``source``             来源; ``synthetic`` for generated cases (optional, not part of the case)
+``violation``          违法行为代码, e.g. ``water_over_standard``
+``jurisdiction``       辖区, ``yunnan`` (default) or ``yunnan/kunming``
+``party``              ``unit`` (default) or ``individual``
+``violation_date``     违法行为发生日期 ``YYYY-MM-DD`` (also ``YYYY/M/D``; a date cell in XLSX)
+``violation_end_date`` 连续或继续状态的终了日期 (optional)
+``discovered_date``    发现日期 (optional)
+``decision_date``      决定日期 (optional; the assessment's default is today)
+``edition``            请求的裁量基准版本 (optional; a replay overrides it)
+``circumstances``      情节 ids separated by ``;`` (also ``；``, ``,``, ``，`` or spaces)
+``fact.<name>``        one column per fact, e.g. ``fact.exceedance_ratio``; an empty cell = not given
+====================== =====================================================================
+
+Fact cells are typed by their text: ``true``/``false``/``是``/``否`` are yes/no, whole numbers are
+integers, other numbers are decimals (never floats: ``0.6`` is ``Decimal("0.6")``), anything else is
+text (an enum choice or a ``YYYY-MM-DD`` date). XLSX cells keep their type (a number cell with a
+fraction becomes a decimal of its shortest text). An unknown column is a file error (nothing is
+read); a bad row is a :class:`RowError` with its row number and the column, and the other rows are
+still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+
+import orjson
+from pydantic import ValidationError
+
+from .case import Case
+from .errors import InputError
+
+FORMATS = ("jsonl", "csv", "xlsx")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
+META_FIELDS = ("ref", "source")
+CASE_FIELDS = (
+    "violation",
+    "jurisdiction",
+    "party",
+    "violation_date",
+    "violation_end_date",
+    "discovered_date",
+    "decision_date",
+    "edition",
+)
+LIST_FIELD = "circumstances"
+FACT_PREFIX = "fact."
+COLUMNS = META_FIELDS + CASE_FIELDS + (LIST_FIELD,)
+MAX_CELL = 4000  # characters in one cell or JSON line worth reading; longer is a bad row
+
+_SPLIT = re.compile(r"[;；,，\s]+")
+_INT = re.compile(r"[+-]?\d+")
+_DEC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_SLASH_DATE = re.compile(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
+
+# Chinese messages for the pydantic errors a case row can raise (the API maps the same kinds).
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不允许的字段",
+    "date_from_datetime_parsing": "日期格式错误，须为 YYYY-MM-DD",
+    "date_from_datetime_inexact": "日期不得带时间",
+    "date_parsing": "日期格式错误，须为 YYYY-MM-DD",
+    "date_type": "日期格式错误，须为 YYYY-MM-DD",
+    "literal_error": "取值不在允许范围内",
+    "string_too_long": "字符串过长",
+    "string_too_short": "不得为空",
+    "too_long": "项目过多",
+    "dict_type": "须为对象",
+    "list_type": "须为列表",
+    "string_type": "须为字符串",
+    "model_type": "须为 JSON 对象",
+    "finite_number": "须为有限数字",
+}
+
+
+@dataclass
+class RowError(InputError):
+    """One row of a case file that cannot be read or assessed; the other rows go on."""
+
+    code: str = "invalid_row"
+    row: int = 0
+
+    def __str__(self) -> str:
+        where = f"（{self.field}）" if self.field else ""
+        return f"第 {self.row} 行{where}：{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"row": self.row, "code": self.code, "message": self.message, "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One case read from a file, with its row number and the columns that are not the case."""
+
+    row: int
+    case: Case
+    ref: str | None = None
+    source: str | None = None
+
+
+def format_of(name: str | Path) -> str:
+    """The format of a case file by its name (``.jsonl``/``.ndjson``, ``.csv``, ``.xlsx``)."""
+    fmt = _SUFFIXES.get(Path(str(name)).suffix.lower())
+    if fmt is None:
+        raise InputError(
+            message=f"不支持的文件类型：{Path(str(name)).name}（可用 .jsonl、.csv、.xlsx）",
+            code="unsupported_format",
+            field="file",
+        )
+    return fmt
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """A fact written as text: yes/no, an integer, a decimal, or the text itself."""
+    s = text.strip()
+    low = s.lower()
+    if low in ("true", "yes", "是"):
+        return True
+    if low in ("false", "no", "否"):
+        return False
+    if _INT.fullmatch(s):
+        return int(s)
+    if _DEC.fullmatch(s):
+        try:
+            return Decimal(s)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+            return s
+    return s
+
+
+def _cell(value: Any, fact: bool) -> Any:
+    """An XLSX or CSV cell as a case value (None for an empty cell)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        s = value.strip()
+        if not s:
+            return None
+        if len(s) > MAX_CELL:
+            raise ValueError("单元格内容过长")
+        return parse_value(s) if fact else s
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time(0) else value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("须为有限数字")
+        return int(value) if value.is_integer() and abs(value) < 2**53 else Decimal(repr(value))
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _SLASH_DATE.fullmatch(value)
+        if m:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    return value
+
+
+def _loc_field(loc: Sequence[Any], tabular: bool) -> str:
+    """A pydantic location as the file's own field: ``fact.x`` (CSV/XLSX column) or ``facts.x`` (JSON)."""
+    parts = list(loc)
+    if tabular:
+        if parts and parts[0] == "facts" and len(parts) > 1:
+            return FACT_PREFIX + str(parts[1])
+        return str(parts[0]) if parts else "row"
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "row"
+
+
+def column_of(field: str | None, tabular: bool) -> str | None:
+    """An assessment error's field (``facts.x``, ``circumstances[2]``) as the file's column."""
+    if field is None or not tabular:
+        return field
+    if field.startswith("facts."):
+        return FACT_PREFIX + field[len("facts.") :]
+    if field.startswith(LIST_FIELD + "["):
+        return LIST_FIELD
+    return field
+
+
+def _row_error(row: int, exc: ValidationError, tabular: bool) -> RowError:
+    err = exc.errors()[0]
+    kind = err.get("type", "")
+    msg = _MESSAGES.get(kind)
+    if msg is None:
+        raw = str(err.get("msg", ""))
+        msg = raw.removeprefix("Value error, ") if raw.startswith("Value error, ") else f"取值无效（{raw}）"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f"（另有 {more} 处错误）"
+    return RowError(message=msg, code="invalid_input", field=_loc_field(err.get("loc", ()), tabular), row=row)
+
+
+# --- decoding rows --------------------------------------------------------------------------------
+
+
+class Decoder:
+    """Turns one raw record of a file (a JSON line, a CSV row, an XLSX row) into an :class:`Entry`.
+
+    Plain data, so it can be sent to worker processes with the raw records."""
+
+    def __init__(self, fmt: str, header: tuple[str | None, ...] = ()) -> None:
+        self.format = fmt
+        self.header = header
+        self.tabular = fmt != "jsonl"
+
+    def __call__(self, row: int, raw: Any) -> Entry:
+        try:
+            data = self._json(row, raw) if self.format == "jsonl" else self._tabular(row, raw)
+        except RowError:
+            raise
+        except ValueError as exc:
+            raise RowError(message=str(exc), code="invalid_input", field=None, row=row) from None
+        meta = {k: data.pop(k, None) for k in META_FIELDS}
+        for k, v in list(meta.items()):
+            if v is not None and not isinstance(v, str):
+                if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+                    v = meta[k] = str(v)
+                else:
+                    raise RowError(message="须为字符串", code="invalid_input", field=k, row=row)
+            if v is not None and len(v) > 200:
+                raise RowError(message="字符串过长", code="invalid_input", field=k, row=row)
+        try:
+            case = Case.model_validate(data)
+        except ValidationError as exc:
+            raise _row_error(row, exc, self.tabular) from None
+        return Entry(row=row, case=case, ref=meta["ref"], source=meta["source"])
+
+    def peek(self, raw: Any) -> dict[str, str | None]:
+        """``ref``, ``source`` and ``violation`` of a raw record where they can be read (for
+        reporting a bad row); never raises."""
+        out: dict[str, str | None] = {"ref": None, "source": None, "violation": None}
+        try:
+            items: Iterable[tuple[Any, Any]]
+            if self.format == "jsonl":
+                data = orjson.loads(raw)
+                items = data.items() if isinstance(data, dict) else ()
+            else:
+                items = zip(self.header, raw)
+            for k, v in items:
+                if k in out and isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).strip():
+                    out[k] = str(v).strip()[:200]
+        except (ValueError, TypeError):  # a record too broken to read anything from (orjson's error is a ValueError)
+            return out
+        return out
+
+    def _json(self, row: int, raw: bytes) -> dict[str, Any]:
+        if len(raw) > 64 * MAX_CELL:
+            raise RowError(message="该行过长", code="invalid_input", field=None, row=row)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise RowError(message="该行不是合法的 JSON", code="malformed_json", field=None, row=row) from None
+        if not isinstance(data, dict):
+            raise RowError(message="该行须为 JSON 对象（一个案件）", code="invalid_input", field=None, row=row)
+        return data
+
+    def _tabular(self, row: int, raw: Sequence[Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        facts: dict[str, Any] = {}
+        header = self.header
+        if len(raw) > len(header) and any(_cell(v, False) is not None for v in raw[len(header) :]):
+            raise RowError(message=f"该行的值多于表头的 {len(header)} 列", code="invalid_input", field=None, row=row)
+        for col, value in zip(header, raw):
+            if col is None:
+                if _cell(value, False) is not None:
+                    raise RowError(message="该列没有列名，不能读取其中的值", code="invalid_input", field=None, row=row)
+                continue
+            is_fact = col.startswith(FACT_PREFIX)
+            try:
+                v = _cell(value, is_fact)
+            except ValueError as exc:
+                raise RowError(message=str(exc), code="invalid_input", field=col, row=row) from None
+            if v is None:
+                continue
+            if is_fact:
+                facts[col[len(FACT_PREFIX) :]] = v
+            elif col == LIST_FIELD:
+                data[col] = [c for c in _SPLIT.split(str(v)) if c]
+            elif col.endswith("_date"):
+                data[col] = _date_text(v)
+            else:
+                data[col] = v if isinstance(v, str) else str(v)
+        if facts:
+            data["facts"] = facts
+        return data
+
+
+def check_header(cells: Sequence[Any]) -> tuple[str | None, ...]:
+    """The header row of a CSV or XLSX case file, checked: known columns and ``fact.<name>`` only."""
+    header: list[str | None] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(cells):
+        name = None if raw is None else str(raw).strip().lstrip("\ufeff")
+        if not name:
+            header.append(None)
+            continue
+        if name.startswith(FACT_PREFIX):
+            if not _NAME.fullmatch(name[len(FACT_PREFIX) :]):
+                raise InputError(message=f"第 1 行第 {i + 1} 列：事实列名无效“{name}”", code="invalid_header", field=name)
+        elif name not in COLUMNS:
+            raise InputError(
+                message=f"第 1 行第 {i + 1} 列：未知的列“{name}”（可用：{'、'.join(COLUMNS)}；事实写作 fact.名称）",
+                code="invalid_header",
+                field=name,
+            )
+        if name in seen:
+            raise InputError(message=f"第 1 行：列“{name}”重复", code="invalid_header", field=name)
+        seen.add(name)
+        header.append(name)
+    if "violation" not in seen:
+        raise InputError(message="第 1 行：缺少列“violation”（违法行为代码）", code="invalid_header", field="violation")
+    return tuple(header)
+
+
+@dataclass
+class CaseFile:
+    """The raw rows of a case file, read whole, and the decoder for them."""
+
+    format: str
+    decoder: Decoder
+    records: list[tuple[int, Any]]  # (row number, raw record)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def entries(self) -> Iterator[Entry | RowError]:
+        """Each row decoded, in order: an :class:`Entry`, or the :class:`RowError` of a bad row."""
+        decode = self.decoder
+        for row, raw in self.records:
+            try:
+                yield decode(row, raw)
+            except RowError as exc:
+                yield exc
+
+
+def read(path: str | Path, max_rows: int | None = None) -> CaseFile:
+    """Read a case file (format by its suffix). File errors raise :class:`InputError` (``field="file"``);
+    bad rows are decoded later, one by one (:meth:`CaseFile.entries`)."""
+    path = Path(path)
+    fmt = format_of(path)
+    try:
+        with path.open("rb") as fh:
+            return read_stream(fh, fmt, max_rows)
+    except OSError as exc:
+        raise InputError(message=f"无法读取文件 {path}：{exc.strerror or exc}", code="unreadable_file", field="file") from None
+
+
+def read_bytes(data: bytes, name: str, max_rows: int | None = None) -> CaseFile:
+    """Read an uploaded case file from memory (format by the file name)."""
+    return read_stream(io.BytesIO(data), format_of(name), max_rows)
+
+
+def read_stream(fh: BinaryIO, fmt: str, max_rows: int | None = None) -> CaseFile:
+    if fmt == "jsonl":
+        records: list[tuple[int, Any]] = []
+        for n, line in enumerate(fh, 1):
+            line = line.strip()
+            if n == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            if not line:
+                continue
+            records.append((n, line))
+            _limit(records, max_rows)
+        return CaseFile(fmt, Decoder(fmt), _nonempty(records))
+    if fmt == "csv":
+        return _read_csv(fh.read(), max_rows)
+    if fmt == "xlsx":
+        return _read_xlsx(fh, max_rows)
+    raise InputError(message=f"不支持的格式：{fmt}", code="unsupported_format", field="file")  # pragma: no cover
+
+
+def _limit(records: list[Any], max_rows: int | None) -> None:
+    if max_rows is not None and len(records) > max_rows:
+        raise InputError(message=f"案件过多：最多 {max_rows} 行", code="too_many_rows", field="file")
+
+
+def _nonempty(records: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    if not records:
+        raise InputError(message="文件中没有案件", code="no_cases", field="file")
+    return records
+
+
+def _read_csv(data: bytes, max_rows: int | None) -> CaseFile:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in the ANSI code page
+        except UnicodeDecodeError:
+            raise InputError(message="CSV 文件须为 UTF-8 或 GB18030 编码", code="invalid_encoding", field="file") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        first = next(reader, None)
+        if first is None:
+            raise InputError(message="文件中没有表头和案件", code="no_cases", field="file")
+        header = check_header(first)
+        records: list[tuple[int, Any]] = []
+        for n, cells in enumerate(reader, 2):
+            if not any(c.strip() for c in cells):
+                continue
+            records.append((n, cells))
+            _limit(records, max_rows)
+    except csv.Error as exc:
+        raise InputError(message=f"CSV 格式错误：{exc}", code="invalid_file", field="file") from None
+    return CaseFile("csv", Decoder("csv", header), _nonempty(records))
+
+
+def _read_xlsx(fh: BinaryIO, max_rows: int | None) -> CaseFile:
+    import zipfile
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    try:
+        wb = load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(message=f"无法读取 XLSX 文件：{exc}", code="invalid_file", field="file") from None
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None:
+            raise InputError(message="工作表中没有表头和案件", code="no_cases", field="file")
+        header = check_header(first)
+        records: list[tuple[int, Any]] = []
+        for n, cells in enumerate(rows, 2):
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            records.append((n, tuple(cells)))
+            _limit(records, max_rows)
+    finally:
+        wb.close()
+    return CaseFile("xlsx", Decoder("xlsx", header), _nonempty(records))
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        f = float(v)
+        if Decimal(repr(f)) != v:  # a JSON number must read back as the same decimal
+            raise InputError(message=f"数值 {v} 无法精确写入 JSON", code="invalid_input")
+        return f
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def case_record(case: Case, ref: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """A case as a JSONL object: ``ref`` and ``source`` first, then the assessment input."""
+    out: dict[str, Any] = {}
+    if ref is not None:
+        out["ref"] = ref
+    if source is not None:
+        out["source"] = source
+    out.update(case.model_dump(exclude_none=True))
+    return out
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Decimal):
+        return f"{v:f}"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return str(v)
+
+
+def case_columns(cases: Iterable[Case]) -> list[str]:
+    """The CSV/XLSX columns for these cases: the fixed ones, then ``fact.<name>`` for every fact given."""
+    names: dict[str, None] = {}
+    for c in cases:
+        for k in c.facts:
+            names.setdefault(k, None)
+    return list(COLUMNS) + [FACT_PREFIX + n for n in sorted(names)]
+
+
+def case_row(case: Case, ref: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """A case as one CSV/XLSX row (column → value), the inverse of reading a row."""
+    row: dict[str, Any] = {"ref": ref, "source": source}
+    for k in CASE_FIELDS:
+        row[k] = getattr(case, k)
+    row[LIST_FIELD] = ";".join(case.circumstances)
+    for k, v in case.facts.items():
+        row[FACT_PREFIX + k] = v
+    return row
+
+
+def from_cases(items: Iterable[tuple[str | None, str | None, Case]]) -> CaseFile:
+    """Cases in memory (``(ref, source, case)``) as a JSONL case file, rows numbered from 1."""
+    records = [
+        (n, orjson.dumps(case_record(case, ref, source), default=_json_default))
+        for n, (ref, source, case) in enumerate(items, 1)
+    ]
+    return CaseFile("jsonl", Decoder("jsonl"), _nonempty(records))
+
+
+def write_cases(path: str | Path, items: Sequence[tuple[str | None, str | None, Case]], fmt: str | None = None, note: str | None = None) -> int:
+    """Write cases (``(ref, source, case)``) to a JSONL, CSV or XLSX file; returns the number written.
+
+    ``note`` (e.g. that the cases are synthetic) goes into the XLSX workbook's properties."""
+    fmt = fmt or format_of(path)
+    if fmt == "jsonl":
+        with Path(path).open("wb") as fh:
+            write_cases_jsonl(fh, items)
+        return len(items)
+    columns = case_columns(c for _, _, c in items)
+    rows = (case_row(c, r, s) for r, s, c in items)
+    write_table(path, [(c, c) for c in columns], rows, fmt=fmt, sheet="cases", note=note)
+    return len(items)
+
+
+def write_cases_jsonl(fh: BinaryIO, items: Iterable[tuple[str | None, str | None, Case]]) -> None:
+    for ref, source, case in items:
+        fh.write(orjson.dumps(case_record(case, ref, source), default=_json_default))
+        fh.write(b"\n")
+
+
+Columns = Sequence[tuple[str, str]]  # (id, Chinese label)
+
+
+def write_table(
+    path: str | Path | BinaryIO,
+    columns: Columns,
+    rows: Iterable[dict[str, Any]],
+    fmt: str | None = None,
+    sheet: str = "结果",
+    note: str | None = None,
+    extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]] = (),
+) -> None:
+    """Write rows to CSV (UTF-8 with BOM, so that Excel shows Chinese; header = column ids),
+    XLSX (header = Chinese labels; ``extra`` sheets after the first) or JSONL (one object per row)."""
+    if fmt is None:
+        if not isinstance(path, (str, Path)):
+            raise ValueError("fmt is required when writing to a stream")
+        fmt = format_of(path)
+    if isinstance(path, (str, Path)):
+        with Path(path).open("wb") as fh:
+            _write_table(fh, columns, rows, fmt, sheet, note, extra)
+    else:
+        _write_table(path, columns, rows, fmt, sheet, note, extra)
+
+
+def _write_table(
+    fh: BinaryIO,
+    columns: Columns,
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    sheet: str,
+    note: str | None,
+    extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]],
+) -> None:
+    ids = [c for c, _ in columns]
+    if fmt == "jsonl":
+        for r in rows:
+            fh.write(orjson.dumps({k: r.get(k) for k in ids}, default=_json_default))
+            fh.write(b"\n")
+        return
+    if fmt == "csv":
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
+        w = csv.writer(text)
+        w.writerow(ids)
+        for r in rows:
+            w.writerow([_text(r.get(k)) for k in ids])
+        text.flush()
+        text.detach()
+        return
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        if note:
+            wb.properties.title = note
+            wb.properties.description = note
+        for title, cols, body in ((sheet, columns, rows), *extra):
+            ws = wb.create_sheet(title=title)
+            ws.append([label for _, label in cols])
+            keys = [c for c, _ in cols]
+            for r in body:
+                ws.append([_xlsx(r.get(k)) for k in keys])
+        wb.save(fh)
+        return
+    raise ValueError(f"unknown format {fmt}")
+
+
+def _xlsx(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return ";".join(_text(x) for x in v)
+    return v
