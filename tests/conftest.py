@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
+from dbfixtures import BACKENDS, Databases
 from discretion import rulebook
 from discretion.assessment import Engine
 from discretion.rulebook import RulebookSet
@@ -47,3 +48,19 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     # raise_server_exceptions=False: a 500 must show up as a status code the tests can assert on.
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """Fresh SQLite files and PostgreSQL schemas for the storage tests (see dbfixtures.py)."""
+    dbs = Databases(tmp_path_factory.mktemp("databases"))
+    try:
+        yield dbs
+    finally:
+        dbs.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, databases: Databases) -> str:
+    """A fresh, empty database of each backend: the storage tests run on SQLite and PostgreSQL."""
+    return databases.new(request.param)

@@ -209,10 +209,12 @@ def test_assessment_decision_date_defaults_to_today(client: TestClient) -> None:
 
 
 def test_assessment_can_be_read_back_unchanged(client: TestClient, ordinary: dict[str, Any]) -> None:
-    """GET /v1/assessments/{id} returns exactly the stored result of the POST."""
+    """GET /v1/assessments/{id} returns exactly the stored result of the POST, plus its record and decision."""
     r = client.get(f"/v1/assessments/{ordinary['id']}")
     assert r.status_code == 200
-    assert r.json() == ordinary
+    got = r.json()
+    assert set(got) == set(ordinary) | {"record", "decision"}
+    assert {k: got[k] for k in ordinary} == ordinary
 
 
 def test_assessment_survives_a_new_app_on_the_same_database(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -221,7 +223,8 @@ def test_assessment_survives_a_new_app_on_the_same_database(tmp_path_factory: py
     with TestClient(create_app(Settings(database_url=f"sqlite:///{db}"))) as c1:
         posted = c1.post("/v1/assessments", json=ORDINARY).json()
     with TestClient(create_app(Settings(database_url=f"sqlite:///{db}"))) as c2:
-        assert c2.get(f"/v1/assessments/{posted['id']}").json() == posted
+        got = c2.get(f"/v1/assessments/{posted['id']}").json()
+        assert {k: got[k] for k in posted} == posted
 
 
 def test_unknown_assessment_id_is_404(client: TestClient) -> None:

@@ -1,24 +1,35 @@
-"""POST /v1/assessments and GET /v1/assessments/{id}."""
+"""Assessments and their records: POST /v1/assessments, the list, one record, the officer's
+decision and the reproduction. Records are append-only: no PUT, PATCH or DELETE exists here."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
-from fastapi import Request
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from discretion.case import Case
-from discretion.errors import InputError, NotFoundError
+from discretion.errors import ForbiddenError, InputError, NotFoundError
 
-from ..deps import State, state
-from ..schemas import ERROR_RESPONSES, AssessmentIn
-from ..storage import new_id
+from ..deps import Principal, State, principal, require, state
+from ..records import Records, check_decision
+from ..schemas import (
+    ERROR_RESPONSES,
+    AssessmentIn,
+    AssessmentList,
+    AssessmentRecordOut,
+    DecisionIn,
+    DecisionOut,
+    ErrorOut,
+    ReproductionOut,
+)
+from ..storage import decision_out, new_id
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 
@@ -64,6 +75,18 @@ def to_case(body: AssessmentIn) -> Case:
 
 
 _BODY_SCHEMA = AssessmentIn.model_json_schema()
+_MORE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "未认证（启用身份认证时）"},
+    403: {"model": ErrorOut, "description": "当前角色无权执行此操作"},
+}
+# Filters reach the database as bound parameters; control characters (NUL) are refused first.
+Printable = r"^[^\x00-\x1f\x7f]+$"
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # dates of the list filters are days in China
+
+
+def _records(s: State) -> Records:
+    assert s.records is not None, "create_app sets the records"
+    return s.records
 
 
 @router.post(
@@ -71,10 +94,10 @@ _BODY_SCHEMA = AssessmentIn.model_json_schema()
     status_code=201,
     summary="计算一个案件的处罚",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={201: {"description": "计算结果（已保存），含 id"}},
+    responses={201: {"description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
 )
-async def create(request: Request, s: Annotated[State, Depends(state)]) -> Response:
-    """Assess one case and store it; answers 201 only after the record is committed.
+async def create(request: Request, s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)]) -> Response:
+    """Assess one case and store it with who asked; answers 201 only after the record is committed.
 
     The body is validated straight from its bytes (pydantic-core's JSON parser), and the result is
     encoded once, for the store and the answer alike."""
@@ -83,11 +106,10 @@ async def create(request: Request, s: Annotated[State, Depends(state)]) -> Respo
     a = s.engine.assess(case)
     rid = new_id()
     payload = a.to_json(id=rid)
-    rulebook = a.rulebook
-    await asyncio.wrap_future(
-        s.store.submit_json(rid, body.model_dump(mode="json"), payload, outcome=a.outcome,
-                            edition=rulebook["key"], sha256=rulebook["sha256"])
-    )
+    if s.settings.storage:
+        stored = body.model_dump(mode="json")
+        stored["decision_date"] = case.decision_date.isoformat()  # the day it was decided, not "today" again
+        await asyncio.wrap_future(_records(s).submit(rid, stored, a, payload, who))
     return Response(payload, status_code=201, media_type="application/json")
 
 
@@ -100,11 +122,108 @@ def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
-@router.get("/{assessment_id}", summary="读取一次计算结果")
-async def read(
-    assessment_id: Annotated[str, Path(max_length=64)], s: Annotated[State, Depends(state)]
+def _day_start(d: dt.date) -> dt.datetime | None:
+    """The start of a day in China, in UTC (None far outside the records' time)."""
+    if not dt.date(1900, 1, 1) < d < dt.date(9000, 1, 1):
+        return None
+    return dt.datetime.combine(d, dt.time(0), tzinfo=BEIJING).astimezone(dt.UTC)
+
+
+@router.get("", summary="查询计算记录（最新的在前，分页）", response_model=AssessmentList, responses=_MORE_ERRORS)
+def list_assessments(
+    request: Request,
+    s: Annotated[State, Depends(state)],
+    who: Annotated[Principal, Depends(principal)],
+    violation: Annotated[str | None, Query(max_length=80, pattern=Printable, description="违法行为代码")] = None,
+    outcome: Annotated[Literal["penalty", "no_penalty", "time_barred"] | None, Query(description="处理结果")] = None,
+    handler: Annotated[str | None, Query(max_length=64, pattern=Printable, description="计算人（用户名）")] = None,
+    date_from: Annotated[dt.date | None, Query(alias="from", description="起始日期（北京时间，含当日）")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to", description="截止日期（北京时间，含当日）")] = None,
+    outside_band: Annotated[bool | None, Query(description="true：只列决定数额在建议档次之外的；false：之内的")] = None,
+    decided: Annotated[bool | None, Query(description="true：只列已有决定的；false：尚无决定的")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="每页条数（至多 200）")] = 50,
+    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="上一页返回的 next_cursor")] = None,
 ) -> dict[str, Any]:
-    got = s.store.get(assessment_id)
+    """Assessments with their decisions, newest first. Paging by cursor is stable while records are added.
+
+    A handler lists only the assessments they made; reviewers and admins (supervisors) list all."""
+    if who.role == "handler":
+        if handler is not None and handler != who.name:
+            raise ForbiddenError(message="承办人只能查询本人的计算记录", field="handler")
+        handler = who.name
+    items, more = s.store.list(
+        violation=violation,
+        outcome=outcome,
+        handler=handler,
+        since=_day_start(date_from) if date_from else None,
+        until=_day_start(date_to + dt.timedelta(days=1)) if date_to and date_to < dt.date.max else None,
+        outside_band=outside_band,
+        decided=decided,
+        before_seq=int(cursor) if cursor else None,
+        limit=limit,
+    )
+    nxt = None
+    if more is not None:
+        u = request.url.include_query_params(cursor=str(more))
+        nxt = f"{u.path}?{u.query}"
+    return {"items": items, "next_cursor": None if more is None else str(more), "next": nxt}
+
+
+AssessmentId = Annotated[str, Path(max_length=64, description="计算编号")]
+
+
+def _not_found(assessment_id: str) -> NotFoundError:
+    return NotFoundError(message=f"没有编号为 {assessment_id} 的计算结果", field="id")
+
+
+@router.get(
+    "/{assessment_id}",
+    summary="读取一次计算结果及其记录和决定",
+    response_class=Response,
+    responses={200: {"model": AssessmentRecordOut, "description": "保存的计算结果（与 POST 的回答相同），加上 record 和 decision"},
+               **_MORE_ERRORS},
+)
+def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> Response:
+    got = s.store.get_record(assessment_id)
     if got is None:
-        raise NotFoundError(message=f"没有编号为 {assessment_id} 的计算结果", field="id")
-    return got
+        raise _not_found(assessment_id)
+    return Response(orjson.dumps(got), media_type="application/json")
+
+
+@router.post(
+    "/{assessment_id}/decision",
+    status_code=201,
+    summary="记录承办人的决定（数额和理由）",
+    response_model=DecisionOut,
+    responses={409: {"model": ErrorOut, "description": "该计算已有决定（记录只可追加）"}, **_MORE_ERRORS},
+)
+async def decide(
+    assessment_id: AssessmentId,
+    body: DecisionIn,
+    s: Annotated[State, Depends(state)],
+    who: Annotated[Principal, Depends(require("handler", "admin"))],
+) -> dict[str, Any]:
+    """The amount decided, and a reason, required when the amount lies outside the recommended band.
+    A decision is its own record on the hash chain; an assessment has at most one."""
+    row = await asyncio.to_thread(s.store.get_row, assessment_id)
+    if row is None:
+        raise _not_found(assessment_id)
+    within, reason = check_decision(row, body.amount, body.reason)
+    dec = await asyncio.wrap_future(
+        s.store.submit_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who))
+    return decision_out(dec, row)
+
+
+@router.get(
+    "/{assessment_id}/reproduce",
+    summary="用所存的规则集重新计算，报告差异",
+    response_model=ReproductionOut,
+    responses={409: {"model": ErrorOut, "description": "所用规则集的快照缺失或无法加载"}, **_MORE_ERRORS},
+)
+async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> dict[str, Any]:
+    """Re-evaluates the stored request with the rulebook set it was made with (identified by hash:
+    the current set, or one rebuilt from its stored snapshot) and lists every field that differs."""
+    row = await asyncio.to_thread(s.store.get_row, assessment_id)
+    if row is None:
+        raise _not_found(assessment_id)
+    return await asyncio.to_thread(_records(s).reproduce, row)

@@ -1,0 +1,60 @@
+"""``discretion db upgrade`` and ``discretion db current``: the schema migrations (Alembic)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from ..settings import load_settings
+    from ..storage import make_engine
+
+    return make_engine(args.database_url or load_settings().database_url)
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from ..migrations import upgrade
+
+    engine = _engine(args)
+    try:
+        rev = upgrade(engine)
+    finally:
+        engine.dispose()
+    print(f"数据库已是最新结构（迁移版本 {rev}）：{engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_current(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from discretion.errors import DiscretionError
+
+    from ..migrations import current, head
+
+    engine = _engine(args)
+    try:
+        rev = current(engine)
+    except SQLAlchemyError as exc:
+        raise DiscretionError(code="database_unavailable", message=f"无法连接数据库：{str(getattr(exc, 'orig', exc)).strip()}") from None
+    finally:
+        engine.dispose()
+    newest = head()
+    if rev is None:
+        print(f"数据库尚未迁移（最新版本 {newest}）；请运行 discretion db upgrade")
+        return 1
+    state = "已是最新" if rev == newest else f"需要升级到 {newest}"
+    print(f"迁移版本 {rev}（{state}）")
+    return 0 if rev == newest else 1
+
+
+def register(sub: Any, rulebooks: Any) -> None:
+    db = sub.add_parser("db", help="数据库（结构迁移）")
+    dbs = db.add_subparsers(dest="db_command", required=True)
+    for name, func, text in (
+        ("upgrade", cmd_upgrade, "把数据库结构迁移到最新版本（服务启动时也会自动执行）"),
+        ("current", cmd_current, "显示数据库的迁移版本（不是最新时退出码为 1）"),
+    ):
+        p = dbs.add_parser(name, help=text)
+        p.add_argument("--database-url", help="数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，再默认 sqlite:///var/discretion.db）")
+        p.set_defaults(func=func)

@@ -1,0 +1,195 @@
+"""Records of the service: storing an assessment with who and which rulebooks, and reproducing it.
+
+At start-up the rulebook source files the service loaded are kept in the store as a
+content-addressed snapshot (once per distinct set); every assessment names its set by hash.
+Reproduction re-evaluates a stored request with the engine of that set: the live one when the set
+is current, otherwise one rebuilt from the snapshot (a few are cached).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import Future
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from discretion import __version__, rulebook
+from discretion.assessment import Assessment, Engine
+from discretion.case import Case
+from discretion.errors import ConflictError, DiscretionError, InputError, RulebookError
+from discretion.rulebook import RulebookSet
+
+from .storage import Store, set_hash
+
+MAX_DIFFERENCES = 100
+
+
+def loaded_hashes(rs: RulebookSet) -> set[str]:
+    """The sha256 of every document a loaded set was built from."""
+    return {rs.law_doc.sha256, *(v.doc.sha256 for v in rs.violations.values()), *(e.doc.sha256 for e in rs.editions.values())}
+
+
+def snapshot_files(rs: RulebookSet) -> dict[str, bytes]:
+    """The source files of a loaded set, checked against what was loaded (refused if they changed since)."""
+    import hashlib
+
+    files = rulebook.source_files(rs.root)
+    have = {hashlib.sha256(b).hexdigest() for b in files.values()}
+    if not loaded_hashes(rs) <= have:
+        raise RulebookError(message="规则集文件在加载之后被修改，请重新启动服务", code="rulebook_changed")
+    return files
+
+
+class Records:
+    """The service's record keeping: the current set's hash, and engines for reproduction."""
+
+    CACHE = 3
+
+    def __init__(self, store: Store, rs: RulebookSet, engine: Engine, matcher: str) -> None:
+        self.store = store
+        self.engine = engine
+        self.matcher = matcher
+        self.set_hash = store.put_snapshot(snapshot_files(rs))
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- storing -------------------------------------------------------------------------------
+
+    def submit(self, rid: str, request: Mapping[str, Any], a: Assessment, result_json: bytes, who: Any) -> Future[dict[str, Any]]:
+        """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside)."""
+        fine = a.applied.fine
+        return self.store.submit_assessment(
+            rid,
+            request=request,
+            result_json=result_json,
+            violation=a.case.violation,
+            title=a.title,
+            outcome=a.outcome,
+            fine=fine.to_dict() if fine else None,
+            edition=a.rulebook["key"],
+            sha256=a.rulebook["sha256"],
+            rulebook_set=self.set_hash,
+            who=who,
+        )
+
+    # --- reproducing ---------------------------------------------------------------------------
+
+    def engine_for(self, key: str) -> tuple[Engine, str]:
+        """The engine of rulebook set ``key``: ("current" | "snapshot"). Raises ConflictError (409)."""
+        if key == self.set_hash:
+            return self.engine, "current"
+        with self._lock:
+            got = self._engines.get(key)
+            if got is not None:
+                self._engines.move_to_end(key)
+                return got, "snapshot"
+            files = self.store.get_snapshot(key)
+            if files is None:
+                raise ConflictError(message=f"找不到该记录所用的规则集快照（{key[:16]}…），无法重现", code="snapshot_missing", field="id")
+            if set_hash(files) != key:
+                raise ConflictError(message=f"规则集快照（{key[:16]}…）的内容与其哈希不符，无法重现", code="snapshot_altered", field="id")
+            try:
+                rs = load_files(files)
+                engine = Engine(rs, self.matcher)
+            except RulebookError as exc:
+                raise ConflictError(
+                    message=f"规则集快照（{key[:16]}…）无法由当前程序加载：{exc.message}", code="snapshot_unloadable", field="id"
+                ) from None
+            self._engines[key] = engine
+            while len(self._engines) > self.CACHE:
+                self._engines.popitem(last=False)
+            return engine, "snapshot"
+
+    def reproduce(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Re-evaluate a stored assessment row with its own rulebook set; report any difference."""
+        engine, which = self.engine_for(row["rulebook_set"])
+        stored = orjson.loads(row["result"])
+        try:
+            case = Case.model_validate(json.loads(row["request"], parse_float=Decimal))
+            now: Any = orjson.loads(engine.assess(case).to_json(id=row["id"]))
+        except DiscretionError as exc:
+            now = {"error": exc.code, "message": exc.message}
+        except ValidationError as exc:
+            now = {"error": "invalid_input", "message": str(exc.errors()[0]["msg"])}
+        differences = diff(stored, now)
+        return {
+            "id": row["id"],
+            "identical": not differences,
+            "rulebooks": which,
+            "rulebook_set": row["rulebook_set"],
+            "edition": row["edition"],
+            "sha256": row["sha256"],
+            "engine_version": {"stored": row["engine_version"], "now": __version__},
+            "reproduced_at": dt.datetime.now(dt.UTC).isoformat(),
+            "differences": differences,
+        }
+
+
+def check_decision(row: Mapping[str, Any], amount: int, reason: str | None) -> tuple[bool, str | None]:
+    """Whether ``amount`` lies in the assessment's recommended band, and the reason to keep (stripped).
+
+    Raises ConflictError ``decision_exists`` (409) for a second decision and InputError
+    ``reason_required`` (422) for an amount outside the band without a reason."""
+    from .storage import band_of
+
+    if row.get("decision") is not None:
+        raise ConflictError(message=f"计算记录 {row['id']} 已有决定；记录只可追加，不能修改或重复决定",
+                            code="decision_exists", field="id")
+    lo, hi = band_of(row)
+    within = lo <= amount <= hi
+    reason = (reason or "").strip() or None
+    if not within and reason is None:
+        band = f"{lo:,} 至 {hi:,} 元" if row.get("band_min") is not None else "本案无罚款建议"
+        raise InputError(message=f"决定的数额 {amount:,} 元不在建议裁量档次（{band}）内，须说明理由",
+                         code="reason_required", field="reason")
+    return within, reason
+
+
+def load_files(files: Mapping[str, bytes]) -> RulebookSet:
+    """Load a rulebook set from its source files (written to a temporary tree, then removed)."""
+    with tempfile.TemporaryDirectory(prefix="discretion-snapshot-") as tmp:
+        root = Path(tmp) / "rulebooks"
+        for rel, data in files.items():
+            target = (root / rel).resolve()
+            if root.resolve() not in target.parents:
+                raise RulebookError(message=f"快照中的文件路径无效：{rel}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return rulebook.load(root)
+
+
+def diff(stored: Any, now: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Field paths (``fine.recommended``, ``trail[3].text``) where two JSON values differ."""
+    out = [] if out is None else out
+    if len(out) >= MAX_DIFFERENCES:
+        return out
+    if isinstance(stored, dict) and isinstance(now, dict):
+        for k in list(stored) + [k for k in now if k not in stored]:
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in now:
+                out.append({"path": sub, "stored": stored[k], "now": None})
+            elif k not in stored:
+                out.append({"path": sub, "stored": None, "now": now[k]})
+            else:
+                diff(stored[k], now[k], sub, out)
+    elif isinstance(stored, list) and isinstance(now, list):
+        for i in range(max(len(stored), len(now))):
+            sub = f"{path}[{i}]"
+            if i >= len(now):
+                out.append({"path": sub, "stored": stored[i], "now": None})
+            elif i >= len(stored):
+                out.append({"path": sub, "stored": None, "now": now[i]})
+            else:
+                diff(stored[i], now[i], sub, out)
+    elif stored != now or type(stored) is not type(now):
+        out.append({"path": path, "stored": stored, "now": now})
+    return out[:MAX_DIFFERENCES]

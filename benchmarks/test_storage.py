@@ -1,0 +1,152 @@
+"""Storage cost on loopback, in one run: POST /v1/assessments with records on SQLite, with records on
+PostgreSQL, and with storage off (``DISCRETION_STORAGE=off``, benchmark only), each on
+``discretion serve --workers 2`` with the same varied bodies; the echo endpoint for scale.
+
+Target (issue 5): storing must not halve throughput: each storage figure ≥ 0.5 of the same endpoint
+without storage. Skipped without wrk (``apt-get install wrk``); the PostgreSQL figure is skipped when
+``DISCRETION_TEST_POSTGRES`` (default the CI database at 127.0.0.1:5432) is unreachable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.test_service import CONNECTIONS, DURATION, _bodies, _free_port, _wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_STORAGE_ROUNDS", "3"))  # interleaved wrk runs per setup; the median is reported
+POSTGRES = os.environ.get("DISCRETION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def _server(tmp: str, name: str, env: dict[str, str]) -> Iterator[str]:
+    port = _free_port()
+    log = open(Path(tmp) / f"{name}.log", "wb")  # closed in the finally below
+    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DISCRETION_STORAGE")}
+    full.update(env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"{name} server did not start: " + (Path(tmp) / f"{name}.log").read_text(errors="replace"))
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+@contextlib.contextmanager
+def _postgres_schema() -> Iterator[str | None]:
+    """A fresh schema on the PostgreSQL server (dropped afterwards), or None when unreachable."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES)
+    schema = f"discretion_bench_{secrets.token_hex(4)}"
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # unreachable: that figure is skipped
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _warm(url: str, bodies: list[str]) -> None:
+    """Each body once: every ruleset the bodies need is registered (in whichever worker answers)."""
+    for b in bodies:
+        req = urllib.request.Request(url + "/v1/assessments", data=b.encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            assert r.status == 201
+
+
+def test_storage_throughput_against_no_storage(benchmark: Any) -> None:
+    """POST /v1/assessments with records on SQLite and on PostgreSQL keeps at least half the
+    throughput of the same endpoint with storage off."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install wrk)")
+    tmp = tempfile.mkdtemp(prefix="discretion-bench-storage-")
+    bodies = _bodies()
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with _postgres_schema() as pg:
+            setups = [("off", {"DISCRETION_STORAGE": "off", "DISCRETION_DATABASE_URL": f"sqlite:///{tmp}/off.db"}),
+                      ("sqlite", {"DISCRETION_DATABASE_URL": f"sqlite:///{tmp}/bench.db"})]
+            if pg is not None:
+                setups.append(("postgresql", {"DISCRETION_DATABASE_URL": pg}))
+
+            def run() -> None:
+                # All servers up at once (idle workers cost nothing), then interleaved rounds: a
+                # slower minute of a shared machine falls on every setup alike; the median counts.
+                with contextlib.ExitStack() as stack:
+                    urls = {name: stack.enter_context(_server(tmp, name, env)) for name, env in setups}
+                    for url in urls.values():
+                        _warm(url, bodies)
+                    for _ in range(ROUNDS):
+                        rounds.setdefault("echo", []).append(_wrk(urls["off"], "/_echo", tmp, bodies))
+                        for name, url in urls.items():
+                            rounds.setdefault(name, []).append(_wrk(url, "/v1/assessments", tmp, bodies))
+
+            rounds: dict[str, list[dict[str, float]]] = {}
+            benchmark.pedantic(run, rounds=1, iterations=1)
+            for name, runs in rounds.items():
+                runs.sort(key=lambda r: r["rps"])
+                results[name] = {**runs[len(runs) // 2], "non_2xx": sum(r["non_2xx"] for r in runs),
+                                 "all_rps": [round(r["rps"]) for r in runs]}  # type: ignore[dict-item]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    off = results["off"]["rps"]
+    lines = [f"echo {results['echo']['rps']:.0f} req/s"]
+    for name in ("off", "sqlite", "postgresql"):
+        if name in results:
+            r = results[name]
+            lines.append(f"{name} {r['rps']:.0f} req/s (p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; "
+                         f"{r['rps'] / off:.2f} of storage off; rounds {r['all_rps']})")
+            benchmark.extra_info.update({f"{name}_rps": r["rps"], f"{name}_p50_ms": r["p50_ms"], f"{name}_p99_ms": r["p99_ms"],
+                                         f"{name}_ratio": round(r["rps"] / off, 3)})
+    benchmark.extra_info.update({"echo_rps": results["echo"]["rps"], "workers": 2, "connections": CONNECTIONS,
+                                 "seconds": DURATION, "target_ratio": 0.5})
+    print("\nstorage: " + "; ".join(lines) + " (target ≥ 0.5)")
+    assert all(r["non_2xx"] == 0 for r in results.values()), results
+    if "postgresql" not in results:
+        print("PostgreSQL unreachable: its figure was not measured")
+    if os.environ.get("BENCH_ENFORCE"):
+        for name in ("sqlite", "postgresql"):
+            if name in results:
+                assert results[name]["rps"] / off >= 0.5, (name, results)

@@ -1,0 +1,192 @@
+"""`discretion audit verify` on SQLite and PostgreSQL: rows altered, inserted or deleted directly with
+SQL are found and named (record id and seq); exit 0 with a count when sound, 1 when anything is
+wrong, 2 when there is nothing to verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.engine import Engine
+
+from api.cli import main
+from api.deps import Principal
+from api.storage import Store, assessments, chain_head, content_bytes, decisions, link_hash, make_engine, new_id
+
+WANG = Principal(name="wang", role="handler", via="token")
+SOURCES = {"law/law.yaml": b"edition: audit\n"}
+
+
+def _assessment(store: Store, set_key: str, n: int) -> dict[str, Any]:
+    rid = new_id()
+    fine = {"legal_min": 100000, "legal_max": 1000000, "band": [100000, 280000], "recommended": 136000 + n}
+    return store.submit_assessment(
+        rid, request={"violation": "water_over_standard", "facts": {"exceedance_ratio": Decimal("0.5")}, "n": n},
+        result_json=orjson.dumps({"id": rid, "outcome": "penalty", "fine": fine}), violation="water_over_standard",
+        title="超标排放", outcome="penalty", fine=fine, edition="yunnan@2023", sha256="a" * 64, rulebook_set=set_key, who=WANG,
+    ).result(10)
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[tuple[str, Engine, dict[str, dict[str, Any]]]]:
+    """Six records: a1, a2, d1 (on a1), a3, a4, a5 at seq 1..6; the store closed, an engine for tampering."""
+    store = Store(db_url)
+    key = store.put_snapshot(SOURCES)
+    recs: dict[str, dict[str, Any]] = {}
+    recs["a1"] = _assessment(store, key, 1)
+    recs["a2"] = _assessment(store, key, 2)
+    recs["d1"] = store.submit_decision(recs["a1"]["id"], amount=60000, reason="理由", within_band=False, who=WANG).result(10)
+    for i in (3, 4, 5):
+        recs[f"a{i}"] = _assessment(store, key, i)
+    store.close()
+    engine = make_engine(db_url)
+    try:
+        yield db_url, engine, recs
+    finally:
+        engine.dispose()
+
+
+def verify(url: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["audit", "verify", "--database-url", url])
+    return code, capsys.readouterr().out
+
+
+def test_a_sound_chain_verifies_with_a_count(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url, _, recs = ledger
+    code, out = verify(url, capsys)
+    assert code == 0, out
+    assert "哈希链完整：共 6 条记录（计算记录 5 条，决定记录 1 条），链头序号 6" in out
+    assert recs["a5"]["hash"] in out
+
+
+def test_an_altered_assessment_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Changing a stored result (the recommended amount) is found at that record."""
+    url, engine, recs = ledger
+    a2 = recs["a2"]
+    with engine.begin() as conn:
+        conn.execute(update(assessments).where(assessments.c.id == a2["id"])
+                     .values(result=a2["result"].replace('"recommended":136002', '"recommended":36002')))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：计算记录 {a2['id']}（序号 2）的内容与其哈希不符" in out
+    assert "发现 1 处问题" in out
+
+
+def test_an_altered_decision_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Changing the amount or the inside-the-band flag of a decision is found at that decision."""
+    url, engine, recs = ledger
+    with engine.begin() as conn:
+        conn.execute(update(decisions).where(decisions.c.id == recs["d1"]["id"]).values(amount=160000, within_band=True))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：决定记录 {recs['d1']['id']}（序号 3）" in out
+
+
+def test_an_altered_record_with_a_recomputed_hash_is_named_by_its_successor(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Who alters a record and recomputes its own hash still breaks the link the next record keeps."""
+    url, engine, recs = ledger
+    with engine.begin() as conn:
+        row = dict(conn.execute(select(assessments).where(assessments.c.id == recs["a3"]["id"])).one()._mapping)
+        row["outcome"] = "no_penalty"
+        conn.execute(update(assessments).where(assessments.c.id == row["id"])
+                     .values(outcome="no_penalty", hash=link_hash(row["prev_hash"], content_bytes("assessment", row))))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：计算记录 {recs['a3']['id']}（序号 4）被改动并重新计算了哈希，与下一条计算记录 {recs['a4']['id']}（序号 5）" in out
+
+
+def _forged(prev: dict[str, Any], seq: int) -> dict[str, Any]:
+    """A well-formed assessment row linked after ``prev`` at ``seq``, with a correct own hash."""
+    row = {**{k: prev[k] for k in prev if k in assessments.c}, "id": new_id(), "seq": seq, "prev_id": prev["id"],
+           "prev_hash": prev["hash"], "created_by": "mallory"}
+    row["hash"] = link_hash(row["prev_hash"], content_bytes("assessment", row))
+    return row
+
+
+def test_an_inserted_record_in_the_middle_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A forged assessment given seq 3 (held by the decision) and a correct-looking link: the original keeps its place."""
+    url, engine, recs = ledger
+    forged = _forged(recs["a2"], 3)
+    with engine.begin() as conn:
+        conn.execute(insert(assessments).values(**forged))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"插入：计算记录 {forged['id']}（序号 3）与 {recs['d1']['id']} 序号重复，不在原链中" in out
+    assert recs["d1"]["id"] not in out.replace(f"与 {recs['d1']['id']}", "")
+
+
+def test_a_record_appended_behind_the_chain_head_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A forged record correctly linked after the last one, without moving the chain head, is named."""
+    url, engine, recs = ledger
+    forged = _forged(recs["a5"], 7)
+    with engine.begin() as conn:
+        conn.execute(insert(assessments).values(**forged))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"插入：计算记录 {forged['id']}（序号 7）在链头（序号 6）之后，不在原链中" in out
+    assert "删除" not in out
+
+
+def test_a_deleted_record_is_named_by_its_seq_and_id(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url, engine, recs = ledger
+    with engine.begin() as conn:
+        conn.execute(assessments.delete().where(assessments.c.id == recs["a2"]["id"]))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"删除：序号 2 的记录缺失（已被删除）；序号 2 的记录是 {recs['a2']['id']}" in out
+    assert "篡改" not in out
+
+
+def test_several_deleted_records_are_named_as_a_range(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url, engine, recs = ledger
+    with engine.begin() as conn:
+        conn.execute(assessments.delete().where(assessments.c.id.in_([recs["a3"]["id"], recs["a4"]["id"]])))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"删除：序号 4 至 5 的记录缺失（已被删除）；序号 5 的记录是 {recs['a4']['id']}" in out
+
+
+def test_a_deleted_last_record_is_found_against_the_chain_head(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url, engine, recs = ledger
+    with engine.begin() as conn:
+        conn.execute(assessments.delete().where(assessments.c.id == recs["a5"]["id"]))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"删除：链尾 序号 6 的记录缺失（最后一条应为 {recs['a5']['id']}）" in out
+
+
+def test_a_deleted_chain_head_is_reported(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url, engine, _ = ledger
+    with engine.begin() as conn:
+        conn.execute(chain_head.delete())
+    code, out = verify(url, capsys)
+    assert code == 1 and "链头记录（chain_head）已被删除" in out
+    assert "插入" not in out
+
+
+def test_an_altered_rulebook_snapshot_is_reported(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A snapshot must hash to its key (reproduction relies on it)."""
+    url, engine, _ = ledger
+    from api.storage import pack_files
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rulebook_snapshots SET files = :f"), {"f": pack_files({"law/law.yaml": b"edition: forged\n"})})
+    code, out = verify(url, capsys)
+    assert code == 1 and "篡改：规则集快照" in out
+
+
+def test_verify_without_a_database_exits_two(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing SQLite file, or a database never migrated: exit 2 with a Chinese message, no traceback."""
+    assert main(["audit", "verify", "--database-url", f"sqlite:///{tmp_path}/none.db"]) == 2
+    assert "数据库文件不存在" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
+    empty = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    with empty.begin() as conn:
+        conn.execute(text("CREATE TABLE other (x INTEGER)"))
+    empty.dispose()
+    assert main(["audit", "verify", "--database-url", f"sqlite:///{tmp_path}/empty.db"]) == 2
+    assert "database_not_initialised" in capsys.readouterr().err
