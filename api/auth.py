@@ -1,5 +1,16 @@
 """Access: users, roles and API tokens (stored hashed), web login sessions, CSRF.
 
+- API clients send ``Authorization: Bearer <token>``; tokens are created and revoked with
+  ``discretion tokens``, stored as sha256 of the token (they are 256-bit random, so a fast hash
+  is enough), and carry one role.
+- Case handlers log in to the web form (``discretion users`` creates them; passwords are stored
+  with scrypt); the session is an HMAC-signed cookie, checked against the users table on every
+  page so a disabled user is out at once.
+- Every form post (logged in or not) carries a CSRF token: HMAC of a random per-browser cookie
+  under the service secret (shared by workers through the ``service_keys`` table).
+- Without auth (``DISCRETION_AUTH`` unset) the service only runs on a loopback address, every
+  caller is the local operator (admin), and every page shows a banner saying so.
+
 Interface used by other modules (stable):
 - ``cli_principal(token, settings) -> Principal``: the owner of an API token given on the command
   line (``--token`` or ``DISCRETION_TOKEN``); raises ``AuthError`` when missing, unknown or revoked.
@@ -7,12 +18,425 @@ Interface used by other modules (stable):
 
 from __future__ import annotations
 
-from discretion.errors import AuthError
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
-from .deps import Principal
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from discretion.errors import AuthError, ConflictError, InputError, NotFoundError
+
+from .deps import ROLES, Principal
 from .settings import Settings
+
+SESSION_COOKIE = "dc_session"
+CSRF_COOKIE = "dc_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_SECONDS = 8 * 3600
+TOKEN_CACHE_SECONDS = 10.0  # a revoked token stops working within this long in every worker
+TOKEN_PREFIX = "dsk_"
+
+# Paths reachable without logging in (with auth on): the login page, assets, liveness, API docs.
+OPEN_PATHS = ("/login", "/static/", "/healthz", "/docs", "/openapi.json", "/favicon.ico")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+# --- hashing ---------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InputError(message=f"未知的角色：{role}（可选：{'、'.join(ROLES)}）", field="role")
+
+
+def _check_name(name: str, field: str) -> None:
+    if not (1 <= len(name) <= 64) or any(c.isspace() for c in name) or not name.isprintable():
+        raise InputError(message="名称须为 1 至 64 个字符，不含空白", field=field)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# --- the access store ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    label: str
+    owner: str
+    role: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class AccessStore:
+    """Users, tokens and the service secret, in the same database as the records."""
+
+    def __init__(self, engine: Engine) -> None:
+        from . import storage
+
+        self.engine = engine
+        self.users = storage.users
+        self.tokens = storage.api_tokens
+        self.keys = storage.service_keys
+        self._token_cache: dict[str, tuple[float, Principal | None]] = {}
+
+    # users
+    def add_user(self, name: str, role: str, password: str) -> None:
+        _check_name(name, "name")
+        _check_role(role)
+        if len(password) < 8:
+            raise InputError(message="密码至少 8 个字符", field="password")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.users).values(
+                    name=name, role=role, password_hash=hash_password(password), created_at=_now(), disabled_at=None))
+        except IntegrityError:
+            raise ConflictError(message=f"用户已存在：{name}", code="user_exists", field="name") from None
+
+    def disable_user(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            n = conn.execute(update(self.users).where(self.users.c.name == name, self.users.c.disabled_at.is_(None))
+                             .values(disabled_at=_now())).rowcount
+        if not n:
+            raise NotFoundError(message=f"没有可停用的用户：{name}", field="name")
+
+    def list_users(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(self.users.c.name, self.users.c.role, self.users.c.created_at,
+                                       self.users.c.disabled_at).order_by(self.users.c.name)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def active_user(self, name: str) -> Principal | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.users.c.role).where(
+                self.users.c.name == name, self.users.c.disabled_at.is_(None))).first()
+        return None if row is None else Principal(name=name, role=row[0], via="session")
+
+    def login(self, name: str, password: str) -> Principal | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.users.c.role, self.users.c.password_hash).where(
+                self.users.c.name == name, self.users.c.disabled_at.is_(None))).first()
+        if row is None:
+            verify_password(password, hash_password("timing-equaliser"))  # same cost for unknown names
+            return None
+        return Principal(name=name, role=row[0], via="session") if verify_password(password, row[1]) else None
+
+    # tokens
+    def create_token(self, owner: str, role: str, label: str = "") -> tuple[str, str]:
+        """Create a token; returns (id, token). The token is shown once and stored only hashed."""
+        _check_name(owner, "owner")
+        _check_role(role)
+        if len(label) > 80:
+            raise InputError(message="标签最长 80 个字符", field="label")
+        tid = secrets.token_hex(8)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.tokens).values(
+                id=tid, label=label, owner=owner, role=role, token_hash=hash_token(token), created_at=_now(), revoked_at=None))
+        return tid, token
+
+    def revoke_token(self, tid: str) -> None:
+        with self.engine.begin() as conn:
+            n = conn.execute(update(self.tokens).where(self.tokens.c.id == tid, self.tokens.c.revoked_at.is_(None))
+                             .values(revoked_at=_now())).rowcount
+        if not n:
+            raise NotFoundError(message=f"没有可吊销的令牌：{tid}", field="id")
+        self._token_cache.clear()
+
+    def list_tokens(self) -> list[TokenInfo]:
+        t = self.tokens
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.id, t.c.label, t.c.owner, t.c.role, t.c.created_at, t.c.revoked_at)
+                                .order_by(t.c.created_at)).all()
+        return [TokenInfo(*r) for r in rows]
+
+    def principal_for_token(self, token: str) -> Principal | None:
+        """The token's owner, or None. Cached briefly: one lookup per token per few seconds."""
+        now = time.monotonic()
+        hit = self._token_cache.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.tokens.c.owner, self.tokens.c.role).where(
+                self.tokens.c.token_hash == hash_token(token), self.tokens.c.revoked_at.is_(None))).first()
+        who = None if row is None else Principal(name=row[0], role=row[1], via="token")
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[token] = (now + TOKEN_CACHE_SECONDS, who)
+        return who
+
+    # the service secret (session and CSRF signing), shared by every worker
+    def secret(self) -> bytes:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).first()
+        if row is None:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(self.keys).values(name="session_secret", value=secrets.token_hex(32)))
+            except IntegrityError:  # another worker made it first
+                pass
+            with self.engine.connect() as conn:
+                row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).one()
+        return bytes.fromhex(row[0])
 
 
 def cli_principal(token: str | None, settings: Settings) -> Principal:
     """The principal owning ``token`` (looked up hashed in the store)."""
-    raise AuthError(message="须提供有效的 API 令牌（--token 或环境变量 DISCRETION_TOKEN）", field="token")
+    if not token:
+        raise AuthError(message="须提供有效的 API 令牌（--token 或环境变量 DISCRETION_TOKEN）", field="token")
+    from .migrations import upgrade
+    from .storage import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        who = AccessStore(engine).principal_for_token(token)
+    finally:
+        engine.dispose()
+    if who is None:
+        raise AuthError(message="API 令牌无效或已吊销", field="token")
+    return who
+
+
+# --- signed cookies --------------------------------------------------------------------------
+
+
+class Signer:
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def _mac(self, *parts: str) -> str:
+        msg = "\x1f".join(parts).encode()
+        return base64.urlsafe_b64encode(hmac.new(self.secret, msg, hashlib.sha256).digest()).decode().rstrip("=")
+
+    def session(self, name: str, now: float | None = None) -> str:
+        expires = str(int((now or time.time()) + SESSION_SECONDS))
+        user = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
+        return f"{user}.{expires}.{self._mac('session', name, expires)}"
+
+    def session_name(self, cookie: str, now: float | None = None) -> str | None:
+        try:
+            user, expires, mac = cookie.split(".")
+            name = base64.urlsafe_b64decode(user + "=" * (-len(user) % 4)).decode()
+            if int(expires) < (now or time.time()):
+                return None
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return name if hmac.compare_digest(mac, self._mac("session", name, expires)) else None
+
+    def csrf(self, browser: str) -> str:
+        return self._mac("csrf", browser)
+
+
+# --- the middleware --------------------------------------------------------------------------
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k:
+                    out.setdefault(k, v)
+    return out
+
+
+# The bodies a page of another site can make a browser send without asking (no CORS preflight):
+# only these need a CSRF token; anything else is refused by the routes or needs a preflight.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _form_like(scope: Scope) -> bool:
+    kind = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    return kind in FORM_TYPES
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+async def _send_json(send: Send, status: int, code: str, message: str, field: str | None, extra: list[tuple[bytes, bytes]] = []) -> None:
+    from .errors import body
+    import orjson
+
+    payload = orjson.dumps(body(code, message, field))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _send_page(send: Send, status: int, title: str, message: str, extra: list[tuple[bytes, bytes]] = []) -> None:
+    import html
+
+    payload = (
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>{html.escape(title)}</h1>'
+        f'<p>{html.escape(message)}</p><p><a href="/">返回首页</a></p></main></body></html>'
+    ).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(payload)).encode()), *extra]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class AccessMiddleware:
+    """Authenticates every request (when auth is on) and checks CSRF on every form post.
+
+    Sets ``scope["state"]["principal"]`` (read by ``api.deps.principal``) and, for pages,
+    ``scope["state"]["csrf_token"]`` (templates put it in a hidden field)."""
+
+    def __init__(self, app: Any, store: AccessStore, signer: Signer, auth: bool, secure_cookies: bool = False) -> None:
+        self.app = app
+        self.store = store
+        self.signer = signer
+        self.auth = auth
+        self.secure = "; Secure" if secure_cookies else ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        state = scope.setdefault("state", {})
+        if path.startswith("/v1/") or path == "/v1":
+            if self.auth:
+                who = self._bearer(scope)
+                if who is None:
+                    await _send_json(send, 401, "unauthenticated", "须提供有效的 API 令牌（Authorization: Bearer …）",
+                                     "Authorization", [(b"www-authenticate", b'Bearer realm="discretion"')])
+                    return
+                state["principal"] = who
+            await self.app(scope, receive, send)
+            return
+        await self._page(scope, receive, send, path, state)
+
+    def _bearer(self, scope: Scope) -> Principal | None:
+        value = _header(scope, b"authorization")
+        if not value or not value.lower().startswith("bearer "):
+            return None
+        token = value[7:].strip()
+        if not token or len(token) > 200:
+            return None
+        return self.store.principal_for_token(token)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send, path: str, state: dict[str, Any]) -> None:
+        cookies = _cookies(scope)
+        browser = cookies.get(CSRF_COOKIE, "")
+        new_cookies: list[tuple[bytes, bytes]] = []
+        if not (16 <= len(browser) <= 64) or not browser.replace("-", "").replace("_", "").isalnum():
+            browser = secrets.token_urlsafe(24)
+            new_cookies.append((b"set-cookie", f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{self.secure}".encode()))
+        state["csrf_token"] = self.signer.csrf(browser)
+        state["auth"] = self.auth
+        if self.auth:
+            name = self.signer.session_name(cookies.get(SESSION_COOKIE, ""))
+            who = None if name is None else self.store.active_user(name)
+            if who is not None:
+                state["principal"] = who
+            elif not any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+                if scope["method"] in ("GET", "HEAD"):
+                    target = path + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
+                    location = "/login?next=" + urllib.parse.quote(target, safe="")
+                    await send({"type": "http.response.start", "status": 303,
+                                "headers": [(b"location", location.encode()), (b"content-length", b"0"), *new_cookies]})
+                    await send({"type": "http.response.body", "body": b""})
+                else:
+                    await _send_page(send, 401, "未登录", "请先登录。", new_cookies)
+                return
+        if scope["method"] in UNSAFE_METHODS and _form_like(scope):
+            receive, ok = await self._csrf_ok(scope, receive, state["csrf_token"])
+            if not ok:
+                await _send_page(send, 403, "表单已失效", "表单校验失败（CSRF）：请返回上一页，刷新后重新提交。", new_cookies)
+                return
+        if not new_cookies:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_cookie(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *new_cookies]}
+            await send(message)
+
+        await self.app(scope, receive, with_cookie)
+
+    async def _csrf_ok(self, scope: Scope, receive: Receive, expected: str) -> tuple[Receive, bool]:
+        """Read the (size-limited) body, find the CSRF field, and hand the body on unchanged."""
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        from starlette.requests import Request
+
+        got = ""
+        try:
+            probe = Request(scope, replay)
+            form = await probe.form()
+            got = str(form.get(CSRF_FIELD) or "")
+            await form.close()
+        except Exception:  # malformed form bodies are refused like a missing token
+            got = ""
+        sent = False
+        return replay, bool(got) and hmac.compare_digest(got, expected)

@@ -66,8 +66,17 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from discretion import lint
+
     rs = rulebook.load(_root(args))
-    print(f"规则集有效：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本（law {rs.law.edition}）。")
+    findings = lint.lint(rs.root, loaded=rs)  # the lint checks too; errors fail the check
+    for f in findings:
+        print(str(f))
+    if lint.errors(findings):
+        print(f"规则集可以加载，但检查发现 {len(lint.errors(findings))} 个错误、{len(lint.warnings(findings))} 个警告（discretion rulebooks lint）。")
+        return 1
+    print(f"规则集有效：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本（law {rs.law.edition}）"
+          + (f"；{len(findings)} 个警告。" if findings else "。"))
     return 0
 
 
@@ -91,12 +100,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         diffs = golden.run(engine, lc)
         if diffs:
             failed += 1
-            a = None
-            try:
-                a = engine.assess(Case.model_validate(golden._dates(lc.case.input)))
-            except (DiscretionError, ValidationError):
-                pass
-            print(golden.report(lc, diffs, a))
+            print(golden.report(lc, diffs))  # the report shows the trail of the assessment run() made
             print()
     passed = len(cases) - failed
     print(f"{passed} passed, {failed} failed")
@@ -192,8 +196,12 @@ def cmd_daily(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     from api.server import serve
 
+    if args.auth:
+        os.environ["DISCRETION_AUTH"] = "1"
     return serve(args.host, args.port, args.workers, _root(args))
 
 
@@ -239,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--auth", action="store_true", help="要求 API 令牌和网页登录（在非本机地址上提供服务时必须）")
     s.set_defaults(func=cmd_serve)
 
     rb = sub.add_parser("rulebooks", help="规则集")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -13,6 +14,9 @@ from discretion.rulebook import RulebookSet
 from .settings import Settings
 from .storage import Store
 
+if TYPE_CHECKING:
+    from .records import Records
+
 
 @dataclass
 class State:
@@ -20,6 +24,10 @@ class State:
     rulebooks: RulebookSet
     engine: Engine
     store: Store
+    records: "Records | None" = None  # set by create_app: the rulebook set's hash, reproduction
+    # api/reload.py: a reload replaces the whole State (never mutates it); these say which set it is
+    rulebook_set: str = ""  # content hash of the loaded source files ("" until known)
+    generation: int = 0  # the reload generation this set was loaded at (0: at start-up)
 
 
 async def state(request: Request) -> State:  # async: a sync dependency would hop to a thread pool per request

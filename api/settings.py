@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/discretion.db"  # DISCRETION_DATABASE_URL (or DATABASE_URL)
     max_body_bytes: int = 64 * 1024
     matcher: str = "durable"
+    # DISCRETION_STORAGE=off: POST /v1/assessments answers without keeping a record. For the
+    # storage benchmark only (benchmarks/test_storage.py): a service without records breaks the
+    # full-process record the seed plan requires.
+    storage: bool = True
+    auth: bool = False  # DISCRETION_AUTH=1: API tokens and web login required; needed off loopback
+    secure_cookies: bool = False  # DISCRETION_SECURE_COOKIES=1 behind an HTTPS proxy
 
 
 def load_settings() -> Settings:

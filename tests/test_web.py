@@ -33,8 +33,14 @@ LIGHTER_FORM = {
 }
 
 
+def csrf(client: TestClient, page: str = "/") -> str:
+    """The CSRF token a page carries for this client (its cookie is kept by the client)."""
+    return re.findall(r'name="csrf_token" value="([^"]+)"', client.get(page).text)[0]
+
+
 def submit(client: TestClient, code: str, form: dict[str, Any]) -> Any:
-    return client.post(f"/assess/{code}", data=form, follow_redirects=False)
+    token = csrf(client, f"/assess/{code}")
+    return client.post(f"/assess/{code}", data={**form, "csrf_token": token}, follow_redirects=False)
 
 
 @pytest.fixture(scope="module")

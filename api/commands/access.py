@@ -1,0 +1,103 @@
+"""``discretion users`` and ``discretion tokens``: web accounts and API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from discretion.errors import InputError
+
+from ..deps import ROLES
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from ..auth import AccessStore
+    from ..settings import load_settings
+    from ..migrations import upgrade
+    from ..storage import make_engine
+
+    engine = make_engine(args.database_url or load_settings().database_url)
+    upgrade(engine)
+    return AccessStore(engine)
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InputError(message="非交互环境下请用 --password-stdin 从标准输入提供密码", field="password")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再次输入密码：") != first:
+        raise InputError(message="两次输入的密码不一致", field="password")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    _store(args).add_user(args.name, args.role, _password(args))
+    print(f"已创建用户 {args.name}（角色：{args.role}）")
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    _store(args).disable_user(args.name)
+    print(f"已停用用户 {args.name}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    for u in _store(args).list_users():
+        status = f"已停用于 {u['disabled_at']:%Y-%m-%d %H:%M}" if u["disabled_at"] else "有效"
+        print(f"{u['name']}\t{u['role']}\t{status}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    tid, token = _store(args).create_token(args.owner, args.role, args.label or "")
+    print(f"已创建令牌 {tid}（持有人：{args.owner}，角色：{args.role}）。令牌只显示这一次，请妥善保存：", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    _store(args).revoke_token(args.id)
+    print(f"已吊销令牌 {args.id}（各服务进程在 10 秒内生效）")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    for t in _store(args).list_tokens():
+        status = f"已吊销于 {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "有效"
+        print(f"{t.id}\t{t.owner}\t{t.role}\t{t.label or '—'}\t创建于 {t.created_at:%Y-%m-%d %H:%M}\t{status}")
+    return 0
+
+
+def register(sub: Any, rulebooks: Any) -> None:
+    def db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--database-url", help="数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，否则为内置 SQLite）")
+        return p
+
+    users = sub.add_parser("users", help="网页登录账户")
+    us = users.add_subparsers(dest="users_command", required=True)
+    a = db(us.add_parser("add", help="创建用户"))
+    a.add_argument("name")
+    a.add_argument("--role", choices=ROLES, required=True)
+    a.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
+    a.set_defaults(func=cmd_user_add)
+    d = db(us.add_parser("disable", help="停用用户"))
+    d.add_argument("name")
+    d.set_defaults(func=cmd_user_disable)
+    db(us.add_parser("list", help="列出用户")).set_defaults(func=cmd_user_list)
+
+    tokens = sub.add_parser("tokens", help="API 令牌")
+    ts = tokens.add_subparsers(dest="tokens_command", required=True)
+    c = db(ts.add_parser("create", help="创建令牌（只显示一次，库中只存哈希）"))
+    c.add_argument("--owner", required=True, help="持有人（用户名或系统名，如 mobile-app）")
+    c.add_argument("--role", choices=ROLES, required=True)
+    c.add_argument("--label", help="用途说明")
+    c.set_defaults(func=cmd_token_create)
+    r = db(ts.add_parser("revoke", help="吊销令牌"))
+    r.add_argument("id")
+    r.set_defaults(func=cmd_token_revoke)
+    db(ts.add_parser("list", help="列出令牌（不含令牌本身）")).set_defaults(func=cmd_token_list)

@@ -1,0 +1,355 @@
+"""Access: API tokens (stored hashed), web login, roles, CSRF on every form post, the loopback rule."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import sqlite3
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api import cli
+from api.auth import Signer, cli_principal, hash_password, is_loopback, verify_password
+from api.main import create_app
+from api.settings import Settings
+from discretion.errors import AuthError
+
+CASE = {
+    "violation": "water_over_standard",
+    "facts": {"exceedance_ratio": 0.5},
+    "circumstances": [],
+    "violation_date": "2026-09-01",
+    "decision_date": "2026-10-01",
+}
+
+
+def run_cli(*argv: str, stdin: str | None = None, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None and monkeypatch is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('access') / 'a.db'}"
+
+
+@pytest.fixture(scope="module")
+def secured(db_url: str) -> FastAPI:
+    return create_app(Settings(database_url=db_url, auth=True))
+
+
+@pytest.fixture(scope="module")
+def accounts(secured: FastAPI) -> dict[str, str]:
+    """One user per role (password "password-<role>") and one API token per role."""
+    store = secured.state.access.store
+    tokens = {}
+    for role in ("handler", "reviewer", "admin"):
+        store.add_user(f"u-{role}", role, f"password-{role}")
+        tokens[role] = store.create_token(f"app-{role}", role, "tests")[1]
+    return tokens
+
+
+@pytest.fixture()
+def web(secured: FastAPI, accounts: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(secured, raise_server_exceptions=False) as c:
+        yield c
+
+
+def csrf_of(page: str) -> str:
+    return re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+
+
+def login(c: TestClient, name: str, password: str, next_: str = "/") -> Any:
+    page = c.get(f"/login?next={next_}").text
+    return c.post("/login", data={"name": name, "password": password, "next": next_, "csrf_token": csrf_of(page)},
+                  follow_redirects=False)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def test_api_without_a_token_is_401_with_the_error_shape(web: TestClient) -> None:
+    r = web.post("/v1/assessments", json=CASE)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    body = r.json()
+    assert body["code"] == "unauthenticated" and body["field"] == "Authorization" and "令牌" in body["message"]
+
+
+def test_api_with_an_unknown_token_is_401(web: TestClient) -> None:
+    r = web.get("/v1/violations", headers={"Authorization": "Bearer dsk_not-a-token"})
+    assert r.status_code == 401
+
+
+def test_api_with_a_valid_token_records_its_owner(web: TestClient, accounts: dict[str, str]) -> None:
+    r = web.post("/v1/assessments", json=CASE, headers={"Authorization": f"Bearer {accounts['handler']}"})
+    assert r.status_code == 201, r.text
+    got = web.get(f"/v1/assessments/{r.json()['id']}", headers={"Authorization": f"Bearer {accounts['handler']}"})
+    assert "app-handler" in got.text
+
+
+def test_a_revoked_token_stops_working(secured: FastAPI, web: TestClient) -> None:
+    store = secured.state.access.store
+    tid, token = store.create_token("temp", "handler")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert web.get("/v1/violations", headers=headers).status_code == 200
+    store.revoke_token(tid)
+    assert web.get("/v1/violations", headers=headers).status_code == 401
+
+
+def test_health_and_docs_stay_open(web: TestClient) -> None:
+    assert web.get("/healthz").status_code == 200
+    assert web.get("/openapi.json").status_code == 200
+    assert web.get("/docs").status_code == 200
+
+
+def test_tokens_and_passwords_are_stored_hashed(secured: FastAPI, accounts: dict[str, str], db_url: str) -> None:
+    con = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    try:
+        dump = "\n".join(con.iterdump())
+    finally:
+        con.close()
+    for token in accounts.values():
+        assert token not in dump
+    assert "password-handler" not in dump
+    assert "scrypt$" in dump
+
+
+def test_password_hashes_verify_only_their_password() -> None:
+    h = hash_password("correct horse")
+    assert verify_password("correct horse", h)
+    assert not verify_password("correct horsf", h)
+    assert not verify_password("x", "garbage")
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def test_require_lets_only_the_named_roles_through(secured: FastAPI, accounts: dict[str, str]) -> None:
+    from fastapi import Depends
+
+    from api.deps import Principal, require
+
+    extra = FastAPI()
+
+    @extra.get("/v1/only-reviewers")
+    async def only(who: Principal = Depends(require("reviewer", "admin"))) -> dict[str, str]:
+        return {"name": who.name}
+
+    from api import errors
+    from api.auth import AccessMiddleware
+
+    errors.install(extra)
+    access = secured.state.access
+    extra.add_middleware(AccessMiddleware, store=access.store, signer=access.signer, auth=True)
+    with TestClient(extra, raise_server_exceptions=False) as c:
+        r = c.get("/v1/only-reviewers", headers={"Authorization": f"Bearer {accounts['handler']}"})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+        r = c.get("/v1/only-reviewers", headers={"Authorization": f"Bearer {accounts['reviewer']}"})
+        assert r.status_code == 200 and r.json() == {"name": "app-reviewer"}
+
+
+# --- web login -----------------------------------------------------------------------------
+
+
+def test_pages_redirect_to_login_and_back(web: TestClient) -> None:
+    r = web.get("/assess/water_over_standard", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fassess%2Fwater_over_standard"
+    r = login(web, "u-handler", "password-handler", "/assess/water_over_standard")
+    assert r.status_code == 303 and r.headers["location"] == "/assess/water_over_standard"
+    page = web.get("/assess/water_over_standard")
+    assert page.status_code == 200 and "u-handler" in page.text and "承办人" in page.text
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part(web: TestClient) -> None:
+    r = login(web, "u-handler", "wrong-password")
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
+    r = login(web, "nobody", "wrong-password")
+    assert r.status_code == 401 and "用户名或密码错误" in r.text
+
+
+def test_login_never_redirects_off_site(web: TestClient) -> None:
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        r = login(web, "u-handler", "password-handler", target)
+        assert r.status_code == 303 and r.headers["location"] == "/", target
+
+
+def test_a_disabled_user_is_logged_out_at_once(secured: FastAPI, web: TestClient) -> None:
+    secured.state.access.store.add_user("u-leaving", "handler", "password-leaving")
+    assert login(web, "u-leaving", "password-leaving").status_code == 303
+    assert web.get("/", follow_redirects=False).status_code == 200
+    secured.state.access.store.disable_user("u-leaving")
+    assert web.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_forged_session_cookie_is_ignored(web: TestClient) -> None:
+    forged = Signer(b"not the service secret").session("u-admin")
+    web.cookies.set("dc_session", forged)
+    assert web.get("/", follow_redirects=False).status_code == 303
+
+
+def test_logout_ends_the_session(web: TestClient) -> None:
+    login(web, "u-handler", "password-handler")
+    page = web.get("/").text
+    r = web.post("/logout", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert web.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_no_auth_banner_is_not_shown_with_auth_on(web: TestClient) -> None:
+    login(web, "u-handler", "password-handler")
+    assert "未启用身份认证" not in web.get("/").text
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+FORM = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2026-09-01", "decision_date": "2026-10-01",
+        "fact.exceedance_ratio": "0.5"}
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(web: TestClient) -> None:
+    login(web, "u-handler", "password-handler")
+    r = web.post("/assess/water_over_standard", data=FORM, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+
+
+def test_a_csrf_token_of_another_browser_is_refused(secured: FastAPI, web: TestClient) -> None:
+    with TestClient(secured) as other:
+        token = csrf_of(other.get("/login").text)
+    login(web, "u-handler", "password-handler")
+    r = web.post("/assess/water_over_standard", data={**FORM, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_a_form_post_with_its_page_token_goes_through(web: TestClient) -> None:
+    login(web, "u-handler", "password-handler")
+    token = csrf_of(web.get("/assess/water_over_standard").text)
+    r = web.post("/assess/water_over_standard", data={**FORM, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/result/")
+
+
+def test_the_login_form_itself_needs_the_token(web: TestClient) -> None:
+    web.get("/login")
+    r = web.post("/login", data={"name": "u-handler", "password": "password-handler"}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_form_posts_need_the_token_without_auth_too(client: TestClient) -> None:
+    page = client.get("/assess/water_over_standard").text
+    assert "未启用身份认证" in page  # the loopback banner
+    r = client.post("/assess/water_over_standard", data=FORM, follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+# --- the loopback rule and logs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host,ok", [("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.8.0.1", True),
+                                     ("0.0.0.0", False), ("192.168.1.5", False), ("::", False), ("example.org", False)])
+def test_loopback_addresses(host: str, ok: bool) -> None:
+    assert is_loopback(host) is ok
+
+
+def test_serve_refuses_a_public_address_without_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISCRETION_AUTH", raising=False)
+    rc, _, err = run_cli("serve", "--host", "0.0.0.0", "--port", "1")
+    assert rc == 2 and "拒绝启动" in err and "DISCRETION_AUTH" in err
+
+
+def test_logs_carry_no_personal_data(web: TestClient, accounts: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    marker = "张三丰身份证530102199001011234"
+    headers = {"Authorization": f"Bearer {accounts['handler']}"}
+    web.post("/v1/assessments", json={**CASE, "facts": {"exceedance_ratio": marker}}, headers=headers)
+    r = web.post("/v1/assessments", json=CASE, headers=headers)
+    web.post(f"/v1/assessments/{r.json()['id']}/decision", json={"amount": 1, "reason": marker}, headers=headers)
+    assert marker not in caplog.text
+
+
+# --- CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_creates_lists_and_revokes_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    rc, out, _ = run_cli("tokens", "create", "--owner", "mobile-app", "--role", "reviewer", "--label", "移动执法", "--database-url", url)
+    assert rc == 0
+    token = out.strip()
+    assert token.startswith("dsk_") and len(token) > 40
+    who = cli_principal(token, Settings(database_url=url))
+    assert (who.name, who.role, who.via) == ("mobile-app", "reviewer", "token")
+    rc, out, _ = run_cli("tokens", "list", "--database-url", url)
+    assert rc == 0 and "mobile-app" in out and token not in out
+    tid = out.split()[0]
+    assert run_cli("tokens", "revoke", tid, "--database-url", url)[0] == 0
+    with pytest.raises(AuthError):
+        cli_principal(token, Settings(database_url=url))
+    rc, _, err = run_cli("tokens", "revoke", tid, "--database-url", url)
+    assert rc == 2 and "没有可吊销的令牌" in err
+
+
+def test_cli_adds_users_and_refuses_duplicates_and_short_passwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run_cli("users", "add", "li", "--role", "handler", "--password-stdin", "--database-url", url,
+                   stdin="long-enough-pw\n", monkeypatch=monkeypatch)[0] == 0
+    rc, _, err = run_cli("users", "add", "li", "--role", "handler", "--password-stdin", "--database-url", url,
+                         stdin="long-enough-pw\n", monkeypatch=monkeypatch)
+    assert rc == 2 and "用户已存在" in err
+    rc, _, err = run_cli("users", "add", "wang", "--role", "handler", "--password-stdin", "--database-url", url,
+                         stdin="short\n", monkeypatch=monkeypatch)
+    assert rc == 2 and "至少 8 个字符" in err
+    rc, out, _ = run_cli("users", "list", "--database-url", url)
+    assert "li\thandler\t有效" in out
+    assert cli_principal is not None
+    with pytest.raises(AuthError):
+        cli_principal(None, Settings(database_url=url))
+
+
+def test_handlers_list_only_their_own_assessments_and_supervisors_list_all(web: TestClient, accounts: dict[str, str]) -> None:
+    def as_(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {accounts[role]}"}
+
+    mine = web.post("/v1/assessments", json=CASE, headers=as_("handler")).json()["id"]
+    theirs = web.post("/v1/assessments", json=CASE, headers=as_("admin")).json()["id"]
+    listed = {i["id"] for i in web.get("/v1/assessments?limit=200", headers=as_("handler")).json()["items"]}
+    assert mine in listed and theirs not in listed
+    r = web.get("/v1/assessments?handler=app-admin", headers=as_("handler"))
+    assert r.status_code == 403 and r.json()["field"] == "handler"
+    listed = {i["id"] for i in web.get("/v1/assessments?limit=200", headers=as_("reviewer")).json()["items"]}
+    assert {mine, theirs} <= listed
+
+
+def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end, no stand-ins: tokens from the store; a handler's is refused, a reviewer's approves."""
+    import shutil
+
+    from discretion import rulebook
+
+    root = tmp_path / "rulebooks"
+    shutil.copytree(rulebook.SHIPPED, root)
+    draft = root / "yunnan" / "code-draft.yaml"
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    monkeypatch.setenv("DISCRETION_DATABASE_URL", url)
+    monkeypatch.delenv("DISCRETION_TOKEN", raising=False)
+    handler = run_cli("tokens", "create", "--owner", "zhang", "--role", "handler")[1].strip()
+    reviewer = run_cli("tokens", "create", "--owner", "li-shenhe", "--role", "reviewer")[1].strip()
+    before = draft.read_text(encoding="utf-8")
+    rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", handler)
+    assert rc == 2 and "forbidden" in err and draft.read_text(encoding="utf-8") == before
+    rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", "dsk_forged")
+    assert rc == 2 and "unauthenticated" in err
+    rc, out, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer)
+    assert rc == 0, err
+    assert "status: approved" in draft.read_text(encoding="utf-8") and 'reviewer: "li-shenhe"' in draft.read_text(encoding="utf-8")
