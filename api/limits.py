@@ -1,8 +1,25 @@
-"""A pure ASGI middleware bounding request bodies (413 before the body is read in full)."""
+"""Request limits enforced before the application sees a request (see docs/limits.md).
+
+- :class:`BodyLimit`, a pure ASGI middleware: a body over ``max_bytes`` (64 KiB by default,
+  ``DISCRETION_MAX_BODY_BYTES``), or over the path's own limit in :data:`ALLOWANCES`, answers 413
+  ``body_too_large`` as soon as the ``Content-Length`` says so or the bytes received pass the limit
+  (chunked bodies), without reading the rest; a body that has not arrived in full within
+  :data:`BODY_TIMEOUT_S` answers 408 ``request_timeout``.
+- :class:`HeadLimitedHttpTools`, uvicorn's httptools protocol with two bounds uvicorn does not
+  set: the request line and headers together at most :data:`MAX_HEAD_BYTES` (431
+  ``headers_too_large``; without it a client can stream a header of any size into memory), and
+  complete within :data:`HEAD_TIMEOUT_S` of the connection or of the request's first byte (408
+  ``request_timeout``; without it a client sending a byte a second holds a connection forever).
+  ``discretion serve`` uses it (:data:`HTTP_PROTOCOL`).
+
+Every refusal is the one error shape ``{"code", "message", "field", "errors"}``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -10,53 +27,197 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+MAX_HEAD_BYTES = int(_env_number("DISCRETION_MAX_HEAD_BYTES", 32 * 1024))  # request line + headers
+HEAD_TIMEOUT_S = _env_number("DISCRETION_HEAD_TIMEOUT_S", 10.0)
+BODY_TIMEOUT_S = _env_number("DISCRETION_BODY_TIMEOUT_S", 30.0)
+HTTP_PROTOCOL = "api.limits:HeadLimitedHttpTools"  # for uvicorn's ``http=``
+
+# Paths whose body limit differs from the service's (exact path -> bytes), set by the module that
+# owns the path (e.g. api/replay_web.py: the upload of a case file); every other path keeps max_bytes.
+ALLOWANCES: dict[str, int] = {}
+
+
+def error_json(code: str, message: str, field: str) -> bytes:
+    item = {"code": code, "message": message, "field": field}
+    return json.dumps({**item, "errors": [item]}, ensure_ascii=False).encode()
+
+
 class BodyLimit:
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = ALLOWANCES.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     size = int(value)
                 except ValueError:
-                    size = self.max_bytes + 1
-                if size > self.max_bytes:
-                    await _too_large(send, self.max_bytes)
+                    size = limit + 1
+                if size > limit:
+                    await _too_large(send, limit)
                     return
         seen = 0
-        too_big = False
+        complete = False
+        deadline: float | None = None
+        started = False
 
         async def limited() -> dict[str, Any]:
-            nonlocal seen, too_big
-            message = await receive()
+            nonlocal seen, complete, deadline
+            if complete:  # the body is in: later calls wait for a disconnect, with no deadline
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self.body_timeout_s
+            try:
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    message = await receive()
+            except TimeoutError:
+                raise _TooSlow() from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    too_big = True
+                if seen > limit:
                     raise _TooLarge()
+                complete = not message.get("more_body", False)
+            else:
+                complete = True
             return message
 
+        async def tracked(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, tracked)
         except _TooLarge:
-            await _too_large(send, self.max_bytes)
+            if not started:
+                await _too_large(send, limit)
+        except _TooSlow:
+            if not started:
+                await _send_error(send, 408, "request_timeout", f"请求体未在 {self.body_timeout_s:g} 秒内收齐", "body")
 
 
 class _TooLarge(BaseException):  # not Exception: the app's error handlers must not turn it into a 500
     pass
 
 
+class _TooSlow(BaseException):
+    pass
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    payload = json.dumps(
-        {"code": "body_too_large", "message": f"请求体过大（上限 {limit} 字节）", "field": "body",
-         "errors": [{"code": "body_too_large", "message": f"请求体过大（上限 {limit} 字节）", "field": "body"}]},
-        ensure_ascii=False,
-    ).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await _send_error(send, 413, "body_too_large", f"请求体过大（上限 {limit} 字节）", "body")
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, field: str) -> None:
+    payload = error_json(code, message, field)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": payload})
+
+
+# --- the request head, in the server's protocol -----------------------------------------------------
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - uvicorn without httptools: serve falls back to its default
+    HttpToolsProtocol = None  # type: ignore[assignment, misc]
+
+
+if HttpToolsProtocol is not None:
+
+    class HeadLimitedHttpTools(HttpToolsProtocol):  # type: ignore[misc, valid-type]
+        """httptools with a bounded, timed request head (request line + headers).
+
+        Bytes are counted as they arrive, from the connection (or the end of the previous request)
+        until the headers are complete; the parser holds at most one read beyond the limit."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._head_bytes = 0
+            self._in_head = True
+            self._head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if not self._in_head:
+                super().data_received(data)
+                return
+            self._head_bytes += len(data)
+            super().data_received(data)
+            # still in the head after this chunk (a chunk may also carry the body: not counted then)
+            if self._in_head and self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse(431, "headers_too_large", f"请求行和请求头过大（上限 {MAX_HEAD_BYTES} 字节）", "headers")
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            self._disarm()
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._in_head = True  # what follows is the next request's head
+            self._head_bytes = 0
+
+        def _arm(self) -> None:
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_timeout)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self._in_head and self._head_bytes:
+                self._refuse(408, "request_timeout", f"请求头未在 {HEAD_TIMEOUT_S:g} 秒内收齐", "headers")
+            elif self._in_head and not self.cycle:  # connected and silent: close without an answer
+                self._close()
+
+        def _refuse(self, status: int, code: str, message: str, field: str) -> None:
+            if self.transport is None or self.transport.is_closing():
+                return
+            payload = error_json(code, message, field)
+            reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+            self.transport.write(
+                b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n"
+                % (status, reason, len(payload)) + payload
+            )
+            self._close()
+
+        def _close(self) -> None:
+            self._in_head = False  # ignore whatever else arrives
+            self._disarm()
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+else:  # pragma: no cover
+    HTTP_PROTOCOL = "httptools"

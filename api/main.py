@@ -1,9 +1,10 @@
-"""Builds the FastAPI application: JSON API v1, offline docs, the web form."""
+"""Builds the FastAPI application: JSON API v1, offline docs, the web form, the reviewers' pages."""
 
 from __future__ import annotations
 
 import gc
 from pathlib import Path
+from types import SimpleNamespace
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -13,10 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from discretion import __version__, rulebook
 from discretion.assessment import Engine
 
-from . import errors
+from . import errors, login, replay_web, review, web
+from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .limits import BodyLimit
-from .routes import assessments, daily, health, violations
+from .records import Records
+from .routes import admin, assessments, daily, health, violations
 from .settings import Settings, load_settings
 from .storage import Store
 
@@ -35,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.discretion = State(settings=settings, rulebooks=rs, engine=engine, store=Store(settings.database_url))
+    store = Store(settings.database_url)  # migrates the schema first (locked: safe with several workers)
+    app.state.discretion = State(settings=settings, rulebooks=rs, engine=engine, store=store,
+                                 records=Records(store, rs, engine, settings.matcher))
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -53,11 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def favicon() -> FileResponse:
         return FileResponse(STATIC / "swagger" / "favicon-32x32.png", media_type="image/png")
 
-    for module in (health, violations, assessments, daily):
+    for module in (health, violations, assessments, daily, admin):  # the JSON API v1
         app.include_router(module.router)
-    from . import web
-
-    app.include_router(web.router)
+    for page in (login, web, review, replay_web):  # pages: the web form, login, the reviewers' pages
+        app.include_router(page.router)
+    _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # The rulebooks and compiled rules live as long as the process: move them out of the cyclic
     # collector's reach, and collect the young generation less often. Each request allocates many
@@ -67,3 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
     return app
+
+
+def _install_access(app: FastAPI, settings: Settings) -> None:
+    """Authentication (when on) and CSRF checks on form posts, in front of every route."""
+    store = AccessStore(app.state.discretion.store.engine)
+    signer = Signer(store.secret())
+    app.state.access = SimpleNamespace(store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
+    app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)

@@ -8,7 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from discretion import rulebook
-from discretion.errors import RulebookError
+from discretion.errors import DiscretionError, RulebookError
+
+
+def _migrate(url: str) -> None:
+    """Bring the database's schema up to date (Alembic), before any worker opens it."""
+    from api.migrations import upgrade
+    from api.storage import make_engine
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
@@ -16,11 +28,25 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
 
     if rulebooks is not None:
         os.environ["DISCRETION_RULEBOOKS"] = str(rulebooks)
+    from api import reload
+
+    reload.prepare_shared_file()  # the reload generation every worker follows (SIGHUP, POST /v1/admin/reload)
+    from api.auth import is_loopback
+    from api.settings import load_settings
+
+    if not load_settings().auth:
+        if not is_loopback(host):
+            print(f"拒绝启动：未启用身份认证时只能在本机回环地址（127.0.0.1、::1、localhost）上提供服务，而不是 {host}。"
+                  "请设置 DISCRETION_AUTH=1（或 --auth），并用 discretion users add / discretion tokens create 创建账户和令牌。",
+                  file=sys.stderr)
+            return 2
+        print("注意：未启用身份认证，仅供本机使用；所有操作记为本机操作员。", file=sys.stderr)
     # Load and compile in this process first, so a broken set stops start-up with file:line.
     # With one worker this process serves the app it built; with several, each worker builds its own.
     try:
         if workers > 1:
             rs = rulebook.load(rulebooks)
+            _migrate(load_settings().database_url)  # once, before the workers start (each checks again, locked)
             target: Any = "api.main:create_app"
         else:
             from api.main import create_app
@@ -32,16 +58,15 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
             print(str(issue), file=sys.stderr)
         print(f"启动失败：{exc.message}", file=sys.stderr)
         return 1
+    except DiscretionError as exc:  # the database: unreachable, or not ours to migrate
+        print(f"启动失败：{exc.message}", file=sys.stderr)
+        return 1
     print(f"discretion：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本；http://{host}:{port}/", file=sys.stderr)
-    uvicorn.run(
-        target,
-        factory=workers > 1,
-        host=host,
-        port=port,
-        workers=workers if workers > 1 else None,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    from api.limits import HTTP_PROTOCOL  # httptools with a bounded, timed request head (docs/limits.md)
+
+    options: dict[str, Any] = dict(host=host, port=port, loop="uvloop", http=HTTP_PROTOCOL, log_level="warning", access_log=False)
+    if workers > 1:  # uvicorn's supervisor, with SIGHUP = reload the rulebooks (not: restart the workers)
+        reload.run_workers(uvicorn.Config(target, factory=True, workers=workers, **options))
+    else:
+        uvicorn.run(target, **options)
     return 0

@@ -2,7 +2,8 @@
 
 This is the only module that opens rulebook files. It refuses, naming file and line:
 oversized files, binary junk, aliases (billion laughs), deep nesting, unsafe or
-unknown tags, merge keys, duplicate keys, non-string keys. Floats are read as
+unknown tags, merge keys, duplicate keys, non-string keys, overlong lines, mappings or lists
+with too many entries (and lists at most MAX_ISSUES validation issues per file). Floats are read as
 :class:`~decimal.Decimal` from their source text, never as binary floats.
 """
 
@@ -23,6 +24,9 @@ from .errors import RulebookError, RulebookIssue
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_NODES = 200_000
+MAX_LINE = 10_000  # characters: the longest shipped line is ~300; a quoted article paragraph is < 2,000
+MAX_ENTRIES = 5_000  # keys of one mapping or items of one list (the largest shipped: 28)
+MAX_ISSUES = 100  # validation issues listed per file (a file of 90,000 unknown keys is refused, not listed)
 
 try:  # libyaml is much faster; the pure-Python parser is the fallback
     _Loader: Any = yaml.CSafeLoader
@@ -125,6 +129,7 @@ def parse(raw: bytes, name: str) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(name, None, f"文件不是 UTF-8 编码（第 {exc.start} 字节）") from None
+    _long_lines(text, name)
     _prescan(text, name)
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -140,10 +145,21 @@ def parse(raw: bytes, name: str) -> Document:
     return doc
 
 
+def _long_lines(text: str, name: str) -> None:
+    """Refuse a line longer than MAX_LINE characters (junk, or a whole file on one line)."""
+    if len(text) <= MAX_LINE:
+        return
+    for n, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_LINE:
+            raise _fail(name, n, f"行过长（{len(line)} 个字符，上限 {MAX_LINE}）")
+
+
 def _prescan(text: str, name: str) -> None:
-    """Refuse aliases and deep nesting before building anything (bounded memory)."""
+    """Refuse aliases, deep nesting and oversized collections before building anything (bounded memory)."""
     depth = 0
     count = 0
+    # per open collection: [events directly inside it, the most allowed (a mapping's entry is two), its line]
+    open_: list[list[int]] = []
     try:
         for event in yaml.parse(text, Loader=_Loader):
             count += 1
@@ -151,12 +167,25 @@ def _prescan(text: str, name: str) -> None:
                 raise _fail(name, None, f"节点过多（上限 {MAX_NODES}）")
             if isinstance(event, yaml.AliasEvent):
                 raise _fail(name, event.start_mark.line + 1, "不允许使用 YAML 别名（*alias）")
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                open_.pop()
+                continue
+            if open_ and isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                top = open_[-1]
+                top[0] += 1
+                if top[0] > top[1]:
+                    raise _fail(name, top[2], f"映射或列表的条目过多（上限 {MAX_ENTRIES}）")
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise _fail(name, event.start_mark.line + 1, f"嵌套过深（上限 {MAX_DEPTH} 层）")
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+                limit = 2 * MAX_ENTRIES if isinstance(event, yaml.MappingStartEvent) else MAX_ENTRIES
+                open_.append([0, limit, event.start_mark.line + 1])
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters, ...)
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        raise _fail(name, line, f"文件含有不允许的字符 U+{char:04X}（控制字符等），不是 YAML 文本") from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise _fail(name, line, f"YAML 语法错误：{exc.problem}") from None
@@ -238,6 +267,9 @@ def validate(doc: Document, model: type[M]) -> M:
             loc = _data_path(doc.data, err["loc"])
             msg = _message(err)
             issues.append(doc.issue(loc, msg))
+        if len(issues) > MAX_ISSUES:
+            more = len(issues) - MAX_ISSUES
+            issues = issues[:MAX_ISSUES] + [RulebookIssue(doc.file, None, f"另有 {more} 处错误未列出")]
         raise RulebookError(message=f"{doc.file}：规则集校验失败", issues=issues) from None
 
 
@@ -265,10 +297,21 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
 _UNION_TAGS = {"range", "up_to", "rate", "multiple", "per_unit", "FactDef", "FactRef", "str"}
 
 
+_TYPE_MESSAGES = {
+    "model_type": "须为映射（键: 值）",
+    "model_attributes_type": "须为映射（键: 值）",
+    "dict_type": "须为映射（键: 值）",
+    "list_type": "须为列表",
+    "string_type": "须为字符串",
+}
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     loc = err["loc"]
     last = loc[-1] if loc else ""
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
     if kind == "extra_forbidden":
         return f"未知的键“{last}”（拼写错误？）"
     if kind == "missing":

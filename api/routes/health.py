@@ -1,12 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="存活检查")
-async def healthz() -> dict[str, str]:
+async def healthz(
+    request: Request,
+    detail: Annotated[
+        bool, Query(description="为 true 时另给出本进程号、所加载规则集的哈希与重新加载代次、最近一次重新加载的结果")
+    ] = False,
+) -> dict[str, Any]:
+    if detail:
+        from ..reload import describe
+
+        return {"status": "ok", **describe(request.app)}
     return {"status": "ok"}
 
 

@@ -1,0 +1,447 @@
+"""Reloading the rulebooks of a running service, without a restart and without ever serving a
+broken set.
+
+A reload re-reads the configured rulebook tree, loads, cross-checks and compiles it (in a thread,
+so the event loop keeps answering), and only then replaces the service's :class:`~api.deps.State`
+with a new object holding the new rulebooks, engine and records: requests in flight finish on
+the old state, the next ones see the new one. When the new set is broken (anything
+:func:`discretion.rulebook.load` or compiling refuses, or any other error while building it) the
+process keeps serving the set it has, logs every issue (file:line) and, for the endpoint, answers
+422 ``rulebook_invalid`` with them.
+
+Triggers:
+
+- ``POST /v1/admin/reload`` (admin only, :mod:`api.routes.admin`);
+- ``SIGHUP`` to ``discretion serve`` (the process it started: with ``--workers N`` the supervisor,
+  otherwise the server itself) or to any worker.
+
+Several workers (``--workers 2``) converge through one small *reload generation* file shared by
+the processes of one ``discretion serve`` (its path is in ``DISCRETION_RELOAD_FILE``, set by
+``serve`` in a fresh temporary directory):
+
+- a worker that reloaded a new set successfully (endpoint or signal) increments the generation;
+- the supervisor, on SIGHUP, increments it without loading anything itself;
+- every worker reads the file every :data:`POLL_S` seconds (one small read) and, when the
+  generation moved past the one it has seen, reloads too.
+
+A broken set is therefore refused by every worker on its own (each keeps its last good set); a
+good one reaches every worker within about a second. ``GET /healthz?detail=true`` shows the
+answering worker's pid, loaded set hash and generation, and the outcome of its last attempt.
+
+Old engines are released once no request uses them (the durable_rules adapter deletes its
+rulesets from the C core when its matcher is dropped), so repeated reloads do not grow memory.
+
+Limitations (documented in docs/limits.md): update the rulebook tree as a whole (e.g. unpack a new
+tree and swap a symlink) before asking for a reload; a reload re-reads the files while they are
+being edited only as far as detecting that they changed under it (refused, try again). A worker
+that uvicorn restarts after a crash loads whatever the files hold then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import fcntl
+import gc
+import json
+import logging
+import os
+import signal
+import tempfile
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from discretion import rulebook
+from discretion.assessment import Engine
+from discretion.errors import DiscretionError, RulebookError, RulebookIssue
+from discretion.rulebook import RulebookSet
+
+ENV_FILE = "DISCRETION_RELOAD_FILE"
+POLL_S = 0.5  # how often a worker reads the shared generation
+ATTEMPTS = 3  # loads tried while the files keep changing under the reload
+COLLECT_AGAIN_S = 5.0  # a second collection after a swap, once requests in flight have finished
+
+log = logging.getLogger("discretion.reload")
+
+
+# --- the rulebook set's hash ---------------------------------------------------------------------
+
+
+def set_hash_of(root: Path | None) -> str:
+    """The content hash of the rulebook source files under ``root`` (the key records carry)."""
+    from .storage import set_hash
+
+    return set_hash(rulebook.source_files(root))
+
+
+# --- the reload generation shared by the processes of one server ------------------------------------
+
+
+class SharedGeneration:
+    """A tiny JSON file ``{"generation": n, "rulebook_set": hash|null, "pid": p, "at": iso}``.
+
+    Written whole with ``os.replace`` (a reader never sees half a file), incremented under an
+    exclusive ``flock`` on a lock file beside it (two processes never take the same number)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = path.with_name(path.name + ".lock")
+
+    def read(self) -> tuple[int, str | None]:
+        try:
+            data = json.loads(self.path.read_bytes())
+            return int(data["generation"]), data.get("rulebook_set")
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0, None
+
+    def bump(self, rulebook_set: str | None) -> int:
+        with open(self.lock, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                generation = self.read()[0] + 1
+                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({
+                    "generation": generation, "rulebook_set": rulebook_set, "pid": os.getpid(),
+                    "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                }))
+                os.replace(tmp, self.path)
+                return generation
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def prepare_shared_file() -> Path:
+    """For ``discretion serve``: a fresh generation file for this server's processes, announced to
+    them in the environment (the workers inherit it); removed when the server exits."""
+    import atexit
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="discretion-reload-"))
+    path = folder / "generation.json"
+    path.write_text(json.dumps({"generation": 0, "rulebook_set": None, "pid": os.getpid()}))
+    os.environ[ENV_FILE] = str(path)
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+    return path
+
+
+def shared() -> SharedGeneration | None:
+    value = os.environ.get(ENV_FILE)
+    return SharedGeneration(Path(value)) if value else None
+
+
+def run_workers(config: Any) -> None:
+    """Run uvicorn's multi-process supervisor, with SIGHUP meaning "reload the rulebooks".
+
+    Stock uvicorn restarts every worker on SIGHUP; here the supervisor only increments the shared
+    generation, and each worker reloads in place (keeping its set when the new one is broken)."""
+    import inspect
+
+    from uvicorn import Server
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    kwargs: dict[str, Any] = {"sockets": [sock]}
+    if "target" in inspect.signature(Multiprocess.__init__).parameters:  # uvicorn < 0.30
+        kwargs["target"] = Server(config=config).run
+    supervisor = Multiprocess(config, **kwargs)
+    generation = shared()
+
+    def on_hup(signum: int, frame: Any) -> None:
+        if generation is None:
+            return
+        try:
+            n = generation.bump(None)
+        except OSError as exc:  # never let a signal take the supervisor down
+            log.error("收到 SIGHUP，但无法通知工作进程重新加载（%s）：%s", generation.path, exc)
+            return
+        log.warning("收到 SIGHUP：已通知各工作进程重新加载规则集（第 %d 次）", n)
+
+    signal.signal(signal.SIGHUP, on_hup)  # replaces uvicorn's "restart every worker"
+    supervisor.run()
+
+
+# --- one process's reloads ----------------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    """The outcome of one reload attempt in this process."""
+
+    ok: bool
+    changed: bool
+    generation: int
+    rulebook_set: str
+    trigger: str
+    message: str
+    issues: list[RulebookIssue] = field(default_factory=list)
+    at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "changed": self.changed, "generation": self.generation, "rulebook_set": self.rulebook_set,
+            "trigger": self.trigger, "message": self.message, "at": self.at,
+            "issues": [issue_dict(i) for i in self.issues],
+        }
+
+
+def issue_dict(i: RulebookIssue) -> dict[str, Any]:
+    where = f"{i.file}:{i.line}" if i.line else i.file
+    return {"code": "rulebook_invalid", "message": i.message, "field": where,
+            "file": i.file, "line": i.line, "rule_id": i.rule_id}
+
+
+@dataclass
+class _Built:
+    rulebooks: RulebookSet
+    engine: Engine
+    records: Any
+    rulebook_set: str
+
+
+class Reloader:
+    """Serialises the reloads of one app, swaps its state, and follows the shared generation."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = asyncio.Lock()
+        self.shared = shared()
+        self.seen = self.shared.read()[0] if self.shared else 0  # the generation this process has acted on
+        self.last: Attempt | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._signal = False
+
+    # state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.discretion
+
+    def current_set(self) -> str:
+        """The hash of the set being served ("" when unknown: the next reload then always swaps)."""
+        s = self.state
+        if s.rulebook_set:
+            return str(s.rulebook_set)
+        records = getattr(s, "records", None)
+        return str(getattr(records, "set_hash", "") or "")
+
+    # lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        s = self.state
+        if not s.rulebook_set:
+            got = self.current_set()
+            if not got:
+                try:
+                    got = await asyncio.to_thread(set_hash_of, s.settings.rulebooks)
+                except Exception:  # noqa: BLE001 - unknown: the first reload will swap
+                    got = ""
+            self.app.state.discretion = dataclasses.replace(s, rulebook_set=got, generation=self.seen)
+        if threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            try:
+                loop.add_signal_handler(signal.SIGHUP, self._on_signal)
+                self._signal = True
+            except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover - no signals here
+                pass
+        if self.shared is not None:
+            self._poller = asyncio.create_task(self._poll(), name="discretion-reload-poller")
+
+    async def stop(self) -> None:
+        if self._signal:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self._signal = False
+        if self._poller is not None:
+            self._poller.cancel()
+            try:
+                await self._poller
+            except asyncio.CancelledError:
+                pass
+            self._poller = None
+
+    def _on_signal(self) -> None:
+        log.warning("收到 SIGHUP：重新加载规则集")
+        asyncio.ensure_future(self.reload(trigger="SIGHUP"))
+
+    async def _poll(self) -> None:
+        assert self.shared is not None
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                generation, _ = self.shared.read()
+                if generation > self.seen:
+                    await self.reload(trigger="generation", follow=generation)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the poller must survive anything; the reload logs it
+                log.exception("reload poller")
+
+    # the reload --------------------------------------------------------------------------------
+
+    async def reload(self, trigger: str, follow: int | None = None) -> Attempt:
+        """Load and compile the configured tree; swap the state if it is good and new.
+
+        ``follow``: the shared generation this reload follows (another process announced it);
+        otherwise a successful change is announced to the other processes."""
+        async with self.lock:
+            if follow is not None and follow <= self.seen:  # acted on already (e.g. its own announcement)
+                return self.last or Attempt(True, False, self.state.generation, self.current_set(), trigger, "已是最新")
+            old = self.state
+            current = self.current_set()
+            try:
+                built = await asyncio.to_thread(_build, old, current)
+            except RulebookError as exc:
+                attempt = self._refused(trigger, follow, exc.message, exc.issues)
+            except DiscretionError as exc:
+                attempt = self._refused(trigger, follow, exc.message, [])
+            except Exception as exc:  # noqa: BLE001 - a rulebook may trip anything; never take the service down
+                log.exception("reload failed")
+                attempt = self._refused(trigger, follow, f"构建规则集时出错：{type(exc).__name__}: {exc}", [])
+            else:
+                if built is None:
+                    if follow is not None:
+                        self.seen = max(self.seen, follow)
+                    attempt = Attempt(True, False, old.generation, current, trigger, "规则集未变化，无需重新加载")
+                else:
+                    attempt = self._swap(old, built, trigger, follow)
+                    del old, built
+                    _collect()
+                    # requests in flight at the swap may have kept the old set a moment longer
+                    asyncio.get_running_loop().call_later(COLLECT_AGAIN_S, _collect)
+            self.last = attempt
+            return attempt
+
+    def _refused(self, trigger: str, follow: int | None, message: str, issues: list[RulebookIssue]) -> Attempt:
+        if follow is not None:
+            self.seen = max(self.seen, follow)  # tried: do not retry the same generation every poll
+        s = self.state
+        text = f"新规则集无效，未重新加载，继续使用原规则集（{self.current_set()[:12]}）：{message}"
+        log.error("%s", text)
+        for issue in issues:
+            log.error("  %s", issue)
+        return Attempt(False, False, s.generation, self.current_set(), trigger, text, list(issues))
+
+    def _swap(self, old: Any, built: _Built, trigger: str, follow: int | None) -> Attempt:
+        generation = self.seen + 1
+        if follow is not None:
+            generation = follow
+        elif self.shared is not None:
+            try:
+                generation = self.shared.bump(built.rulebook_set)
+            except OSError as exc:  # e.g. the temporary directory was cleaned away: serve it here at least
+                log.error("无法通知其他工作进程重新加载（%s）：%s", self.shared.path, exc)
+        self.seen = max(self.seen, generation)
+        update: dict[str, Any] = {"rulebooks": built.rulebooks, "engine": built.engine,
+                                  "rulebook_set": built.rulebook_set, "generation": generation}
+        if built.records is not None:
+            update["records"] = built.records
+        self.app.state.discretion = dataclasses.replace(old, **update)  # one new object: atomic for readers
+        _clear_caches()
+        rs = built.rulebooks
+        text = (f"规则集已重新加载：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本，"
+                f"{built.rulebook_set[:12]}（第 {generation} 次）")
+        log.warning("%s", text)
+        return Attempt(True, True, generation, built.rulebook_set, trigger, text)
+
+
+def _build(old: Any, current: str) -> _Built | None:
+    """Load + compile the configured tree (in a worker thread); None when it has not changed."""
+    root = old.settings.rulebooks
+    for _ in range(ATTEMPTS):
+        try:
+            before = set_hash_of(root)
+        except OSError as exc:
+            raise RulebookError(message=f"无法读取规则集目录：{exc}") from None
+        if before == current:
+            return None
+        rs = rulebook.load(root)
+        engine = Engine(rs, old.settings.matcher)
+        records = None
+        if getattr(old, "records", None) is not None:
+            from .records import Records
+
+            try:
+                records = Records(old.store, rs, engine, old.settings.matcher)
+            except RulebookError as exc:
+                if exc.code == "rulebook_changed":
+                    continue  # edited while loading: read it again
+                raise
+        after = records.set_hash if records is not None else set_hash_of(root)
+        if after == before:
+            return _Built(rs, engine, records, after)
+    raise RulebookError(message="规则集文件在重新加载期间不断变化，请在修改完成后重试", code="rulebook_changed")
+
+
+def _collect() -> None:
+    """Free the replaced set, then freeze the new one out of the cyclic collector's way, as at
+    start-up (api/main.py). The replaced objects were frozen too, and some sit in reference cycles
+    (durable_rules' host and its rulesets): without unfreezing first they would never be freed
+    (about 10 MB per reload). Costs one full collection (~0.2 s) per reload."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+def _clear_caches() -> None:
+    """Caches keyed by compiled objects would keep the old engine's objects alive (bounded, but
+    tens of MB): drop them with the old set."""
+    from discretion import assessment
+
+    step = getattr(assessment, "_factor_step", None)
+    if step is not None and hasattr(step, "cache_clear"):
+        step.cache_clear()
+
+
+# --- wiring ----------------------------------------------------------------------------------------
+
+
+def reloader(app: Any) -> Reloader:
+    """The app's reloader (made on first use when the lifespan did not run, e.g. in some tests)."""
+    got = getattr(app.state, "reloader", None)
+    if got is None:
+        got = Reloader(app)
+        app.state.reloader = got
+    return got
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Installed with the admin router: SIGHUP handling and the generation poller per process."""
+    r = reloader(app)
+    await r.start()
+    try:
+        yield
+    finally:
+        await r.stop()
+
+
+def describe(app: Any) -> dict[str, Any]:
+    """What ``GET /healthz?detail=true`` adds: this process and the set it serves."""
+    s = app.state.discretion
+    r = getattr(app.state, "reloader", None)
+    rs: RulebookSet = s.rulebooks
+    return {
+        "pid": os.getpid(),
+        "rulebooks": {
+            "rulebook_set": s.rulebook_set or (r.current_set() if r else ""),
+            "generation": s.generation,
+            "violations": len(rs.violations),
+            "editions": editions(rs),
+        },
+        "reload": {
+            "seen": r.seen if r else 0,
+            "shared": r is not None and r.shared is not None,
+            "last": r.last.to_dict() if r and r.last else None,
+        },
+    }
+
+
+def editions(rs: RulebookSet) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "status": le.model.status, "effective_from": le.model.effective_from.isoformat(), "sha256": le.sha256}
+        for key, le in sorted(rs.editions.items())
+    ]

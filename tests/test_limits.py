@@ -1,0 +1,276 @@
+"""Input limits (docs/limits.md): every bound answers 413/422 (431/408 for the request head and
+slow bodies) with its documented code and field in the one error shape, and oversized or slow
+requests from one client do not slow the service for the others."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.concurrency import LiveServer  # noqa: E402
+
+W = {"violation": "water_over_standard", "violation_date": "2025-03-01", "decision_date": "2025-09-01"}
+CASE = {**W, "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"]}
+A = "/v1/assessments"
+ERROR_KEYS = {"code", "message", "field", "errors"}
+
+
+def raw_case(fact_json: bytes) -> bytes:
+    head = b'{"violation": "water_over_standard", "violation_date": "2025-03-01", "facts": {"exceedance_ratio": '
+    return head + fact_json + b"}}"
+
+
+# (label, method, path, JSON body or raw bytes, status, code, field)
+LIMITS: list[tuple[str, str, str, Any, int, str, str]] = [
+    ("body over 64 KiB", "POST", A, {**W, "facts": {"pollutant_class": "x" * 70_000}}, 413, "body_too_large", "body"),
+    ("65 facts", "POST", A, {**W, "facts": {f"f{i}": 1 for i in range(65)}}, 422, "invalid_input", "facts"),
+    ("65 circumstances", "POST", A, {**W, "circumstances": ["confessed"] * 65}, 422, "invalid_input", "circumstances"),
+    ("fact name of 65 characters", "POST", A, {**W, "facts": {"n" * 65: 1}}, 422, "invalid_input", "facts." + "n" * 65),
+    ("circumstance id of 65 characters", "POST", A, {**W, "circumstances": ["c" * 65]}, 422, "invalid_input", "circumstances[0]"),
+    ("violation code of 81 characters", "POST", A, {**W, "violation": "v" * 81}, 422, "invalid_input", "violation"),
+    ("jurisdiction of 81 characters", "POST", A, {**W, "jurisdiction": "j" * 81}, 422, "invalid_input", "jurisdiction"),
+    ("edition of 81 characters", "POST", A, {**W, "edition": "e" * 81}, 422, "invalid_input", "edition"),
+    ("text fact value of 201 characters", "POST", A, {**W, "facts": {"pollutant_class": "x" * 201}}, 422, "invalid_fact",
+     "facts.pollutant_class"),
+    ("numeric fact above 10^15", "POST", A, {**W, "facts": {"exceedance_ratio": 10**15 + 1}}, 422, "invalid_fact",
+     "facts.exceedance_ratio"),
+    ("numeric fact above 10^12 (the engine's bound)", "POST", A, {**W, "facts": {"exceedance_ratio": 10**13}}, 422,
+     "invalid_fact", "facts.exceedance_ratio"),
+    ("fact below its rulebook minimum", "POST", A, {**W, "violation": "permit_ledger_violation", "facts": {"occurrences": 0}},
+     422, "invalid_fact", "facts.occurrences"),
+    ("negative amount", "POST", A, {**W, "facts": {"exceedance_ratio": -1}}, 422, "invalid_fact", "facts.exceedance_ratio"),
+    ("NaN", "POST", A, raw_case(b"NaN"), 422, "invalid_fact", "facts.exceedance_ratio"),
+    ("Infinity", "POST", A, raw_case(b"-Infinity"), 422, "invalid_fact", "facts.exceedance_ratio"),
+    ("a list as a fact value", "POST", A, {**W, "facts": {"exceedance_ratio": [1]}}, 422, "invalid_fact",
+     "facts.exceedance_ratio"),
+    ("JSON nested 20,000 deep", "POST", A, raw_case(b"[" * 20_000 + b"]" * 20_000), 422, "malformed_json", "body"),
+    ("an integer of 5,000 digits", "POST", A, raw_case(b"9" * 5_000), 422, "malformed_json", "body"),
+    ("date before 1900", "POST", A, {**W, "violation_date": "1899-12-31"}, 422, "date_out_of_range", "violation_date"),
+    ("date after 2199", "POST", A, {**W, "decision_date": "2200-01-01"}, 422, "date_out_of_range", "decision_date"),
+    ("query q of 101 characters", "GET", "/v1/violations?q=" + "q" * 101, None, 422, "invalid_input", "q"),
+    ("query jurisdiction of 81 characters", "GET", "/v1/violations?jurisdiction=" + "j" * 81, None, 422, "invalid_input",
+     "jurisdiction"),
+    ("assessment id of 65 characters", "GET", f"{A}/{'i' * 65}", None, 422, "invalid_input", "assessment_id"),
+    ("daily penalty above 10^12 yuan", "POST", "/v1/daily-penalties",
+     {"original_fine": 10**12 + 1, "order_served_date": "2026-01-01", "reinspection_date": "2026-02-01"}, 422, "invalid_input",
+     "original_fine"),
+]
+
+
+@pytest.mark.parametrize(("label", "method", "path", "body", "status", "code", "field"), LIMITS, ids=[x[0] for x in LIMITS])
+def test_each_limit_answers_its_documented_status_code_and_field(
+    client: TestClient, label: str, method: str, path: str, body: Any, status: int, code: str, field: str
+) -> None:
+    """Just past each bound: the documented status, code and field, in the one error shape."""
+    if method == "GET":
+        r = client.get(path)
+    else:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        r = client.post(path, content=raw, headers={"content-type": "application/json"})
+    got = r.json()
+    assert (r.status_code, got.get("code"), got.get("field")) == (status, code, field), got
+    assert set(got) == ERROR_KEYS and got["errors"][0]["code"] == code
+
+
+def test_values_at_the_bounds_are_accepted(client: TestClient) -> None:
+    """A fact name and a circumstance id of 64 characters are within the bounds: the case is refused
+    only for naming unknown ones; dates on the first and last computable day pass the range check."""
+    r = client.post(A, json={**W, "facts": {"n" * 64: 1}})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_fact", r.json()
+    r = client.post(A, json={**W, "circumstances": ["c" * 64]})
+    assert r.status_code == 422 and r.json()["code"] == "unknown_circumstance", r.json()
+    r = client.post(A, json={**W, "violation_date": "1900-01-01", "decision_date": "2199-12-31"})
+    assert "可计算的范围" not in r.json()["message"], r.json()  # refused later: before the laws encoded
+    assert client.post(A, json=CASE).status_code == 201
+
+
+def test_limits_are_documented_where_clients_read_them(client: TestClient) -> None:
+    """docs/limits.md names every code above, and the OpenAPI document states the fact bounds."""
+    text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    for code in {x[5] for x in LIMITS} | {"headers_too_large", "request_timeout", "rulebook_invalid"}:
+        assert f"`{code}`" in text, code
+    schema = client.get("/openapi.json").json()
+    body = schema["paths"]["/v1/assessments"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    facts = body["properties"]["facts"]
+    assert facts["maxProperties"] == 64 and "10^15" in facts["description"] and "200" in facts["description"]
+    assert "2199-12-31" in body["properties"]["violation_date"]["description"]
+
+
+# --- the request head and slow clients, on a real server ------------------------------------------
+
+HEAD_TIMEOUT = 1.0
+BODY_TIMEOUT = 1.5
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    env = {"DISCRETION_HEAD_TIMEOUT_S": str(HEAD_TIMEOUT), "DISCRETION_BODY_TIMEOUT_S": str(BODY_TIMEOUT)}
+    with LiveServer(workers=2, env=env) as s:
+        yield s
+
+
+def read_all(sock: socket.socket, timeout: float = 10) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            part = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not part:
+            break
+        data += part
+    return data
+
+
+def error_of(data: bytes) -> tuple[int, dict[str, Any]]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(body)
+
+
+def test_an_oversized_request_head_answers_431_without_being_buffered(server: LiveServer) -> None:
+    """A header of 8 MiB streamed to the server: 431 headers_too_large (field headers) once 32 KiB have
+    arrived; the worker's memory does not take the header in."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: ")
+        try:
+            for _ in range(128):
+                s.sendall(b"a" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        data = read_all(s)
+    status, body = error_of(data)
+    assert status == 431 and body["code"] == "headers_too_large" and body["field"] == "headers", data[:300]
+    assert set(body) == ERROR_KEYS
+    status, _ = server.request("GET", "/healthz")
+    assert status == 200
+
+
+def test_a_request_head_trickled_byte_by_byte_is_cut_off(server: LiveServer) -> None:
+    """A client sending its headers a byte at a time gets 408 request_timeout after the head timeout."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.settimeout(0.2)
+        data = b""
+        for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 100:
+            try:
+                s.sendall(bytes([ch]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            try:
+                data += s.recv(4096)
+            except socket.timeout:
+                pass
+            if data or time.monotonic() - t0 > 10:
+                break
+        data += read_all(s, 5)
+    took = time.monotonic() - t0
+    status, body = error_of(data)
+    assert status == 408 and body["code"] == "request_timeout" and body["field"] == "headers", data[:300]
+    assert HEAD_TIMEOUT * 0.8 < took < HEAD_TIMEOUT + 4, took
+
+
+def test_a_body_trickled_slowly_is_cut_off(server: LiveServer) -> None:
+    """A body announced as 1,000 bytes of which 10 arrive: 408 request_timeout (field body) after the body timeout."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 1000\r\n\r\n{\"violat")
+        data = read_all(s, BODY_TIMEOUT + 5)
+    took = time.monotonic() - t0
+    status, body = error_of(data)
+    assert status == 408 and body["code"] == "request_timeout" and body["field"] == "body", data[:300]
+    assert BODY_TIMEOUT * 0.8 < took < BODY_TIMEOUT + 4, took
+
+
+def test_a_silent_connection_is_closed(server: LiveServer) -> None:
+    """A connection that never sends a byte is closed after the head timeout (no file descriptor held forever)."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        assert read_all(s, HEAD_TIMEOUT + 5) == b""
+    assert time.monotonic() - t0 < HEAD_TIMEOUT + 4
+
+
+def _normal_latencies(port: int, n: int) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps(CASE).encode()
+    out = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.request("POST", A, body=body, headers={"content-type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            out.append(time.perf_counter() - t0)
+            assert r.status == 201
+    finally:
+        conn.close()
+    return out
+
+
+def _flood(port: int, stop: threading.Event, answers: list[int], kind: str) -> None:
+    big = b'{"facts": {"x": "' + b"x" * (1024 * 1024) + b'"}}'
+    while not stop.is_set():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                if kind == "sized":  # Content-Length says 1 MiB: refused before the body is read
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\n\r\n" % len(big))
+                    s.sendall(big[:65536])
+                elif kind == "chunked":  # no length: refused once 64 KiB have been read
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n")
+                    for i in range(0, len(big), 65536):
+                        part = big[i:i + 65536]
+                        s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+                    s.sendall(b"0\r\n\r\n")
+                else:  # slow: half a request head, then silence until the server gives up
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\n")
+                data = read_all(s, 10)
+                if data.startswith(b"HTTP/1.1 "):
+                    answers.append(int(data.split(b" ", 2)[1]))
+        except OSError:
+            pass
+
+
+def test_a_flood_of_oversized_and_slow_requests_does_not_slow_other_clients(server: LiveServer) -> None:
+    """Median latency of a normal client's assessments, alone and while six other clients send 1 MiB
+    bodies (sized and chunked) and half request heads in a loop: at most 3× + 20 ms; the floods
+    are answered 413 and 408."""
+    _normal_latencies(server.port, 30)  # warm-up: every worker has registered the ruleset
+    alone = statistics.median(_normal_latencies(server.port, 150))
+    stop = threading.Event()
+    answers: list[int] = []
+    floods = [threading.Thread(target=_flood, args=(server.port, stop, answers, kind), daemon=True)
+              for kind in ("sized", "sized", "chunked", "chunked", "slow", "slow")]
+    for t in floods:
+        t.start()
+    time.sleep(0.5)
+    try:
+        during = statistics.median(_normal_latencies(server.port, 150))
+        time.sleep(HEAD_TIMEOUT + 0.5)  # let the slow heads time out at least once
+    finally:
+        stop.set()
+        for t in floods:
+            t.join(timeout=20)
+    print(f"\nnormal client p50: {alone * 1000:.1f} ms alone, {during * 1000:.1f} ms during the flood; "
+          f"flood answers: {sorted(set(answers))}, {len(answers)} requests")
+    assert 413 in answers and 408 in answers, answers[:20]
+    assert set(answers) <= {413, 408}, sorted(set(answers))
+    assert during < 3 * alone + 0.020, (alone, during)
+    assert server.alive()
