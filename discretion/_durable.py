@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
 from typing import Any, Iterable
 
 import orjson
@@ -71,6 +72,17 @@ def _non_empty(cond: dict[str, Any]) -> dict[str, Any]:
     return cond
 
 
+def _delete_rulesets(handles: dict[str, int]) -> None:
+    """Delete a dropped matcher's rulesets from the C core (no session is open: every match
+    deletes its own; retired rulesets are not in ``handles`` and stay untouched)."""
+    for h in handles.values():
+        try:
+            _core.delete_ruleset(h)
+        except Exception:  # pragma: no cover - nothing useful to do while a matcher is dropped
+            pass
+    handles.clear()
+
+
 class DurableMatcher:
     """Matches case facts against compiled rulesets with durable_rules."""
 
@@ -82,6 +94,12 @@ class DurableMatcher:
         self._generation: dict[str, int] = {}  # bumped when a ruleset is retired after a failure
         self._ids = itertools.count(1)
         self.live_sessions = 0  # sessions open right now (always 0 between calls)
+        self.peak_sessions = 0  # the most ever open at once, over all rulesets (so ≥ any one ruleset's)
+        # Rulesets live in the C core until deleted, and the core has a fixed table of handles
+        # (131,071): a matcher that is dropped (an engine replaced by a rulebook reload) deletes its
+        # rulesets, so reloads neither leak memory nor run out of handles.
+        self._release = weakref.finalize(self, _delete_rulesets, self._handles)
+        self._release.atexit = False  # nothing to free at interpreter exit
 
     def _handle(self, rs: RuleSet) -> int:
         h = self._handles.get(rs.name)
@@ -120,6 +138,8 @@ class DurableMatcher:
             message[_CASE_MARK] = 1
             fired: list[str] = []
             self.live_sessions += 1
+            if self.live_sessions > self.peak_sessions:
+                self.peak_sessions = self.live_sessions
             asserted = False
             try:
                 result = _core.assert_fact(handle, orjson.dumps(message, default=float).decode())

@@ -7,6 +7,7 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +144,67 @@ def test_prepare_registers_rulesets_ahead_of_use(rulebooks: RulebookSet, referen
     assert len(durable.matcher._handles) == len(durable.compiled.rulesets)  # type: ignore[attr-defined]
     for c in cases[:20]:
         assert durable.assess(c).to_dict() == reference_engine.assess(c).to_dict()
+
+
+def test_at_most_one_session_is_ever_open_even_under_threads_and_after_an_error(
+    rulebooks: RulebookSet, cases: list[Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight threads assessing at once on one matcher never have two sessions open (the high-water
+    mark stays 1, so no ruleset ever nears durable_rules' 1,024); after an engine error the count is
+    back to 0 and the next case is answered."""
+    import threading
+
+    durable = Engine(rulebooks, "durable")
+    matcher = durable.matcher
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for c in cases[offset::8][:40]:
+                durable.assess(c)
+                assert matcher.live_sessions <= 1  # type: ignore[attr-defined]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert matcher.live_sessions == 0 and matcher.peak_sessions == 1  # type: ignore[attr-defined]
+
+    def boom(handle: int, message: str) -> Any:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(_durable._core, "assert_fact", boom)
+    with pytest.raises(EngineError):
+        durable.assess(cases[0])
+    assert matcher.live_sessions == 0 and matcher.peak_sessions == 1  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    durable.assess(cases[1])
+    assert matcher.live_sessions == 0  # type: ignore[attr-defined]
+
+
+def test_a_dropped_matcher_deletes_its_rulesets_from_the_engine(rulebooks: RulebookSet, cases: list[Case]) -> None:
+    """When an engine is dropped (a rulebook reload replaces it) its matcher's finalizer deletes every
+    ruleset it registered from the C core, which would otherwise keep them (and their handle slots) forever."""
+    import gc
+
+    durable = Engine(rulebooks, "durable")
+    for c in cases[:30]:
+        durable.assess(c)
+    handles = dict(durable.matcher._handles)  # type: ignore[attr-defined]
+    release = durable.matcher._release  # type: ignore[attr-defined]
+    assert handles and release.alive
+    deleted: list[int] = []
+    original = _durable._core.delete_ruleset
+    _durable._core.delete_ruleset = lambda h: (deleted.append(h), original(h))[1]
+    gc.collect()  # engines of earlier tests are released now, not below
+    try:
+        del durable
+        gc.collect()
+    finally:
+        _durable._core.delete_ruleset = original
+    assert not release.alive
+    assert set(handles.values()) <= set(deleted), (sorted(handles.values()), sorted(deleted))
