@@ -13,16 +13,17 @@ from functools import lru_cache
 import orjson
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from . import benchmark
 from .case import MAX_AMOUNT, Case
-from .citation import as_dict, cite
+from .citation import as_dict, as_json, cite
 from .compiler import Compiled, FactorInfo, RuleSet, compile_all
 from .errors import InputError
 from .models import (
     BenchmarkEdition,
     Escalation,
+    Fine,
     Flag,
     IndividualFine,
     LawEdition,
@@ -30,12 +31,14 @@ from .models import (
     Measure,
     Provision,
     Quoted,
+    RangeFine,
     RegimeGeneral,
+    UpToFine,
 )
 from .money import Range, ceil_to, fine_range, round_to, yuan_text
 from .rulebook import LoadedEdition, RulebookSet
 from .reasoning import render
-from .trail import REGIME_LABELS, Step
+from .trail import REGIME_LABELS, Step, make_step
 
 FLAG_LABELS = {
     "detention_referral": "移送公安机关依法予以拘留",
@@ -49,6 +52,7 @@ FLAG_LABELS = {
 _HEARING_MEASURES = {"suspend_business", "closure", "revoke_permit", "ban"}
 _MAJOR_FLAGS = ("government_approval_closure", "permit_revocation", "detention_referral")
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 
 
@@ -131,8 +135,32 @@ class Assessment:
         return self._payload([s.to_dict() for s in self.trail])
 
     def to_json(self, **extra: Any) -> bytes:
-        """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id)."""
-        return orjson.dumps({**extra, **self._payload(self.trail)}, default=_step_dict, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+        """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id).
+
+        The same document as ``to_dict()``; steps and legal references are embedded as JSON
+        fragments serialised once (shared steps are serialised once for all cases)."""
+        a = self.applied
+        payload = {
+            "outcome": self.outcome,
+            "violation": {"code": self.case.violation, "title": self.title},
+            "fine": a.fine.to_dict() if a.fine else None,
+            "individual_fines": a.individual_fines,
+            "measures": a.measures,
+            "flags": a.flags,
+            "law": {
+                "regime": a.regime,
+                "regime_title": REGIME_LABELS[a.regime],
+                "basis": [as_json(r) for r in a.basis],
+                "violated": [as_json(r) for r in a.violated],
+                "lighter_law": self.lighter_law,
+            },
+            "rulebook": self.rulebook,
+            "trail": [s.for_json() for s in self.trail],
+            "reasoning": self.reasoning,
+        }
+        if extra:
+            payload = {**extra, **payload}
+        return orjson.dumps(payload, default=_step_dict, option=orjson.OPT_PASSTHROUGH_DATACLASS)
 
     def _payload(self, trail: list[Any]) -> dict[str, Any]:
         a = self.applied
@@ -154,6 +182,40 @@ class Assessment:
             "trail": trail,
             "reasoning": self.reasoning,
         }
+
+
+# The results are made many thousand times a second: these build the same dataclass instances
+# without the generated __init__ (keyword handling and a call per default factory); a test keeps
+# them equal to the constructors.
+_object_new = object.__new__
+
+
+def _new_result(regime: str, outcome: str) -> RegimeResult:
+    """``RegimeResult(regime, outcome)``."""
+    r = _object_new(RegimeResult)
+    r.regime = regime
+    r.outcome = outcome
+    r.fine = None
+    r.individual_fines = []
+    r.measures = []
+    r.flags = []
+    r.basis = []
+    r.violated = []
+    r.steps = []
+    r.reduced = False
+    r.not_punishable = False
+    r.exemption = None
+    return r
+
+
+def _new_fine(legal_min: int, legal_max: int | None, band: tuple[int, int], recommended: int) -> FineResult:
+    """``FineResult(legal_min, legal_max, band, recommended)``."""
+    f = _object_new(FineResult)
+    f.legal_min = legal_min
+    f.legal_max = legal_max
+    f.band = band
+    f.recommended = recommended
+    return f
 
 
 def _step_dict(obj: Any) -> dict[str, Any]:
@@ -208,6 +270,15 @@ class Engine:
         self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
         self.statutory = {r: {a.circumstance: a for a in g.adjustments} for r, g in rulebooks.law.general.items()}
         self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}
+        # What does not depend on the case, prepared on first use (the rulebook set never changes
+        # under an engine, and everything here dies with the engine).
+        self._units: dict[tuple[str, str], _Unit] = {}
+        self._groups = {k: c.group for k, c in rulebooks.circumstances.items()}
+        self._regime_basis: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._edition_steps: dict[tuple[str, str], Step] = {}
+        self._lighter: dict[tuple[str, str], tuple[list[str], tuple[str, ...]]] = {}
+        self._ranges: dict[int, tuple[Fine, Range]] = {}  # fine forms that do not read the case's facts
+        self._regimes = tuple((r.effective_from, r.effective_to, r.id) for r in rulebooks.law.regimes)
 
     def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
         """The edition in force (memoised: the rulebook set never changes under an engine)."""
@@ -225,6 +296,359 @@ class Engine:
         result.reasoning = render(result)
         return result
 
+    # --- case-independent parts, memoised ---------------------------------------------------------
+
+    def _unit(self, code: str, le: LoadedEdition) -> _Unit:
+        got = self._units.get((code, le.key))
+        if got is None:
+            got = self._units[(code, le.key)] = _Unit(self, code, le)
+        return got
+
+    def _regime_on(self, on: dt.date) -> str | None:
+        """``regime_on(law, on)``, over the regimes' dates read once."""
+        for start, end, rid in self._regimes:
+            if start <= on and (end is None or on <= end):
+                return rid
+        return None
+
+    def _range(self, fine: Fine, facts: Mapping[str, Any]) -> Range:
+        """``fine_range``, computed once for the forms that read no fact (range, up to)."""
+        got = self._ranges.get(id(fine))
+        if got is not None and got[0] is fine:
+            return got[1]
+        rng = fine_range(fine, facts)
+        if type(fine) is RangeFine or type(fine) is UpToFine:
+            self._ranges[id(fine)] = (fine, rng)
+        return rng
+
+    def _regime_step_basis(self, regimes: tuple[str, ...]) -> tuple[str, ...]:
+        got = self._regime_basis.get(regimes)
+        if got is None:
+            general = self.rulebooks.law.general
+            got = self._regime_basis[regimes] = tuple(dict.fromkeys(cite(general[r].lighter_law.ref) for r in regimes))  # type: ignore[index]
+        return got
+
+    def _edition_step(self, le: LoadedEdition, r_decision: str, notes: list[str]) -> Step:
+        """The edition step: kept per edition and regime; one with notes (which name the decision
+        date, e.g. a prefecture without an edition in force) is made for its case only."""
+        key = (le.key, r_decision)
+        got = None if notes else self._edition_steps.get(key)
+        if got is None:
+            e = le.effective
+            text = f"适用裁量基准：{e.title}（{le.key}，{'已发布' if e.status == 'published' else '未发布：' + e.status}）" + "".join(
+                f"；{n}" for n in notes
+            )
+            basis = (cite(self.rulebooks.law.general[r_decision].benchmark.ref), edition_citation(e))  # type: ignore[index]
+            data = {"edition": le.key, "sha256": le.sha256}
+            if notes:
+                return make_step("edition", text, le.key, basis, None, data)
+            got = self._edition_steps[key] = Step("edition", text, rule=le.key, basis=basis, data=data)
+        return got
+
+    def _lighter_basis(self, r_act: str, r_decision: str) -> tuple[list[str], tuple[str, ...]]:
+        got = self._lighter.get((r_act, r_decision))
+        if got is None:
+            general = self.rulebooks.law.general
+            cites = [cite(q.ref) for q in (general[r_act].lighter_law, general[r_decision].lighter_law)]  # type: ignore[index]
+            got = self._lighter[(r_act, r_decision)] = (cites, tuple(dict.fromkeys(cites)))
+        return got
+
+
+class _Unit:
+    """One violation type under one edition: its rulesets and what every case of it shares."""
+
+    def __init__(self, engine: Engine, code: str, le: LoadedEdition) -> None:
+        rs = engine.rulebooks
+        e = le.effective
+        self.parts = (rs, engine.compiled, engine.labels, engine.statutory)  # the engine's, for the plans
+        self.le = le
+        self.ruleset = engine.compiled.get(code, le.key)
+        self.violation = rs.violations[code].model
+        self.rulebook = {
+            "id": le.model.id,
+            "edition": le.model.edition,
+            "key": le.key,
+            "title": e.title,
+            "citation": edition_citation(e),
+            "status": e.status,
+            "sha256": le.sha256,
+            "law_edition": rs.law.edition,
+            "law_sha256": rs.sha256,
+        }
+        self.checks = _fact_checks(self.ruleset)
+        self._plans: dict[str, _Plan] = {}
+
+    def plan(self, regime: str) -> _Plan:
+        got = self._plans.get(regime)
+        if got is None:
+            got = self._plans[regime] = _Plan(self, regime)
+        return got
+
+
+class _Esc:
+    """A provision's escalation, prepared."""
+
+    __slots__ = ("basis_ref", "flags", "id", "measures", "steps", "x")
+
+    def __init__(self, plan: _Plan, p: Provision, pid: str, x: Escalation) -> None:
+        self.x = x
+        self.id = eid = f"{pid}/{x.id}"
+        self.basis_ref = (cite(x.basis.ref), x.basis.ref) if x.basis else None
+        b = x.basis or p.basis
+        self.measures = tuple(
+            (None if m.when is None else f"{eid}/measure/{k}", m.id, plan.measure(m, b)) for k, m in enumerate(x.measures)
+        )
+        self.flags = tuple((None if fl.when is None else f"{eid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(x.flags))
+        self.steps: dict[bool, Step] = {}  # chosen or not → the step, when it reads no fact
+
+
+class _Prov:
+    """A penalty provision, prepared."""
+
+    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "steps")
+
+    def __init__(self, plan: _Plan, p: Provision) -> None:
+        regime = plan.regime
+        self.p = p
+        self.id = pid = f"{regime}/{p.id}"  # its rule id when p.when is given
+        self.cite = cite(p.basis.ref)
+        self.basis = (self.cite,)
+        self.escs = tuple(_Esc(plan, p, pid, x) for x in p.escalations)
+        ind_ids: dict[int, str] = {}
+        for x in p.escalations:
+            for k, f in enumerate(x.individual_fines or []):
+                ind_ids[id(f)] = f"{pid}/{x.id}/individual/{k}"
+        for k, f in enumerate(p.individual_fines):
+            ind_ids[id(f)] = f"{pid}/individual/{k}"  # the provision's own first, as _ind_fired looks
+        self.ind_ids = ind_ids
+        self.measures = tuple(
+            (None if m.when is None else f"{pid}/measure/{k}", m.id, plan.measure(m, p.basis)) for k, m in enumerate(p.measures)
+        )
+        self.flags = tuple((None if fl.when is None else f"{pid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(p.flags))
+        self.steps: dict[int, tuple[Fine | None, Step]] = {}  # id(fine form) → the step, when it reads no fact
+
+
+# An item of a result's measures or flags, prepared: (id, "text" or "label", text, basis, trail step).
+_Item = tuple[str, str, str, tuple[str, ...], Step]
+
+
+def _item_dict(t: _Item) -> dict[str, Any]:
+    return {"id": t[0], t[1]: t[2], "basis": list(t[3])}
+
+
+class _Plan:
+    """Everything about one violation type, edition and regime that does not depend on the case."""
+
+    def __init__(self, unit: _Unit, regime: str) -> None:
+        rs, compiled, labels, statutory = unit.parts
+        le = unit.le
+        e = le.effective
+        v = unit.violation
+        gen: RegimeGeneral = rs.law.general[regime]  # type: ignore[index]
+        self.unit = unit
+        self.regime = regime
+        self.gen = gen
+        self.e = e
+        self.ruleset = unit.ruleset
+        self.matching = compiled.get(v.code, le.key, regime)
+        self.labels = labels
+        self.statutory = statutory[regime]  # type: ignore[index]
+        self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
+        self.requires = tuple(rules.requires) if rules is not None else ()
+        self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()
+        self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
+        self.lim_basis = {lim.id: _q(lim.basis) for lim in gen.limitation}
+        self.edition_cite = (edition_citation(e),)
+        self.no_provision = Step(
+            "provision",
+            f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
+            rule=None,
+            basis=_q(gen.legality),
+            regime=regime,
+        )
+        # exemptions: the statutory grounds, then the edition's list
+        self.exemptions = tuple(
+            (
+                f"{regime}/exemption/{x.id}",
+                x,
+                Step(
+                    "exemption",
+                    f"{x.label}，{'不予处罚' if x.mandatory else '可以不予处罚'}",
+                    rule=x.id,
+                    basis=_q(x.basis),
+                    regime=regime,
+                    data={"mandatory": x.mandatory},
+                ),
+            )
+            for x in gen.exemptions
+        )
+        self.entries = tuple(
+            (
+                f"edition-exemption/{entry.id}",
+                entry,
+                Step(
+                    "exemption",
+                    f"符合{e.title}免罚清单（{'轻微不罚' if entry.kind == 'minor' else '首违不罚'}）：{entry.label}",
+                    rule=entry.id,
+                    basis=tuple(cite(q.ref) for q in entry.basis) + self.edition_cite,
+                    regime=regime,
+                    data={"kind": entry.kind, "modelled": entry.modelled is not None},
+                ),
+            )
+            for entry in e.exemptions or []
+        )
+        self.exempt_ids = frozenset(x[0] for x in self.exemptions) | frozenset(x[0] for x in self.entries)
+        self.education_cite = cite(gen.education.ref)
+        self.correction_cite = cite(gen.correction.ref)
+        self.education = Step(
+            "measure", "依法对当事人进行教育，并责令改正违法行为", rule="education",
+            basis=(self.education_cite, self.correction_cite), regime=regime,
+        )
+        self.no_fine = Step(
+            "range",
+            "所适用的规定对该情形不处罚款，仅责令改正（责令改正不属于行政处罚）",
+            regime=regime,
+            basis=_q(gen.correction),
+        )
+        self._measures: dict[tuple[str, str, str], _Item] = {}
+        self._flags: dict[tuple[str, tuple[str, ...]], _Item] = {}
+        self.provisions = tuple(_Prov(self, p) for p in rules.provisions) if rules is not None else ()
+        self.provision_ids = tuple(None if pp.p.when is None else pp.id for pp in self.provisions)
+        # benchmark: factors, position and adjustments
+        self.vb = e.violations.get(v.code)
+        self.prepared = False  # the factors and adjustments, prepared by the first case that reaches them
+        self.no_factors = Step(
+            "factor",
+            f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
+            basis=self.edition_cite,
+            regime=regime,
+        )
+        # money: rounding, bands, reduction and the procedural thresholds
+        self.rounding = e.rounding
+        self.step_mode = (e.rounding.step, e.rounding.mode) if e.rounding is not None else (1, "half_up")
+        self.bands = e.formula.bands if e.formula else 5
+        self.reduction = e.reduction
+        th = e.thresholds
+        self.amounts = (th.hearing_unit, th.hearing_individual, th.collective_discussion, th.legal_review) if th is not None else None
+        self.thresholds: dict[str, _Item] = {}
+        if th is not None:
+            for flag, article in (("hearing_notice", 63), ("collective_discussion", 57), ("legal_review", 58)):
+                cites = [cite(q.ref) for q in th.basis if q.ref.article == article] or [cite(q.ref) for q in th.basis]
+                self.thresholds[flag] = self.item("flag", flag, "label", FLAG_LABELS[flag], tuple(cites))
+
+    def item(self, step: str, id: str, key: str, text: str, basis: tuple[str, ...]) -> _Item:
+        return (id, key, text, basis, Step(step, text, rule=id, basis=basis, regime=self.regime))
+
+    def measure(self, m: Measure, basis: Quoted) -> _Item:
+        c = cite(basis.ref)
+        key = (m.id, m.text, c)
+        got = self._measures.get(key)
+        if got is None:
+            got = self._measures[key] = self.item("measure", m.id, "text", m.text, (c,))
+        return got
+
+    def flag(self, fl: Flag) -> _Item:
+        basis = (cite(fl.basis.ref),)
+        key = (fl.flag, basis)
+        got = self._flags.get(key)
+        if got is None:
+            got = self._flags[key] = self.item("flag", fl.flag, "label", FLAG_LABELS[fl.flag], basis)
+        return got
+
+    def _prepare_position(self) -> None:
+        """Each factor's weighted score and step for every level, the weights and the formula's
+        texts (``_position``'s work that does not depend on the case)."""
+        e, regime = self.e, self.regime
+        cite_as = self.edition_cite
+        levels: dict[str, tuple[int, int, Decimal, Step]] = {}  # level rule id → (factor index, level, weighted, step)
+        defaults: list[tuple[Decimal, Step]] = []
+        weights: list[Decimal | None] = []
+        for infos, kind in ((self.ruleset.factors, "个性"), (self.ruleset.common, "共性")):
+            total = Decimal(0)
+            for info in infos:
+                total += info.factor.weight
+                for rid, level, label in info.matched:
+                    levels[rid] = (len(defaults), level, *_factor_step(info, level, label, True, regime, kind, cite_as))
+                defaults.append(_factor_step(info, info.default[0], info.default[1], False, regime, kind, cite_as))
+            weights.append(total if infos else None)
+        self.levels = levels
+        self.level_ids = frozenset(levels)
+        self.default_weighted = [w for w, _ in defaults]
+        self.default_steps = [st for _, st in defaults]
+        self.n_individual = len(self.ruleset.factors)
+        self.weights = tuple(weights)
+        formula = e.formula
+        if formula is not None:
+            a = formula.individual_weight
+            self.mix = (a, _ONE - a, f"位置 = {_fmt(a)} × 个性得分 ", f" + {_fmt(_ONE - a)} × 共性得分 ")
+        vb = self.vb
+        lo = vb.min_position if vb and vb.min_position is not None else Decimal(0)
+        hi = vb.max_position if vb and vb.max_position is not None else _ONE
+        self.window = (lo, hi, f"；按本基准对该行为的位置区间[{_fmt(lo)}, {_fmt(hi)}]换算为 ") if lo != 0 or hi != _ONE else None
+        self.adjustments = tuple(
+            (adj.circumstance, piece, step) for adj, piece, step in _adjustment_steps(self.e, self.statutory, self.labels, regime)
+        )
+        self.adjusted_circumstances = frozenset(adj[0] for adj in self.adjustments)
+        self.prepared = True
+
+    def placed(self, case: Case, fired: set[str]) -> tuple[Decimal, list[Step]]:
+        """The position (as ``_position``) moved by the circumstances (as ``_adjust``), with their steps."""
+        if not self.prepared:
+            self._prepare_position()
+        # each factor at the highest level that fired, else its default
+        weighted = self.default_weighted.copy()
+        steps = self.default_steps.copy()
+        best: dict[int, int] = {}
+        levels = self.levels
+        for rid in self.level_ids.intersection(fired):
+            i, level, w, step = levels[rid]
+            if level > best.get(i, 0):
+                best[i] = level
+                weighted[i] = w
+                steps[i] = step
+        n = self.n_individual
+        w_ind, w_com = self.weights
+        p_ind = None if w_ind is None else sum(weighted[:n], _ZERO) / w_ind
+        p_com = None if w_com is None else sum(weighted[n:], _ZERO) / w_com
+        formula = self.e.formula
+        assert formula is not None
+        if p_ind is None and p_com is None:
+            p = _ZERO
+            how = "无裁量因子，取幅度下限"
+        elif p_ind is None:
+            p = p_com  # type: ignore[assignment]
+            how = "无个性因子，位置 = 共性得分 " + _fmt(p)
+        elif p_com is None:
+            p = p_ind
+            how = "位置 = 个性得分 " + _fmt(p)
+        else:
+            a, rest, head, middle = self.mix
+            p = a * p_ind + rest * p_com
+            how = f"{head}{_fmt(p_ind)}{middle}{_fmt(p_com)} = {_fmt(p)}"
+        window = self.window
+        if window is not None:
+            lo, hi, text = window
+            p2 = lo + p * (hi - lo)
+            how += text + _fmt(p2)
+            p = p2
+        regime = self.regime
+        steps.append(make_step("position", how, "formula", self.edition_cite, regime,
+                               {"position": str(p), "modelled": formula.modelled is not None}))
+        # adjustments (从重、从轻)
+        present = case.circumstances
+        if not present or self.adjusted_circumstances.isdisjoint(present):
+            return p, steps
+        delta = _ZERO
+        for circumstance, piece, step in self.adjustments:
+            if circumstance in present:
+                delta += piece
+                steps.append(step)
+        q = min(max(p + delta, _ZERO), _ONE)
+        steps.append(
+            make_step("adjustment", f"调整后位置为 {_fmt(q)}（从重、从轻均不超出法定幅度）", "adjusted", self.edition_cite, regime, {"position": str(q)})
+        )
+        return q, steps
+
 
 def make_matcher(kind: str) -> Matcher:
     if kind == "durable":
@@ -239,80 +663,125 @@ def make_matcher(kind: str) -> Matcher:
 
 
 def _check_dates(case: Case) -> None:
-    if case.violation_end_date and case.violation_end_date < case.violation_date:
+    _check(case.violation_date, case.violation_end_date, case.decision_date, case.discovered_date)
+
+
+def _check(violation: dt.date, end: dt.date | None, decision: dt.date, discovered: dt.date | None) -> None:
+    if end and end < violation:
         raise InputError(message="违法行为终了日期早于发生日期", code="invalid_date", field="violation_end_date")
-    if case.decision_date < case.violation_date:
+    if decision < violation:
         raise InputError(message="决定日期早于违法行为发生日期", code="invalid_date", field="decision_date")
-    if case.violation_end_date and case.decision_date < case.violation_end_date:
+    if end and decision < end:
         raise InputError(message="决定日期早于违法行为终了日期", code="invalid_date", field="decision_date")
-    if case.discovered_date:
-        if case.discovered_date < case.violation_date:
+    if discovered:
+        if discovered < violation:
             raise InputError(message="发现日期早于违法行为发生日期", code="invalid_date", field="discovered_date")
-        if case.discovered_date > case.decision_date:
+        if discovered > decision:
             raise InputError(message="发现日期晚于决定日期", code="invalid_date", field="discovered_date")
 
 
-def _facts_for_matching(rs: RuleSet, case: Case) -> dict[str, Any]:
+_ISO: dict[dt.date, str] = {}
+
+
+def _iso(d: dt.date) -> str:
+    """``d.isoformat()``, memoised (a few thousand days recur; cleared when full)."""
+    got = _ISO.get(d)
+    if got is None:
+        got = d.isoformat()
+        if len(_ISO) >= 8192:
+            _ISO.clear()
+        _ISO[d] = got
+    return got
+
+
+_MAX_INT = int(MAX_AMOUNT)
+_CENT = Decimal("0.01")
+
+
+_Checks = dict[str, tuple[Any, str, dict[str, str], Any, Any]]  # fact → (definition, type, choices, min, max)
+
+
+def _fact_checks(rs: RuleSet) -> _Checks:
+    """Each fact's definition, type, choices, minimum and maximum, read once."""
+    return {name: (f, f.type, f.choices or {}, f.min, f.max) for name, f in rs.facts.items()}
+
+
+def _facts_for_matching(rs: RuleSet, case: Case, checks: _Checks | None = None) -> dict[str, Any]:
     """Validate the case's facts and circumstances against the ruleset; build the engine fact."""
     fact: dict[str, Any] = rs.false_bools.copy()
+    if checks is None:
+        checks = _fact_checks(rs)
     for name, value in case.facts.items():
-        f = rs.facts.get(name)
-        path = f"facts.{name}"
-        if f is None:
-            raise InputError(message=f"该违法行为没有事实项“{name}”", code="unknown_fact", field=path)
+        c = checks.get(name)
+        if c is None:
+            raise InputError(message=f"该违法行为没有事实项“{name}”", code="unknown_fact", field=f"facts.{name}")
         if value is None:
             continue
-        if f.type == "bool":
+        f, t, choices, f_min, f_max = c
+        if t == "bool":
             if not isinstance(value, bool):
-                raise InputError(message=f"“{f.label}”须为是/否", code="invalid_fact", field=path)
-        elif f.type == "enum":
-            if not isinstance(value, str) or value not in (f.choices or {}):
-                allowed = "、".join(f"{k}（{v}）" for k, v in (f.choices or {}).items())
-                raise InputError(message=f"“{f.label}”的取值无效，可选：{allowed}", code="invalid_fact", field=path)
-        elif f.type == "date":
+                raise InputError(message=f"“{f.label}”须为是/否", code="invalid_fact", field=f"facts.{name}")
+        elif t == "enum":
+            if not isinstance(value, str) or value not in choices:
+                allowed = "、".join(f"{k}（{v}）" for k, v in choices.items())
+                raise InputError(message=f"“{f.label}”的取值无效，可选：{allowed}", code="invalid_fact", field=f"facts.{name}")
+        elif t == "date":
             try:
                 dt.date.fromisoformat(str(value))
             except ValueError:
-                raise InputError(message=f"“{f.label}”须为日期 YYYY-MM-DD", code="invalid_fact", field=path) from None
+                raise InputError(message=f"“{f.label}”须为日期 YYYY-MM-DD", code="invalid_fact", field=f"facts.{name}") from None
+        elif type(value) is int:  # the common number: the checks below that concern Decimals do not apply
+            if value > _MAX_INT or value < -_MAX_INT:
+                raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=f"facts.{name}")
+            if value < 0:
+                raise InputError(message=f"“{f.label}”不得为负数", code="invalid_fact", field=f"facts.{name}")
+            if f_min is not None and value < f_min:
+                raise InputError(message=f"“{f.label}”不得小于{f_min}", code="invalid_fact", field=f"facts.{name}")
+            if f_max is not None and value > f_max:
+                raise InputError(message=f"“{f.label}”不得大于{f_max}", code="invalid_fact", field=f"facts.{name}")
         else:
+            path = f"facts.{name}"
             if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
                 raise InputError(message=f"“{f.label}”须为数字", code="invalid_fact", field=path)
             if isinstance(value, Decimal) and not value.is_finite():
                 raise InputError(message=f"“{f.label}”须为有限数字", code="invalid_fact", field=path)
-            if abs(value) > MAX_AMOUNT:
+            if abs(value) > MAX_AMOUNT:  # type: ignore[operator]
                 raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=path)
-            if f.type == "count" and not isinstance(value, int):
+            if t == "count" and not isinstance(value, int):
                 raise InputError(message=f"“{f.label}”须为整数", code="invalid_fact", field=path)
-            if f.type == "money" and isinstance(value, Decimal) and value != value.quantize(Decimal("0.01")):
+            if t == "money" and isinstance(value, Decimal) and value != value.quantize(_CENT):
                 raise InputError(message=f"“{f.label}”最多保留两位小数（元、角、分）", code="invalid_fact", field=path)
             if value < 0:
                 raise InputError(message=f"“{f.label}”不得为负数", code="invalid_fact", field=path)
-            if f.min is not None and value < f.min:
-                raise InputError(message=f"“{f.label}”不得小于{f.min}", code="invalid_fact", field=path)
-            if f.max is not None and value > f.max:
-                raise InputError(message=f"“{f.label}”不得大于{f.max}", code="invalid_fact", field=path)
+            if f_min is not None and value < f_min:
+                raise InputError(message=f"“{f.label}”不得小于{f_min}", code="invalid_fact", field=path)
+            if f_max is not None and value > f_max:
+                raise InputError(message=f"“{f.label}”不得大于{f_max}", code="invalid_fact", field=path)
             if value > MAX_AMOUNT:
                 raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=path)
         fact[name] = value
-    known = set(rs.circumstances)
-    for i, c in enumerate(case.circumstances):
-        if c not in known:
-            raise InputError(message=f"未知的情节：{c}", code="unknown_circumstance", field=f"circumstances[{i}]")
-        fact[c] = True
+    circumstances = case.circumstances
+    if circumstances:
+        known = rs.known_circumstances
+        for i, circ in enumerate(circumstances):
+            if circ not in known:
+                raise InputError(message=f"未知的情节：{circ}", code="unknown_circumstance", field=f"circumstances[{i}]")
+            fact[circ] = True
     return fact
 
 
 def _assess(engine: Engine, case: Case) -> Assessment:
-    rs, compiled, matcher = engine.rulebooks, engine.compiled, engine.matcher
-    if case.violation not in rs.violations:
-        raise InputError(message=f"未知的违法行为代码：{case.violation}", code="unknown_violation", field="violation")
-    _check_dates(case)
+    rs, matcher = engine.rulebooks, engine.matcher
+    code = case.violation
+    if code not in rs.violations:
+        raise InputError(message=f"未知的违法行为代码：{code}", code="unknown_violation", field="violation")
+    violation_date, end_date, decision_date = case.violation_date, case.violation_end_date, case.decision_date
+    discovered_date = case.discovered_date
+    _check(violation_date, end_date, decision_date, discovered_date)
     law = rs.law
-    lv = rs.violations[case.violation]
-    v = lv.model
-    act_date = case.end_date  # a continuing act is judged by the law in force when it ended
-    r_act = regime_on(law, act_date)
-    r_decision = regime_on(law, case.decision_date)
+    act_date = end_date or violation_date  # a continuing act is judged by the law in force when it ended
+    r_act = engine._regime_on(act_date)
+    r_decision = engine._regime_on(decision_date)
     if r_act is None or r_decision is None:
         first = min(r.effective_from for r in law.regimes)
         raise InputError(
@@ -320,67 +789,54 @@ def _assess(engine: Engine, case: Case) -> Assessment:
             code="date_out_of_range",
             field="violation_date" if r_act is None else "decision_date",
         )
-    le, edition_notes = engine.edition(case.jurisdiction, case.decision_date, case.edition)
-    ruleset = compiled.get(case.violation, le.key)
-    base_fact = _facts_for_matching(ruleset, case)
-    counts = _circumstance_counts(rs, case)
+    le, edition_notes = engine.edition(case.jurisdiction, decision_date, case.edition)
+    unit = engine._unit(code, le)
+    ruleset = unit.ruleset
+    base_fact = _facts_for_matching(ruleset, case, unit.checks)
+    counts = _counts(engine._groups, case.circumstances)
     base_fact.update(counts)
-    base_fact["violation"] = case.violation
+    base_fact["violation"] = code
     base_fact["party"] = case.party
 
     steps: list[Step] = []
     regimes = [r_act] if r_act == r_decision else [r_act, r_decision]
+    act = _iso(act_date)
+    how = "终了" if end_date else "发生"
     why = (
-        f"违法行为{'终了' if case.violation_end_date else '发生'}于{act_date.isoformat()}，适用{REGIME_LABELS[r_act]}"
+        f"违法行为{how}于{act}，适用{REGIME_LABELS[r_act]}"
         if len(regimes) == 1
-        else f"违法行为{'终了' if case.violation_end_date else '发生'}于{act_date.isoformat()}（适用{REGIME_LABELS[r_act]}），"
-        f"决定于{case.decision_date.isoformat()}（{REGIME_LABELS[r_decision]}已施行），依从旧兼从轻原则比较两者"
+        else f"违法行为{how}于{act}（适用{REGIME_LABELS[r_act]}），"
+        f"决定于{_iso(decision_date)}（{REGIME_LABELS[r_decision]}已施行），依从旧兼从轻原则比较两者"
     )
-    steps.append(
-        Step(
-            "regime",
-            why,
-            rule="regime",
-            basis=tuple(dict.fromkeys(cite(law.general[r].lighter_law.ref) for r in regimes)),  # type: ignore[index]
-            data={"regimes": regimes, "act_date": act_date.isoformat()},
-        )
-    )
-    e = le.effective
-    steps.append(
-        Step(
-            "edition",
-            f"适用裁量基准：{e.title}（{le.key}，{'已发布' if e.status == 'published' else '未发布：' + e.status}）"
-            + "".join(f"；{n}" for n in edition_notes),
-            rule=le.key,
-            basis=(cite(law.general[r_decision].benchmark.ref), edition_citation(e)),  # type: ignore[index]
-            data={"edition": le.key, "sha256": le.sha256},
-        )
-    )
+    steps.append(make_step("regime", why, "regime", engine._regime_step_basis(tuple(regimes)), None, {"regimes": regimes, "act_date": act}))
+    steps.append(engine._edition_step(le, r_decision, edition_notes))
 
+    plans = [unit.plan(regime) for regime in regimes]
+    facts = case.facts
+    for plan in plans:
+        for name in plan.requires:
+            if facts.get(name) is None:
+                f = ruleset.facts[name]
+                raise InputError(
+                    message=f"缺少必填事实“{f.label}”（{REGIME_LABELS[plan.regime]}下计算罚款需要）",
+                    code="missing_fact",
+                    field=f"facts.{name}",
+                )
     results: list[RegimeResult] = []
-    for regime in regimes:
-        rules = v.regimes.get(regime)  # type: ignore[call-overload]
-        if rules is not None:
-            for name in rules.requires:
-                if case.facts.get(name) is None:
-                    f = ruleset.facts[name]
-                    raise InputError(
-                        message=f"缺少必填事实“{f.label}”（{REGIME_LABELS[regime]}下计算罚款需要）",
-                        code="missing_fact",
-                        field=f"facts.{name}",
-                    )
-    for regime in regimes:
-        fact = dict(base_fact)
-        fact["regime"] = regime
-        fired = set(matcher.match(compiled.get(case.violation, le.key, regime), fact))
-        results.append(_evaluate(rs, ruleset, le, case, regime, fired, counts, engine.labels, engine.statutory[regime]))
+    # the limitation's dates: when the act ended, whether it continued, when it was discovered, and whether that was given
+    dates = (act_date, how, discovered_date or decision_date, discovered_date is not None)
+    for plan in plans:
+        fact = base_fact if len(plans) == 1 else dict(base_fact)  # each matcher call gets its own fact
+        fact["regime"] = plan.regime
+        fired = set(matcher.match(plan.matching, fact))
+        results.append(_evaluate(engine, plan, case, fired, counts, dates))
 
     lighter: dict[str, Any] | None = None
     if len(results) == 1:
         applied, compared = results[0], None
+        steps.extend(applied.steps)
     else:
         old, new = results
-        lighter_basis = [law.general[r_act].lighter_law, law.general[r_decision].lighter_law]
         if new.severity() < old.severity():
             applied, compared = new, old
             reason = (
@@ -395,45 +851,28 @@ def _assess(engine: Engine, case: Case) -> Assessment:
                 f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
             )
         reason += f"（{_result_brief(old)}；{_result_brief(new)}）"
+        cites, cite_set = engine._lighter_basis(r_act, r_decision)
         lighter = {
             "applied": applied.regime,
             "reason": reason,
-            "basis": [cite(q.ref) for q in lighter_basis],
+            "basis": list(cites),
             "results": [old.summary(), new.summary()],
         }
         steps.extend(applied.steps)
         steps.append(
-            Step(
-                "lighter_law",
-                reason,
-                rule="lighter-law",
-                basis=tuple(dict.fromkeys(cite(q.ref) for q in lighter_basis)),
-                regime=applied.regime,
-                data={"applied": applied.regime, "compared": compared.regime},
-            )
+            make_step("lighter_law", reason, "lighter-law", cite_set, applied.regime, {"applied": applied.regime, "compared": compared.regime})
         )
-    if compared is None:
-        steps.extend(applied.steps)
-    return Assessment(
-        case=case,
-        outcome=applied.outcome,
-        applied=applied,
-        compared=compared,
-        lighter_law=lighter,
-        rulebook={
-            "id": le.model.id,
-            "edition": le.model.edition,
-            "key": le.key,
-            "title": e.title,
-            "citation": edition_citation(e),
-            "status": e.status,
-            "sha256": le.sha256,
-            "law_edition": law.edition,
-            "law_sha256": rs.sha256,
-        },
-        trail=steps,
-        title=v.title,
-    )
+    a = _object_new(Assessment)  # Assessment(case, outcome, applied, compared, lighter_law, rulebook, trail, title)
+    a.case = case
+    a.outcome = applied.outcome
+    a.applied = applied
+    a.compared = compared
+    a.lighter_law = lighter
+    a.rulebook = dict(unit.rulebook)
+    a.trail = steps
+    a.title = unit.violation.title
+    a.reasoning = ""
+    return a
 
 
 def _result_brief(r: RegimeResult) -> str:
@@ -451,14 +890,17 @@ def _result_brief(r: RegimeResult) -> str:
 
 
 def _circumstance_counts(rs: RulebookSet, case: Case) -> dict[str, int]:
+    return _counts({k: c.group for k, c in rs.circumstances.items()}, case.circumstances)
+
+
+def _counts(groups: Mapping[str, str], circumstances: list[str]) -> dict[str, int]:
+    """How many distinct mitigating and aggravating circumstances the case has."""
     mit = agg = 0
-    for c in dict.fromkeys(case.circumstances):
-        d = rs.circumstances.get(c)
-        if d is None:
-            continue
-        if d.group == "mitigating":
+    for c in dict.fromkeys(circumstances) if len(circumstances) > 1 else circumstances:
+        g = groups.get(c)
+        if g == "mitigating":
             mit += 1
-        elif d.group == "aggravating":
+        elif g == "aggravating":
             agg += 1
     return {"mitigating_count": mit, "aggravating_count": agg}
 
@@ -468,246 +910,207 @@ def _q(q: Quoted) -> tuple[str, ...]:
 
 
 def _evaluate(
-    rs: RulebookSet,
-    ruleset: RuleSet,
-    le: LoadedEdition,
-    case: Case,
-    regime: str,
-    fired: set[str],
-    counts: dict[str, int],
-    labels: dict[str, str],
-    statutory: dict[str, Any],
+    engine: Engine, plan: _Plan, case: Case, fired: set[str], counts: dict[str, int], dates: tuple[dt.date, str, dt.date, bool]
 ) -> RegimeResult:
-    law = rs.law
-    gen: RegimeGeneral = law.general[regime]  # type: ignore[index]
-    v = ruleset.violation
-    out = RegimeResult(regime=regime, outcome="penalty")
+    regime = plan.regime
+    gen = plan.gen
+    out = _new_result(regime, "penalty")
     steps = out.steps
 
     # 2. limitation
-    lim = next(
-        (x for x in gen.limitation if x.when is None or f"{regime}/limitation/{x.id}" in fired),
-        gen.limitation[-1],
-    )
-    deadline = add_years(case.end_date, lim.years)
-    discovered = case.discovered_date or case.decision_date
-    note = "" if case.discovered_date else "（未填写发现日期，按决定日期计算）"
-    start = "终了" if case.violation_end_date else "发生"
+    for rid, lim in plan.limitation:
+        if rid is None or rid in fired:
+            break
+    else:
+        lim = gen.limitation[-1]
+    end, start, discovered, given = dates
+    years = lim.years
+    deadline = add_years(end, years)
+    note = "" if given else "（未填写发现日期，按决定日期计算）"
+    data = {"years": years, "deadline": _iso(deadline), "discovered": _iso(discovered)}
     if discovered > deadline:
         out.outcome = "time_barred"
         steps.append(
-            Step(
+            make_step(
                 "limitation",
-                f"违法行为{start}于{case.end_date.isoformat()}，{lim.years}年内（至{deadline.isoformat()}）未被发现，"
-                f"于{discovered.isoformat()}发现{note}，不再给予行政处罚",
-                rule=lim.id,
-                basis=_q(lim.basis),
-                regime=regime,
-                data={"years": lim.years, "deadline": deadline.isoformat(), "discovered": discovered.isoformat()},
+                f"违法行为{start}于{_iso(end)}，{years}年内（至{data['deadline']}）未被发现，"
+                f"于{data['discovered']}发现{note}，不再给予行政处罚",
+                lim.id,
+                plan.lim_basis[lim.id],
+                regime,
+                data,
             )
         )
         return out
     steps.append(
-        Step(
+        make_step(
             "limitation",
-            f"违法行为{start}于{case.end_date.isoformat()}，于{discovered.isoformat()}发现{note}，在{lim.years}年追责期限内",
-            rule=lim.id,
-            basis=_q(lim.basis),
-            regime=regime,
-            data={"years": lim.years, "deadline": deadline.isoformat(), "discovered": discovered.isoformat()},
+            f"违法行为{start}于{_iso(end)}，于{data['discovered']}发现{note}，在{years}年追责期限内",
+            lim.id,
+            plan.lim_basis[lim.id],
+            regime,
+            data,
         )
     )
 
-    rules = v.regimes.get(regime)  # type: ignore[call-overload]
-    provisions: list[Provision] = []
-    if rules is not None:
-        out.violated = [q.ref for q in rules.violated]
-        provisions = [p for p in rules.provisions if p.when is None or f"{regime}/{p.id}" in fired]
+    provisions: list[_Prov] = []
+    if plan.rules is not None:
+        out.violated = list(plan.violated)
+        provisions = [pp for pp, rid in zip(plan.provisions, plan.provision_ids) if rid is None or rid in fired]
     if not provisions:
         out.outcome = "no_penalty"
         out.not_punishable = True
-        steps.append(
-            Step(
-                "provision",
-                f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
-                rule=None,
-                basis=_q(gen.legality),
-                regime=regime,
-            )
-        )
+        steps.append(plan.no_provision)
         return out
 
     # 3. exemption: statutory grounds, then the edition's list
-    e = le.effective
-    kinds = {ruleset.by_id[r].kind for r in fired if r in ruleset.by_id}
-    exempt = [x for x in gen.exemptions if f"{regime}/exemption/{x.id}" in fired] if "exemption" in kinds else []
-    entries = (
-        [x for x in e.exemptions or [] if f"edition-exemption/{x.id}" in fired] if "edition_exemption" in kinds else []
-    )
-    if exempt or entries:
-        out.outcome = "no_penalty"
-        for x in exempt:
-            out.exemption = out.exemption or x.id
-            steps.append(
-                Step(
-                    "exemption",
-                    f"{x.label}，{'不予处罚' if x.mandatory else '可以不予处罚'}",
-                    rule=x.id,
-                    basis=_q(x.basis),
-                    regime=regime,
-                    data={"mandatory": x.mandatory},
-                )
-            )
-        for entry in entries:
-            out.exemption = out.exemption or entry.id
-            kind = "轻微不罚" if entry.kind == "minor" else "首违不罚"
-            steps.append(
-                Step(
-                    "exemption",
-                    f"符合{e.title}免罚清单（{kind}）：{entry.label}",
-                    rule=entry.id,
-                    basis=tuple(cite(q.ref) for q in entry.basis) + (edition_citation(e),),
-                    regime=regime,
-                    data={"kind": entry.kind, "modelled": entry.modelled is not None},
-                )
-            )
-        steps.append(Step("measure", "依法对当事人进行教育，并责令改正违法行为", rule="education", basis=_q(gen.education) + _q(gen.correction), regime=regime))
-        out.measures = [
-            {"id": "education", "text": "对当事人进行教育", "basis": list(_q(gen.education))},
-            {"id": "order_correction", "text": "责令改正违法行为", "basis": list(_q(gen.correction))},
-        ]
-        out.basis = [q.ref for q in (exempt and [exempt[0].basis] or entries[0].basis)]
-        return out
+    if not plan.exempt_ids.isdisjoint(fired):
+        exempt = [(ground, step) for rid, ground, step in plan.exemptions if rid in fired]
+        entries = [(entry, step) for rid, entry, step in plan.entries if rid in fired]
+        if exempt or entries:
+            out.outcome = "no_penalty"
+            for ground, step in exempt:
+                out.exemption = out.exemption or ground.id
+                steps.append(step)
+            for entry, step in entries:
+                out.exemption = out.exemption or entry.id
+                steps.append(step)
+            steps.append(plan.education)
+            out.measures = [
+                {"id": "education", "text": "对当事人进行教育", "basis": [plan.education_cite]},
+                {"id": "order_correction", "text": "责令改正违法行为", "basis": [plan.correction_cite]},
+            ]
+            out.basis = [exempt[0][0].basis.ref] if exempt else [q.ref for q in entries[0][0].basis]
+            return out
 
     # 4. statutory range: each applicable provision, its escalations, then concurrence
     facts = case.facts
-    evaluated: list[tuple[Provision, Range | None, list[Escalation], list[IndividualFine]]] = []
-    for p in provisions:
-        pid = f"{regime}/{p.id}"
-        escs = [x for x in p.escalations if f"{pid}/{x.id}" in fired]
+    range_of = engine._range
+    evaluated: list[tuple[_Prov, Range | None, list[_Esc], list[IndividualFine]]] = []
+    for pp in provisions:
+        p = pp.p
+        escs = [xp for xp in pp.escs if xp.id in fired]
         fine_spec = p.fine
         chosen_esc = None
-        for x in escs:
-            if x.fine is not None:
-                if chosen_esc is None or _max_of(fine_range(x.fine, facts)) > _max_of(fine_range(chosen_esc.fine, facts)):  # type: ignore[arg-type]
+        if escs:
+            for xp in escs:
+                x = xp.x
+                if x.fine is not None and (
+                    chosen_esc is None or _max_of(range_of(x.fine, facts)) > _max_of(range_of(chosen_esc.fine, facts))  # type: ignore[arg-type]
+                ):
                     chosen_esc = x
-        if chosen_esc is not None:
-            fine_spec = chosen_esc.fine
-        rng = fine_range(fine_spec, facts) if fine_spec is not None else None
-        inds = list(p.individual_fines)
-        for x in escs:
-            if x.individual_fines is not None:
-                inds = list(x.individual_fines)
-        inds = [f for f in inds if f.when is None or _ind_fired(fired, pid, p, escs, f)]
-        evaluated.append((p, rng, escs, inds))
-        steps.append(
-            Step(
+            if chosen_esc is not None:
+                fine_spec = chosen_esc.fine
+        rng = range_of(fine_spec, facts) if fine_spec is not None else None
+        inds = p.individual_fines
+        for xp in escs:
+            if xp.x.individual_fines is not None:
+                inds = xp.x.individual_fines
+        ind_ids = pp.ind_ids
+        inds = [f for f in inds if f.when is None or ind_ids.get(id(f)) in fired]
+        evaluated.append((pp, rng, escs, inds))
+        got = pp.steps.get(id(fine_spec))
+        if got is not None and got[0] is fine_spec:
+            steps.append(got[1])
+        else:
+            step = Step(
                 "provision",
-                f"该行为适用{cite(p.basis.ref)}"
-                + (f"，罚款幅度为{rng.text}" if rng is not None else "，该条未规定罚款"),
+                f"该行为适用{pp.cite}" + (f"，罚款幅度为{rng.text}" if rng is not None else "，该条未规定罚款"),
                 rule=p.id,
-                basis=_q(p.basis),
+                basis=pp.basis,
                 regime=regime,
                 data={"legal_min": rng.min if rng else None, "legal_max": rng.max if rng else None},
             )
-        )
-        for x in escs:
-            b = x.basis or p.basis
-            steps.append(
-                Step(
+            if fine_spec is None or type(fine_spec) is RangeFine or type(fine_spec) is UpToFine:
+                pp.steps[id(fine_spec)] = (fine_spec, step)
+            steps.append(step)
+        for xp in escs:
+            x = xp.x
+            chosen = x.fine is not None and x is chosen_esc
+            got_step = xp.steps.get(chosen)
+            if got_step is None:
+                got_step = Step(
                     "escalation",
-                    f"{x.label}：" + (f"罚款幅度提高为{fine_range(x.fine, facts).text}" if x.fine is not None and x is chosen_esc else "依法加重")
+                    f"{x.label}：" + (f"罚款幅度提高为{range_of(x.fine, facts).text}" if chosen else "依法加重")  # type: ignore[arg-type]
                     + ("" if not x.flags else "，" + "、".join(FLAG_LABELS[f.flag] for f in x.flags)),
                     rule=x.id,
-                    basis=_q(b),
+                    basis=_q(x.basis or p.basis),
                     regime=regime,
                 )
-            )
-    with_fine = [t for t in evaluated if t[1] is not None]
+                if not chosen or type(x.fine) is RangeFine or type(x.fine) is UpToFine:
+                    xp.steps[chosen] = got_step
+            steps.append(got_step)
+    if len(evaluated) == 1:
+        with_fine = evaluated if evaluated[0][1] is not None else []
+    else:
+        with_fine = [t for t in evaluated if t[1] is not None]
     winner = None
     if with_fine:
-        winner = max(with_fine, key=lambda t: (_max_of(t[1]), t[1].min))  # type: ignore[arg-type]
+        winner = with_fine[0] if len(with_fine) == 1 else max(with_fine, key=lambda t: (_max_of(t[1]), t[1].min))  # type: ignore[arg-type,union-attr]
         if len(with_fine) > 1:
             steps.append(
                 Step(
                     "concurrence",
                     "同一违法行为违反多个法律规范，按照罚款数额高的规定处罚：适用"
-                    + cite(winner[0].basis.ref)
+                    + winner[0].cite
                     + "（"
-                    + "；".join(f"{cite(t[0].basis.ref)}：{t[1].text}" for t in with_fine)  # type: ignore[union-attr]
+                    + "；".join(f"{t[0].cite}：{t[1].text}" for t in with_fine)  # type: ignore[union-attr]
                     + "）",
-                    rule=winner[0].id,
+                    rule=winner[0].p.id,
                     basis=_q(gen.concurrence),
                     regime=regime,
-                    data={"applied": winner[0].id, "candidates": [t[0].id for t in with_fine]},
+                    data={"applied": winner[0].p.id, "candidates": [t[0].p.id for t in with_fine]},
                 )
             )
     # basis: every applicable provision and each fired escalation's own basis
-    seen: set[str] = set()
-    for p, _, escs, _ in evaluated:
-        for ref in [p.basis.ref] + [x.basis.ref for x in escs if x.basis]:
-            c = cite(ref)
-            if c not in seen:
-                seen.add(c)
-                out.basis.append(ref)
+    if len(evaluated) == 1 and not evaluated[0][2]:
+        out.basis.append(evaluated[0][0].p.basis.ref)
+    else:
+        seen: set[str] = set()
+        for pp, _, escs, _ in evaluated:
+            for c, ref in [(pp.cite, pp.p.basis.ref)] + [xp.basis_ref for xp in escs if xp.basis_ref]:
+                if c not in seen:
+                    seen.add(c)
+                    out.basis.append(ref)
     # measures and flags of every applicable norm (art. 29 concerns fines only)
-    measures: dict[str, dict[str, Any]] = {}
-    flags: dict[str, dict[str, Any]] = {}
-    for p, _, escs, _ in evaluated:
-        pid = f"{regime}/{p.id}"
-        for k, m in enumerate(p.measures):
-            if m.when is None or f"{pid}/measure/{k}" in fired:
-                measures.setdefault(m.id, _measure(m, p.basis))
-        for k, fl in enumerate(p.flags):
-            if fl.when is None or f"{pid}/flag/{k}" in fired:
-                flags.setdefault(fl.flag, _flag(fl))
-        for x in escs:
-            eid = f"{pid}/{x.id}"
-            for k, m in enumerate(x.measures):
-                if m.when is None or f"{eid}/measure/{k}" in fired:
-                    measures.setdefault(m.id, _measure(m, x.basis or p.basis))
-            for k, fl in enumerate(x.flags):
-                if fl.when is None or f"{eid}/flag/{k}" in fired:
-                    flags.setdefault(fl.flag, _flag(fl))
+    measures: dict[str, _Item] = {}
+    flags: dict[str, _Item] = {}
+    for pp, _, escs, _ in evaluated:
+        for rid, mid, t in pp.measures:
+            if rid is None or rid in fired:
+                measures.setdefault(mid, t)
+        for rid, fid, t in pp.flags:
+            if rid is None or rid in fired:
+                flags.setdefault(fid, t)
+        for xp in escs:
+            for rid, mid, t in xp.measures:
+                if rid is None or rid in fired:
+                    measures.setdefault(mid, t)
+            for rid, fid, t in xp.flags:
+                if rid is None or rid in fired:
+                    flags.setdefault(fid, t)
 
     if winner is None:
-        out.measures = list(measures.values())
-        out.flags = list(flags.values())
+        out.measures = [_item_dict(t) for t in measures.values()]
+        out.flags = [_item_dict(t) for t in flags.values()]
         real = [m for m in out.measures if m["id"] != "order_correction"]
         if not real:
             out.outcome = "no_penalty"
-            steps.append(
-                Step(
-                    "range",
-                    "所适用的规定对该情形不处罚款，仅责令改正（责令改正不属于行政处罚）",
-                    regime=regime,
-                    basis=_q(gen.correction),
-                )
-            )
+            steps.append(plan.no_fine)
         return out
 
     # 5-7. benchmark, adjustments, reduction, rounding
     p_win, rng, _, inds = winner
     assert rng is not None
-    vb = e.violations.get(v.code)
-    if vb is None:
-        steps.append(
-            Step(
-                "factor",
-                f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
-                basis=(edition_citation(e),),
-                regime=regime,
-            )
-        )
-    position, pos_steps = _position(ruleset, e, fired, regime)
-    steps.extend(pos_steps)
-    adj_pos, adj_steps = _adjust(e, statutory, labels, case, position, regime)
-    steps.extend(adj_steps)
-    rounding = e.rounding
+    if plan.vb is None:
+        steps.append(plan.no_factors)
+    adj_pos, placed_steps = plan.placed(case, fired)
+    steps.extend(placed_steps)
+    rounding = plan.rounding
     assert rounding is not None
-    reduced = _reduce(rng.min, e.reduction, rounding) if e.reduction is not None and "reduction" in fired else None
+    red = plan.reduction
+    reduced = _reduce(rng.min, red, rounding) if red is not None and "reduction" in fired else None
     if reduced is not None:
-        red = e.reduction
         assert red is not None
         rec, floor_amt = reduced
         band = (floor_amt, rng.min)
@@ -718,43 +1121,44 @@ def _evaluate(
                 f"符合减轻处罚条件（从轻、减轻情节{counts['mitigating_count']}项，从重情节{counts['aggravating_count']}项），"
                 f"在法定最低罚款{yuan_text(rng.min)}以下减轻处罚，不低于法定最低额的{_pct(red.floor_ratio)}，建议{yuan_text(rec)}",
                 rule="reduction",
-                basis=_q(red.basis) + (edition_citation(e),),
+                basis=_q(red.basis) + plan.edition_cite,
                 regime=regime,
                 data={"floor": floor_amt, "ratio": str(red.ratio), "modelled": red.modelled is not None},
             )
         )
     else:
-        if e.reduction is not None and "reduction" in fired:
+        if red is not None and "reduction" in fired:
             steps.append(
                 Step(
                     "reduction",
                     f"虽符合减轻处罚条件，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
                     rule="reduction",
-                    basis=_q(e.reduction.basis) + (edition_citation(e),),
+                    basis=_q(red.basis) + plan.edition_cite,
                     regime=regime,
                 )
             )
-        rec, band = _amount(rng, adj_pos, rounding.step, rounding.mode, e.formula.bands if e.formula else 5)
+        step_yuan, mode = plan.step_mode
+        rec, band = _amount(rng, adj_pos, step_yuan, mode, plan.bands)
         steps.append(
-            Step(
+            make_step(
                 "rounding",
-                f"推荐罚款 = 下限 + (上限 − 下限) × {_fmt(adj_pos)}，按{rounding.step}元取整为{yuan_text(rec)}；"
+                f"推荐罚款 = 下限 + (上限 − 下限) × {_fmt(adj_pos)}，按{step_yuan}元取整为{yuan_text(rec)}；"
                 f"所在档次为{yuan_text(band[0])}至{yuan_text(band[1])}",
-                rule="rounding",
-                basis=(edition_citation(e),),
-                regime=regime,
-                data={"position": str(adj_pos), "recommended": rec, "band": list(band)},
+                "rounding",
+                plan.edition_cite,
+                regime,
+                {"position": str(adj_pos), "recommended": rec, "band": list(band)},
             )
         )
-    out.fine = FineResult(legal_min=rng.min, legal_max=rng.max, band=band, recommended=rec)
+    out.fine = _new_fine(rng.min, rng.max, band, rec)
 
     # individual fines (双罚): the same position inside their own range
     for f in inds:
-        r = fine_range(f.fine, facts)
+        r = range_of(f.fine, facts)
         if r.max is None:
             amount: int | None = None
-        elif out.reduced and (got := _reduce(r.min, e.reduction, rounding)) is not None:
-            amount = got[0]
+        elif out.reduced and (got_red := _reduce(r.min, red, rounding)) is not None:
+            amount = got_red[0]
         else:
             amount = _amount(r, adj_pos, rounding.step, rounding.mode, 1)[0]
         out.individual_fines.append({"role": f.role, "legal_min": r.min, "legal_max": r.max, "recommended": amount})
@@ -762,34 +1166,31 @@ def _evaluate(
             Step(
                 "individual_fine",
                 f"对{f.role}处罚：幅度为{r.text}" + (f"，建议{yuan_text(amount)}" if amount is not None else ""),
-                rule=p_win.id,
-                basis=_q(p_win.basis),
+                rule=p_win.p.id,
+                basis=p_win.basis,
                 regime=regime,
             )
         )
 
     # 7. flags from thresholds and measures
-    th = e.thresholds
+    th = plan.amounts
     assert th is not None
-
-    def threshold_flag(flag: str, article: int) -> None:
-        cites = [cite(q.ref) for q in th.basis if q.ref.article == article] or [cite(q.ref) for q in th.basis]
-        flags.setdefault(flag, {"id": flag, "label": FLAG_LABELS[flag], "basis": cites})
-
-    hearing_at = th.hearing_unit if case.party == "unit" else th.hearing_individual
-    if any(m in measures for m in _HEARING_MEASURES) or rec >= hearing_at:
-        threshold_flag("hearing_notice", 63)
-    if rec >= th.collective_discussion or out.reduced or "government_approval_closure" in flags:
-        threshold_flag("collective_discussion", 57)
+    hearing_unit, hearing_individual, collective_discussion, legal_review = th
+    thresholds = plan.thresholds
+    hearing_at = hearing_unit if case.party == "unit" else hearing_individual
+    if not measures.keys().isdisjoint(_HEARING_MEASURES) or rec >= hearing_at:
+        flags.setdefault("hearing_notice", thresholds["hearing_notice"])
+    if rec >= collective_discussion or out.reduced or "government_approval_closure" in flags:
+        flags.setdefault("collective_discussion", thresholds["collective_discussion"])
     # 行政处罚法 art. 58: a hearing merely offered is not "经过听证程序"; amount and major measures count
-    if rec >= th.legal_review or any(f in flags for f in _MAJOR_FLAGS) or any(m in measures for m in ("closure", "revoke_permit")):
-        threshold_flag("legal_review", 58)
-    out.measures = list(measures.values())
-    out.flags = list(flags.values())
-    for m in out.measures:
-        steps.append(Step("measure", m["text"], rule=m["id"], basis=tuple(m["basis"]), regime=regime))
-    for fl in out.flags:
-        steps.append(Step("flag", fl["label"], rule=fl["id"], basis=tuple(fl["basis"]), regime=regime))
+    if rec >= legal_review or not flags.keys().isdisjoint(_MAJOR_FLAGS) or "closure" in measures or "revoke_permit" in measures:
+        flags.setdefault("legal_review", thresholds["legal_review"])
+    out.measures = [_item_dict(t) for t in measures.values()]
+    out.flags = [_item_dict(t) for t in flags.values()]
+    for t in measures.values():
+        steps.append(t[4])
+    for t in flags.values():
+        steps.append(t[4])
     return out
 
 
@@ -805,27 +1206,8 @@ def _reduce(minimum: int, red: Any, rounding: Any) -> tuple[int, int] | None:
     return rec, floor_amt
 
 
-def _ind_fired(fired: set[str], pid: str, p: Provision, escs: list[Escalation], f: IndividualFine) -> bool:
-    for k, g in enumerate(p.individual_fines):
-        if g is f:
-            return f"{pid}/individual/{k}" in fired
-    for x in escs:
-        for k, g in enumerate(x.individual_fines or []):
-            if g is f:
-                return f"{pid}/{x.id}/individual/{k}" in fired
-    return False
-
-
 def _max_of(r: Range) -> float:
     return math.inf if r.max is None else r.max
-
-
-def _measure(m: Measure, basis: Quoted) -> dict[str, Any]:
-    return {"id": m.id, "text": m.text, "basis": [cite(basis.ref)]}
-
-
-def _flag(fl: Flag) -> dict[str, Any]:
-    return {"id": fl.flag, "label": FLAG_LABELS[fl.flag], "basis": [cite(fl.basis.ref)]}
 
 
 def _pct(d: Decimal) -> str:
@@ -838,38 +1220,11 @@ def _fmt(d: Decimal) -> str:
     return text if text not in ("", "-0") else "0"
 
 
-def _level(info: FactorInfo, fired: set[str]) -> tuple[int, str, bool]:
-    """The level of one factor: the fired level (the highest if several), else the default, else the lowest."""
-    best: tuple[int, str] | None = None
-    for rid, level, label in info.matched:
-        if rid in fired and (best is None or level > best[0]):
-            best = (level, label)
-    if best is not None:
-        return best[0], best[1], True
-    return info.default[0], info.default[1], False
-
-
-def _score(infos: tuple[FactorInfo, ...], fired: set[str], regime: str, kind: str, cite_as: tuple[str, ...]) -> tuple[Decimal | None, list[Step]]:
-    if not infos:
-        return None, []
-    total = Decimal(0)
-    weights = Decimal(0)
-    steps = []
-    for info in infos:
-        level, label, matched = _level(info, fired)
-        weighted, step = _factor_step(info, level, label, matched, regime, kind, cite_as)
-        total += weighted
-        weights += info.factor.weight
-        steps.append(step)
-    return total / weights, steps
-
-
-@lru_cache(maxsize=65536)
 def _factor_step(
     info: FactorInfo, level: int, label: str, matched: bool, regime: str, kind: str, cite_as: tuple[str, ...]
 ) -> tuple[Decimal, Step]:
     """A factor's weighted score and its trail step: the same for every case at that level, so
-    computed once (steps are immutable)."""
+    computed once per plan (steps are immutable)."""
     factor = info.factor
     lo, hi = info.lowest, info.highest
     s = Decimal(level - lo) / Decimal(hi - lo) if hi > lo else Decimal(0)
@@ -885,49 +1240,13 @@ def _factor_step(
     return factor.weight * s, step
 
 
-def _position(ruleset: RuleSet, e: BenchmarkEdition, fired: set[str], regime: str) -> tuple[Decimal, list[Step]]:
-    vb = e.violations.get(ruleset.violation.code)
-    cite_as = (edition_citation(e),)
-    p_ind, steps = _score(ruleset.factors, fired, regime, "个性", cite_as)
-    p_com, steps2 = _score(ruleset.common, fired, regime, "共性", cite_as)
-    steps += steps2
-    assert e.formula is not None
-    a = e.formula.individual_weight
-    if p_ind is None and p_com is None:
-        p = Decimal(0)
-        how = "无裁量因子，取幅度下限"
-    elif p_ind is None:
-        p = p_com  # type: ignore[assignment]
-        how = f"无个性因子，位置 = 共性得分 {_fmt(p)}"
-    elif p_com is None:
-        p = p_ind
-        how = f"位置 = 个性得分 {_fmt(p)}"
-    else:
-        p = a * p_ind + (_ONE - a) * p_com
-        how = f"位置 = {_fmt(a)} × 个性得分 {_fmt(p_ind)} + {_fmt(_ONE - a)} × 共性得分 {_fmt(p_com)} = {_fmt(p)}"
-    lo = vb.min_position if vb and vb.min_position is not None else Decimal(0)
-    hi = vb.max_position if vb and vb.max_position is not None else _ONE
-    if lo != 0 or hi != _ONE:
-        p2 = lo + p * (hi - lo)
-        how += f"；按本基准对该行为的位置区间[{_fmt(lo)}, {_fmt(hi)}]换算为 {_fmt(p2)}"
-        p = p2
-    steps.append(Step("position", how, rule="formula", basis=cite_as, regime=regime, data={"position": str(p), "modelled": e.formula.modelled is not None}))
-    return p, steps
-
-
-def _adjust(
-    e: BenchmarkEdition, statutory: dict[str, Any], labels: dict[str, str], case: Case, p: Decimal, regime: str
-) -> tuple[Decimal, list[Step]]:
-    steps: list[Step] = []
-    present = set(case.circumstances)
-    if not present:
-        return p, steps
-    delta = Decimal(0)
+def _adjustment_steps(
+    e: BenchmarkEdition, statutory: dict[str, Any], labels: dict[str, str], regime: str
+) -> list[tuple[Any, Decimal, Step]]:
+    """Each adjustment of the edition with its signed share of the range and its trail step."""
+    out = []
     for adj in e.adjustments or []:
-        if adj.circumstance not in present:
-            continue
         sign = 1 if adj.direction == "aggravate" else -1
-        delta += sign * adj.points / _HUNDRED
         basis: tuple[str, ...] = ()
         if adj.basis is not None:
             basis = _q(adj.basis)
@@ -935,30 +1254,16 @@ def _adjust(
             basis = _q(statutory[adj.circumstance].basis)
         basis += (edition_citation(e),)
         word = "从重" if sign > 0 else "从轻"
-        steps.append(
-            Step(
-                "adjustment",
-                f"{word}：{labels.get(adj.circumstance, adj.circumstance)}，位置{'上调' if sign > 0 else '下调'}{adj.points.normalize():f}个百分点",
-                rule=adj.id,
-                basis=basis,
-                regime=regime,
-                data={"direction": adj.direction, "points": str(adj.points), "modelled": adj.modelled is not None},
-            )
-        )
-    if not steps:
-        return p, []
-    q = min(max(p + delta, Decimal(0)), _ONE)
-    steps.append(
-        Step(
+        step = Step(
             "adjustment",
-            f"调整后位置为 {_fmt(q)}（从重、从轻均不超出法定幅度）",
-            rule="adjusted",
-            basis=(edition_citation(e),),
+            f"{word}：{labels.get(adj.circumstance, adj.circumstance)}，位置{'上调' if sign > 0 else '下调'}{adj.points.normalize():f}个百分点",
+            rule=adj.id,
+            basis=basis,
             regime=regime,
-            data={"position": str(q)},
+            data={"direction": adj.direction, "points": str(adj.points), "modelled": adj.modelled is not None},
         )
-    )
-    return q, steps
+        out.append((adj, sign * adj.points / _HUNDRED, step))
+    return out
 
 
 def _amount(rng: Range, p: Decimal, step: int, mode: str, bands: int) -> tuple[int, tuple[int, int]]:
@@ -968,7 +1273,17 @@ def _amount(rng: Range, p: Decimal, step: int, mode: str, bands: int) -> tuple[i
     rec = round_to(lo + width * p, step, mode)
     rec = min(max(rec, lo), hi)
     g = min(bands - 1, int((p * bands).to_integral_value(rounding=ROUND_FLOOR)))
-    b0 = min(max(round_to(lo + width * g / bands, step, mode), lo), hi)
-    b1 = min(max(round_to(lo + width * (g + 1) / bands, step, mode), lo), hi)
-    return rec, (b0, b1)
+    key = (lo, hi, g, step, mode, bands)
+    band = _BANDS.get(key)
+    if band is None:  # a band depends on its number only: a few per range
+        b0 = min(max(round_to(lo + width * g / bands, step, mode), lo), hi)
+        b1 = min(max(round_to(lo + width * (g + 1) / bands, step, mode), lo), hi)
+        band = (b0, b1)
+        if len(_BANDS) >= 4096:
+            _BANDS.clear()
+        _BANDS[key] = band
+    return rec, band
+
+
+_BANDS: dict[tuple[int, int, int, int, str, int], tuple[int, int]] = {}
 

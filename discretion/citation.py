@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
+
+import orjson
 
 from .models import LegalRef
 
@@ -62,9 +65,44 @@ def as_dict(ref: LegalRef) -> dict[str, object]:
     }
 
 
+# Memoised by the identity of the reference objects (the rulebook's own, few and immutable); the
+# cache holds them, so an id cannot be reused while its entry lives. Cleared when full.
+_CACHE_MAX = 4096
+_JSON_BY_ID: dict[int, tuple[LegalRef, orjson.Fragment]] = {}
+_ALL_BY_IDS: dict[tuple[int, ...], tuple[list[LegalRef], str]] = {}
+
+
+def as_json(ref: LegalRef) -> orjson.Fragment:
+    """``as_dict(ref)`` as JSON (UTF-8), to embed in a larger document."""
+    got = _JSON_BY_ID.get(id(ref))
+    if got is None:
+        got = (ref, _as_json(ref.law, ref.article, ref.paragraph, ref.item))
+        if len(_JSON_BY_ID) >= _CACHE_MAX:
+            _JSON_BY_ID.clear()
+        _JSON_BY_ID[id(ref)] = got
+    return got[1]
+
+
+@lru_cache(maxsize=4096)
+def _as_json(law: str, article: int, paragraph: int | None, item: int | None) -> orjson.Fragment:
+    return orjson.Fragment(orjson.dumps(
+        {"law": law, "article": article, "paragraph": paragraph, "item": item, "citation": _cite(law, article, paragraph, item)}
+    ))
+
+
 def cite_all(refs: "list[LegalRef]") -> str:
     """Several citations, naming each law once: 《甲法》第一条、第二条和《乙法》第三条."""
-    return _cite_all(tuple((r.law, r.article, r.paragraph, r.item) for r in refs))
+    if not isinstance(refs, (list, tuple)):
+        refs = list(refs)
+    key = tuple(map(id, refs))
+    got = _ALL_BY_IDS.get(key)
+    if got is None:
+        kept = list(refs)
+        got = (kept, _cite_all(tuple((r.law, r.article, r.paragraph, r.item) for r in kept)))
+        if len(_ALL_BY_IDS) >= _CACHE_MAX:
+            _ALL_BY_IDS.clear()
+        _ALL_BY_IDS[key] = got
+    return got[1]
 
 
 @lru_cache(maxsize=4096)
@@ -83,6 +121,17 @@ def _cite_all(refs: tuple[tuple[str, int, int | None, int | None], ...]) -> str:
     return "、".join(texts[:-1]) + "和" + texts[-1]
 
 
+_DATES: dict[dt.date, str] = {}
+
+
 def date_text(d: "object") -> str:
     """2026-03-01 → 2026年3月1日."""
-    return f"{d.year}年{d.month}月{d.day}日"  # type: ignore[attr-defined]
+    if type(d) is not dt.date:
+        return f"{d.year}年{d.month}月{d.day}日"  # type: ignore[attr-defined]
+    got = _DATES.get(d)
+    if got is None:
+        got = f"{d.year}年{d.month}月{d.day}日"
+        if len(_DATES) >= 8192:
+            _DATES.clear()
+        _DATES[d] = got
+    return got

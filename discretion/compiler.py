@@ -68,9 +68,11 @@ class RuleSet:
     common: tuple[FactorInfo, ...] = ()  # 共性 factors of the edition
 
     false_bools: dict[str, bool] = field(default_factory=dict)  # every bool asserted False, copied per case
+    known_circumstances: frozenset[str] = frozenset()  # the circumstances, for a quick membership test
 
     def __post_init__(self) -> None:
         self.false_bools = dict.fromkeys(self.bools, False)
+        self.known_circumstances = frozenset(self.circumstances)
         self.by_id = {r.id: r for r in self.rules}
         if len(self.by_id) != len(self.rules):
             dup = sorted({r.id for r in self.rules if sum(1 for x in self.rules if x.id == r.id) > 1})

@@ -28,8 +28,28 @@ def _yuan(d: Decimal, rounding: str) -> int:
     return int(d.to_integral_value(rounding=rounding))
 
 
+# Texts of whole-yuan amounts, memoised: the same statutory bounds and rounded fines recur in
+# nearly every case. Only exact ints are memoised (a Decimal's text depends on its exponent, and
+# Decimal("1E+5") == 100000); the caches are small and cleared when full, so memory stays flat.
+_CACHE_MAX = 4096
+_WAN: dict[int, str] = {}
+_YUAN: dict[int, str] = {}
+
+
 def wan(amount: int | Decimal) -> str:
     """An amount in 万元 without trailing zeros: 125000 → 12.5."""
+    if type(amount) is int:
+        got = _WAN.get(amount)
+        if got is None:
+            got = _wan(amount)
+            if len(_WAN) >= _CACHE_MAX:
+                _WAN.clear()
+            _WAN[amount] = got
+        return got
+    return _wan(amount)
+
+
+def _wan(amount: int | Decimal) -> str:
     if isinstance(amount, int):
         whole, rest = divmod(amount, 10000)
         if rest == 0:
@@ -40,6 +60,14 @@ def wan(amount: int | Decimal) -> str:
 
 def yuan_text(amount: int) -> str:
     """12500 → 12500元（1.25万元）."""
+    if type(amount) is int:
+        got = _YUAN.get(amount)
+        if got is None:
+            got = f"{amount}元（{wan(amount)}万元）" if amount >= 10000 else f"{amount}元"
+            if len(_YUAN) >= _CACHE_MAX:
+                _YUAN.clear()
+            _YUAN[amount] = got
+        return got
     return f"{amount}元（{wan(amount)}万元）" if amount >= 10000 else f"{amount}元"
 
 

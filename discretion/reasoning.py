@@ -18,8 +18,9 @@ def render(a: "Assessment") -> str:
     r = a.applied
     party = "当事人" if c.party == "unit" else "当事人（个人）"
     when = date_text(c.violation_date)
-    if c.violation_end_date:
-        when += f"至{date_text(c.violation_end_date)}"
+    end = c.violation_end_date
+    if end:
+        when += f"至{date_text(end)}"
     parts = [f"经查，{party}于{when}实施“{a.title}”的违法行为。"]
     if r.violated:
         parts.append(f"该行为违反了{cite_all(r.violated)}的规定。")
@@ -46,15 +47,26 @@ def render(a: "Assessment") -> str:
         f = r.fine
         mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)
         parts.append(f"对该行为应处{yuan_text(f.legal_min)}以上{mx}以下的罚款。" if f.legal_min > 0 else f"对该行为可处{mx}以下的罚款。")
-        factor_steps = [s for s in r.steps if s.step == "factor" and "factor" in s.data]
-        if factor_steps:
-            matched = [s.text for s in factor_steps if s.data["matched"]]
-            defaults = [str(s.data["label"]) for s in factor_steps if not s.data["matched"]]
+        # one pass over the steps: the factors (matched or at their default level) and the adjustments
+        matched: list[str] = []
+        defaults: list[str] = []
+        adjust: list[str] = []
+        for s in r.steps:
+            kind = s.step
+            if kind == "factor":
+                d = s.data
+                if "factor" in d:
+                    if d["matched"]:
+                        matched.append(s.text)
+                    else:
+                        defaults.append(str(d["label"]))
+            elif kind == "adjustment" and s.rule != "adjusted":
+                adjust.append(s.text)
+        if matched or defaults:
             text = f"根据{a.rulebook['citation']}，" + "；".join(matched)
             if defaults:
                 text += ("；其余" if matched else "") + f"因子（{'、'.join(defaults)}）未提供相关事实或不符合较高等级，按默认等级计"
             parts.append(text + "。")
-        adjust = [s.text for s in r.steps if s.step == "adjustment" and s.rule != "adjusted"]
         if adjust:
             parts.append("考虑到" + "；".join(adjust) + "。")
         if r.reduced:
