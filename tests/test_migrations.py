@@ -1,0 +1,37 @@
+"""The start-up fast path of the migrations agrees with Alembic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from api.migrations import head, known_head, upgrade
+from api.storage import make_engine
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    assert known_head() == head()
+
+
+def test_a_database_at_head_is_not_migrated_again_and_alembic_is_not_imported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = make_engine(url)
+    assert upgrade(engine) == head()
+    engine.dispose()
+    code = (
+        "import sys\n"
+        "from api.migrations import upgrade\n"
+        "from api.storage import make_engine\n"
+        f"print(upgrade(make_engine({url!r})), 'alembic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [head(), "False"]
+
+
+def test_a_fresh_database_is_migrated(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert upgrade(engine) == head()
+    finally:
+        engine.dispose()
