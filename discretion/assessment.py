@@ -286,7 +286,7 @@ class Engine:
         got = self._editions.get(key)
         if got is None:
             got = benchmark.in_force(self.rulebooks.editions, jurisdiction, on, requested)
-            if len(self._editions) > 10_000:
+            if len(self._editions) >= 1_024:  # a service sees few decision dates; bounded for a soak
                 self._editions.clear()
             self._editions[key] = got
         return got

@@ -31,7 +31,7 @@ def _yuan(d: Decimal, rounding: str) -> int:
 # Texts of whole-yuan amounts, memoised: the same statutory bounds and rounded fines recur in
 # nearly every case. Only exact ints are memoised (a Decimal's text depends on its exponent, and
 # Decimal("1E+5") == 100000); the caches are small and cleared when full, so memory stays flat.
-_CACHE_MAX = 4096
+_CACHE_MAX = 1024
 _WAN: dict[int, str] = {}
 _YUAN: dict[int, str] = {}
 
