@@ -9,7 +9,7 @@ repeat; each result is encoded as the API encodes it (``Assessment.to_json``).
 
 It measures:
 
-- resident memory (``/proc/self/statm``) after the warm-up (``--warmup``, default 50,000 cases:
+- resident memory (``/proc/self/statm``) after the warm-up (``--warmup``, default 100,000 cases:
   every ruleset registered) and at the end, and its growth in between (target: < 5 %), with a
   sample every ``--sample-every`` cases, and the growth over the second half of the run (a leak
   grows there as much as in the first; bounded caches that are still filling do not);
@@ -57,7 +57,7 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * PAGE
 
 
-def soak(n: int, warmup: int = 50_000, sample_every: int = 50_000, seed: int = case_gen.SEED,
+def soak(n: int, warmup: int = 100_000, sample_every: int = 50_000, seed: int = case_gen.SEED,
          progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Assess ``n`` varied cases; returns the figures (``ok`` False when a target is missed)."""
     if warmup >= n:
@@ -154,7 +154,7 @@ def soak(n: int, warmup: int = 50_000, sample_every: int = 50_000, seed: int = c
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python3 -m benchmarks.soak", description="百万次计算的内存与引擎会话检查")
     p.add_argument("--n", type=int, default=1_000_000, help="计算次数")
-    p.add_argument("--warmup", type=int, default=50_000, help="预热次数（其后的内存为基准）")
+    p.add_argument("--warmup", type=int, default=100_000, help="预热次数（其后的内存为基准）")
     p.add_argument("--sample-every", type=int, default=50_000)
     p.add_argument("--seed", type=int, default=case_gen.SEED)
     args = p.parse_args(argv)
