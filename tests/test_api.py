@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
+from dbfixtures import BACKENDS, Databases
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ERROR_KEYS = {"code", "message", "field", "errors"}
@@ -25,6 +26,12 @@ LIGHTER = {
     "violation_date": "2026-03-01",
     "decision_date": "2026-10-01",
 }
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest, databases: Databases) -> FastAPI:
+    """The service on each database: every API test runs on SQLite and on PostgreSQL."""
+    return create_app(Settings(database_url=databases.new(request.param)))
 
 
 @pytest.fixture(scope="module")
