@@ -8,6 +8,7 @@ is current, otherwise one rebuilt from the snapshot (a few are cached).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import tempfile
@@ -28,7 +29,7 @@ from discretion.case import Case
 from discretion.errors import ConflictError, DiscretionError, InputError, RulebookError
 from discretion.rulebook import RulebookSet
 
-from .storage import Store, set_hash
+from .storage import RequestIn, Store, set_hash
 
 MAX_DIFFERENCES = 100
 
@@ -64,22 +65,23 @@ class Records:
 
     # --- storing -------------------------------------------------------------------------------
 
-    def submit(self, rid: str, request: Mapping[str, Any], a: Assessment, result_json: bytes, who: Any) -> Future[dict[str, Any]]:
+    def submit(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> Future[dict[str, Any]]:
         """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside)."""
         fine = a.applied.fine
         return self.store.submit_assessment(
-            rid,
-            request=request,
-            result_json=result_json,
-            violation=a.case.violation,
-            title=a.title,
-            outcome=a.outcome,
-            fine=fine.to_dict() if fine else None,
-            edition=a.rulebook["key"],
-            sha256=a.rulebook["sha256"],
-            rulebook_set=self.set_hash,
-            who=who,
-        )
+            rid, request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
+            fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
+            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who)
+
+    def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> asyncio.Future[dict[str, Any]]:
+        """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
+        it is durably committed (await it). The request may be a function giving it: it is then
+        called in the store's writer thread, off the event loop."""
+        fine = a.applied.fine
+        return self.store.add_assessment(
+            rid, request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
+            fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
+            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who)
 
     # --- reproducing ---------------------------------------------------------------------------
 

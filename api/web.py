@@ -166,7 +166,7 @@ async def submit(
             a = s.engine.assess(case)
             rid = new_id()
             assert s.records is not None
-            await asyncio.wrap_future(s.records.submit(rid, case.model_dump(), a, a.to_json(id=rid), who))
+            await s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who)  # dumped in the store's writer
             return RedirectResponse(f"/result/{rid}", status_code=303)
         except DiscretionError as exc:
             errors[exc.field or "form"] = exc.message
@@ -239,7 +239,7 @@ async def result_decide(
         if len(reason) > 2000 or any(ord(c) < 32 and c not in "\t\r\n" for c in reason):
             raise InputError(message="理由最多 2000 字，且不能含控制字符", field="reason")
         within, why = check_decision(row, int(raw), reason)
-        await asyncio.wrap_future(s.store.submit_decision(rid, amount=int(raw), reason=why, within_band=within, who=who))
+        await s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who)
         return RedirectResponse(f"/result/{rid}", status_code=303)
     except DiscretionError as exc:
         errors[exc.field or "form"] = exc.message

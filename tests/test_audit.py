@@ -76,6 +76,21 @@ def test_an_altered_assessment_is_named(ledger: Any, capsys: pytest.CaptureFixtu
     assert "发现 1 处问题" in out
 
 
+def test_an_altered_request_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The stored request (encoded by the store's writer, off the request path) is covered by the
+    hash too: changing one fact in it is found at that record."""
+    url, engine, recs = ledger
+    a4 = recs["a4"]
+    assert '"exceedance_ratio":0.5' in a4["request"]
+    with engine.begin() as conn:
+        conn.execute(update(assessments).where(assessments.c.id == a4["id"])
+                     .values(request=a4["request"].replace('"exceedance_ratio":0.5', '"exceedance_ratio":0.05')))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：计算记录 {a4['id']}（序号 5）的内容与其哈希不符" in out
+    assert "发现 1 处问题" in out
+
+
 def test_an_altered_decision_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Changing the amount or the inside-the-band flag of a decision is found at that decision."""
     url, engine, recs = ledger

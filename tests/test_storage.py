@@ -3,10 +3,16 @@ append-only decisions, exact stored requests and content-addressed rulebook snap
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
+import os
+import random
+import sqlite3
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future
 from decimal import Decimal
@@ -24,11 +30,14 @@ from api import migrations
 from api.cli import main
 from api.deps import Principal
 from api.storage import (
+    CONTENT,
     GENESIS,
     Store,
     assessments,
     chain_head,
+    chained_hash,
     content_bytes,
+    content_parts,
     decisions,
     link_hash,
     make_engine,
@@ -352,3 +361,159 @@ def test_store_column_types_fit_the_values_written(store: Store) -> None:
     assert row is not None
     assert row["band_max"] == 10**12 and row["decision"]["amount"] == d["amount"] == 10**12
     assert row["decision"]["within_band"] is True
+
+
+# --- the append path: content split around the chain fields, asyncio callers, the writer's connection
+
+
+def _odd_text(rnd: random.Random, n: int) -> str:
+    return "".join(rnd.choice('ab"\\/\x00\x1f\x7f\u2028数据😀 {}:,') for _ in range(n))
+
+
+def test_the_content_split_around_the_chain_fields_hashes_exactly_as_the_whole() -> None:
+    """The writer hashes prev_hash ‖ content from pieces encoded before the lock: for records of both
+    kinds with quotes, backslashes, control characters, non-BMP text, nulls and big results, the
+    pieces give the very bytes (and hash) that verification recomputes with content_bytes."""
+    rnd = random.Random(20261126)
+    for _ in range(300):
+        for kind, keys in CONTENT.items():
+            row: dict[str, Any] = {k: _odd_text(rnd, rnd.randint(0, 40)) for k in keys}
+            row["created_at"] = dt.datetime(2026, 8, 15, tzinfo=dt.UTC) + dt.timedelta(microseconds=rnd.randint(0, 10**13))
+            for k in ("recommended", "band_min", "band_max", "amount"):
+                if k in row:
+                    row[k] = rnd.choice([None, 0, 10**15, 136000])
+            if kind == "assessment":
+                row["result"] = _odd_text(rnd, rnd.randint(0, 12000))
+            else:
+                row["within_band"] = rnd.choice([True, False, 0, 1])
+                row["reason"] = rnd.choice([None, _odd_text(rnd, rnd.randint(0, 3000))])
+            row["seq"], row["prev_id"] = rnd.randint(1, 10**12), rnd.choice(["", new_id(), _odd_text(rnd, 5)])
+            prev_hash = rnd.choice([GENESIS, "ab" * 32])
+            head, middle, tail = content_parts(kind, row)
+            whole = head + orjson.dumps(row["prev_id"]) + b"," + bytes(middle) + b',"seq":' + b"%d" % row["seq"] + tail
+            assert whole == content_bytes(kind, row)
+            assert chained_hash(prev_hash, (head, middle, tail), row["prev_id"], row["seq"]) == link_hash(prev_hash, whole)
+
+
+def test_the_event_loop_api_resolves_after_the_commit_and_survives_cancelled_callers(store: Store, db_url: str) -> None:
+    """add_assessment returns an asyncio future, settled in the caller's loop once the row is
+    committed; a caller that gave up (cancelled) does not stop the writer, and its record is kept."""
+
+    async def main() -> tuple[list[dict[str, Any]], str]:
+        def fields(rid: str) -> dict[str, Any]:
+            return {"request": {"n": rid}, "result_json": orjson.dumps({"id": rid}), "violation": "water_over_standard",
+                    "title": "t", "outcome": "no_penalty", "fine": None, "edition": "yunnan@2023", "sha256": "a" * 64,
+                    "rulebook_set": SET, "who": WANG}
+
+        gone = new_id()
+        abandoned = store.add_assessment(gone, **fields(gone))
+        abandoned.cancel()
+        rows = await asyncio.gather(*(store.add_assessment(rid, **fields(rid)) for rid in (new_id() for _ in range(20))))
+        return list(rows), gone
+
+    rows, gone = asyncio.run(main())
+    other = make_engine(db_url)
+    try:
+        with other.connect() as conn:  # committed before the futures resolved: another connection sees them
+            stored = set(conn.execute(select(assessments.c.id)).scalars())
+    finally:
+        other.dispose()
+    assert {r["id"] for r in rows} | {gone} == stored
+    assert submit(store).result(10)["seq"] == 22  # the writer lives on
+    assert store.verify().sound
+
+
+def test_a_cancelled_thread_future_does_not_stop_the_writer(store: Store) -> None:
+    """Cancelling the future of a queued record (a caller that stopped waiting) leaves the record to
+    be written and the writer running; setting its result must not raise in the writer."""
+    first = submit(store)
+    assert first.cancel()  # still queued: it can be cancelled
+    assert submit(store).result(10)["seq"] == 2
+    assert store.verify().records == 2
+
+
+def test_a_request_given_as_a_function_is_encoded_in_the_writer_thread(store: Store) -> None:
+    """The service hands the request over as a function (its encoding is off the event loop): it is
+    called once, in the writer thread, and stored exactly like the mapping it returns."""
+    calls: list[str] = []
+
+    def request() -> dict[str, Any]:
+        calls.append(threading.current_thread().name)
+        return {"violation": "water_over_standard", "facts": {"exceedance_ratio": Decimal("0.125")}}
+
+    rid = submit(store, request=request).result(10)["id"]  # type: ignore[arg-type]
+    assert calls == ["discretion-store-writer"]
+    raw = store.get_row(rid)["request"]  # type: ignore[index]
+    assert raw == '{"violation":"water_over_standard","facts":{"exceedance_ratio":0.125}}'
+    assert store.verify().sound
+
+
+def test_a_record_that_cannot_be_encoded_fails_alone(store: Store) -> None:
+    """A result that is not UTF-8 fails its own caller; the records queued with it are written."""
+    bad = store.submit_assessment(
+        new_id(), request={}, result_json=b"\xff\xfe", violation="water_over_standard", title="t", outcome="no_penalty",
+        fine=None, edition="yunnan@2023", sha256="a" * 64, rulebook_set=SET, who=WANG)
+    good = submit(store)
+    with pytest.raises(UnicodeDecodeError):
+        bad.result(10)
+    assert good.result(10)["seq"] == 1
+    assert store.verify().sound
+
+
+def test_ids_from_a_forked_child_do_not_repeat_the_parents() -> None:
+    """Random id digits come from a pool read from the OS; a forked child (replay workers) must not
+    reuse the parent's pool."""
+    new_id()  # the parent's pool is filled
+    r, w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12 warns about fork with threads
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(r)
+        os.write(w, ",".join(new_id()[12:] for _ in range(100)).encode())
+        os._exit(0)
+    os.close(w)
+    mine = {new_id()[12:] for _ in range(100)}
+    with os.fdopen(r, "rb") as f:
+        child = set(f.read().decode().split(","))
+    os.waitpid(pid, 0)
+    assert len(child) == 100 and len(mine) == 100
+    assert not mine & child
+
+
+def test_a_new_sqlite_database_has_8k_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    """New SQLite databases get 8 KiB pages (fewer WAL frames per ~12 KB record); a database made
+    with 4 KiB pages keeps them and records append and verify as before."""
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    for path, size in ((tmp_path / "new.db", 8192), (old, 4096)):
+        s = Store(f"sqlite:///{path}")
+        try:
+            s.put_snapshot(SOURCES)
+            assert [submit(s).result(10)["seq"] for _ in range(3)] == [1, 2, 3]
+            assert s.verify().sound
+            with s.engine.connect() as c:
+                assert c.exec_driver_sql("PRAGMA page_size").scalar() == size
+        finally:
+            s.close()
+
+
+def test_the_writer_reconnects_when_its_connection_is_dropped(store: Store, db_url: str) -> None:
+    """The writer keeps one connection between batches; when the server drops it (a PostgreSQL
+    restart, an administrator), the next batch reconnects and the chain goes on without a gap."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a server-side disconnect is a PostgreSQL matter")
+    first = submit(store).result(10)
+    pid = store._conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    admin = make_engine(db_url)
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar() is True
+    finally:
+        admin.dispose()
+    second = submit(store).result(30)
+    assert (second["seq"], second["prev_id"]) == (2, first["id"])
+    assert store.verify().sound

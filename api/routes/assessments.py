@@ -107,9 +107,12 @@ async def create(request: Request, s: Annotated[State, Depends(state)], who: Ann
     rid = new_id()
     payload = a.to_json(id=rid)
     if s.settings.storage:
-        stored = body.model_dump(mode="json")
-        stored["decision_date"] = case.decision_date.isoformat()  # the day it was decided, not "today" again
-        await asyncio.wrap_future(_records(s).submit(rid, stored, a, payload, who))
+        decided = case.decision_date.isoformat()  # the day it was decided, not "today" again
+
+        def stored() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
+            return {**body.model_dump(mode="json"), "decision_date": decided}
+
+        await _records(s).add(rid, stored, a, payload, who)
     return Response(payload, status_code=201, media_type="application/json")
 
 
@@ -209,8 +212,7 @@ async def decide(
     if row is None:
         raise _not_found(assessment_id)
     within, reason = check_decision(row, body.amount, body.reason)
-    dec = await asyncio.wrap_future(
-        s.store.submit_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who))
+    dec = await s.store.add_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who)
     return decision_out(dec, row)
 
 
