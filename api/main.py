@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from discretion import __version__, rulebook
 from discretion.assessment import Engine
+from discretion.rulebook import RulebookSet
 
 from . import errors, login, replay_web, review, web
 from .auth import AccessMiddleware, AccessStore, Signer
@@ -26,11 +27,45 @@ from .storage import Store
 STATIC = Path(__file__).resolve().parent / "static"
 
 
+# Rulebooks loaded and compiled by ``discretion serve`` before it forks its workers (see preload).
+_preloaded: tuple[Path | None, str, RulebookSet, Engine] | None = None
+
+
+def preload(settings: Settings) -> RulebookSet:
+    """Load and compile every rulebook in this process, for the workers it is about to fork: each
+    worker's :func:`create_app` takes them over instead of reading the files again, and they share
+    the pages (frozen out of the cyclic collector, so that collections do not copy them)."""
+    global _preloaded
+    rs = rulebook.load(settings.rulebooks)
+    _preloaded = (settings.rulebooks, settings.matcher, rs, Engine(rs, settings.matcher))
+    gc.freeze()  # without a collection first: it would cost more (~0.15 s) than the little garbage it frees
+    return rs
+
+
+def _take_preloaded(settings: Settings) -> tuple[RulebookSet, Engine] | None:
+    """The preloaded set, once, if it is still the one to serve: same tree and matcher, and no
+    reload announced since (a worker started after a reload reads the files afresh)."""
+    global _preloaded
+    got, _preloaded = _preloaded, None
+    if got is None or got[:2] != (settings.rulebooks, settings.matcher):
+        return None
+    from .reload import shared
+
+    generation = shared()
+    if generation is not None and generation.read()[0] != 0:
+        return None
+    return got[2], got[3]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Load and compile every rulebook once (a broken one stops here, whole), then build the app."""
     settings = settings or load_settings()
-    rs = rulebook.load(settings.rulebooks)
-    engine = Engine(rs, settings.matcher)  # compiles every ruleset; the engine registers each on first use
+    got = _take_preloaded(settings)
+    if got is None:
+        rs = rulebook.load(settings.rulebooks)
+        engine = Engine(rs, settings.matcher)  # compiles every ruleset; the engine registers each on first use
+    else:
+        rs, engine = got
     app = FastAPI(
         title="discretion 生态环境行政处罚裁量计算 API",
         version=__version__,

@@ -48,6 +48,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import tempfile
 import threading
 from contextlib import asynccontextmanager
@@ -144,6 +145,7 @@ def run_workers(config: Any) -> None:
     from uvicorn import Server
     from uvicorn.supervisors import Multiprocess
 
+    _fork_workers()
     sock = config.bind_socket()
     kwargs: dict[str, Any] = {"sockets": [sock]}
     if "target" in inspect.signature(Multiprocess.__init__).parameters:  # uvicorn < 0.30
@@ -163,6 +165,32 @@ def run_workers(config: Any) -> None:
 
     signal.signal(signal.SIGHUP, on_hup)  # replaces uvicorn's "restart every worker"
     supervisor.run()
+
+
+def _fork_workers() -> None:
+    """Start uvicorn's workers by fork instead of spawn: each inherits the imported modules and the
+    rulebooks ``discretion serve`` preloaded (api.main.preload), instead of importing and loading
+    them again, so the service is ready sooner. The parent has no threads and no open database
+    connection when it forks. Where fork is missing, or uvicorn's internals differ, stock spawn stays."""
+    import multiprocessing
+
+    from uvicorn import _subprocess
+    from uvicorn.supervisors import multiprocess
+
+    if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(multiprocess, "get_subprocess"):
+        return
+    fork = multiprocessing.get_context("fork")
+    started = _subprocess.subprocess_started
+
+    def get_subprocess(config: Any, target: Any, sockets: list[Any]) -> Any:
+        try:
+            stdin_fileno: int | None = sys.stdin.fileno()
+        except (AttributeError, OSError):
+            stdin_fileno = None
+        return fork.Process(target=started, kwargs={"config": config, "target": target, "sockets": sockets,
+                                                    "stdin_fileno": stdin_fileno})
+
+    multiprocess.get_subprocess = get_subprocess
 
 
 # --- one process's reloads ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,42 @@ def _migrate(url: str) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+def _start_migration(url: str) -> int | None:
+    """Migrate in a forked child while this process loads the rulebooks (two cores: the service is
+    ready sooner). Returns the child's pid, or None when it migrated here (no fork)."""
+    if not hasattr(os, "fork"):
+        _migrate(url)
+        return None
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0  # the child: migrate, report a failure as the parent would, leave without cleanup
+    try:
+        _migrate(url)
+    except DiscretionError as exc:
+        print(f"启动失败：{exc.message}", file=sys.stderr)
+        code = 3
+    except BaseException as exc:  # noqa: BLE001 - the parent reports that the migration failed
+        print(f"启动失败：数据库迁移出错：{exc!r}", file=sys.stderr)
+        code = 4
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _finish_migration(pid: int | None) -> None:
+    if pid is None:
+        return
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:  # the child printed why
+        raise _MigrationFailed
+
+
+class _MigrationFailed(Exception):
+    """The forked migration failed; its message is on stderr already."""
 
 
 def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
@@ -45,8 +82,18 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
     # With one worker this process serves the app it built; with several, each worker builds its own.
     try:
         if workers > 1:
-            rs = rulebook.load(rulebooks)
-            _migrate(load_settings().database_url)  # once, before the workers start (each checks again, locked)
+            from api.main import preload
+
+            settings = load_settings()
+            # once, before the workers start (each checks again, locked), alongside the preload
+            migration = _start_migration(settings.database_url)
+            try:
+                rs = preload(settings)  # the forked workers take these over (reload.run_workers)
+            except BaseException:
+                with contextlib.suppress(_MigrationFailed):
+                    _finish_migration(migration)
+                raise
+            _finish_migration(migration)
             target: Any = "api.main:create_app"
         else:
             from api.main import create_app
@@ -60,6 +107,8 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
         return 1
     except DiscretionError as exc:  # the database: unreachable, or not ours to migrate
         print(f"启动失败：{exc.message}", file=sys.stderr)
+        return 1
+    except _MigrationFailed:
         return 1
     print(f"discretion：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本；http://{host}:{port}/", file=sys.stderr)
     from api.limits import HTTP_PROTOCOL  # httptools with a bounded, timed request head (docs/limits.md)

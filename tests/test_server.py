@@ -212,3 +212,81 @@ def test_serve_refuses_a_broken_rulebook_tree_from_the_environment(tmp_path: Pat
     stderr = err.decode("utf-8", "replace")
     assert proc.returncode != 0
     assert f"water_over_standard.yaml:{bad_line}" in stderr, stderr
+
+
+def _worker_pids(base: str, want: int = 2, tries: int = 200) -> set[int]:
+    pids: set[int] = set()
+    for _ in range(tries):
+        _, raw = get(base + "/healthz?detail=true")
+        pids.add(int(json.loads(raw)["pid"]))
+        if len(pids) >= want:
+            break
+    return pids
+
+
+def test_serve_with_two_workers_forks_them_from_the_process_that_loaded_the_rulebooks(tmp_path: Path) -> None:
+    """With --workers 2 the rulebooks are loaded and compiled once, in the parent; the workers are forked
+    from it (their command line is the parent's, not multiprocessing's spawn), and both compute."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    t0 = time.monotonic()
+    proc = start(["serve", "--port", str(port), "--workers", "2"], env_with_db(tmp_path / "db" / "w2.db"), log)
+    try:
+        try:
+            ready = wait_healthy(proc, base, deadline_s=30) - t0
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; server output:\n{log.read_text(errors='replace')}") from None
+        print(f"\n`discretion serve --workers 2` answered /healthz after {ready:.2f} s (target 2 s)")
+        pids = _worker_pids(base)
+        assert len(pids) == 2 and proc.pid not in pids
+        parent_cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        for pid in pids:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            assert b"multiprocessing" not in cmdline and cmdline == parent_cmdline, cmdline
+        for _ in range(6):  # both workers answer with the preloaded set
+            status, body = post_json(base + "/v1/assessments", {
+                "violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"],
+                "violation_date": "2025-03-01", "decision_date": "2025-09-01"})
+            assert status == 201 and body["fine"]["recommended"] == 136000, body
+    finally:
+        stop(proc)
+
+
+def refused_start(args: list[str], env: dict[str, str]) -> str:
+    """Run `ARGS --port P`, expect exit 1 and nothing listening on P; returns stderr."""
+    port = free_port()
+    proc = start([*args, "--port", str(port)], env)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    stderr = err.decode("utf-8", "replace")
+    assert proc.returncode == 1, stderr
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    return stderr
+
+
+def test_serve_with_two_workers_refuses_a_broken_rulebook_tree_with_file_and_line(tmp_path: Path) -> None:
+    """The preload of --workers 2 stops start-up on a broken tree, names file:line and never serves."""
+    tree = tmp_path / "rulebooks"
+    shutil.copytree(ROOT / "rulebooks", tree)
+    target = tree / "law" / "violations" / "water_over_standard.yaml"
+    text = target.read_text(encoding="utf-8") + "bogus_key: 1\n"
+    target.write_text(text, encoding="utf-8")
+    stderr = refused_start(["--rulebooks", str(tree), "serve", "--workers", "2"], env_with_db(tmp_path / "w2.db"))
+    assert f"water_over_standard.yaml:{len(text.splitlines())}" in stderr and "bogus_key" in stderr, stderr
+
+
+def test_serve_with_two_workers_stops_when_the_database_cannot_be_migrated(tmp_path: Path) -> None:
+    """The migration runs in a forked child beside the preload; a database it cannot take over (a
+    records table outside migration management) stops start-up with the child's Chinese message and
+    exit 1, and nothing is served."""
+    import sqlite3
+
+    db = tmp_path / "foreign.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE assessments (id TEXT PRIMARY KEY)")
+    stderr = refused_start(["serve", "--workers", "2"], env_with_db(db))
+    assert "启动失败" in stderr and "未经迁移管理" in stderr, stderr
