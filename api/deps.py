@@ -30,8 +30,13 @@ class State:
     generation: int = 0  # the reload generation this set was loaded at (0: at start-up)
 
 
-async def state(request: Request) -> State:  # async: a sync dependency would hop to a thread pool per request
+def current(request: Request) -> State:
+    """The state serving this request (a reload replaces it whole)."""
     return request.app.state.discretion  # type: ignore[no-any-return]
+
+
+async def state(request: Request) -> State:  # async: a sync dependency would hop to a thread pool per request
+    return current(request)
 
 
 ROLES = ("handler", "reviewer", "admin")
@@ -49,10 +54,15 @@ class Principal:
 LOCAL = Principal(name="local", role="admin", via="local")
 
 
-async def principal(request: Request) -> Principal:
+def caller(request: Request) -> Principal:
     """The authenticated caller, set on ``request.state.principal`` by the access layer
     (``api.auth``); on a loopback server running without auth, the local operator."""
     return getattr(request.state, "principal", None) or LOCAL
+
+
+async def principal(request: Request) -> Principal:
+    """:func:`caller` as a dependency."""
+    return caller(request)
 
 
 def require(*roles: str):  # type: ignore[no-untyped-def]

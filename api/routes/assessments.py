@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from discretion.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
-from ..deps import Principal, State, principal, require, state
+from ..deps import Principal, State, caller, current, principal, require, state
 from ..records import Records, check_decision
 from ..schemas import (
     ERROR_RESPONSES,
@@ -96,11 +96,13 @@ def _records(s: State) -> Records:
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     responses={201: {"description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
 )
-async def create(request: Request, s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)]) -> Response:
+async def create(request: Request) -> Response:
     """Assess one case and store it with who asked; answers 201 only after the record is committed.
 
     The body is validated straight from its bytes (pydantic-core's JSON parser), and the result is
-    encoded once, for the store and the answer alike."""
+    encoded once, for the store and the answer alike. The state and the caller are read directly,
+    not through dependencies (the busiest route: FastAPI's dependency solving costs ~3 % of it)."""
+    s, who = current(request), caller(request)
     body = parse_body(await request.body(), request.headers.get("content-type"))
     case = to_case(body)
     a = s.engine.assess(case)
