@@ -29,7 +29,7 @@ from discretion.case import Case
 from discretion.errors import ConflictError, DiscretionError, InputError, RulebookError
 from discretion.rulebook import RulebookSet
 
-from .storage import RequestIn, Store, set_hash
+from .storage import AssessmentFields, RequestIn, Store, set_hash
 
 MAX_DIFFERENCES = 100
 
@@ -67,19 +67,18 @@ class Records:
 
     def submit(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> Future[dict[str, Any]]:
         """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside)."""
-        fine = a.applied.fine
-        return self.store.submit_assessment(
-            rid, request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
-            fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
-            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who)
+        return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who))
 
     def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
         called in the store's writer thread, off the event loop."""
+        return self.store.add_assessment(rid, **self._fields(request, a, result_json, who))
+
+    def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> AssessmentFields:
         fine = a.applied.fine
-        return self.store.add_assessment(
-            rid, request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
+        return AssessmentFields(
+            request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
             fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
             sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who)
 

@@ -38,7 +38,7 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import orjson
 from sqlalchemy import (
@@ -200,7 +200,22 @@ def new_id() -> str:
 RequestIn = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
 
-def _assessment_row(rid: str, request: RequestIn, result_json: bytes, violation: str, title: str, outcome: str,
+class AssessmentFields(TypedDict):
+    """What an assessment record holds besides its id and the chain (Store.submit_assessment)."""
+
+    request: RequestIn
+    result_json: bytes
+    violation: str
+    title: str
+    outcome: str
+    fine: Mapping[str, Any] | None
+    edition: str
+    sha256: str
+    rulebook_set: str
+    who: Any
+
+
+def _assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violation: str, title: str, outcome: str,
                     fine: Mapping[str, Any] | None, edition: str, sha256: str, rulebook_set: str, who: Any) -> dict[str, Any]:
     band = fine["band"] if fine else None
     return {
@@ -535,49 +550,19 @@ class Store:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def submit_assessment(
-        self,
-        rid: str,
-        *,
-        request: RequestIn,
-        result_json: bytes,
-        violation: str,
-        title: str,
-        outcome: str,
-        fine: Mapping[str, Any] | None,
-        edition: str,
-        sha256: str,
-        rulebook_set: str,
-        who: Any,
-    ) -> Future[dict[str, Any]]:
+    def submit_assessment(self, rid: str, **fields: Unpack[AssessmentFields]) -> Future[dict[str, Any]]:
         """Queue an assessment record whose result is already JSON (with its id inside). The request
         (a mapping, or a function returning it) and the result bytes must not change once queued."""
         fut: Future[dict[str, Any]] = Future()
-        self._enqueue("assessment", _assessment_row(rid, request, result_json, violation, title, outcome, fine, edition,
-                                                    sha256, rulebook_set, who), fut, None)
+        self._enqueue("assessment", _assessment_row(rid, **fields), fut, None)
         return fut
 
-    def add_assessment(
-        self,
-        rid: str,
-        *,
-        request: RequestIn,
-        result_json: bytes,
-        violation: str,
-        title: str,
-        outcome: str,
-        fine: Mapping[str, Any] | None,
-        edition: str,
-        sha256: str,
-        rulebook_set: str,
-        who: Any,
-    ) -> asyncio.Future[dict[str, Any]]:
+    def add_assessment(self, rid: str, **fields: Unpack[AssessmentFields]) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit_assessment` for a caller in the running event loop: queues the record at once
         and returns an asyncio future to await (no thread-safe future, no wrapping)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._enqueue("assessment", _assessment_row(rid, request, result_json, violation, title, outcome, fine, edition,
-                                                    sha256, rulebook_set, who), fut, loop)
+        self._enqueue("assessment", _assessment_row(rid, **fields), fut, loop)
         return fut
 
     def submit_decision(

@@ -13,7 +13,7 @@ from functools import lru_cache
 import orjson
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from . import benchmark
 from .case import MAX_AMOUNT, Case
@@ -132,37 +132,20 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result as plain data."""
-        return self._payload([s.to_dict() for s in self.trail])
+        return self._document(as_dict, [s.to_dict() for s in self.trail])
 
     def to_json(self, **extra: Any) -> bytes:
         """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id).
 
         The same document as ``to_dict()``; steps and legal references are embedded as JSON
         fragments serialised once (shared steps are serialised once for all cases)."""
-        a = self.applied
-        payload = {
-            "outcome": self.outcome,
-            "violation": {"code": self.case.violation, "title": self.title},
-            "fine": a.fine.to_dict() if a.fine else None,
-            "individual_fines": a.individual_fines,
-            "measures": a.measures,
-            "flags": a.flags,
-            "law": {
-                "regime": a.regime,
-                "regime_title": REGIME_LABELS[a.regime],
-                "basis": [as_json(r) for r in a.basis],
-                "violated": [as_json(r) for r in a.violated],
-                "lighter_law": self.lighter_law,
-            },
-            "rulebook": self.rulebook,
-            "trail": [s.for_json() for s in self.trail],
-            "reasoning": self.reasoning,
-        }
+        payload = self._document(as_json, [s.for_json() for s in self.trail])
         if extra:
             payload = {**extra, **payload}
         return orjson.dumps(payload, default=_step_dict, option=orjson.OPT_PASSTHROUGH_DATACLASS)
 
-    def _payload(self, trail: list[Any]) -> dict[str, Any]:
+    def _document(self, ref: Callable[[LegalRef], Any], trail: list[Any]) -> dict[str, Any]:
+        """The result document, with legal references encoded by ``ref`` and the given trail."""
         a = self.applied
         return {
             "outcome": self.outcome,
@@ -174,8 +157,8 @@ class Assessment:
             "law": {
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
-                "basis": [as_dict(r) for r in a.basis],
-                "violated": [as_dict(r) for r in a.violated],
+                "basis": [ref(r) for r in a.basis],
+                "violated": [ref(r) for r in a.violated],
                 "lighter_law": self.lighter_law,
             },
             "rulebook": self.rulebook,

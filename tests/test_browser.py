@@ -5,20 +5,15 @@ Screenshots of each result page are saved under test-output/ at the repository r
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+
+from benchmarks.concurrency import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,50 +30,11 @@ def _wait_for_chromium(timeout_s: float = 900) -> None:
         time.sleep(2)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_url() -> Iterator[str]:
     """The real server (`python -m api.cli serve`) on a free loopback port, its database in a temp dir."""
-    tmp = tmp_path_factory.mktemp("browser")
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
-    env.pop("DISCRETION_RULEBOOKS", None)
-    env["DISCRETION_DATABASE_URL"] = f"sqlite:///{tmp / 'browser.db'}"
-    port = free_port()
-    log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=0.5) as r:
-                    if r.status == 200 and json.loads(r.read()) == {"status": "ok"}:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
-            if time.monotonic() > end:
-                raise AssertionError(f"/healthz did not answer in 30 s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with LiveServer(workers=1) as server:
+        yield server.base
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_server import ROOT, env_with_db, free_port, get, wait_healthy
+from test_server import env_with_db, free_port, get, start, wait_healthy
+from test_server import post_json as post
 
 from api.cli import main
 
@@ -38,11 +37,7 @@ KILL_AFTER = 120  # answered writes before the kill
 
 
 def start_server(port: int, db: Path, log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-            cwd=ROOT, env=env_with_db(db), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    return start(["serve", "--port", str(port), "--workers", "2"], env_with_db(db), log, new_session=True)
 
 
 def kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
@@ -64,15 +59,6 @@ def kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
             return
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
-
-
-def post(url: str, payload: Any) -> tuple[int, Any]:
-    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 def test_sigkill_during_a_burst_loses_no_answered_write_and_keeps_the_chain(tmp_path: Path) -> None:
