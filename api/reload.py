@@ -40,6 +40,7 @@ that uvicorn restarts after a crash loads whatever the files hold then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
@@ -181,14 +182,23 @@ def _fork_workers() -> None:
         return
     fork = multiprocessing.get_context("fork")
     started = _subprocess.subprocess_started
+    captured = tuple(getattr(multiprocess, "SIGNALS", ()))
+
+    def child(**kwargs: Any) -> None:
+        # The supervisor's signal handlers were copied by the fork: a worker starts, as a spawned
+        # one would, with the default ones (uvicorn and the reloader then install their own).
+        for sig in captured:
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(sig, signal.SIG_DFL)
+        started(**kwargs)
 
     def get_subprocess(config: Any, target: Any, sockets: list[Any]) -> Any:
         try:
             stdin_fileno: int | None = sys.stdin.fileno()
         except (AttributeError, OSError):
             stdin_fileno = None
-        return fork.Process(target=started, kwargs={"config": config, "target": target, "sockets": sockets,
-                                                    "stdin_fileno": stdin_fileno})
+        return fork.Process(target=child, kwargs={"config": config, "target": target, "sockets": sockets,
+                                                  "stdin_fileno": stdin_fileno})
 
     multiprocess.get_subprocess = get_subprocess
 

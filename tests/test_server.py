@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -225,6 +226,13 @@ def _worker_pids(base: str, want: int = 2, tries: int = 200) -> set[int]:
     return pids
 
 
+def caught(pid: int) -> set[int]:
+    """The signals process ``pid`` has handlers for (SigCgt in /proc/PID/status)."""
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("SigCgt:"))
+    mask = int(line.split()[1], 16)
+    return {n for n in range(1, 65) if mask >> (n - 1) & 1}
+
+
 def test_serve_with_two_workers_forks_them_from_the_process_that_loaded_the_rulebooks(tmp_path: Path) -> None:
     """With --workers 2 the rulebooks are loaded and compiled once, in the parent; the workers are forked
     from it (their command line is the parent's, not multiprocessing's spawn), and both compute."""
@@ -245,6 +253,9 @@ def test_serve_with_two_workers_forks_them_from_the_process_that_loaded_the_rule
         for pid in pids:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             assert b"multiprocessing" not in cmdline and cmdline == parent_cmdline, cmdline
+            # the supervisor's handlers (SIGUSR1, SIGTTIN, SIGWINCH …) are not inherited by the workers
+            assert not caught(pid) & {signal.SIGUSR1, signal.SIGTTIN, signal.SIGWINCH}, caught(pid)
+        assert {signal.SIGUSR1, signal.SIGTTIN, signal.SIGWINCH} <= caught(proc.pid)
         for _ in range(6):  # both workers answer with the preloaded set
             status, body = post_json(base + "/v1/assessments", {
                 "violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"],
