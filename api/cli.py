@@ -8,7 +8,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -37,6 +37,21 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期须为 YYYY-MM-DD：{text}") from None
+
+
+def _within(lo: int, hi: int, what: str) -> Callable[[str], int]:
+    """An argparse type: an integer from ``lo`` to ``hi`` (argparse exits 2 with the message)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what}须为整数：{text}") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{what}须在 {lo} 至 {hi} 之间：{text}")
+        return n
+
+    return parse
 
 
 def _value(text: str) -> Any:
@@ -245,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="启动服务")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--port", type=_within(1, 65535, "端口"), default=8000)
+    s.add_argument("--workers", type=_within(1, 64, "工作进程数"), default=1, help="工作进程数（1–64）")
     s.add_argument("--auth", action="store_true", help="要求 API 令牌和网页登录（在非本机地址上提供服务时必须）")
     s.set_defaults(func=cmd_serve)
 

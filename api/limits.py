@@ -1,8 +1,8 @@
 """Request limits enforced before the application sees a request (see docs/limits.md).
 
 - :class:`BodyLimit`, a pure ASGI middleware: a body over ``max_bytes`` (64 KiB by default,
-  ``DISCRETION_MAX_BODY_BYTES``), or over the path's own limit in :data:`ALLOWANCES`, answers 413
-  ``body_too_large`` as soon as the ``Content-Length`` says so or the bytes received pass the limit
+  ``DISCRETION_MAX_BODY_BYTES``), or over the path's own limit in :data:`ALLOWANCES`, answers 422
+  ``body_too_large`` (issue 3: 422 for bad input, an oversized body included) as soon as the ``Content-Length`` says so or the bytes received pass the limit
   (chunked bodies), without reading the rest; a body that has not arrived in full within
   :data:`BODY_TIMEOUT_S` answers 408 ``request_timeout``.
 - :class:`HeadLimitedHttpTools`, uvicorn's httptools protocol with two bounds uvicorn does not
@@ -121,7 +121,7 @@ class _TooSlow(BaseException):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _send_error(send, 413, "body_too_large", f"请求体过大（上限 {limit} 字节）", "body")
+    await _send_error(send, 422, "body_too_large", f"请求体过大（上限 {limit} 字节）", "body")
 
 
 async def _send_error(send: Send, status: int, code: str, message: str, field: str) -> None:

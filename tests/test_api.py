@@ -387,19 +387,19 @@ def test_far_future_dates_are_a_4xx_not_a_crash(client: TestClient, violation_da
         assert assert_error_shape(r)["field"] in {"violation_date", "decision_date"}
 
 
-def test_oversized_body_is_413_body_too_large(client: TestClient, app: FastAPI) -> None:
-    """A body over max_body_bytes with a content-length answers 413 body_too_large."""
+def test_oversized_body_is_422_body_too_large(client: TestClient, app: FastAPI) -> None:
+    """A body over max_body_bytes with a content-length answers 422 body_too_large (issue 3: 422 for bad input)."""
     limit = app.state.discretion.settings.max_body_bytes
     big = json.dumps({**WATER, "facts": {"discharge_area": "x" * (limit + 10)}}).encode()
     r = client.post("/v1/assessments", content=big, headers={"content-type": J})
-    assert r.status_code == 413
+    assert r.status_code == 422
     body = assert_error_shape(r)
     assert body["code"] == "body_too_large"
     assert body["field"] == "body"
 
 
-def test_oversized_chunked_body_without_length_is_413(client: TestClient, app: FastAPI) -> None:
-    """A body over max_body_bytes sent chunked (no content-length) answers 413 body_too_large."""
+def test_oversized_chunked_body_without_length_is_422(client: TestClient, app: FastAPI) -> None:
+    """A body over max_body_bytes sent chunked (no content-length) answers 422 body_too_large."""
     limit = app.state.discretion.settings.max_body_bytes
     big = json.dumps({**WATER, "facts": {"discharge_area": "x" * (limit + 10)}}).encode()
 
@@ -410,7 +410,7 @@ def test_oversized_chunked_body_without_length_is_413(client: TestClient, app: F
     r = client.post("/v1/assessments", content=chunks(), headers={"content-type": J})
     assert r.request.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in r.request.headers
-    assert r.status_code == 413
+    assert r.status_code == 422
     assert assert_error_shape(r)["code"] == "body_too_large"
 
 
@@ -419,7 +419,7 @@ def test_body_limit_setting_is_honoured(tmp_path_factory: pytest.TempPathFactory
     db = tmp_path_factory.mktemp("limit") / "l.db"
     with TestClient(create_app(Settings(database_url=f"sqlite:///{db}", max_body_bytes=64)), raise_server_exceptions=False) as c:
         r = c.post("/v1/assessments", json=ORDINARY)
-        assert r.status_code == 413
+        assert r.status_code == 422
         assert assert_error_shape(r)["code"] == "body_too_large"
         assert c.get("/healthz").status_code == 200
 

@@ -273,3 +273,18 @@ def test_bad_date_on_the_command_line_is_a_usage_error(capsys: pytest.CaptureFix
         main(["daily-penalty", "--fine", "1", "--served", "2025/3/1", "--reinspection", "2025-03-11"])
     assert exc.value.code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--port", "99999"], "端口须在 1 至 65535 之间"), (["--port", "0"], "端口须在 1 至 65535 之间"),
+     (["--port", "abc"], "端口须为整数"), (["--workers", "0"], "工作进程数须在 1 至 64 之间"),
+     (["--workers", "-3"], "工作进程数须在 1 至 64 之间")],
+)
+def test_serve_refuses_a_port_or_worker_count_out_of_range(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    """`serve` exits 2 with a Chinese message before starting anything, instead of hanging on an
+    impossible port or running without workers."""
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", *args])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""Input limits (docs/limits.md): every bound answers 413/422 (431/408 for the request head and
+"""Input limits (docs/limits.md): every bound answers 422 (431/408 for the request head and
 slow bodies) with its documented code and field in the one error shape, and oversized or slow
 requests from one client do not slow the service for the others."""
 
@@ -36,7 +36,7 @@ def raw_case(fact_json: bytes) -> bytes:
 
 # (label, method, path, JSON body or raw bytes, status, code, field)
 LIMITS: list[tuple[str, str, str, Any, int, str, str]] = [
-    ("body over 64 KiB", "POST", A, {**W, "facts": {"pollutant_class": "x" * 70_000}}, 413, "body_too_large", "body"),
+    ("body over 64 KiB", "POST", A, {**W, "facts": {"pollutant_class": "x" * 70_000}}, 422, "body_too_large", "body"),
     ("65 facts", "POST", A, {**W, "facts": {f"f{i}": 1 for i in range(65)}}, 422, "invalid_input", "facts"),
     ("65 circumstances", "POST", A, {**W, "circumstances": ["confessed"] * 65}, 422, "invalid_input", "circumstances"),
     ("fact name of 65 characters", "POST", A, {**W, "facts": {"n" * 65: 1}}, 422, "invalid_input", "facts." + "n" * 65),
@@ -251,7 +251,7 @@ def _flood(port: int, stop: threading.Event, answers: list[int], kind: str) -> N
 def test_a_flood_of_oversized_and_slow_requests_does_not_slow_other_clients(server: LiveServer) -> None:
     """Median latency of a normal client's assessments, alone and while six other clients send 1 MiB
     bodies (sized and chunked) and half request heads in a loop: at most 3× + 20 ms; the floods
-    are answered 413 and 408."""
+    are answered 422 and 408."""
     _normal_latencies(server.port, 30)  # warm-up: every worker has registered the ruleset
     alone = statistics.median(_normal_latencies(server.port, 150))
     stop = threading.Event()
@@ -270,7 +270,7 @@ def test_a_flood_of_oversized_and_slow_requests_does_not_slow_other_clients(serv
             t.join(timeout=20)
     print(f"\nnormal client p50: {alone * 1000:.1f} ms alone, {during * 1000:.1f} ms during the flood; "
           f"flood answers: {sorted(set(answers))}, {len(answers)} requests")
-    assert 413 in answers and 408 in answers, answers[:20]
-    assert set(answers) <= {413, 408}, sorted(set(answers))
+    assert 422 in answers and 408 in answers, answers[:20]
+    assert set(answers) <= {422, 408}, sorted(set(answers))
     assert during < 3 * alone + 0.020, (alone, during)
     assert server.alive()

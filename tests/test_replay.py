@@ -434,10 +434,10 @@ def test_the_upload_path_alone_accepts_a_larger_body_still_bounded(client: TestC
     ok = b'{"violation": "water_over_standard", "violation_date": "2025-03-01"}\n' * 1500  # ≈ 100 KiB
     assert post(client, files={"file": ("c.jsonl", ok, "application/octet-stream")}, source="upload").status_code == 200
     r = client.post("/v1/assessments", content=b" " * len(ok), headers={"content-type": "application/json"})
-    assert r.status_code == 413
+    assert r.status_code == 422
     big = b" " * (5 * 1024 * 1024)
     r = post(client, files={"file": ("c.jsonl", big, "application/octet-stream")}, source="upload")
-    assert r.status_code == 413 and r.json()["code"] == "body_too_large"
+    assert r.status_code == 422 and r.json()["code"] == "body_too_large"
 
 
 def test_an_unknown_download_is_404(client: TestClient) -> None:

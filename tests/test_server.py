@@ -131,7 +131,7 @@ def test_serve_computes_and_stores_over_real_http(server: tuple[str, float, Path
 
 
 def test_serve_rejects_oversized_chunked_body_over_real_http(server: tuple[str, float, Path]) -> None:
-    """Over a real socket, a chunked body larger than the limit answers 413 body_too_large."""
+    """Over a real socket, a chunked body larger than the limit answers 422 body_too_large."""
     base, _, _ = server
     host, port = base.removeprefix("http://").split(":")
     chunk = b"x" * 8192
@@ -156,7 +156,7 @@ def test_serve_rejects_oversized_chunked_body_over_real_http(server: tuple[str, 
                 break
             data += part
     head, _, body = data.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 413"), data[:300]
+    assert head.startswith(b"HTTP/1.1 422"), data[:300]
     assert json.loads(body)["code"] == "body_too_large"
 
 
