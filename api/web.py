@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from discretion.benchmark import in_force
 from discretion.case import Case
-from discretion.catalog import GROUP_LABELS, circumstance_entries, form_facts, violations_on
+from discretion.catalog import GROUP_LABELS, circumstance_entries, edition_circumstance_basis, form_facts, violations_on
 from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.citation import cite
 from discretion.money import wan
@@ -71,13 +71,15 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         key: str | None = le.key
     except InputError:
         key = None
-    # circumstances with their basis under each regime (a form may be for an act before or after 2026-08-15)
+    # circumstances with their basis under each regime (a form may be for an act before or after 2026-08-15),
+    # and, where the law gives none of its own, the benchmark edition's (its adjustments and 免罚 list)
     by_regime = {r: {c["id"]: c for c in circumstance_entries(s.engine.compiled, code, r)} for r in REGIMES}
+    benchmark = edition_circumstance_basis(le, code) if key is not None else {}
     groups: dict[str, list[dict[str, Any]]] = {}
     for cid, c in by_regime["code2026"].items():
         c = dict(c)
         old = by_regime["pre2026"][cid]["basis"]
-        c["basis"] = list(dict.fromkeys(old + c["basis"]))
+        c["basis"] = list(dict.fromkeys(old + c["basis"] + benchmark.get(cid, [])))
         groups.setdefault(c["group"], []).append(c)
     v = s.rulebooks.violations[code].model
     basis = {r: list(dict.fromkeys(cite(p.basis.ref) for p in rules.provisions)) for r, rules in v.regimes.items()}

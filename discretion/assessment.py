@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
 
 import orjson
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from . import benchmark
 from .case import MAX_AMOUNT, Case
-from .citation import as_dict, as_json, cite
+from .citation import as_dict, as_json, cite, edition_citation
 from .compiler import Compiled, FactorInfo, RuleSet, compile_all
 from .errors import InputError
 from .models import (
@@ -205,19 +204,6 @@ def _step_dict(obj: Any) -> dict[str, Any]:
     if isinstance(obj, Step):
         return obj.to_dict()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def edition_citation(e: BenchmarkEdition) -> str:
-    """《云南省…（2023年版）》, with a mark when the edition's figures are modelled."""
-    return _edition_citation(e.title)
-
-
-@lru_cache(maxsize=256)
-def _edition_citation(title: str) -> str:
-    modelled = title.endswith("（建模）")
-    if modelled:
-        title = title[: -len("（建模）")]
-    return f"《{title}》" + ("（建模）" if modelled else "")
 
 
 # --- dates -------------------------------------------------------------------------------------

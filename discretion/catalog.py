@@ -7,10 +7,11 @@ from typing import Any
 
 from . import conditions
 from .benchmark import in_force
-from .citation import chinese_number, cite
+from .citation import chinese_number, cite, edition_citation
 from .compiler import Compiled
 from .errors import InputError
 from .models import FactDef
+from .rulebook import LoadedEdition
 
 _LAW_SHORT = "中华人民共和国"
 
@@ -142,6 +143,26 @@ def circumstance_entries(compiled: Compiled, code: str, regime: str) -> list[dic
                     basis.append(cite(lim.basis.ref))
         out.append({"id": cid, "label": c.label, "group": c.group, "group_label": GROUP_LABELS[c.group],
                     "hint": c.hint, "basis": list(dict.fromkeys(basis))})
+    return out
+
+
+def edition_circumstance_basis(edition: LoadedEdition, code: str) -> dict[str, list[str]]:
+    """Where the benchmark edition itself gives a circumstance its effect on violation ``code``: its
+    从重/从轻 adjustments and the entries of its 免罚 list that name the circumstance. Shown beside
+    circumstances the law layer gives no article of its own (e.g. 列入正面清单, 重污染天气预警期间)."""
+    e = edition.effective
+    title = edition_citation(e)
+    out: dict[str, list[str]] = {}
+    for adj in e.adjustments or []:
+        effect = f"{'从重' if adj.direction == 'aggravate' else '从轻'}{adj.points}个百分点"
+        cited = cite(adj.basis.ref) if adj.basis is not None else title
+        out.setdefault(adj.circumstance, []).append(f"{cited}（{effect}）")
+    for entry in e.exemptions or []:
+        if code not in entry.violations:
+            continue
+        cited = "、".join(dict.fromkeys(cite(q.ref) for q in entry.basis))
+        for cid in conditions.names(conditions.parse(entry.when)):
+            out.setdefault(cid, []).append(f"{cited}（{entry.label}）")
     return out
 
 

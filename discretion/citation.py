@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from functools import lru_cache
 
 import orjson
@@ -135,3 +136,16 @@ def date_text(d: "object") -> str:
             _DATES.clear()
         _DATES[d] = got
     return got
+
+
+def edition_citation(e: Any) -> str:
+    """《云南省…（2023年版）》 of a benchmark edition, with a mark when its figures are modelled."""
+    return _edition_citation(e.title)
+
+
+@lru_cache(maxsize=256)
+def _edition_citation(title: str) -> str:
+    modelled = title.endswith("（建模）")
+    if modelled:
+        title = title[: -len("（建模）")]
+    return f"《{title}》" + ("（建模）" if modelled else "")

@@ -139,6 +139,26 @@ def test_form_groups_circumstances_with_legal_bases(client: TestClient) -> None:
         assert re.search(r'<span class="law">《[^》]+》第[^<]+条', label), label
 
 
+def test_every_circumstance_on_the_form_shows_a_basis_the_benchmark_one_where_the_law_gives_none(client: TestClient) -> None:
+    """Circumstances without an article of their own (主动报告, 重污染天气预警 …) show the benchmark
+    edition that gives them effect, with that effect; one that neither the law nor the edition ties
+    to this violation type (正面清单 for water) says so instead of showing nothing."""
+    page = client.get("/assess/water_over_standard").text
+    fieldsets = "".join(re.findall(r'<fieldset class="circ">(.*?)</fieldset>', page, re.S))
+    ids = re.findall(r'name="circumstance" value="([a-z_]+)"', fieldsets)
+    assert {"positive_list", "self_reported", "obstructed_inspection", "sensitive_area"} <= set(ids)
+    for cid in ids:
+        label = label_around(fieldsets, f'circumstance" value="{cid}')
+        assert '<span class="law">《' in label or cid == "positive_list", (cid, label)
+    self_reported = label_around(fieldsets, 'circumstance" value="self_reported')
+    assert re.search(r"《[^》]*裁量[^》]*》（建模）（从轻\d+个百分点）", self_reported), self_reported
+    positive = label_around(fieldsets, 'circumstance" value="positive_list')
+    assert "本类违法行为无单独的法律或基准依据" in positive, positive
+    listed = client.get("/assess/water_monitoring_violation").text  # where the edition's 首违不罚 list names it
+    positive = label_around(listed, 'circumstance" value="positive_list')
+    assert re.search(r'<span class="law">《[^<]*（列入监督执法正面清单的企业初次违法', positive), positive
+
+
 def test_form_shows_the_penalty_provisions_of_both_regimes(client: TestClient) -> None:
     """The form header cites the penalty provisions under the single laws and under the Code."""
     page = client.get("/assess/eia_unapproved_construction").text
