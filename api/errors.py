@@ -73,6 +73,10 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+# the query parameters of the pages, as a reader knows them
+_FIELD_LABELS = {"q": "关键词或条文", "on": "日期", "decision_date": "决定日期", "limit": "每页条数"}
+
+
 def _wants_html(request: Request) -> bool:
     """Pages of the web form answer errors as pages; the JSON API always answers JSON."""
     path = request.url.path
@@ -106,6 +110,8 @@ def install(app: FastAPI) -> None:
                 msg = raw.removeprefix("Value error, ") if raw.startswith("Value error, ") else f"取值无效（{raw}）"
             errors.append({"code": "invalid_input", "message": msg, "field": _field(tuple(err.get("loc", ())))})
         first = errors[0] if errors else {"code": "invalid_input", "message": "输入无效", "field": None}
+        if _wants_html(request):  # e.g. a bad date or an overlong keyword in a page's address
+            return _page(422, "；".join(f"{_FIELD_LABELS.get(e['field'], e['field'])}：{e['message']}" for e in errors))
         return JSONResponse(body(first["code"], first["message"], first["field"], errors), status_code=422)
 
     @app.exception_handler(DiscretionError)

@@ -21,6 +21,7 @@ from discretion.catalog import GROUP_LABELS, circumstance_entries, edition_circu
 from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.citation import cite
 from discretion.money import wan
+from discretion.trail import REGIME_LABELS
 
 from .deps import Principal, State, principal, require, state
 from .records import check_decision
@@ -60,7 +61,22 @@ async def index(
 ) -> HTMLResponse:
     day = on or dt.date.today()
     items = violations_on(s.engine.compiled, day, q)
-    return _render(request, "index.html", items=items, q=q or "", on=day.isoformat())
+    elsewhere = _elsewhere(s, day, q) if q and not items else None
+    return _render(request, "index.html", items=items, q=q or "", on=day.isoformat(), elsewhere=elsewhere)
+
+
+def _elsewhere(s: State, day: dt.date, q: str) -> dict[str, Any] | None:
+    """Nothing found under the law in force on ``day``: does the search find something under the
+    other regime (e.g. an article of a separate law, repealed on 2026-08-15, searched for a later
+    day)? Then the page says on which day to look, with a link."""
+    for regime in s.rulebooks.law.regimes:
+        if regime.effective_from <= day and (regime.effective_to is None or day <= regime.effective_to):
+            continue
+        other = regime.effective_to if regime.effective_to is not None and regime.effective_to < day else regime.effective_from
+        found = violations_on(s.engine.compiled, other, q)
+        if found:
+            return {"on": other.isoformat(), "count": len(found), "regime": REGIME_LABELS.get(regime.id, regime.id)}
+    return None
 
 
 def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> dict[str, Any]:

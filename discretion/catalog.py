@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from . import conditions
@@ -91,16 +92,65 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
     }
 
 
+# Short names that officers write for the laws (the Code as 法典).
+LAW_ALIASES = {
+    "环保法": "环境保护法", "环评法": "环境影响评价法", "水污法": "水污染防治法", "水污染法": "水污染防治法",
+    "大气法": "大气污染防治法", "大气污染法": "大气污染防治法", "固废法": "固体废物污染环境防治法",
+    "土壤法": "土壤污染防治法", "噪声法": "噪声污染防治法", "环境噪声法": "噪声污染防治法",
+    "放射性法": "放射性污染防治法", "生态环境法典": "法典",
+}
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ARTICLE = re.compile(r"第?\s*([0-9]+|[零一二两三四五六七八九十百千]+)\s*条")
+_PART = re.compile(r"第?\s*([0-9]+|[零一二两三四五六七八九十百千]+)\s*[款项目]")
+
+
+def from_chinese(text: str) -> int:
+    """八十三 → 83, 一千一百零七 → 1107, 十五 → 15 (the numbers of articles)."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        else:
+            total += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+    return total + digit
+
+
+def query_terms(q: str) -> tuple[list[str], int | None]:
+    """The words of a search and the article it names, whatever way it is written: "水污染防治法 83",
+    "水污染防治法83", "水污染防治法第83条", "《中华人民共和国水污染防治法》第八十三条第二款", "固废法 112".
+    Paragraphs and items (款、项) are not searched: a violation is found by its article."""
+    text = q.replace("《", " ").replace("》", " ").replace(_LAW_SHORT, "")
+    article: int | None = None
+
+    def take(m: re.Match[str]) -> str:
+        nonlocal article
+        n = m.group(1)
+        if article is None:
+            article = int(n) if n.isdigit() else from_chinese(n)
+        return " "
+    text = _ARTICLE.sub(take, text)
+    text = _PART.sub(" ", text)
+    text = re.sub(r"(?<=[^\s0-9])(?=[0-9])|(?<=[0-9])(?=[^\s0-9])", " ", text)  # 水污染防治法83 → 水污染防治法 83
+    words: list[str] = []
+    for token in text.split():
+        if token.isdigit():
+            if article is None:
+                article = int(token)  # the first bare number is the article; further ones are 款/项
+            continue
+        words.append(LAW_ALIASES.get(token, token))
+    return words, article
+
+
 def matches(entry: dict[str, Any], q: str) -> bool:
-    """Every token of ``q`` is found; a law name and an article number ("水污染防治法 83") must
-    name the same penalty provision."""
+    """Every word of ``q`` is found; a law name and an article number ("水污染防治法 83") must
+    name the same penalty provision (see :func:`query_terms` for the ways of writing them)."""
     own = " ".join([entry["code"], entry["title"], *entry["keywords"]])
-    tokens = q.split()
-    numbers = [t for t in tokens if t.isdigit()]
-    words = [t for t in tokens if not t.isdigit()]
-    candidates = entry["penalty_basis"] if numbers else [None]
+    words, article = query_terms(q)
+    candidates = entry["penalty_basis"] if article is not None else [None]
     for b in candidates:
-        if b is not None and not all(str(b["article"]) == n for n in numbers):
+        if b is not None and b["article"] != article:
             continue
         laws = [b] if b is not None else entry["penalty_basis"]
         if all(w in own or any(w in " ".join(_tokens(x["law"], x["article"])) for x in laws) for w in words):

@@ -97,6 +97,26 @@ def test_index_keyword_without_matches_lists_nothing(client: TestClient) -> None
     assert "共 0 类" in r.text
 
 
+def test_an_article_of_a_repealed_law_searched_for_today_points_to_the_day_it_applies(client: TestClient) -> None:
+    """The separate laws were replaced on 2026-08-15: searching 水污染防治法 83 for a later day finds
+    nothing, and the page says that on 2026-08-14 it finds the article's violations, with a link."""
+    r = client.get("/", params={"on": "2026-11-26", "q": "水污染防治法第八十三条"})
+    assert r.status_code == 200 and "共 0 类" in r.text
+    notice = re.search(r'<p class="notice">(.*?)</p>', r.text, re.S)
+    assert notice and "单行法（2026-08-14）" in notice.group(1), r.text
+    link = re.search(r'href="(/\?q=[^"]+)"', notice.group(1)).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    assert "water_over_standard" in set(re.findall(r'href="/assess/(\w+)"', client.get(link).text))
+    r = client.get("/", params={"on": "2025-06-01", "q": "完全不存在的违法行为关键词"})
+    assert '<p class="notice">' not in r.text
+
+
+@pytest.mark.parametrize("query", ["on=2026-02-30", "q=" + "x" * 101])
+def test_a_bad_address_of_the_search_page_answers_a_chinese_page_not_json(client: TestClient, query: str) -> None:
+    r = client.get("/?" + query, headers={"accept": "text/html"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "返回首页" in r.text and ("日期" in r.text or "关键词或条文" in r.text)
+
+
 # --- form -------------------------------------------------------------------------------------
 
 
