@@ -44,8 +44,14 @@ def _names_read(ruleset: Any, regime: str | None = None) -> set[str]:
     return read
 
 
-def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: str = "yunnan") -> dict[str, Any]:
-    """One Violation of the contract, for the regime and edition in force on ``on``."""
+def violation_entry(
+    compiled: Compiled, code: str, on: dt.date, jurisdiction: str = "yunnan", decision: dt.date | None = None
+) -> dict[str, Any]:
+    """One Violation of the contract, for the regime in force on ``on`` (the act's day).
+
+    With ``decision`` (the day the case is decided), the facts are those a case decided that day
+    needs: the benchmark edition is the one in force on the decision day, and when the law changed
+    in between (从旧兼从轻: both regimes are evaluated) the facts and required facts of both regimes."""
     from .assessment import regime_on
 
     rs = compiled.rulebooks
@@ -53,8 +59,15 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
     regime = regime_on(rs.law, on)
     if regime is None:
         raise InputError(message="日期早于本系统收录的法律", code="date_out_of_range", field="on")
+    regimes = [regime]
+    if decision is not None:
+        if decision < on:
+            raise InputError(message="决定日期早于违法行为日期", code="invalid_date", field="decision_date")
+        later = regime_on(rs.law, decision)
+        if later is not None and later != regime:
+            regimes.append(later)
     try:
-        le, _ = in_force(rs.editions, jurisdiction, on)
+        le, _ = in_force(rs.editions, jurisdiction, decision or on)
         key: str | None = le.key
     except InputError as exc:
         if exc.code == "unknown_jurisdiction":
@@ -62,13 +75,20 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
         key = None  # no edition in force that day: the law's facts only
     ruleset = compiled.get(code, key)
     rules = lv.model.regimes.get(regime)  # type: ignore[call-overload]
-    required = set(rules.requires) if rules else set()
-    read = _names_read(ruleset, regime) | required
-    for p in rules.provisions if rules else []:
-        for f in [p.fine] + [x.fine for x in p.escalations]:
-            for attr in ("base", "count"):
-                if f is not None and getattr(f, attr, None):
-                    read.add(getattr(f, attr))
+    required: set[str] = set()
+    read: set[str] = set()
+    for r in regimes:
+        in_r = lv.model.regimes.get(r)  # type: ignore[call-overload]
+        if in_r is None:
+            continue
+        required |= set(in_r.requires)
+        read |= _names_read(ruleset, r)
+        for p in in_r.provisions:
+            for f in [p.fine] + [x.fine for x in p.escalations]:
+                for attr in ("base", "count"):
+                    if f is not None and getattr(f, attr, None):
+                        read.add(getattr(f, attr))
+    read |= required
     facts = [fact_dict(f, name in required) for name, f in ruleset.facts.items() if name in read or name in lv.facts]
     basis = []
     seen = set()
@@ -83,6 +103,7 @@ def violation_entry(compiled: Compiled, code: str, on: dt.date, jurisdiction: st
         "code": code,
         "title": lv.model.title,
         "regime": regime,
+        "regimes": regimes,
         "punishable": rules is not None,
         "penalty_basis": basis,
         "facts": facts,

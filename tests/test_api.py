@@ -141,6 +141,25 @@ def test_violation_detail_has_facts_json_schema(client: TestClient) -> None:
     assert schema["properties"]["eia_document"]["enum"] == ["report", "form"]
 
 
+def test_violation_detail_for_a_case_decided_under_the_code_requires_the_facts_of_both_regimes(client: TestClient) -> None:
+    """An act before 2026-08-15 decided after it is evaluated under both laws (从旧兼从轻): with its
+    decision_date the schema requires what both need, and a case built from it is accepted."""
+    url = "/v1/violations/eia_unapproved_construction"
+    before = client.get(url, params={"on": "2026-05-01"}).json()
+    both = client.get(url, params={"on": "2026-05-01", "decision_date": "2026-09-01"}).json()
+    assert before["regimes"] == ["pre2026"] and both["regimes"] == ["pre2026", "code2026"]
+    assert set(before["facts_schema"]["required"]) < set(both["facts_schema"]["required"])
+    assert {"total_investment", "eia_document"} <= set(both["facts_schema"]["required"])
+    case = {"violation": "eia_unapproved_construction", "violation_date": "2026-05-01", "decision_date": "2026-09-01",
+            "facts": {"total_investment": 100000000}}
+    r = client.post("/v1/assessments", json=case)  # what the act-date schema alone asks for is not enough
+    assert r.status_code == 422 and r.json()["field"] == "facts.eia_document"
+    case["facts"] = {name: 100000000 if name == "total_investment" else "report" for name in both["facts_schema"]["required"]}
+    assert client.post("/v1/assessments", json=case).status_code == 201
+    r = client.get(url, params={"on": "2026-05-01", "decision_date": "2026-04-01"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_date" and r.json()["field"] == "decision_date"
+
+
 def test_violation_detail_schema_validates_with_jsonschema_when_available(client: TestClient) -> None:
     """facts_schema is itself a valid draft 2020-12 schema that accepts a valid facts object and rejects extras."""
     jsonschema = pytest.importorskip("jsonschema")

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from discretion.catalog import violation_entry, violations_on
-from discretion.errors import InputError, NotFoundError
+from discretion.errors import NotFoundError
 
 from ..deps import State, state
 from ..schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1/violations", tags=["violations"], responses=ERROR_RESPONSES)
 
-OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD，默认为今天")]
+OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD（违法行为日期），默认为今天")]
 Jurisdiction = Annotated[str, Query(max_length=80)]
 _TYPES = {"money": "number", "count": "integer", "number": "number", "bool": "boolean", "enum": "string", "date": "string"}
 
@@ -62,13 +62,16 @@ def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema")
 async def get_violation(
-    code: str, s: Annotated[State, Depends(state)], on: OnDate = None, jurisdiction: Jurisdiction = "yunnan"
+    code: str,
+    s: Annotated[State, Depends(state)],
+    on: OnDate = None,
+    jurisdiction: Jurisdiction = "yunnan",
+    decision_date: Annotated[dt.date | None, Query(
+        description="案件的决定日期（可选）：给出时按该日施行的裁量基准列出事实；违法行为日期与决定日期分属单行法与生态环境法典时，"
+                    "两者都要计算（从旧兼从轻），facts 与 facts_schema 的 required 为两者所需之和，regimes 列出两者")] = None,
 ) -> dict[str, Any]:
     if code not in s.rulebooks.violations:
         raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
-    try:
-        entry = violation_entry(s.engine.compiled, code, on or dt.date.today(), jurisdiction)
-    except InputError:
-        raise
+    entry = violation_entry(s.engine.compiled, code, on or dt.date.today(), jurisdiction, decision_date)
     entry["facts_schema"] = facts_schema(entry)
     return entry
