@@ -34,6 +34,7 @@ _PYDANTIC_MESSAGES = {
     "date_type": "日期格式错误，须为 YYYY-MM-DD",
     "literal_error": "取值不在允许范围内",
     "string_too_long": "字符串过长",
+    "string_pattern_mismatch": "格式不符",
     "string_too_short": "字符串过短",
     "too_long": "项目过多",
     "json_invalid": "请求体不是合法的 JSON",

@@ -500,3 +500,22 @@ def test_docs_page_uses_only_local_assets_that_are_served(client: TestClient) ->
         assert got.content, url
     assert any(a.endswith(".js") for a in assets) and any(a.endswith(".css") for a in assets)
     assert "/openapi.json" in html
+
+
+def test_the_api_documentation_reads_in_chinese(client: TestClient) -> None:
+    """/docs shows each operation's summary and description: Chinese, not the code's English docstrings."""
+    doc = client.get("/openapi.json").json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for key in ("summary", "description"):
+                text = op.get(key, "")
+                assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text), (method, path, key, text)
+
+
+def test_health_answers_head_for_monitors(client: TestClient) -> None:
+    assert client.head("/healthz").status_code == 200
+
+
+def test_a_query_parameter_of_the_wrong_shape_is_explained_in_chinese(client: TestClient) -> None:
+    r = client.get("/v1/assessments", params={"cursor": "garbage"})
+    assert r.status_code == 422 and r.json()["field"] == "cursor" and r.json()["message"] == "格式不符"

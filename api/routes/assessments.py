@@ -93,6 +93,9 @@ def _records(s: State) -> Records:
     "",
     status_code=201,
     summary="计算一个案件的处罚",
+    description="按违法行为日期与决定日期选定适用的法律和裁量基准，计算法定幅度、建议罚款、措施与提示，附每一步的法律依据（trail）"
+                "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
+                "返回的 id 用于查询、记录决定和重现。",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
     responses={201: {"description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
 )
@@ -134,7 +137,9 @@ def _day_start(d: dt.date) -> dt.datetime | None:
     return dt.datetime.combine(d, dt.time(0), tzinfo=BEIJING).astimezone(dt.UTC)
 
 
-@router.get("", summary="查询计算记录（最新的在前，分页）", response_model=AssessmentList, responses=_MORE_ERRORS)
+@router.get("", summary="查询计算记录（最新的在前，分页）", response_model=AssessmentList, responses=_MORE_ERRORS,
+            description="计算记录及其决定，最新的在前；按 next_cursor 翻页，翻页期间新增记录不影响已翻过的页。"
+                        "承办人只能列出自己的记录（以他人为 handler 查询答复 403），审核人和管理员可列出全部。")
 def list_assessments(
     request: Request,
     s: Annotated[State, Depends(state)],
@@ -199,6 +204,8 @@ def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> Re
     "/{assessment_id}/decision",
     status_code=201,
     summary="记录承办人的决定（数额和理由）",
+    description="记录最终决定的罚款数额；数额在建议档次之外时必须说明理由（否则 422 reason_required）。"
+                "决定是哈希链上的一条独立记录，每个计算结果只能有一个决定（再次提交答复 409 decision_exists）。",
     response_model=DecisionOut,
     responses={409: {"model": ErrorOut, "description": "该计算已有决定（记录只可追加）"}, **_MORE_ERRORS},
 )
@@ -221,6 +228,8 @@ async def decide(
 @router.get(
     "/{assessment_id}/reproduce",
     summary="用所存的规则集重新计算，报告差异",
+    description="用记录所存的请求和当时的规则集（按哈希识别：当前规则集，或由所存快照重建）重新计算，"
+                "列出与所存结果不同的字段路径；快照缺失时答复 409 snapshot_missing。",
     response_model=ReproductionOut,
     responses={409: {"model": ErrorOut, "description": "所用规则集的快照缺失或无法加载"}, **_MORE_ERRORS},
 )

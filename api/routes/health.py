@@ -21,6 +21,12 @@ async def healthz(
     return {"status": "ok"}
 
 
+@router.head("/healthz", include_in_schema=False)
+async def healthz_head() -> dict[str, str]:
+    """HEAD for monitors that only look at the status."""
+    return {"status": "ok"}
+
+
 @router.post("/_echo", include_in_schema=False)
 async def echo(payload: dict) -> dict:  # type: ignore[type-arg]
     """A trivial endpoint: the baseline of the load benchmark."""
