@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -30,6 +31,12 @@ async def list_violations(
     return {"items": violations_on(s.engine.compiled, on or dt.date.today(), q, jurisdiction)}
 
 
+def _number(text: str) -> int | float:
+    """A bound as a JSON number: an integer when it is whole (``minimum: 1``, not ``1.0``)."""
+    d = Decimal(text)
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
 def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
     """The JSON Schema of a violation's facts object, so a client can render and check a form."""
     props: dict[str, Any] = {}
@@ -45,9 +52,9 @@ def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
         if f["type"] == "date":
             p["format"] = "date"
         if f["type"] in ("money", "count", "number"):
-            p["minimum"] = float(f["min"]) if "min" in f else 0
+            p["minimum"] = _number(f["min"]) if "min" in f else 0
             if "max" in f:
-                p["maximum"] = float(f["max"])
+                p["maximum"] = _number(f["max"])
         if f["type"] == "money":
             p["multipleOf"] = 0.01
         props[f["name"]] = p
