@@ -129,6 +129,21 @@ class Assessment:
     title: str
     reasoning: str = ""
 
+    @property
+    def act_result(self) -> RegimeResult:
+        """The result under the law in force when the act was committed: that law says which duties
+        the act violated, even where 从旧兼从轻 applies the later, lighter law's penalty
+        (行政处罚法第三十七条; 法典第一千零五十七条)."""
+        c = self.compared
+        if c is not None and self.lighter_law is not None and self.lighter_law["results"][0]["regime"] == c.regime:
+            return c
+        return self.applied
+
+    @property
+    def violated(self) -> list[LegalRef]:
+        """The provisions the act violated: the act-time law's (the applied law's where it names none)."""
+        return self.act_result.violated or self.applied.violated
+
     def to_dict(self) -> dict[str, Any]:
         """The contract's result as plain data."""
         return self._document(as_dict, [s.to_dict() for s in self.trail])
@@ -157,7 +172,7 @@ class Assessment:
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
                 "basis": [ref(r) for r in a.basis],
-                "violated": [ref(r) for r in a.violated],
+                "violated": [ref(r) for r in self.violated],
                 "lighter_law": self.lighter_law,
             },
             "rulebook": self.rulebook,

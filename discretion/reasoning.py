@@ -22,8 +22,12 @@ def render(a: "Assessment") -> str:
     if end:
         when += f"至{date_text(end)}"
     parts = [f"经查，{party}于{when}实施“{a.title}”的违法行为。"]
-    if r.violated:
-        parts.append(f"该行为违反了{cite_all(r.violated)}的规定。")
+    violated = a.violated  # the duties of the law in force at the time of the act
+    if violated:
+        text = f"该行为违反了{cite_all(violated)}的规定"
+        if violated is not r.violated and r.violated:  # the later law applies: the act is unlawful under it too
+            text += f"，按{cite_all(r.violated)}的规定亦属违法行为"
+        parts.append(text + "。")
     if a.lighter_law:
         parts.append(a.lighter_law["reason"] + "。")
     if r.outcome == "time_barred":

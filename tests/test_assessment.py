@@ -363,3 +363,21 @@ def test_durable_and_reference_engines_agree_on_the_golden_cases(engine: Engine,
     """The rules engine and the reference evaluator produce identical results for every golden case."""
     for a in assessments:
         assert engine.assess(a.case).to_dict() == a.to_dict(), a.case
+
+
+def test_under_the_lighter_later_law_the_act_still_violated_the_law_of_its_day(engine: Engine) -> None:
+    """未批先建 on 2026-05-01, decided 2026-09-01: the Code's penalty is lighter and applies, but the
+    act broke the EIA Law (the Code was not yet in force): law.violated and the reasoning name the
+    EIA Law's duties, and the reasoning adds that the act is unlawful under the Code too."""
+    a = engine.assess(Case(violation="eia_unapproved_construction", facts={"total_investment": 100_000_000, "eia_document": "report"},
+                           violation_date=dt.date(2026, 5, 1), decision_date=dt.date(2026, 9, 1)))
+    assert a.lighter_law is not None and a.lighter_law["applied"] == "code2026" == a.applied.regime
+    violated = a.to_dict()["law"]["violated"]
+    assert violated and all("生态环境法典" not in v["law"] for v in violated)
+    assert any(v["law"] == "中华人民共和国环境影响评价法" and v["article"] == 25 for v in violated)
+    first = a.reasoning.split("。")[1]
+    assert first.startswith("该行为违反了《中华人民共和国环境影响评价法》第二十五条"), first
+    assert "按《中华人民共和国生态环境法典》第一百零七条" in first and first.endswith("亦属违法行为")
+    same_law = engine.assess(Case(violation="eia_unapproved_construction", facts={"total_investment": 100_000_000},
+                                  violation_date=dt.date(2025, 5, 1), decision_date=dt.date(2025, 9, 1)))
+    assert "亦属违法行为" not in same_law.reasoning and same_law.violated is same_law.applied.violated
