@@ -749,7 +749,9 @@ def _facts_for_matching(rs: RuleSet, case: Case, checks: _Checks | None = None) 
         known = rs.known_circumstances
         for i, circ in enumerate(circumstances):
             if circ not in known:
-                raise InputError(message=f"未知的情节：{circ}", code="unknown_circumstance", field=f"circumstances[{i}]")
+                label = rs.not_applicable.get(circ)
+                message = f"未知的情节：{circ}" if label is None else f"情节“{label}”不适用于该类违法行为"
+                raise InputError(message=message, code="unknown_circumstance", field=f"circumstances[{i}]")
             fact[circ] = True
     return fact
 

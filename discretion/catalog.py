@@ -9,7 +9,7 @@ from typing import Any
 from . import conditions
 from .benchmark import in_force
 from .citation import chinese_number, cite, edition_citation
-from .compiler import Compiled
+from .compiler import Compiled, applicable_circumstances
 from .errors import InputError
 from .models import FactDef
 from .rulebook import LoadedEdition
@@ -198,7 +198,7 @@ def circumstance_entries(compiled: Compiled, code: str, regime: str) -> list[dic
     gen = rs.law.general.get(regime)  # type: ignore[call-overload]
     lv = rs.violation(code)
     out = []
-    ids = list(rs.circumstances) + [c for c in lv.model.circumstances if c not in rs.circumstances]
+    ids = applicable_circumstances(rs, lv.model)
     for cid in ids:
         c = rs.circumstances[cid]
         basis = [cite(q.ref) for q in c.basis]

@@ -69,6 +69,7 @@ class RuleSet:
 
     false_bools: dict[str, bool] = field(default_factory=dict)  # every bool asserted False, copied per case
     known_circumstances: frozenset[str] = frozenset()  # the circumstances, for a quick membership test
+    not_applicable: dict[str, str] = field(default_factory=dict)  # defined, but not for this type: id → label
 
     def __post_init__(self) -> None:
         self.false_bools = dict.fromkeys(self.bools, False)
@@ -160,7 +161,7 @@ def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None, regime
     if e is not None:
         for f in e.facts:
             facts.setdefault(f.name, f)
-    circs = tuple(rs.circumstances) + tuple(c for c in lv.model.circumstances if c not in rs.circumstances)
+    circs = applicable_circumstances(rs, lv.model)
     bools = tuple(n for n, f in facts.items() if f.type == "bool") + circs
     name = f"{le.key if le else '-'}/{code}" + (f"/{regime}" if regime else "")
     vb = e.violations.get(code) if e is not None else None
@@ -176,7 +177,14 @@ def compile_ruleset(rs: RulebookSet, code: str, le: LoadedEdition | None, regime
         facts=facts,
         bools=bools,
         circumstances=circs,
+        not_applicable={c: d.label for c, d in rs.circumstances.items() if c not in circs},
     )
+
+
+def applicable_circumstances(rs: RulebookSet, v: Violation) -> tuple[str, ...]:
+    """The circumstances a case of violation type ``v`` may carry: every circumstance of the law
+    layer except those marked ``listed_only``, which apply only where the type lists them."""
+    return tuple(c for c, d in rs.circumstances.items() if not d.listed_only or c in v.circumstances)
 
 
 @dataclass

@@ -135,6 +135,9 @@ class CircumstanceDef(Model):
     group: CircumstanceGroup
     basis: list[Quoted] = Field(default_factory=list)
     hint: str | None = None
+    # True: the circumstance applies only to the violation types that list it under their own
+    # ``circumstances`` (e.g. 重污染天气预警期间超标排放大气污染物: air pollution only); others refuse it.
+    listed_only: bool = False
 
 
 # --- fines -------------------------------------------------------------------------

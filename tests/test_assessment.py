@@ -381,3 +381,23 @@ def test_under_the_lighter_later_law_the_act_still_violated_the_law_of_its_day(e
     same_law = engine.assess(Case(violation="eia_unapproved_construction", facts={"total_investment": 100_000_000},
                                   violation_date=dt.date(2025, 5, 1), decision_date=dt.date(2025, 9, 1)))
     assert "亦属违法行为" not in same_law.reasoning and same_law.violated is same_law.applied.violated
+
+
+def test_an_air_only_circumstance_is_refused_for_water_and_aggravates_air(engine: Engine) -> None:
+    """重污染天气预警期间超标排放大气污染物 (listed_only) applies to the air types that list it; a water
+    case refuses it with 422 unknown_circumstance, saying it does not apply, instead of aggravating."""
+    water = Case(violation="water_over_standard", facts={"exceedance_ratio": 0.6}, circumstances=["heavy_pollution_alert"],
+                 violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1))
+    with pytest.raises(InputError) as exc:
+        engine.assess(water)
+    assert exc.value.code == "unknown_circumstance" and exc.value.field == "circumstances[0]"
+    assert "不适用于该类违法行为" in exc.value.message
+    air = dict(violation="air_over_standard", facts={"exceedance_ratio": 0.6}, violation_date=dt.date(2025, 3, 1),
+               decision_date=dt.date(2025, 9, 1))
+    plain = engine.assess(Case(**air))
+    alert = engine.assess(Case(**air, circumstances=["heavy_pollution_alert"]))
+    assert plain.applied.fine is not None and alert.applied.fine is not None
+    assert alert.applied.fine.recommended > plain.applied.fine.recommended
+    with pytest.raises(InputError) as exc:
+        engine.assess(Case(**{**air, "violation": "water_over_standard"}, circumstances=["no_such_thing"]))
+    assert exc.value.message == "未知的情节：no_such_thing"
