@@ -1256,14 +1256,17 @@ def _amount(rng: Range, p: Decimal, step: int, mode: str, bands: int) -> tuple[i
     lo = rng.min
     hi = rng.max if rng.max is not None else rng.min
     width = Decimal(hi - lo)
+    # "处N元以下的罚款" has no statutory minimum, but a fine of 0 元 is no fine: the lowest amount
+    # recommended is one rounding step (modelled; docs/rulebooks.md "Rounding")
+    floor = min(step, hi) if lo == 0 else lo
     rec = round_to(lo + width * p, step, mode)
-    rec = min(max(rec, lo), hi)
+    rec = min(max(rec, floor), hi)
     g = min(bands - 1, int((p * bands).to_integral_value(rounding=ROUND_FLOOR)))
     key = (lo, hi, g, step, mode, bands)
     band = _BANDS.get(key)
     if band is None:  # a band depends on its number only: a few per range
-        b0 = min(max(round_to(lo + width * g / bands, step, mode), lo), hi)
-        b1 = min(max(round_to(lo + width * (g + 1) / bands, step, mode), lo), hi)
+        b0 = min(max(round_to(lo + width * g / bands, step, mode), floor), hi)
+        b1 = min(max(round_to(lo + width * (g + 1) / bands, step, mode), floor), hi)
         band = (b0, b1)
         if len(_BANDS) >= 4096:
             _BANDS.clear()

@@ -401,3 +401,16 @@ def test_an_air_only_circumstance_is_refused_for_water_and_aggravates_air(engine
     with pytest.raises(InputError) as exc:
         engine.assess(Case(**{**air, "violation": "water_over_standard"}, circumstances=["no_such_thing"]))
     assert exc.value.message == "未知的情节：no_such_thing"
+
+
+def test_a_fine_up_to_an_amount_is_never_zero(engine: Engine) -> None:
+    """“处五万元以下的罚款” has no statutory minimum, but 0 元 is no fine: the recommended amount and
+    the band start at one rounding step; a project's investment of 0 is refused as a fact."""
+    a = engine.assess(Case(violation="eia_registration_not_filed", violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1)))
+    assert a.outcome == "penalty" and a.applied.fine is not None
+    assert a.applied.fine.legal_min == 0 and a.applied.fine.band[0] >= 100 and a.applied.fine.recommended >= 100
+    assert "处以罚款人民币0元" not in a.reasoning
+    with pytest.raises(InputError) as exc:
+        engine.assess(Case(violation="eia_unapproved_construction", facts={"total_investment": 0},
+                           violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1)))
+    assert exc.value.field == "facts.total_investment"
