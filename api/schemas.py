@@ -60,15 +60,14 @@ class ErrorItem(BaseModel):
 
 
 class ErrorOut(ErrorItem):
-    """Every error the service answers (4xx; 5xx only for server faults)."""
+    """服务答复的每一种错误（4xx；5xx 仅用于服务器故障）。"""
 
     errors: list[ErrorItem]
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut, "description": "资源不存在"},
-    413: {"model": ErrorOut, "description": "请求体过大"},
-    422: {"model": ErrorOut, "description": "输入无效"},
+    422: {"model": ErrorOut, "description": "输入无效（请求体过大时 code 为 body_too_large）"},
 }
 
 
@@ -79,7 +78,7 @@ RecordText = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00
 
 
 class DecisionIn(BaseModel):
-    """POST /v1/assessments/{id}/decision: the amount the officer decided, and why."""
+    """POST /v1/assessments/{id}/decision：承办人决定的罚款数额及理由。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,7 +96,7 @@ class Who(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    """The officer's decision on an assessment (its own chained record)."""
+    """承办人对一次计算作出的决定（哈希链上的独立记录）。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -115,7 +114,7 @@ class DecisionOut(BaseModel):
 
 
 class RecordMeta(BaseModel):
-    """Who made an assessment, when, with which rulebooks and engine; its place in the hash chain."""
+    """计算记录的来历：计算人、时间、所用规则集和引擎，及其在哈希链中的位置。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -140,7 +139,7 @@ class FineOut(BaseModel):
 
 
 class AssessmentRecordOut(BaseModel):
-    """GET /v1/assessments/{id}: the stored result (as POST answered it), its record and decision."""
+    """GET /v1/assessments/{id}：所存的计算结果（与 POST 的答复相同），及其记录和决定。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -160,7 +159,7 @@ class AssessmentRecordOut(BaseModel):
 
 
 class AssessmentItem(BaseModel):
-    """One assessment in a list: enough for a supervisor to see the band and the decision."""
+    """列表中的一条计算记录：足以看出建议档次和决定。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -201,7 +200,7 @@ class EngineVersions(BaseModel):
 
 
 class ReproductionOut(BaseModel):
-    """GET /v1/assessments/{id}/reproduce: the stored request re-evaluated with the stored rulebooks."""
+    """GET /v1/assessments/{id}/reproduce：用所存规则集对所存请求的重新计算。"""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -214,3 +213,374 @@ class ReproductionOut(BaseModel):
     engine_version: EngineVersions
     reproduced_at: dt.datetime
     differences: list[Difference]
+
+
+# --- responses of the JSON API v1 (for the OpenAPI document) -----------------------------------
+#
+# Each model describes one response body exactly as the service writes it: every key, its type and
+# whether it may be null. They are strict (no coercion: "100000" is not an int, 1 is not true) and
+# closed (extra="forbid"), except a trail step's `data`, whose keys depend on the step. A key the
+# service leaves out when it has nothing to say (never null) is declared with `_absent`: not
+# required, not nullable, and without a default in the schema. Serialised with by_alias=True and
+# exclude_unset=True, a validated body gives back the same JSON.
+
+from pydantic import WithJsonSchema  # noqa: E402
+
+from discretion.models import FactType, FlagId, Regime, Status  # noqa: E402  (the response models' vocabularies)
+
+Outcome = Literal["penalty", "no_penalty", "time_barred"]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Band = Annotated[list[int], Field(min_length=2, max_length=2)]
+# Dates are written as text (YYYY-MM-DD); a strict model would accept only date objects.
+DateText = Annotated[dt.date, Field(strict=False)]
+# A JSON number written as an integer when it is whole (1, not 1.0) and kept so when serialised again.
+JsonNumber = Annotated[int | float, WithJsonSchema({"type": "number"})]
+# The step names of the trail, in pipeline order (discretion.trail.STEP_LABELS; a test keeps them equal).
+StepName = Literal[
+    "regime", "edition", "limitation", "provision", "exemption", "escalation", "concurrence", "range", "factor",
+    "position", "adjustment", "reduction", "rounding", "individual_fine", "measure", "flag", "lighter_law",
+]
+
+_OUT = ConfigDict(extra="forbid", strict=True)
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _absent(description: str, **kwargs: Any) -> Any:
+    """A key that is left out (never null) when it does not apply: optional, not nullable."""
+    return Field(default=None, description=description, json_schema_extra=_drop_default, **kwargs)
+
+
+class LegalRefOut(BaseModel):
+    """法律依据：法律名称、条、款、项，及其引用文字。"""
+
+    model_config = _OUT
+
+    law: str = Field(description="法律法规全称，如 中华人民共和国水污染防治法（不带书名号）")
+    article: int = Field(description="条")
+    paragraph: int | None = Field(description="款；未细化到款时为 null")
+    item: int | None = Field(description="项；未细化到项时为 null")
+    citation: str = Field(description="引用文字，如《中华人民共和国水污染防治法》第八十三条第二项")
+
+
+class AssessedViolation(BaseModel):
+    model_config = _OUT
+
+    code: str = Field(description="违法行为代码")
+    title: str = Field(description="违法行为名称")
+
+
+class AssessedFine(BaseModel):
+    """The fine of an assessment (or of one regime in the lighter-law comparison)."""
+
+    model_config = _OUT
+
+    legal_min: int = Field(description="法定最低罚款（元）")
+    legal_max: int | None = Field(description="法定最高罚款（元）；法律未规定上限时为 null")
+    band: Band = Field(description="建议裁量档次 [下限, 上限]（元）；减轻处罚时为 [减轻下限, 法定最低额]")
+    recommended: int = Field(description="建议罚款（元）")
+
+
+class IndividualFineOut(BaseModel):
+    """对单位以外的个人（直接负责的主管人员和其他直接责任人员）的罚款（双罚）。"""
+
+    model_config = _OUT
+
+    role: str = Field(description="受罚人员，如 直接负责的主管人员和其他直接责任人员")
+    legal_min: int = Field(description="法定最低罚款（元）")
+    legal_max: int | None = Field(description="法定最高罚款（元）；未规定上限时为 null")
+    recommended: int | None = Field(description="建议罚款（元）；未规定上限、无法按位置计算时为 null")
+
+
+class MeasureOut(BaseModel):
+    """罚款以外的处理措施（责令改正、责令停止建设、没收违法所得等）。"""
+
+    model_config = _OUT
+
+    id: str = Field(description="措施标识，如 order_correction、stop_construction、education")
+    text: str = Field(description="措施内容（中文）")
+    basis: list[str] = Field(description="法律依据（引用文字）")
+
+
+class FlagOut(BaseModel):
+    """A procedural reminder (听证告知、集体讨论、法制审核、按日连续处罚 ...)."""
+
+    model_config = _OUT
+
+    id: FlagId = Field(description="程序提示标识")
+    label: str = Field(description="程序提示内容（中文）")
+    basis: list[str] = Field(description="法律依据（引用文字）")
+
+
+class RegimeSummaryOut(BaseModel):
+    """The result of one regime in the lighter-law comparison."""
+
+    model_config = _OUT
+
+    regime: Regime = Field(description="法律体系：pre2026 单行法；code2026《生态环境法典》")
+    outcome: Outcome = Field(description="该法律体系下的处理结果")
+    fine: AssessedFine | None = Field(description="罚款；不罚款时为 null")
+    individual_fines: list[IndividualFineOut] = Field(description="对个人的罚款（双罚）")
+    basis: list[LegalRefOut] = Field(description="处罚依据")
+
+
+class LighterLawOut(BaseModel):
+    """从旧兼从轻：违法行为与决定分属不同法律体系时，两者的比较及所适用者。"""
+
+    model_config = _OUT
+
+    applied: Regime = Field(description="所适用的法律体系")
+    reason: str = Field(description="比较结论及理由（中文）")
+    basis: list[str] = Field(description="从旧兼从轻的法律依据（引用文字）")
+    results: list[RegimeSummaryOut] = Field(
+        min_length=2, max_length=2, description="两种法律体系下的结果：[行为时的法律, 决定时的法律]"
+    )
+
+
+class LawOut(BaseModel):
+    model_config = _OUT
+
+    regime: Regime = Field(description="所适用的法律体系：pre2026 单行法；code2026《生态环境法典》")
+    regime_title: str = Field(description="法律体系名称，如 单行法、《中华人民共和国生态环境法典》")
+    basis: list[LegalRefOut] = Field(description="处罚依据（罚则；不予处罚时为不予处罚的依据）")
+    violated: list[LegalRefOut] = Field(description="所违反的规定")
+    lighter_law: LighterLawOut | None = Field(description="从旧兼从轻的比较；行为时与决定时适用同一法律体系时为 null")
+
+
+class RulebookOut(BaseModel):
+    """一次计算所用的裁量基准版本和法律规则集。"""
+
+    model_config = _OUT
+
+    id: str = Field(description="裁量基准标识，如 yunnan")
+    edition: str = Field(description="版本，如 2023")
+    key: str = Field(description="版本键，如 yunnan@2023")
+    title: str = Field(description="裁量基准名称")
+    citation: str = Field(description="引用文字（带书名号）")
+    status: Status = Field(description="版本状态：draft 草稿；approved 已批准；published 已发布")
+    sha256: Sha256 = Field(description="裁量基准版本文件的 sha256")
+    law_edition: str = Field(description="法律规则集的版本")
+    law_sha256: Sha256 = Field(description="法律规则集的 sha256")
+
+
+class TrailStepData(BaseModel):
+    """A step's structured data: its keys depend on the step (open-ended)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "description": (
+                "该步骤的结构化数据，键随步骤而定，例如：regime：regimes、act_date；edition：edition、sha256；"
+                "limitation：years、deadline、discovered；provision：legal_min、legal_max；"
+                "factor：factor、label、level、score、weight、matched、modelled；position：position、modelled；"
+                "adjustment：direction、points、modelled 或 position；reduction：floor、ratio、modelled；"
+                "rounding：position、recommended、band；concurrence：applied、candidates；lighter_law：applied、compared；"
+                "其余步骤为空对象。小数以字符串表示（如 score、position），金额为整数元"
+            )
+        },
+    )
+
+
+class TrailStepOut(BaseModel):
+    """计算过程（说明链）中的一步。"""
+
+    model_config = _OUT
+
+    step: StepName = Field(description="步骤")
+    label: str = Field(description="步骤的中文名称，如 适用法律、裁量因子")
+    rule: str | None = Field(description="所用规则的标识；没有对应规则时为 null")
+    basis: list[str] = Field(description="依据（引用文字）")
+    text: str = Field(description="说明（中文，可直接写入案卷）")
+    regime: Regime | None = Field(description="该步骤所属的法律体系；不限于某一法律体系的步骤（regime、edition）为 null")
+    data: TrailStepData
+
+
+class AssessmentOut(BaseModel):
+    """POST /v1/assessments (201): the assessment, as stored, with its id."""
+
+    model_config = _OUT
+
+    id: str = Field(description="计算编号（GET /v1/assessments/{id} 可读取）")
+    outcome: Outcome = Field(description="处理结果：penalty 处罚；no_penalty 不予处罚；time_barred 超过追责期限")
+    violation: AssessedViolation
+    fine: AssessedFine | None = Field(description="罚款；不予处罚、超过追责期限或不罚款时为 null")
+    individual_fines: list[IndividualFineOut] = Field(description="对个人的罚款（双罚）")
+    measures: list[MeasureOut] = Field(description="罚款以外的措施")
+    flags: list[FlagOut] = Field(description="程序提示")
+    law: LawOut
+    rulebook: RulebookOut
+    trail: list[TrailStepOut] = Field(description="计算过程，按步骤顺序")
+    reasoning: str = Field(description="裁量理由（中文，可直接写入案卷）")
+
+
+# --- the violation catalogue ---
+
+
+class FactChoiceOut(BaseModel):
+    model_config = _OUT
+
+    value: str = Field(description="取值")
+    label: str = Field(description="取值的中文名称")
+
+
+class FactOut(BaseModel):
+    """表单要填写的一项事实。"""
+
+    model_config = _OUT
+
+    name: str = Field(description="事实名称（facts 对象的键）")
+    label: str = Field(description="中文名称")
+    type: FactType = Field(description="类型：money 金额（元）；count 数量；number 数值；bool 是否；enum 选项；date 日期")
+    unit: str | None = Field(description="单位，如 元、天；无单位时为 null")
+    required: bool = Field(description="是否必填（给出 decision_date 时为所计算的各法律体系所需之和）")
+    hint: str = _absent("填写提示；没有时省略")
+    choices: list[FactChoiceOut] = _absent("enum 类型的选项；其他类型省略")
+    min: str = _absent("最小值（十进制数字的文字，如 \"0\"）；没有时省略")
+    max: str = _absent("最大值（十进制数字的文字）；没有时省略")
+
+
+class ViolationOut(BaseModel):
+    """一类违法行为，按所查询日期施行的法律体系和裁量基准版本。"""
+
+    model_config = _OUT
+
+    code: str = Field(description="违法行为代码（稳定）")
+    title: str = Field(description="违法行为名称")
+    regime: Regime = Field(description="该日（违法行为日期）适用的法律体系")
+    regimes: list[Regime] = Field(
+        min_length=1,
+        max_length=2,
+        description=(
+            "需要计算的法律体系：通常只有违法行为日期适用的一个；给出 decision_date 且两日分属单行法与"
+            "《生态环境法典》时为两者（从旧兼从轻）"
+        ),
+    )
+    punishable: bool = Field(description="该法律体系对该行为是否规定了罚则")
+    penalty_basis: list[LegalRefOut] = Field(description="该日有效的罚则")
+    facts: list[FactOut] = Field(description="计算所需或可填的事实")
+    circumstances: list[str] = Field(description="适用于该行为的情节标识")
+    keywords: list[str] = Field(description="检索关键词")
+    edition: str | None = Field(description="该日（给出 decision_date 时为决定日期）施行的裁量基准版本键，如 yunnan@2023；当日没有施行的版本时为 null")
+
+
+class ViolationList(BaseModel):
+    """GET /v1/violations."""
+
+    model_config = _OUT
+
+    items: list[ViolationOut]
+
+
+class FactSchemaProperty(BaseModel):
+    """一项事实的 JSON Schema。"""
+
+    model_config = _OUT
+
+    type: Literal["number", "integer", "boolean", "string"] = Field(description="JSON 类型")
+    title: str = Field(description="事实的中文名称")
+    description: str = _absent("单位及填写提示；没有时省略")
+    enum: list[str] = _absent("可选值（enum 类型）")
+    x_enum_labels: dict[str, str] = _absent("可选值 → 中文名称（enum 类型）", alias="x-enum-labels")
+    format: Literal["date"] = _absent("date 类型的事实为 date")
+    minimum: JsonNumber = _absent("最小值（数值类型；整数值写作整数）")
+    maximum: JsonNumber = _absent("最大值；没有时省略")
+    multiple_of: JsonNumber = _absent("金额精确到分（money 类型为 0.01）", alias="multipleOf")
+
+
+class FactsSchema(BaseModel):
+    """一类违法行为的事实对象的 JSON Schema（draft 2020-12）。"""
+
+    model_config = _OUT
+
+    schema_uri: Literal["https://json-schema.org/draft/2020-12/schema"] = Field(alias="$schema")
+    type: Literal["object"]
+    properties: dict[str, FactSchemaProperty] = Field(description="事实名称 → 该事实的 JSON Schema")
+    required: list[str] = Field(description="必填的事实")
+    additional_properties: Literal[False] = Field(alias="additionalProperties")
+
+
+class ViolationDetailOut(ViolationOut):
+    """GET /v1/violations/{code}：一类违法行为及其事实的 JSON Schema。"""
+
+    facts_schema: FactsSchema = Field(description="facts 对象的 JSON Schema，供客户端生成和校验表单")
+
+
+# --- daily penalties and health ---
+
+
+class DailyPenaltyOut(BaseModel):
+    """POST /v1/daily-penalties: 按日连续处罚."""
+
+    model_config = _OUT
+
+    original_fine: int = Field(description="原罚款数额（元）")
+    order_served_date: DateText = Field(description="责令改正决定书送达日期")
+    reinspection_date: DateText = Field(description="复查发现违法行为之日")
+    days: int = Field(description="计罚日数：自送达之日的次日起至复查之日止")
+    total: int = Field(description="按日连续处罚数额（元）= 原罚款数额 × 计罚日数")
+    regime: Regime = Field(description="送达之日适用的法律体系")
+    basis: list[str] = Field(description="法律依据（引用文字）")
+    text: str = Field(description="计算说明（中文）")
+
+
+class EditionOut(BaseModel):
+    model_config = _OUT
+
+    key: str = Field(description="版本键，如 yunnan@2023")
+    status: Status = Field(description="版本状态")
+    effective_from: DateText = Field(description="施行日期")
+    sha256: Sha256 = Field(description="版本文件的 sha256")
+
+
+class HealthRulebooks(BaseModel):
+    model_config = _OUT
+
+    rulebook_set: str = Field(description="所加载规则集源文件的内容哈希（尚未确定时为空字符串）")
+    generation: int = Field(description="重新加载代次（启动时为 0）")
+    violations: int = Field(description="违法行为类型数")
+    editions: list[EditionOut] = Field(description="裁量基准版本")
+
+
+class RulebookIssueOut(BaseModel):
+    model_config = _OUT
+
+    code: Literal["rulebook_invalid"]
+    message: str = Field(description="问题说明（中文）")
+    field: str = Field(description="文件:行（无行号时为文件）")
+    file: str
+    line: int | None
+    rule_id: str | None
+
+
+class ReloadAttemptOut(BaseModel):
+    model_config = _OUT
+
+    ok: bool = Field(description="是否成功（失败时继续使用原规则集）")
+    changed: bool = Field(description="规则集是否有变化")
+    generation: int
+    rulebook_set: str
+    trigger: str = Field(description="触发方式，如 SIGHUP、POST /v1/admin/reload（用户）")
+    message: str
+    at: str = Field(description="时间（ISO 8601，UTC，精确到秒）", json_schema_extra={"format": "date-time"})
+    issues: list[RulebookIssueOut] = Field(description="新规则集的问题（失败时）")
+
+
+class HealthReload(BaseModel):
+    model_config = _OUT
+
+    seen: int = Field(description="本进程看到的重新加载次数")
+    shared: bool = Field(description="是否与其他工作进程共享重新加载代次")
+    last: ReloadAttemptOut | None = Field(description="最近一次重新加载的结果；尚未重新加载时为 null")
+
+
+class HealthOut(BaseModel):
+    """GET /healthz：{"status": "ok"}；detail=true 时另给出本进程及其规则集。"""
+
+    model_config = _OUT
+
+    status: Literal["ok"]
+    pid: int = _absent("本进程号（仅 detail=true）")
+    rulebooks: HealthRulebooks = _absent("所加载的规则集（仅 detail=true）")
+    reload: HealthReload = _absent("重新加载的情况（仅 detail=true）")

@@ -137,7 +137,7 @@ def test_violation_detail_has_facts_json_schema(client: TestClient) -> None:
     assert "total_investment" in schema["required"]
     assert set(schema["required"]) == {f["name"] for f in v["facts"] if f["required"]}
     assert schema["properties"]["total_investment"]["type"] == "number"
-    assert schema["properties"]["total_investment"]["minimum"] == 0
+    assert schema["properties"]["total_investment"]["minimum"] == 1  # a project has cost at least 1 元
     assert schema["properties"]["eia_document"]["enum"] == ["report", "form"]
 
 
@@ -510,6 +510,22 @@ def test_the_api_documentation_reads_in_chinese(client: TestClient) -> None:
             for key in ("summary", "description"):
                 text = op.get(key, "")
                 assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text), (method, path, key, text)
+
+
+def test_the_api_models_in_the_documentation_read_in_chinese_and_every_response_has_one(client: TestClient) -> None:
+    """The schemas /docs shows (and a client generator reads) describe themselves in Chinese, and each
+    JSON API v1 answer refers to its model, not to a bare object."""
+    doc = client.get("/openapi.json").json()
+    for name, schema in doc["components"]["schemas"].items():
+        texts = [schema.get("description", "")] + [p.get("description", "") for p in schema.get("properties", {}).values()]
+        for text in texts:
+            assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", text), (name, text)
+    answers = {("/v1/assessments", "post", "201"): "AssessmentOut", ("/v1/violations", "get", "200"): "ViolationList",
+               ("/v1/violations/{code}", "get", "200"): "ViolationDetailOut", ("/v1/daily-penalties", "post", "200"): "DailyPenaltyOut",
+               ("/healthz", "get", "200"): "HealthOut", ("/v1/assessments/{assessment_id}", "get", "200"): "AssessmentRecordOut"}
+    for (path, method, status), model in answers.items():
+        schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{model}"}, (path, schema)
 
 
 def test_health_answers_head_for_monitors(client: TestClient) -> None:

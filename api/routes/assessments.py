@@ -22,6 +22,7 @@ from ..records import Records, check_decision
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
+    AssessmentOut,
     AssessmentList,
     AssessmentRecordOut,
     DecisionIn,
@@ -97,7 +98,7 @@ def _records(s: State) -> Records:
                 "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
                 "返回的 id 用于查询、记录决定和重现。",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={201: {"description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
+    responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
 )
 async def create(request: Request) -> Response:
     """Assess one case and store it with who asked; answers 201 only after the record is committed.

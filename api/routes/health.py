@@ -4,10 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from ..schemas import HealthOut
+
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="存活检查")
+@router.get("/healthz", summary="存活检查", response_model=None, responses={200: {"model": HealthOut, "description": "服务正常（detail=true 时另有进程与规则集信息）"}})
 async def healthz(
     request: Request,
     detail: Annotated[

@@ -12,7 +12,7 @@ from discretion.catalog import violation_entry, violations_on
 from discretion.errors import NotFoundError
 
 from ..deps import State, state
-from ..schemas import ERROR_RESPONSES
+from ..schemas import ERROR_RESPONSES, ViolationDetailOut, ViolationList
 
 router = APIRouter(prefix="/v1/violations", tags=["violations"], responses=ERROR_RESPONSES)
 
@@ -21,7 +21,7 @@ Jurisdiction = Annotated[str, Query(max_length=80)]
 _TYPES = {"money": "number", "count": "integer", "number": "number", "bool": "boolean", "enum": "string", "date": "string"}
 
 
-@router.get("", summary="某日适用的违法行为")
+@router.get("", summary="某日适用的违法行为", response_model=None, responses={200: {"model": ViolationList, "description": "违法行为目录"}})
 async def list_violations(
     s: Annotated[State, Depends(state)],
     on: OnDate = None,
@@ -67,7 +67,8 @@ def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema")
+@router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema", response_model=None,
+            responses={200: {"model": ViolationDetailOut, "description": "违法行为及其事实的 JSON Schema"}})
 async def get_violation(
     code: str,
     s: Annotated[State, Depends(state)],
