@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
+from discretion.assessment import date_problems
 from discretion.benchmark import in_force
 from discretion.case import Case
 from discretion.catalog import GROUP_LABELS, circumstance_entries, edition_circumstance_basis, form_facts, violations_on
@@ -157,9 +158,28 @@ def _parse_form(form: Any, facts: list[dict[str, Any]]) -> tuple[dict[str, Any],
                 errors[f"facts.{name}"] = "请填写数字（金额以元为单位，不写“万”）"
         else:
             data["facts"][name] = raw
+        value = data["facts"].get(name)
+        if f["type"] in ("money", "number", "count") and value is not None and f"facts.{name}" not in errors:
+            bound = _outside(Decimal(value), f)  # every field's bound at once, not only the first error
+            if bound:
+                errors[f"facts.{name}"] = bound
     if not data.get("violation_date") and "violation_date" not in errors:
         errors["violation_date"] = "请填写违法行为发生日期"
+    if data.get("violation_date"):  # every misplaced date at once (the engine stops at the first)
+        got = data.get
+        for field, message in date_problems(got("violation_date"), got("violation_end_date"), got("decision_date"), got("discovered_date")):
+            errors.setdefault(field, message)
     return data, errors
+
+
+def _outside(value: Decimal, f: dict[str, Any]) -> str | None:
+    """The message for a number outside a fact's bounds (``min``/``max`` of the catalogue), else None."""
+    unit = f.get("unit") or ""
+    if "min" in f and value < Decimal(f["min"]):
+        return f"不能小于{f['min']}{unit}"
+    if "max" in f and value > Decimal(f["max"]):
+        return f"不能大于{f['max']}{unit}"
+    return None
 
 
 @router.post("/assess/{code}", response_class=HTMLResponse)

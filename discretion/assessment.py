@@ -651,17 +651,31 @@ def _check_dates(case: Case) -> None:
 
 
 def _check(violation: dt.date, end: dt.date | None, decision: dt.date, discovered: dt.date | None) -> None:
+    if (end is None or violation <= end <= decision) and violation <= decision and (discovered is None or violation <= discovered <= decision):
+        return  # in order (the usual case, checked without building a list)
+    field, message = date_problems(violation, end, decision, discovered)[0]
+    raise InputError(message=message, code="invalid_date", field=field)
+
+
+def date_problems(
+    violation: dt.date, end: dt.date | None, decision: dt.date | None, discovered: dt.date | None
+) -> list[tuple[str, str]]:
+    """Every date of a case out of order, as (field, Chinese message), one per field at most; the
+    engine refuses a case with the first, the web form shows them all."""
+    out: list[tuple[str, str]] = []
     if end and end < violation:
-        raise InputError(message="违法行为终了日期早于发生日期", code="invalid_date", field="violation_end_date")
-    if decision < violation:
-        raise InputError(message="决定日期早于违法行为发生日期", code="invalid_date", field="decision_date")
-    if end and decision < end:
-        raise InputError(message="决定日期早于违法行为终了日期", code="invalid_date", field="decision_date")
+        out.append(("violation_end_date", "违法行为终了日期早于发生日期"))
+    if decision is not None:
+        if decision < violation:
+            out.append(("decision_date", "决定日期早于违法行为发生日期"))
+        elif end and decision < end:
+            out.append(("decision_date", "决定日期早于违法行为终了日期"))
     if discovered:
         if discovered < violation:
-            raise InputError(message="发现日期早于违法行为发生日期", code="invalid_date", field="discovered_date")
-        if discovered > decision:
-            raise InputError(message="发现日期晚于决定日期", code="invalid_date", field="discovered_date")
+            out.append(("discovered_date", "发现日期早于违法行为发生日期"))
+        elif decision is not None and discovered > decision:
+            out.append(("discovered_date", "发现日期晚于决定日期"))
+    return out
 
 
 _ISO: dict[dt.date, str] = {}

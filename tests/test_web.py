@@ -366,6 +366,17 @@ def test_unknown_enum_value_rerenders_form_with_message(client: TestClient) -> N
     assert m and "取值无效" in m.group(1) and "排放去向" in m.group(1)
 
 
+def test_every_wrong_field_is_marked_at_once(client: TestClient) -> None:
+    """A negative ratio, a decision before the violation and a discovery before it are each marked
+    next to their own field in one answer, not one per submit."""
+    r = submit(client, "water_over_standard", {**ORDINARY_FORM, "fact.exceedance_ratio": "-0.5",
+                                               "decision_date": "2025-01-01", "discovered_date": "2024-12-01"})
+    assert r.status_code == 422
+    assert "不能小于0" in label_around(r.text, "fact.exceedance_ratio")
+    assert "决定日期早于违法行为发生日期" in label_around(r.text, "decision_date")
+    assert "发现日期早于违法行为发生日期" in label_around(r.text, "discovered_date")
+
+
 def test_decision_before_violation_rerenders_form_with_message(client: TestClient) -> None:
     """A decision date before the violation re-renders with 422 and the message next to 决定日期."""
     r = submit(client, "water_over_standard", {**ORDINARY_FORM, "decision_date": "2025-01-01"})
