@@ -535,3 +535,11 @@ def test_health_answers_head_for_monitors(client: TestClient) -> None:
 def test_a_query_parameter_of_the_wrong_shape_is_explained_in_chinese(client: TestClient) -> None:
     r = client.get("/v1/assessments", params={"cursor": "garbage"})
     assert r.status_code == 422 and r.json()["field"] == "cursor" and r.json()["message"] == "格式不符"
+
+
+def test_a_body_with_a_utf8_byte_order_mark_is_read(client: TestClient) -> None:
+    """RFC 8259 lets a parser ignore a byte order mark; some Windows clients send one."""
+    body = json.dumps({"violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5},
+                       "violation_date": "2025-03-01", "decision_date": "2025-09-01"}).encode()
+    r = client.post("/v1/assessments", content=b"\xef\xbb\xbf" + body, headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text

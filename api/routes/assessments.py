@@ -125,6 +125,8 @@ async def create(request: Request) -> Response:
 def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
     if content_type and "json" not in content_type.split(";")[0]:
         raise InputError(message="请求体须为 JSON（Content-Type: application/json）", code="invalid_input", field="body")
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (some Windows clients send one): RFC 8259 lets us ignore it
+        raw = raw[3:]
     try:
         return AssessmentIn.model_validate_json(raw or b"null")
     except ValidationError as exc:
