@@ -96,6 +96,7 @@ class RegimeResult:
     reduced: bool = False
     not_punishable: bool = False
     exemption: str | None = None
+    fine_optional: bool = False  # “可以处…罚款”: the law lets the fine be left out (not in the contract's JSON)
 
     def severity(self) -> tuple[Any, ...]:
         """Ordering for 从旧兼从轻: lower is lighter (outcome, then maximum, minimum, amount)."""
@@ -202,6 +203,7 @@ def _new_result(regime: str, outcome: str) -> RegimeResult:
     r.reduced = False
     r.not_punishable = False
     r.exemption = None
+    r.fine_optional = False
     return r
 
 
@@ -1151,6 +1153,7 @@ def _evaluate(
             )
         )
     out.fine = _new_fine(rng.min, rng.max, band, rec)
+    out.fine_optional = bool(getattr(p_win.p.fine, "optional", False)) and not any(xp.x.fine for xp in winner[2])
 
     # individual fines (双罚): the same position inside their own range
     for f in inds:

@@ -162,6 +162,8 @@ class UpToFine(Model):
 
     kind: Literal["up_to"]
     max: Yuan
+    # “可以处X元以下的罚款”: the fine may be left out (the quoted text must say 可以处; the loader checks)
+    optional: bool = False
 
 
 class RateFine(Model):

@@ -308,6 +308,8 @@ def _check_violation(
                 yield from _check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
             for k, fl in enumerate(p.flags):
                 yield from _check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
+            if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:
+                yield doc.issue(pp + ("fine", "optional"), "optional: true 只用于“可以处……罚款”的规定，所引条文中没有“可以处”")
             for path, fine, unit_fine in fines:
                 base_fact = getattr(fine, "base", None) or getattr(fine, "count", None)
                 if base_fact is None:

@@ -414,3 +414,13 @@ def test_a_fine_up_to_an_amount_is_never_zero(engine: Engine) -> None:
         engine.assess(Case(violation="eia_unapproved_construction", facts={"total_investment": 0},
                            violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1)))
     assert exc.value.field == "facts.total_investment"
+
+
+def test_the_reasoning_says_whether_a_fine_up_to_an_amount_is_due_or_may_be_left_out(engine: Engine) -> None:
+    """环评法第三十一条第三款 “处五万元以下的罚款” (a fine is due) against 法典第一千零九十五条第三款
+    “可以处五万元以下的罚款” (the fine may be left out): the reasoning quotes the difference."""
+    old = engine.assess(Case(violation="eia_registration_not_filed", violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1)))
+    new = engine.assess(Case(violation="eia_registration_not_filed", violation_date=dt.date(2026, 9, 1), decision_date=dt.date(2026, 10, 1)))
+    assert "对该行为应处50000元（5万元）以下的罚款" in old.reasoning and not old.applied.fine_optional
+    assert "对该行为可以处50000元（5万元）以下的罚款" in new.reasoning and new.applied.fine_optional
+    assert "fine_optional" not in new.to_json().decode()

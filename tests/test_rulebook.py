@@ -415,3 +415,17 @@ def test_prefecture_loosening_the_reduction_condition_is_refused(tmp_path: Path)
     (root / "yunnan" / "kunming" / "2024.yaml").write_text(PREFECTURE_UNDER_2023.format(when="mitigating_count >= 1"), encoding="utf-8")
     err = refusal(root)
     assert any(i.file == "rulebooks/yunnan/kunming/2024.yaml" for i in err.issues)
+
+
+def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Path) -> None:
+    """`optional: true` (“可以处…罚款”) on a provision whose quoted text says “处…罚款” is refused at its line."""
+    root = make_tree(tmp_path, "eia_registration_not_filed")
+    target = root / "law" / "violations" / "eia_registration_not_filed.yaml"
+    lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, x in enumerate(lines) if x.strip() == "fine: {kind: up_to, max: 50000}")  # 环评法31③: 处…以下
+    lines[at] = lines[at].replace("max: 50000}", "max: 50000, optional: true}")
+    target.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(RulebookError) as exc:
+        rulebook.load(root)
+    issue = only(exc.value)
+    assert issue.line == at + 1 and "可以处" in issue.message, issue
