@@ -7,6 +7,7 @@ refused whole with the list (file, line, rule id), or returned complete.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -120,10 +121,13 @@ def load(root: Path | None = None) -> RulebookSet:
     violations: dict[str, LoadedViolation] = {}
     editions: dict[str, LoadedEdition] = {}
     raw_violations: list[tuple[Violation, loading.Document]] = []
+    unreadable: set[str] = set()  # codes of violation files refused (each file is named for its code)
     for path in _yaml_files(root / "law" / "violations"):
         v = read(path, Violation)
         if v:
             raw_violations.append(v)
+        else:
+            unreadable.add(path.stem)
     raw_editions: list[tuple[BenchmarkEdition, loading.Document]] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
         for path in _yaml_files(folder):
@@ -157,6 +161,8 @@ def load(root: Path | None = None) -> RulebookSet:
     for le in editions.values():
         found = list(benchmark.check_edition(le, editions, violations, facts, circumstances))
         found += approval.check_changelog(le, violations)
+        if unreadable:  # a refused violation file is reported once, at its own line, not again per edition
+            found = [i for i in found if not _follows_from(i, unreadable)]
         issues.extend(found)
         if not any(i.severity == "error" for i in found):  # the approval covers valid content only
             issues.extend(approval.check_approval(le))
@@ -180,6 +186,15 @@ def load(root: Path | None = None) -> RulebookSet:
     for le in editions.values():
         benchmark.merge_parent(le, editions)
     return rs
+
+
+_UNKNOWN_VIOLATION = re.compile(r"未知的违法行为：(\S+)$")
+
+
+def _follows_from(issue: RulebookIssue, unreadable: set[str]) -> bool:
+    """An edition's "unknown violation" issue about a violation file that was itself refused."""
+    m = _UNKNOWN_VIOLATION.search(issue.message)
+    return m is not None and m.group(1) in unreadable
 
 
 def _resolve_facts(

@@ -429,3 +429,16 @@ def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Pa
         rulebook.load(root)
     issue = only(exc.value)
     assert issue.line == at + 1 and "可以处" in issue.message, issue
+
+
+def test_a_refused_violation_file_is_reported_once_not_again_by_every_edition_that_names_it(tmp_path: Path) -> None:
+    """A typo in water_over_standard.yaml is one error at its line; the editions that grade water
+    cases do not each add "未知的违法行为：water_over_standard" after it."""
+    root = full_tree(tmp_path)
+    target = root / "law" / "violations" / "water_over_standard.yaml"
+    text = target.read_text(encoding="utf-8") + "bogus_key: 1\n"
+    target.write_text(text, encoding="utf-8")
+    with pytest.raises(RulebookError) as exc:
+        rulebook.load(root)
+    issue = only(exc.value)
+    assert issue.file.endswith("water_over_standard.yaml") and issue.line == len(text.splitlines()) and "bogus_key" in issue.message
