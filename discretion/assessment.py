@@ -1078,17 +1078,11 @@ def _evaluate(
     measures: dict[str, _Item] = {}
     flags: dict[str, _Item] = {}
     for pp, _, escs, _ in evaluated:
-        for rid, mid, t in pp.measures:
-            if rid is None or rid in fired:
-                measures.setdefault(mid, t)
-        for rid, fid, t in pp.flags:
-            if rid is None or rid in fired:
-                flags.setdefault(fid, t)
-        for xp in escs:
-            for rid, mid, t in xp.measures:
+        for source in (pp, *escs):  # the provision, then its fired escalations
+            for rid, mid, t in source.measures:
                 if rid is None or rid in fired:
                     measures.setdefault(mid, t)
-            for rid, fid, t in xp.flags:
+            for rid, fid, t in source.flags:
                 if rid is None or rid in fired:
                     flags.setdefault(fid, t)
 
