@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from discretion import rulebook
 from discretion.errors import DiscretionError, RulebookError
 
 

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,16 +35,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from benchmarks.serving import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- a real server ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:

@@ -29,17 +29,16 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.serving import Server, post_script, serve, warm
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
@@ -109,73 +108,6 @@ def postgres_backends(server_pid: int, pg_port: int = 5432) -> list[int]:
 # --- servers and wrk -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    url: str
-    pid: int
-    db: Path | None = None
-    backends: list[int] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def serve(tmp: Path, name: str, env: dict[str, str], db: Path | None = None, cwd: Path = ROOT) -> Iterator[Server]:
-    port = free_port()
-    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DISCRETION_STORAGE")}
-    full.update(env)
-    log = open(tmp / f"{name}.log", "wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                            cwd=cwd, env=full, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > end or proc.poll() is not None:
-                    raise RuntimeError(f"{name}: the server did not start: " + (tmp / f"{name}.log").read_text(errors="replace")) from None
-                time.sleep(0.05)
-        yield Server(name, url, proc.pid, db)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
-
-
-def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def write_script(tmp: Path, bodies: list[str]) -> Path:
-    script = tmp / "post.lua"
-    script.write_text(
-        "local bodies = {" + ",".join(_lua_string(b) for b in bodies) + "}\n"
-        "local i = 0\n"
-        "request = function()\n"
-        "  i = i % #bodies + 1\n"
-        '  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[i])\n'
-        "end\n",
-        encoding="utf-8",
-    )
-    return script
-
-
 def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[int, float, int]:
     """(requests, seconds, non-2xx) of one wrk run."""
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
@@ -185,13 +117,6 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[int, fl
     secs = float(m.group(2)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return int(m.group(1)), secs, int(bad.group(1)) if bad else 0
-
-
-def warm(url: str, bodies: list[str]) -> None:
-    for b in bodies:
-        req = urllib.request.Request(url + "/v1/assessments", data=b.encode(), headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            assert r.status == 201, r.status
 
 
 @dataclass
@@ -256,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="discretion-store-cpu-"))
     bodies = _bodies(args.bodies)
-    script = write_script(tmp, bodies)
+    script = post_script(tmp, bodies)
     runs: dict[str, list[Run]] = {}
     db = tmp / "records.db"
     try:
@@ -274,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                     other = stack.enter_context(_postgres_schema())
                     setups.append(("baseline-pg", {"DISCRETION_DATABASE_URL": f"{POSTGRES}?options=-csearch_path%3D{other}"}, None,
                                    args.baseline.resolve()))
-            servers = [stack.enter_context(serve(tmp, name, env, dbp, cwd)) for name, env, dbp, cwd in setups]
+            servers = [stack.enter_context(serve(tmp, name, env, db=dbp, cwd=cwd)) for name, env, dbp, cwd in setups]
             for srv in servers:
                 warm(srv.url, bodies)
                 if srv.name in ("postgresql", "baseline-pg"):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -96,7 +95,6 @@ def test_request_stage_store(stages: dict[str, Any], benchmark: Any, record: Cal
         store = Store(f"sqlite:///{tmp}/store.db")
         writer = store._writer.native_id
         assert writer is not None
-        caller = threading.get_native_id()
         figures: dict[str, list[float]] = {"writer": [], "caller": []}
 
         def run() -> None:

@@ -12,16 +12,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from benchmarks.serving import post_script, serve, warm
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATION = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
@@ -36,50 +35,15 @@ CASE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[dict[str, Any]]:
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (apt-get install wrk)")
     tmp = tempfile.mkdtemp(prefix="discretion-bench-")
-    port = _free_port()
-    env = dict(os.environ, DISCRETION_DATABASE_URL=f"sqlite:///{tmp}/bench.db")
-    start = time.perf_counter()
-    log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    ready = None
-    while time.perf_counter() - start < 30:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    ready = time.perf_counter() - start
-                    break
-        except OSError:
-            time.sleep(0.02)
-    if ready is None:
-        proc.kill()
-        proc.wait()
-        log.close()
-        raise RuntimeError("server did not start: " + (Path(tmp) / "server.log").read_text(errors="replace"))
     try:
-        yield {"url": url, "ready_s": ready, "tmp": tmp}
+        with serve(Path(tmp), "service", {"DISCRETION_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}, workers=2, timeout_s=30) as srv:
+            yield {"url": srv.url, "ready_s": srv.ready_s, "tmp": tmp}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -97,22 +61,9 @@ def _bodies(n: int = 500) -> list[str]:
     return [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False, default=encode) for c in case_gen.generate_valid(engine, n)]
 
 
-def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _wrk(url: str, path: str, tmp: str, bodies: list[str]) -> dict[str, float]:
     """wrk with a Lua script that sends the bodies in turn (the echo endpoint gets the same bodies)."""
-    script = Path(tmp) / "post.lua"
-    script.write_text(
-        "local bodies = {" + ",".join(_lua_string(b) for b in bodies) + "}\n"
-        "local i = 0\n"
-        "request = function()\n"
-        "  i = i % #bodies + 1\n"
-        '  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[i])\n'
-        "end\n",
-        encoding="utf-8",
-    )
+    script = post_script(Path(tmp), bodies)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", str(script), url + path],
         capture_output=True, text=True, check=True,
@@ -134,17 +85,10 @@ def _wrk(url: str, path: str, tmp: str, bodies: list[str]) -> dict[str, float]:
 def test_assessments_throughput_against_echo(server: dict[str, Any], benchmark: Any) -> None:
     """POST /v1/assessments keeps at least half the throughput of an echo endpoint on the same server."""
     # warm up both endpoints (lazy ruleset registration, connection pools)
-    for _ in range(20):
-        req = urllib.request.Request(server["url"] + "/v1/assessments", data=json.dumps(CASE).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            assert r.status == 201
+    warm(server["url"], [json.dumps(CASE)] * 20)
     results: dict[str, dict[str, float]] = {}
     bodies = _bodies()
-    for b in bodies:  # every ruleset the bodies need is registered before measuring
-        req = urllib.request.Request(server["url"] + "/v1/assessments", data=b.encode(), headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            assert r.status == 201
+    warm(server["url"], bodies)  # every ruleset the bodies need is registered before measuring
 
     def run() -> None:
         results["echo"] = _wrk(server["url"], "/_echo", server["tmp"], bodies)

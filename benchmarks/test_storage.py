@@ -13,57 +13,19 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.test_service import CONNECTIONS, DURATION, _bodies, _free_port, _wrk
+from benchmarks.serving import serve, warm
+from benchmarks.test_service import CONNECTIONS, DURATION, _bodies, _wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_STORAGE_ROUNDS", "3"))  # interleaved wrk runs per setup; the median is reported
 POSTGRES = os.environ.get("DISCRETION_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@contextlib.contextmanager
-def _server(tmp: str, name: str, env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    log = open(Path(tmp) / f"{name}.log", "wb")  # closed in the finally below
-    full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DISCRETION_STORAGE")}
-    full.update(env)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"{name} server did not start: " + (Path(tmp) / f"{name}.log").read_text(errors="replace"))
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 @contextlib.contextmanager
@@ -88,14 +50,6 @@ def _postgres_schema() -> Iterator[str | None]:
         admin.dispose()
 
 
-def _warm(url: str, bodies: list[str]) -> None:
-    """Each body once: every ruleset the bodies need is registered (in whichever worker answers)."""
-    for b in bodies:
-        req = urllib.request.Request(url + "/v1/assessments", data=b.encode(), headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            assert r.status == 201
-
-
 def test_storage_throughput_against_no_storage(benchmark: Any) -> None:
     """POST /v1/assessments with records on SQLite and on PostgreSQL keeps at least half the
     throughput of the same endpoint with storage off."""
@@ -115,9 +69,9 @@ def test_storage_throughput_against_no_storage(benchmark: Any) -> None:
                 # All servers up at once (idle workers cost nothing), then interleaved rounds: a
                 # slower minute of a shared machine falls on every setup alike; the median counts.
                 with contextlib.ExitStack() as stack:
-                    urls = {name: stack.enter_context(_server(tmp, name, env)) for name, env in setups}
+                    urls = {name: stack.enter_context(serve(Path(tmp), name, env, workers=2)).url for name, env in setups}
                     for url in urls.values():
-                        _warm(url, bodies)
+                        warm(url, bodies)
                     for _ in range(ROUNDS):
                         rounds.setdefault("echo", []).append(_wrk(urls["off"], "/_echo", tmp, bodies))
                         for name, url in urls.items():
