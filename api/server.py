@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -47,16 +46,12 @@ def _start_migration(url: str) -> int | None:
         os._exit(code)
 
 
-def _finish_migration(pid: int | None) -> None:
+def _finish_migration(pid: int | None) -> bool:
+    """Wait for the forked migration; False when it failed (the child printed why)."""
     if pid is None:
-        return
+        return True
     _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:  # the child printed why
-        raise _MigrationFailed
-
-
-class _MigrationFailed(Exception):
-    """The forked migration failed; its message is on stderr already."""
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
@@ -88,11 +83,10 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
             migration = _start_migration(settings.database_url)
             try:
                 rs = preload(settings)  # the forked workers take these over (reload.run_workers)
-            except BaseException:
-                with contextlib.suppress(_MigrationFailed):
-                    _finish_migration(migration)
-                raise
-            _finish_migration(migration)
+            finally:
+                migrated = _finish_migration(migration)  # waited for even when the rulebooks are broken
+            if not migrated:
+                return 1
             target: Any = "api.main:create_app"
         else:
             from api.main import create_app
@@ -106,8 +100,6 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
         return 1
     except DiscretionError as exc:  # the database: unreachable, or not ours to migrate
         print(f"启动失败：{exc.message}", file=sys.stderr)
-        return 1
-    except _MigrationFailed:
         return 1
     print(f"discretion：{len(rs.violations)} 类违法行为，{len(rs.editions)} 个裁量基准版本；http://{host}:{port}/", file=sys.stderr)
     from api.limits import HTTP_PROTOCOL  # httptools with a bounded, timed request head (docs/limits.md)
