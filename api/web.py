@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from discretion.assessment import date_problems
+from discretion.assessment import date_problems, fact_checks, fact_problem
 from discretion.benchmark import in_force
 from discretion.case import Case
 from discretion.catalog import GROUP_LABELS, circumstance_entries, edition_circumstance_basis, form_facts, violations_on
@@ -107,6 +107,7 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         "groups": [(g, GROUP_LABELS[g], groups[g]) for g in ("exemption", "mitigating", "aggravating", "other") if g in groups],
         "regimes": REGIMES,
         "basis": basis,
+        "checks": fact_checks(s.engine.compiled.get(code, key)),  # the engine's own check of each fact
     }
 
 
@@ -118,7 +119,7 @@ async def form(request: Request, code: str, s: Annotated[State, Depends(state)])
     return _render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
 
 
-def _parse_form(form: Any, facts: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     data: dict[str, Any] = {"facts": {}, "circumstances": list(form.getlist("circumstance"))}
     for key in ("violation_date", "violation_end_date", "discovered_date", "decision_date"):
@@ -159,10 +160,10 @@ def _parse_form(form: Any, facts: list[dict[str, Any]]) -> tuple[dict[str, Any],
         else:
             data["facts"][name] = raw
         value = data["facts"].get(name)
-        if f["type"] in ("money", "number", "count") and value is not None and f"facts.{name}" not in errors:
-            bound = _outside(Decimal(value), f)  # every field's bound at once, not only the first error
-            if bound:
-                errors[f"facts.{name}"] = bound
+        if value is not None and f"facts.{name}" not in errors and name in checks:
+            problem = fact_problem(checks[name], value)  # every field's problem at once, not only the first
+            if problem:
+                errors[f"facts.{name}"] = problem
     if not data.get("violation_date") and "violation_date" not in errors:
         errors["violation_date"] = "请填写违法行为发生日期"
     if data.get("violation_date"):  # every misplaced date at once (the engine stops at the first)
@@ -170,16 +171,6 @@ def _parse_form(form: Any, facts: list[dict[str, Any]]) -> tuple[dict[str, Any],
         for field, message in date_problems(got("violation_date"), got("violation_end_date"), got("decision_date"), got("discovered_date")):
             errors.setdefault(field, message)
     return data, errors
-
-
-def _outside(value: Decimal, f: dict[str, Any]) -> str | None:
-    """The message for a number outside a fact's bounds (``min``/``max`` of the catalogue), else None."""
-    unit = f.get("unit") or ""
-    if "min" in f and value < Decimal(f["min"]):
-        return f"不能小于{f['min']}{unit}"
-    if "max" in f and value > Decimal(f["max"]):
-        return f"不能大于{f['max']}{unit}"
-    return None
 
 
 @router.post("/assess/{code}", response_class=HTMLResponse)
@@ -192,7 +183,7 @@ async def submit(
         jurisdiction = "yunnan"
     today = dt.date.today()
     ctx = _form_context(s, code, today, jurisdiction)
-    data, errors = _parse_form(form, ctx["facts"])
+    data, errors = _parse_form(form, ctx["facts"], ctx["checks"])
     values = {k: (form.get(k) or "") for k in ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")}
     values.update({f"fact.{f['name']}": form.get(f"fact.{f['name']}") or "" for f in ctx["facts"]})
     chosen = set(data["circumstances"])

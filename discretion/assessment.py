@@ -361,7 +361,7 @@ class _Unit:
             "law_edition": rs.law.edition,
             "law_sha256": rs.sha256,
         }
-        self.checks = _fact_checks(self.ruleset)
+        self.checks = fact_checks(self.ruleset)
         self._plans: dict[str, _Plan] = {}
 
     def plan(self, regime: str) -> _Plan:
@@ -701,64 +701,65 @@ _CENT = Decimal("0.01")
 _Checks = dict[str, tuple[Any, str, dict[str, str], Any, Any]]  # fact → (definition, type, choices, min, max)
 
 
-def _fact_checks(rs: RuleSet) -> _Checks:
+def fact_checks(rs: RuleSet) -> _Checks:
     """Each fact's definition, type, choices, minimum and maximum, read once."""
     return {name: (f, f.type, f.choices or {}, f.min, f.max) for name, f in rs.facts.items()}
+
+
+def fact_problem(check: tuple[Any, str, dict[str, str], Any, Any], value: Any) -> str | None:
+    """What is wrong with one fact's value (Chinese), or None. The engine refuses a case with the
+    first problem; the web form shows the problem of every field at once."""
+    f, t, choices, f_min, f_max = check
+    if t == "bool":
+        return None if isinstance(value, bool) else f"“{f.label}”须为是/否"
+    if t == "enum":
+        if isinstance(value, str) and value in choices:
+            return None
+        allowed = "、".join(f"{k}（{v}）" for k, v in choices.items())
+        return f"“{f.label}”的取值无效，可选：{allowed}"
+    if t == "date":
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            return f"“{f.label}”须为日期 YYYY-MM-DD"
+        return None
+    if type(value) is int:  # the common number: the checks below that concern Decimals do not apply
+        if value > _MAX_INT or value < -_MAX_INT:
+            return f"“{f.label}”数值过大"
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            return f"“{f.label}”须为数字"
+        if isinstance(value, Decimal) and not value.is_finite():
+            return f"“{f.label}”须为有限数字"
+        if abs(value) > MAX_AMOUNT:
+            return f"“{f.label}”数值过大"
+        if t == "count" and not isinstance(value, int):
+            return f"“{f.label}”须为整数"
+        if t == "money" and isinstance(value, Decimal) and value != value.quantize(_CENT):
+            return f"“{f.label}”最多保留两位小数（元、角、分）"
+    if value < 0:
+        return f"“{f.label}”不得为负数"
+    if f_min is not None and value < f_min:
+        return f"“{f.label}”不得小于{f_min}"
+    if f_max is not None and value > f_max:
+        return f"“{f.label}”不得大于{f_max}"
+    return None
 
 
 def _facts_for_matching(rs: RuleSet, case: Case, checks: _Checks | None = None) -> dict[str, Any]:
     """Validate the case's facts and circumstances against the ruleset; build the engine fact."""
     fact: dict[str, Any] = rs.false_bools.copy()
     if checks is None:
-        checks = _fact_checks(rs)
+        checks = fact_checks(rs)
     for name, value in case.facts.items():
         c = checks.get(name)
         if c is None:
             raise InputError(message=f"该违法行为没有事实项“{name}”", code="unknown_fact", field=f"facts.{name}")
         if value is None:
             continue
-        f, t, choices, f_min, f_max = c
-        if t == "bool":
-            if not isinstance(value, bool):
-                raise InputError(message=f"“{f.label}”须为是/否", code="invalid_fact", field=f"facts.{name}")
-        elif t == "enum":
-            if not isinstance(value, str) or value not in choices:
-                allowed = "、".join(f"{k}（{v}）" for k, v in choices.items())
-                raise InputError(message=f"“{f.label}”的取值无效，可选：{allowed}", code="invalid_fact", field=f"facts.{name}")
-        elif t == "date":
-            try:
-                dt.date.fromisoformat(str(value))
-            except ValueError:
-                raise InputError(message=f"“{f.label}”须为日期 YYYY-MM-DD", code="invalid_fact", field=f"facts.{name}") from None
-        elif type(value) is int:  # the common number: the checks below that concern Decimals do not apply
-            if value > _MAX_INT or value < -_MAX_INT:
-                raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=f"facts.{name}")
-            if value < 0:
-                raise InputError(message=f"“{f.label}”不得为负数", code="invalid_fact", field=f"facts.{name}")
-            if f_min is not None and value < f_min:
-                raise InputError(message=f"“{f.label}”不得小于{f_min}", code="invalid_fact", field=f"facts.{name}")
-            if f_max is not None and value > f_max:
-                raise InputError(message=f"“{f.label}”不得大于{f_max}", code="invalid_fact", field=f"facts.{name}")
-        else:
-            path = f"facts.{name}"
-            if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-                raise InputError(message=f"“{f.label}”须为数字", code="invalid_fact", field=path)
-            if isinstance(value, Decimal) and not value.is_finite():
-                raise InputError(message=f"“{f.label}”须为有限数字", code="invalid_fact", field=path)
-            if abs(value) > MAX_AMOUNT:  # type: ignore[operator]
-                raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=path)
-            if t == "count" and not isinstance(value, int):
-                raise InputError(message=f"“{f.label}”须为整数", code="invalid_fact", field=path)
-            if t == "money" and isinstance(value, Decimal) and value != value.quantize(_CENT):
-                raise InputError(message=f"“{f.label}”最多保留两位小数（元、角、分）", code="invalid_fact", field=path)
-            if value < 0:
-                raise InputError(message=f"“{f.label}”不得为负数", code="invalid_fact", field=path)
-            if f_min is not None and value < f_min:
-                raise InputError(message=f"“{f.label}”不得小于{f_min}", code="invalid_fact", field=path)
-            if f_max is not None and value > f_max:
-                raise InputError(message=f"“{f.label}”不得大于{f_max}", code="invalid_fact", field=path)
-            if value > MAX_AMOUNT:
-                raise InputError(message=f"“{f.label}”数值过大", code="invalid_fact", field=path)
+        problem = fact_problem(c, value)
+        if problem is not None:
+            raise InputError(message=problem, code="invalid_fact", field=f"facts.{name}")
         fact[name] = value
     circumstances = case.circumstances
     if circumstances:
