@@ -52,7 +52,7 @@ def violation_entry(
     With ``decision`` (the day the case is decided), the facts are those a case decided that day
     needs: the benchmark edition is the one in force on the decision day, and when the law changed
     in between (从旧兼从轻: both regimes are evaluated) the facts and required facts of both regimes."""
-    from .assessment import regime_on
+    from .assessment import date_problems, regime_on
 
     rs = compiled.rulebooks
     lv = rs.violation(code)
@@ -61,8 +61,10 @@ def violation_entry(
         raise InputError(message="日期早于本系统收录的法律", code="date_out_of_range", field="on")
     regimes = [regime]
     if decision is not None:
-        if decision < on:
-            raise InputError(message="决定日期早于违法行为日期", code="invalid_date", field="decision_date")
+        problems = date_problems(on, None, decision, None)  # the engine's own date check
+        if problems:
+            field, message = problems[0]
+            raise InputError(message=message, code="invalid_date", field=field)
         later = regime_on(rs.law, decision)
         if later is not None and later != regime:
             regimes.append(later)
