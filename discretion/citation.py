@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from functools import lru_cache
+from typing import Any
 
 import orjson
 
