@@ -306,8 +306,9 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
 
 
 async def _send_json(send: Send, status: int, code: str, message: str, field: str | None, extra: list[tuple[bytes, bytes]] = []) -> None:
-    from .errors import body
     import orjson
+
+    from .errors import body
 
     payload = orjson.dumps(body(code, message, field))
     await send({"type": "http.response.start", "status": status,

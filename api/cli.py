@@ -12,16 +12,17 @@ from typing import Any, Callable, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
-from discretion import golden, rulebook
+from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
+from discretion.engine.catalog import violations_on
+from discretion.engine.daily import daily_penalty
+from discretion.engine.money import yuan_text
+from discretion.errors import DiscretionError, RulebookError
+from discretion.review import golden
+from discretion.rulebooks import tree
+from discretion.rulebooks.models import BenchmarkEdition, LawEdition, Violation
 
 from . import commands
-from discretion.assessment import Engine
-from discretion.case import Case
-from discretion.catalog import violations_on
-from discretion.daily import daily_penalty
-from discretion.errors import DiscretionError, RulebookError
-from discretion.models import BenchmarkEdition, LawEdition, Violation
-from discretion.money import yuan_text
 
 
 def _root(args: argparse.Namespace) -> Path | None:
@@ -29,7 +30,7 @@ def _root(args: argparse.Namespace) -> Path | None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return Engine(rulebook.load(_root(args)), getattr(args, "matcher", "durable"))
+    return Engine(tree.load(_root(args)), getattr(args, "matcher", "durable"))
 
 
 def _date(text: str) -> dt.date:
@@ -81,9 +82,9 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from discretion import lint
+    from discretion.review import lint
 
-    rs = rulebook.load(_root(args))
+    rs = tree.load(_root(args))
     findings = lint.lint(rs.root, loaded=rs)  # the lint checks too; errors fail the check
     for f in findings:
         print(str(f))
@@ -200,7 +201,7 @@ def cmd_violations(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    rs = rulebook.load(_root(args))
+    rs = tree.load(_root(args))
     r = daily_penalty(rs.law, args.fine, args.served, args.reinspection)
     if args.format == "json":
         _print_json(r.to_dict())

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
 from discretion.errors import ForbiddenError
-from discretion.rulebook import RulebookSet
+from discretion.rulebooks.loaded import RulebookSet
 
 from .settings import Settings
 from .storage import Store

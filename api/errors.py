@@ -15,7 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from discretion.errors import AuthError, ConflictError, DiscretionError, ForbiddenError, InputError, NotFoundError, RulebookError
+from discretion.errors import (
+    AuthError,
+    ConflictError,
+    DiscretionError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    RulebookError,
+)
 
 log = logging.getLogger("discretion.api")
 

@@ -11,9 +11,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from discretion import __version__, rulebook
-from discretion.assessment import Engine
-from discretion.rulebook import RulebookSet
+from discretion import __version__
+from discretion.engine.assessment import Engine
+from discretion.rulebooks import tree
+from discretion.rulebooks.loaded import RulebookSet
 
 from . import errors, login, replay_web, review, web
 from .auth import AccessMiddleware, AccessStore, Signer
@@ -36,7 +37,7 @@ def preload(settings: Settings) -> RulebookSet:
     worker's :func:`create_app` takes them over instead of reading the files again, and they share
     the pages (frozen out of the cyclic collector, so that collections do not copy them)."""
     global _preloaded
-    rs = rulebook.load(settings.rulebooks)
+    rs = tree.load(settings.rulebooks)
     _preloaded = (settings.rulebooks, settings.matcher, rs, Engine(rs, settings.matcher))
     gc.freeze()  # without a collection first: it would cost more (~0.15 s) than the little garbage it frees
     return rs
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     got = _take_preloaded(settings)
     if got is None:
-        rs = rulebook.load(settings.rulebooks)
+        rs = tree.load(settings.rulebooks)
         engine = Engine(rs, settings.matcher)  # compiles every ruleset; the engine registers each on first use
     else:
         rs, engine = got

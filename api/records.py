@@ -23,11 +23,12 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from discretion import __version__, rulebook
-from discretion.assessment import Assessment, Engine
-from discretion.case import Case
+from discretion import __version__
+from discretion.engine.assessment import Assessment, Engine
+from discretion.engine.case import Case
 from discretion.errors import ConflictError, DiscretionError, InputError, RulebookError
-from discretion.rulebook import RulebookSet
+from discretion.rulebooks import tree
+from discretion.rulebooks.loaded import RulebookSet
 
 from .storage import AssessmentFields, RequestIn, Store, set_hash
 
@@ -43,7 +44,7 @@ def snapshot_files(rs: RulebookSet) -> dict[str, bytes]:
     """The source files of a loaded set, checked against what was loaded (refused if they changed since)."""
     import hashlib
 
-    files = rulebook.source_files(rs.root)
+    files = tree.source_files(rs.root)
     have = {hashlib.sha256(b).hexdigest() for b in files.values()}
     if not loaded_hashes(rs) <= have:
         raise RulebookError(message="规则集文件在加载之后被修改，请重新启动服务", code="rulebook_changed")
@@ -165,7 +166,7 @@ def load_files(files: Mapping[str, bytes]) -> RulebookSet:
                 raise RulebookError(message=f"快照中的文件路径无效：{rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        return rulebook.load(root)
+        return tree.load(root)
 
 
 def diff(stored: Any, now: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:

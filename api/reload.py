@@ -5,7 +5,7 @@ A reload re-reads the configured rulebook tree, loads, cross-checks and compiles
 so the event loop keeps answering), and only then replaces the service's :class:`~api.deps.State`
 with a new object holding the new rulebooks, engine and records: requests in flight finish on
 the old state, the next ones see the new one. When the new set is broken (anything
-:func:`discretion.rulebook.load` or compiling refuses, or any other error while building it) the
+:func:`discretion.rulebooks.tree.load` or compiling refuses, or any other error while building it) the
 process keeps serving the set it has, logs every issue (file:line) and, for the endpoint, answers
 422 ``rulebook_invalid`` with them.
 
@@ -57,10 +57,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from discretion import rulebook
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
 from discretion.errors import DiscretionError, RulebookError, RulebookIssue
-from discretion.rulebook import RulebookSet
+from discretion.rulebooks import tree
+from discretion.rulebooks.loaded import RulebookSet
 
 ENV_FILE = "DISCRETION_RELOAD_FILE"
 POLL_S = 0.5  # how often a worker reads the shared generation
@@ -77,7 +77,7 @@ def set_hash_of(root: Path | None) -> str:
     """The content hash of the rulebook source files under ``root`` (the key records carry)."""
     from .storage import set_hash
 
-    return set_hash(rulebook.source_files(root))
+    return set_hash(tree.source_files(root))
 
 
 # --- the reload generation shared by the processes of one server ------------------------------------
@@ -396,7 +396,7 @@ def _build(old: Any, current: str) -> _Built | None:
             raise RulebookError(message=f"无法读取规则集目录：{exc}") from None
         if before == current:
             return None
-        rs = rulebook.load(root)
+        rs = tree.load(root)
         engine = Engine(rs, old.settings.matcher)
         records = None
         if getattr(old, "records", None) is not None:
@@ -427,7 +427,7 @@ def _collect() -> None:
 def _clear_caches() -> None:
     """Caches keyed by compiled objects would keep the old engine's objects alive (bounded, but
     tens of MB): drop them with the old set."""
-    from discretion import assessment
+    from discretion.engine import assessment
 
     step = getattr(assessment, "_factor_step", None)
     if step is not None and hasattr(step, "cache_clear"):

@@ -26,10 +26,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from discretion import casefile, chart, synth
-from discretion import replay as rp
 from discretion.errors import DiscretionError, InputError, NotFoundError
-from discretion.rulebook import RulebookSet
+from discretion.review import casefile, chart, synth
+from discretion.review import replay as rp
+from discretion.rulebooks.loaded import RulebookSet
 
 from . import limits
 from .deps import State, require, state

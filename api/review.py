@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from discretion import diff
-from discretion.approval import STATUS_LABELS, content_hash
 from discretion.errors import InputError, NotFoundError
-from discretion.rulebook import LoadedEdition, RulebookSet
+from discretion.review import diff
+from discretion.rulebooks.approval import STATUS_LABELS, content_hash
+from discretion.rulebooks.loaded import LoadedEdition, RulebookSet
 
 from .deps import State, require, state
 from .web import TEMPLATES

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from discretion.models import IsoDate
+from discretion.rulebooks.models import IsoDate
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -226,7 +226,7 @@ class ReproductionOut(BaseModel):
 
 from pydantic import WithJsonSchema  # noqa: E402
 
-from discretion.models import FactType, FlagId, Regime, Status  # noqa: E402  (the response models' vocabularies)
+from discretion.rulebooks.models import FactType, FlagId, Regime, Status  # noqa: E402  (the response models' vocabularies)
 
 Outcome = Literal["penalty", "no_penalty", "time_barred"]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -235,7 +235,7 @@ Band = Annotated[list[int], Field(min_length=2, max_length=2)]
 DateText = Annotated[dt.date, Field(strict=False)]
 # A JSON number written as an integer when it is whole (1, not 1.0) and kept so when serialised again.
 JsonNumber = Annotated[int | float, WithJsonSchema({"type": "number"})]
-# The step names of the trail, in pipeline order (discretion.trail.STEP_LABELS; a test keeps them equal).
+# The step names of the trail, in pipeline order (discretion.engine.trail.STEP_LABELS; a test keeps them equal).
 StepName = Literal[
     "regime", "edition", "limitation", "provision", "exemption", "escalation", "concurrence", "range", "factor",
     "position", "adjustment", "reduction", "rounding", "individual_fine", "measure", "flag", "lighter_law",

@@ -15,14 +15,20 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from discretion.assessment import date_problems, fact_checks, fact_problem
-from discretion.benchmark import in_force
-from discretion.case import Case
-from discretion.catalog import GROUP_LABELS, circumstance_entries, edition_circumstance_basis, form_facts, violations_on
+from discretion.engine.assessment import date_problems, fact_checks, fact_problem
+from discretion.engine.case import Case
+from discretion.engine.catalog import (
+    GROUP_LABELS,
+    circumstance_entries,
+    edition_circumstance_basis,
+    form_facts,
+    violations_on,
+)
+from discretion.engine.citation import cite
+from discretion.engine.money import wan
+from discretion.engine.trail import REGIME_LABELS
 from discretion.errors import DiscretionError, InputError, NotFoundError
-from discretion.citation import cite
-from discretion.money import wan
-from discretion.trail import REGIME_LABELS
+from discretion.rulebooks.editions import in_force
 
 from .deps import Principal, State, principal, require, state
 from .records import check_decision

@@ -1,9 +1,9 @@
-"""The benchmarks' cases and targets; the varied-case generator itself is :mod:`discretion.synth`.
+"""The benchmarks' cases and targets; the varied-case generator itself is :mod:`discretion.review.synth`.
 
 ``generate(rulebooks, compiled, n, seed)`` draws ``n`` varied cases (deterministic for a seed) and
 ``generate_valid(engine, n)`` keeps those that assess without :class:`~discretion.errors.InputError`,
 asserting that at least 99 % of the drawn cases were valid; both are re-exported from
-:mod:`discretion.synth`, which documents the violation mix, fact distributions, circumstance
+:mod:`discretion.review.synth`, which documents the violation mix, fact distributions, circumstance
 frequencies and dates. ``TYPICAL`` and ``LIGHTER_LAW`` are the two fixed cases of the per-case
 benchmarks.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from discretion.case import Case
-from discretion.synth import (  # noqa: F401  (re-exported for the benchmarks)
+from discretion.engine.case import Case
+from discretion.review.synth import (  # noqa: F401  (re-exported for the benchmarks)
     CIRCUMSTANCE_RATES,
     CODE_DAY,
     JURISDICTIONS,

@@ -183,10 +183,10 @@ def bodies(n: int, seed: int = 20260815) -> list[bytes]:
     """``n`` varied, valid assessment requests as JSON bytes (as a mobile client sends them)."""
     sys.path.insert(0, str(ROOT))
     from benchmarks import cases as case_gen
-    from discretion import rulebook
-    from discretion.assessment import Engine
+    from discretion.engine.assessment import Engine
+    from discretion.rulebooks import tree
 
-    engine = Engine(rulebook.load(), "reference")
+    engine = Engine(tree.load(), "reference")
     out = []
     for c in case_gen.generate_valid(engine, n, seed):
         d = c.model_dump(mode="json", exclude_none=True)
@@ -198,10 +198,10 @@ def bodies(n: int, seed: int = 20260815) -> list[bytes]:
 def expected_results(payloads: list[bytes]) -> list[dict[str, Any]]:
     """Each request evaluated one at a time in this process, as the service parses it; without ``id``."""
     from api.routes.assessments import parse_body, to_case
-    from discretion import rulebook
-    from discretion.assessment import Engine
+    from discretion.engine.assessment import Engine
+    from discretion.rulebooks import tree
 
-    engine = Engine(rulebook.load(), "durable")
+    engine = Engine(tree.load(), "durable")
     out = []
     for raw in payloads:
         a = engine.assess(to_case(parse_body(raw, "application/json")))

@@ -16,17 +16,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `benchmarks.cases` without install
 
 from benchmarks import cases as case_gen  # noqa: E402
-from discretion import rulebook  # noqa: E402
-from discretion.assessment import Engine  # noqa: E402
-from discretion.case import Case  # noqa: E402
-from discretion.rulebook import RulebookSet  # noqa: E402
+from discretion.engine.assessment import Engine  # noqa: E402
+from discretion.engine.case import Case  # noqa: E402
+from discretion.rulebooks import tree  # noqa: E402
+from discretion.rulebooks.loaded import RulebookSet  # noqa: E402
 
 _FIGURES = pytest.StashKey[dict[str, dict[str, Any]]]()
 
 
 @pytest.fixture(scope="session")
 def rulebooks() -> RulebookSet:
-    return rulebook.load()
+    return tree.load()
 
 
 @pytest.fixture(scope="session")

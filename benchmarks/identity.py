@@ -23,17 +23,18 @@ from pathlib import Path
 
 import orjson
 
-from discretion import golden, rulebook, synth
-from discretion.assessment import Engine
-from discretion.case import Case
+from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
 from discretion.errors import DiscretionError
+from discretion.review import golden, synth
+from discretion.rulebooks import tree
 
 SEEDS = (1, 7, 20260815, 42)
 
 
 def write_corpus(path: Path, n: int) -> int:
     """Golden assessment inputs plus ``n`` synthetic cases spread over :data:`SEEDS`."""
-    rs = rulebook.load()
+    rs = tree.load()
     engine = Engine(rs, "reference")
     lines: list[bytes] = []
     for loaded in golden.load_cases():
@@ -64,7 +65,7 @@ def _digest(engine: Engine, raw: bytes) -> str:
 
 
 def digest(corpus: Path, out: Path) -> int:
-    rs = rulebook.load()
+    rs = tree.load()
     raws = [line for line in corpus.read_bytes().splitlines() if line.strip()]
     rows: list[str] = []
     for kind in ("durable", "reference"):

@@ -40,9 +40,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import cases as case_gen  # noqa: E402
-from discretion import rulebook  # noqa: E402
-from discretion.assessment import Engine  # noqa: E402
+from discretion.engine.assessment import Engine  # noqa: E402
 from discretion.errors import InputError  # noqa: E402
+from discretion.rulebooks import tree  # noqa: E402
 
 CHUNK = 10_000
 DRAFT = "yunnan@2026-draft"
@@ -62,7 +62,7 @@ def soak(n: int, warmup: int = 100_000, sample_every: int = 50_000, seed: int = 
     """Assess ``n`` varied cases; returns the figures (``ok`` False when a target is missed)."""
     if warmup >= n:
         raise ValueError("the warm-up must be shorter than the run")
-    rs = rulebook.load()
+    rs = tree.load()
     engine = Engine(rs, "durable")
     matcher: Any = engine.matcher
     per_ruleset: collections.Counter[str] = collections.Counter()

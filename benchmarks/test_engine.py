@@ -19,12 +19,11 @@ import pytest
 
 from benchmarks import cases as case_gen
 from benchmarks.cases import BATCH_SIZE, MATCHERS, TARGET_CASES_PER_S, TARGET_LOAD_S, TARGET_P50_US
-from discretion import rulebook
-from discretion.assessment import Engine, make_matcher
-from discretion.case import Case
-from discretion.compiler import compile_all
-from discretion.rulebook import RulebookSet
-
+from discretion.engine.assessment import Engine, make_matcher
+from discretion.engine.case import Case
+from discretion.rulebooks import tree
+from discretion.rulebooks.compiler import compile_all
+from discretion.rulebooks.loaded import RulebookSet
 
 ENFORCE = os.environ.get("BENCH_ENFORCE", "") not in ("", "0")
 Record = Callable[..., None]
@@ -143,8 +142,8 @@ def test_batch(benchmark: Any, engine: Engine, batch: list[Case], record: Record
 
 @pytest.mark.benchmark(group="c-load-compile")
 def test_load_and_compile(benchmark: Any, record: Record) -> None:
-    """``rulebook.load()`` + ``compile_all()``: YAML parse, validation, cross-checks, 200 rulesets."""
-    compiled = benchmark.pedantic(lambda: compile_all(rulebook.load()), rounds=5, warmup_rounds=1, iterations=1)
+    """``tree.load()`` + ``compile_all()``: YAML parse, validation, cross-checks, 200 rulesets."""
+    compiled = benchmark.pedantic(lambda: compile_all(tree.load()), rounds=5, warmup_rounds=1, iterations=1)
     assert len(compiled.rulesets) >= 40
     st = _stats(benchmark)
     if st is None:

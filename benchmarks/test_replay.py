@@ -21,9 +21,9 @@ from typing import Any, Callable
 import pytest
 
 from benchmarks.cases import REPLAY_CASES, SEED, TARGET_REPLAY_S
-from discretion import casefile, replay, synth
-from discretion.compiler import compile_all
-from discretion.rulebook import RulebookSet
+from discretion.review import casefile, replay, synth
+from discretion.rulebooks.compiler import compile_all
+from discretion.rulebooks.loaded import RulebookSet
 
 ENFORCE = os.environ.get("BENCH_ENFORCE", "") not in ("", "0")
 FROM, TO = "yunnan@2023", "yunnan@2026-draft"
@@ -112,7 +112,7 @@ def test_replay_20000_cases_by_workers_and_start_method(
 @pytest.mark.benchmark(group="h-replay-outputs")
 def test_writing_results_and_chart_for_100000_cases(benchmark: Any, rulebooks: RulebookSet, replay_file: Path, record: Record, tmp_path: Path) -> None:
     """Outside the target: the per-case CSV and the SVG chart of the 100,000-case replay."""
-    from discretion import chart
+    from discretion.review import chart
 
     results, summary = replay.run(rulebooks, casefile.read(replay_file), FROM, TO, workers=2)
 

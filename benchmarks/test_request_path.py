@@ -29,9 +29,8 @@ import pytest
 from api.routes.assessments import parse_body, to_case
 from api.schemas import AssessmentIn
 from api.storage import Store, new_id
-from discretion.assessment import Assessment, Engine
-
 from benchmarks.test_service import _bodies
+from discretion.engine.assessment import Assessment, Engine
 
 ROUNDS = 5
 

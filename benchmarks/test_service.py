@@ -51,10 +51,10 @@ def _bodies(n: int = 500) -> list[str]:
     """Varied, valid cases (the seeded generator of benchmarks/cases.py) as request bodies."""
     sys.path.insert(0, str(ROOT))
     from benchmarks import cases as case_gen
-    from discretion import rulebook
-    from discretion.assessment import Engine
+    from discretion.engine.assessment import Engine
+    from discretion.rulebooks import tree
 
-    engine = Engine(rulebook.load(), "reference")
+    engine = Engine(tree.load(), "reference")
     def encode(v: Any) -> Any:
         return v.isoformat() if hasattr(v, "isoformat") else float(v)  # dates as text, Decimals as JSON numbers
 

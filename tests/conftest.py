@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+from dbfixtures import BACKENDS, Databases
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from dbfixtures import BACKENDS, Databases
-from discretion import rulebook
-from discretion.assessment import Engine
-from discretion.rulebook import RulebookSet
+from discretion.engine.assessment import Engine
+from discretion.rulebooks import tree
+from discretion.rulebooks.loaded import RulebookSet
 
 
 @pytest.fixture(scope="session")
 def rulebooks() -> RulebookSet:
-    return rulebook.load()
+    return tree.load()
 
 
 @pytest.fixture(scope="session")

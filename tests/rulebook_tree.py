@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from discretion import rulebook
 from discretion.errors import RulebookError
+from discretion.rulebooks import tree
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -25,6 +25,6 @@ def line_of(path: Path, needle: str) -> int:
 
 def refusal(root: Path) -> RulebookError:
     with pytest.raises(RulebookError) as exc:
-        rulebook.load(root)
+        tree.load(root)
     assert exc.value.issues, "a refusal must list its issues"
     return exc.value

@@ -15,12 +15,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from discretion import benchmark
-from discretion.assessment import regime_on
-from discretion.case import Case
-from discretion.compiler import Compiled, RuleSet
-from discretion.models import FactDef
-from discretion.rulebook import RulebookSet
+from discretion.engine.assessment import regime_on
+from discretion.engine.case import Case
+from discretion.rulebooks import editions
+from discretion.rulebooks.compiler import Compiled, RuleSet
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.models import FactDef
 
 CODE_DATE = dt.date(2026, 8, 15)  # 《生态环境法典》 in force
 FIRST_VIOLATION = dt.date(2021, 8, 1)
@@ -93,7 +93,7 @@ def required_facts(rs: RulebookSet, code: str, regimes: list[str]) -> list[str]:
 
 def ruleset_for(rs: RulebookSet, compiled: Compiled, case: Case) -> RuleSet:
     """The compiled ruleset the assessment of ``case`` uses."""
-    le, _ = benchmark.in_force(rs.editions, case.jurisdiction, case.decision_date, case.edition)
+    le, _ = editions.in_force(rs.editions, case.jurisdiction, case.decision_date, case.edition)
     return compiled.get(case.violation, le.key)
 
 
@@ -143,7 +143,7 @@ def cases(
         party = draw(st.sampled_from(("unit", "individual")))
         decision = dates["decision_date"]
         assert decision is not None
-        le, _ = benchmark.in_force(rs.editions, jurisdiction, decision, edition)
+        le, _ = editions.in_force(rs.editions, jurisdiction, decision, edition)
         ruleset = compiled.get(code, le.key)
         required = required_facts(rs, code, regimes_for(rs, dates["violation_end_date"] or dates["violation_date"], decision))  # type: ignore[arg-type]
         facts: dict[str, Any] = {}

@@ -335,10 +335,10 @@ def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkey
     """End to end, no stand-ins: tokens from the store; a handler's is refused, a reviewer's approves."""
     import shutil
 
-    from discretion import rulebook
+    from discretion.rulebooks import tree
 
     root = tmp_path / "rulebooks"
-    shutil.copytree(rulebook.SHIPPED, root)
+    shutil.copytree(tree.SHIPPED, root)
     draft = root / "yunnan" / "code-draft.yaml"
     url = f"sqlite:///{tmp_path / 'r.db'}"
     monkeypatch.setenv("DISCRETION_DATABASE_URL", url)

@@ -7,12 +7,12 @@ import re
 from typing import Any, Iterator
 
 import pytest
+from dbfixtures import BACKENDS, Databases
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from dbfixtures import BACKENDS, Databases
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ERROR_KEYS = {"code", "message", "field", "errors"}

@@ -1,4 +1,4 @@
-"""discretion.approval and ``rulebooks approve/publish``: draft → approved → published, the content
+"""discretion.rulebooks.approval and ``rulebooks approve/publish``: draft → approved → published, the content
 hash, and changelogs that name the violation types and dates they affect."""
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from rulebook_tree import edit, line_of, refusal
 import api.auth
 from api.cli import main
 from api.deps import Principal
-from discretion import approval, benchmark, diff, loading, rulebook
 from discretion.errors import AuthError, ConflictError, ForbiddenError
-from discretion.models import BenchmarkEdition
-from discretion.rulebook import RulebookSet
+from discretion.review import diff
+from discretion.rulebooks import approval, editions, loading
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.models import BenchmarkEdition
+from discretion.rulebooks.tree import SHIPPED
+from discretion.rulebooks.tree import load as load_tree
 
 Y2023 = "yunnan/2023.yaml"
 DRAFT = "yunnan/code-draft.yaml"
@@ -25,7 +28,7 @@ DRAFT_AUTHOR = "本库起草人员（示例）"
 
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "rulebooks"
-    shutil.copytree(rulebook.SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
     return root
 
 
@@ -59,7 +62,7 @@ def test_shipped_published_editions_carry_an_approval_of_their_content(rulebooks
 def test_content_hash_ignores_layout_comments_and_status_but_not_content() -> None:
     """Reformatting, comments, quoting and the status/approval lines leave the hash; a changed
     number changes it."""
-    path = rulebook.SHIPPED / Y2023
+    path = SHIPPED / Y2023
     text = path.read_text(encoding="utf-8")
     base = approval.content_hash(parsed(path))
 
@@ -158,7 +161,7 @@ def test_only_drafts_are_approved_and_only_approved_editions_published(rulebooks
 def test_rewrite_replaces_only_the_status_line_and_approval_block() -> None:
     """Rewriting keeps every other byte, CRLF line ends included, and replaces an existing block."""
     text = "# 注释\r\nid: x\r\nstatus: draft\r\neffective_from: 2026-01-01\r\n"
-    record = approval.approve(parsed(rulebook.SHIPPED / DRAFT), "李审核", dt.date(2026, 11, 30))
+    record = approval.approve(parsed(SHIPPED / DRAFT), "李审核", dt.date(2026, 11, 30))
     once = approval.rewrite(text, "approved", record)
     assert once.startswith("# 注释\r\nid: x\r\nstatus: approved\r\napproval:\r\n  author: \"本库起草人员（示例）\"\r\n")
     assert once.endswith("\r\neffective_from: 2026-01-01\r\n")
@@ -197,24 +200,24 @@ def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[s
     before = path.read_text(encoding="utf-8")
     assert main(["rulebooks", "approve", str(path), "--token", "李审核"]) == 0
     approved = path.read_text(encoding="utf-8")
-    rs = rulebook.load(root)
+    rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
     assert e.status == "approved" and e.approval is not None
     assert (e.approval.reviewer, e.approval.author, e.approval.date) == ("李审核", DRAFT_AUTHOR, dt.date.today())
-    assert e.approval.sha256 == approval.content_hash(parsed(rulebook.SHIPPED / DRAFT))
+    assert e.approval.sha256 == approval.content_hash(parsed(SHIPPED / DRAFT))
     changed = set(approved.splitlines()) ^ set(before.splitlines())
     assert changed == {"status: draft", "status: approved", "approval:", f'  author: "{DRAFT_AUTHOR}"', '  reviewer: "李审核"',
                        f"  date: {dt.date.today().isoformat()}", f"  sha256: {e.approval.sha256}"}
-    assert benchmark.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2023"  # approved: not yet served
+    assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2023"  # approved: not yet served
 
     monkeypatch.setenv("DISCRETION_TOKEN", "王发布")
     assert main(["rulebooks", "publish", str(path)]) == 0
     assert as_reviewer == ["李审核", "王发布"]
-    rs = rulebook.load(root)
+    rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
     assert e.status == "published" and e.approval is not None
     assert (e.approval.published_by, e.approval.published_on) == ("王发布", dt.date.today())
-    assert benchmark.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2026-draft"
+    assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2026-draft"
     out = capsys.readouterr().out
     assert "已审核" in out and "已发布" in out
     # a diff of the published copy against the shipped draft finds no content change

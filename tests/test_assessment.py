@@ -1,4 +1,4 @@
-"""discretion.assessment: input refusals with stable codes and fields, the trail, editions and the lighter law."""
+"""discretion.engine.assessment: input refusals with stable codes and fields, the trail, editions and the lighter law."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from discretion import golden
-from discretion.assessment import Assessment, Engine
-from discretion.case import Case
+from discretion.engine.assessment import Assessment, Engine
+from discretion.engine.case import Case
+from discretion.engine.money import yuan_text
 from discretion.errors import DiscretionError, InputError
-from discretion.money import yuan_text
-from discretion.rulebook import SHIPPED
+from discretion.review import golden
+from discretion.rulebooks.tree import SHIPPED
 
 D = dt.date.fromisoformat
 

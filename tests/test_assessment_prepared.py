@@ -1,4 +1,4 @@
-"""discretion.assessment: the parts prepared once per engine (plans, shared steps, memoised texts)
+"""discretion.engine.assessment: the parts prepared once per engine (plans, shared steps, memoised texts)
 change no output — the same case gives the same result however many cases went before, on any
 engine, in any thread — and the JSON is the dict's document."""
 
@@ -11,12 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
-from discretion import assessment, citation, golden, money
-from discretion.assessment import Assessment, Engine, FineResult, RegimeResult, _new_fine, _new_result
-from discretion.case import Case
+from discretion.engine import assessment, citation, money
+from discretion.engine.assessment import Assessment, Engine, FineResult, RegimeResult, _new_fine, _new_result
+from discretion.engine.case import Case
 from discretion.errors import DiscretionError
-from discretion.rulebook import RulebookSet
-from discretion.synth import generate_valid
+from discretion.review import golden
+from discretion.review.synth import generate_valid
+from discretion.rulebooks.loaded import RulebookSet
 
 
 @pytest.fixture(scope="module")

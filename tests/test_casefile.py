@@ -1,4 +1,4 @@
-"""discretion.casefile: case files in JSONL, CSV and XLSX, with row numbers for bad rows."""
+"""discretion.review.casefile: case files in JSONL, CSV and XLSX, with row numbers for bad rows."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from discretion import casefile
-from discretion.case import Case
-from discretion.casefile import Entry, RowError
+from discretion.engine.case import Case
 from discretion.errors import InputError
+from discretion.review import casefile
+from discretion.review.casefile import Entry, RowError
 
 WATER = Case(
     violation="water_over_standard",

@@ -1,4 +1,4 @@
-"""discretion.catalog: searching violation types by keyword or by article, however the article is written."""
+"""discretion.engine.catalog: searching violation types by keyword or by article, however the article is written."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from discretion import rulebook
-from discretion.assessment import Engine
-from discretion.catalog import from_chinese, query_terms, violations_on
+from discretion.engine.assessment import Engine
+from discretion.engine.catalog import from_chinese, query_terms, violations_on
+from discretion.rulebooks import tree
 
 
 @pytest.fixture(scope="module")
 def compiled():  # type: ignore[no-untyped-def]
-    return Engine(rulebook.load(), "reference").compiled
+    return Engine(tree.load(), "reference").compiled
 
 
 @pytest.mark.parametrize(

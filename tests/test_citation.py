@@ -1,4 +1,4 @@
-"""discretion.citation: legal citations written as in Chinese law."""
+"""discretion.engine.citation: legal citations written as in Chinese law."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from discretion.citation import as_dict, chinese_number, cite
-from discretion.models import LegalRef
-from discretion.rulebook import RulebookSet
+from discretion.engine.citation import as_dict, chinese_number, cite
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.models import LegalRef
 
 
 @pytest.mark.parametrize(

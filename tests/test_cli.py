@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from discretion import golden, rulebook
+from discretion.review import golden
+from discretion.rulebooks import tree
 
-SHIPPED = rulebook.SHIPPED
+SHIPPED = tree.SHIPPED
 WATER = "law/violations/water_over_standard.yaml"
 CONTRACT_KEYS = {"outcome", "fine", "individual_fines", "measures", "flags", "law", "rulebook", "trail", "reasoning"}
 ASSESS = ["assess", "--violation", "water_over_standard", "--violation-date", "2025-03-01", "--decision-date", "2025-06-01"]

@@ -1,4 +1,4 @@
-"""discretion.conditions: the whitelisted condition language, parsed without eval, compiled two ways."""
+"""discretion.rulebooks.conditions: the whitelisted condition language, parsed without eval, compiled two ways."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from discretion import conditions as C
-from discretion._durable import DurableMatcher
-from discretion.compiler import Rule, RuleSet
-from discretion.conditions import And, Cmp, ConditionSyntaxError, Or
+from discretion.engine._durable import DurableMatcher
+from discretion.rulebooks import conditions as C
+from discretion.rulebooks.compiler import Rule, RuleSet
+from discretion.rulebooks.conditions import And, Cmp, ConditionSyntaxError, Or
 
 # --- accepted forms ----------------------------------------------------------------------------
 

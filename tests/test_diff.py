@@ -1,4 +1,4 @@
-"""discretion.diff and ``discretion rulebooks diff``: what changes between two editions, matched by id."""
+"""discretion.review.diff and ``discretion rulebooks diff``: what changes between two editions, matched by id."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ import pytest
 from rulebook_tree import edit
 
 from api.cli import main
-from discretion import diff, rulebook
-from discretion.diff import Change, EditionDiff
 from discretion.errors import NotFoundError
-from discretion.rulebook import RulebookSet
+from discretion.review import diff
+from discretion.review.diff import Change, EditionDiff
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.tree import SHIPPED
 
 DRAFT = "yunnan/code-draft.yaml"
 
 
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "rulebooks"
-    shutil.copytree(rulebook.SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
     return root
 
 
@@ -141,7 +142,7 @@ def test_unknown_edition_key_is_not_found(rulebooks: RulebookSet) -> None:
 def test_a_file_outside_any_rulebook_tree_is_refused(tmp_path: Path, rulebooks: RulebookSet) -> None:
     """An edition file is read with its tree; a lone file has none and is refused."""
     lone = tmp_path / "draft.yaml"
-    shutil.copy(rulebook.SHIPPED / DRAFT, lone)
+    shutil.copy(SHIPPED / DRAFT, lone)
     with pytest.raises(NotFoundError) as exc:
         diff.compare("yunnan@2023", str(lone), rulebooks)
     assert "law/law.yaml" in exc.value.message
@@ -171,7 +172,7 @@ def test_cli_diff_text_is_a_chinese_report(capsys: pytest.CaptureFixture[str]) -
 
 def test_cli_diff_json_names_both_editions(capsys: pytest.CaptureFixture[str]) -> None:
     """--format json prints the diff's data."""
-    assert main(["rulebooks", "diff", "yunnan@2023", str(rulebook.SHIPPED / DRAFT), "--format", "json"]) == 0
+    assert main(["rulebooks", "diff", "yunnan@2023", str(SHIPPED / DRAFT), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["a"]["key"], data["b"]["key"]) == ("yunnan@2023", "yunnan@2026-draft")
     # every type's statutory fine moves to the Code but for the regulation provision that stays in force

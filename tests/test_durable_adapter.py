@@ -1,4 +1,4 @@
-"""discretion._durable: the adapter to durable_rules leaks no sessions, agrees with the reference
+"""discretion.engine._durable: the adapter to durable_rules leaks no sessions, agrees with the reference
 evaluator, and turns every engine failure into EngineError."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from discretion import _durable, golden
-from discretion.assessment import Engine
-from discretion.case import Case
+from discretion.engine import _durable
+from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
 from discretion.errors import DiscretionError, EngineError
-from discretion.rulebook import RulebookSet
+from discretion.review import golden
+from discretion.rulebooks.loaded import RulebookSet
 
 RUNS = 3000
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,13 +67,14 @@ def test_three_thousand_assessments_leave_no_live_session_and_match_the_referenc
 # this test, not kill the whole test session.
 FAILURE_SCRIPT = r"""
 import datetime as dt, sys
-from discretion import _durable, rulebook
-from discretion.assessment import Engine
-from discretion.case import Case
+from discretion.engine import _durable
+from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
+from discretion.rulebooks import tree
 from discretion.errors import EngineError
 
 name = sys.argv[1]
-rs = rulebook.load()
+rs = tree.load()
 durable, reference = Engine(rs, "durable"), Engine(rs, "reference")
 D = dt.date.fromisoformat
 cases = [

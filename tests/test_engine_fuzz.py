@@ -37,10 +37,11 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from strategies import CODE_DATE, DRAFT_EDITION, JURISDICTIONS, fact_values, first_decision_date, regimes_for, required_facts
 
-from discretion import benchmark
-from discretion.assessment import Assessment, Engine, RegimeResult
-from discretion.case import Case
-from discretion.rulebook import SHIPPED, RulebookSet
+from discretion.engine.assessment import Assessment, Engine, RegimeResult
+from discretion.engine.case import Case
+from discretion.rulebooks import editions
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.tree import SHIPPED
 
 with warnings.catch_warnings():  # see tests/test_properties.py: the patching import warns on a failure
     warnings.simplefilter("ignore")
@@ -135,7 +136,7 @@ def cases(ctx: Ctx, code: str, regime: str) -> st.SearchStrategy[Case]:
         edition = DRAFT_EDITION if draw(sometimes(8)) else None
         decision = dates["decision_date"]
         assert decision is not None
-        le, _ = benchmark.in_force(rs.editions, jurisdiction, decision, edition)
+        le, _ = editions.in_force(rs.editions, jurisdiction, decision, edition)
         ruleset = compiled.get(code, le.key)
         act = dates["violation_end_date"] or dates["violation_date"]
         assert act is not None
@@ -186,7 +187,7 @@ def check_range(ctx: Ctx, case: Case, r: RegimeResult) -> None:
         assert lo <= rec <= top, f"{r.regime}: recommended outside the statutory range: {fine}"
         assert lo <= fine.band[0] <= fine.band[1] <= top, fine
         return
-    le, _ = benchmark.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
+    le, _ = editions.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
     e = le.effective
     assert e.reduction is not None and e.rounding is not None, f"减轻 under {le.key}, which has no reduction rule"
     step = e.rounding.step
@@ -211,7 +212,7 @@ def check_cited(a: Assessment) -> None:
 
 def with_extra(ctx: Ctx, case: Case, group: str, data: st.DataObject) -> Case | None:
     """The case plus one circumstance of ``group`` it does not have yet (None if there is none)."""
-    le, _ = benchmark.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
+    le, _ = editions.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
     ruleset = ctx.engine.compiled.get(case.violation, le.key)
     choices = [c for c in ruleset.circumstances if ctx.groups.get(c) == group and c not in case.circumstances]
     if not choices:

@@ -35,9 +35,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from discretion.models import FactDef
 from strategies import fact_values
+
+from discretion.rulebooks.models import FactDef
 
 # On a failure the Hypothesis pytest plugin imports libcst (to suggest an @example patch), and that
 # import warns; under filterwarnings=error a clean failure report would become an INTERNALERROR.

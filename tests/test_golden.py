@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from discretion import golden
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
+from discretion.review import golden
 
 CASES = golden.load_cases()
 
 
 def test_there_are_golden_cases_for_every_violation_type() -> None:
     """At least three hand-worked cases exist for each encoded violation type."""
-    from discretion import rulebook
+    from discretion.rulebooks import tree
 
-    rs = rulebook.load()
+    rs = tree.load()
     counts: dict[str, int] = {code: 0 for code in rs.violations}
     for lc in CASES:
         code = lc.case.input.get("violation")

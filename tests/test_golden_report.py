@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from discretion import golden, rulebook
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
+from discretion.review import golden
+from discretion.rulebooks import tree
 
 NAME = "2025年超标0.6倍排放含行业特征污染物的废水12天，排入Ⅲ类水体，首次违法，按2023年版推荐42万元"
 WRONG = f"""\
@@ -33,7 +34,7 @@ def wrong_case_tree(tmp_path: Path) -> Path:
     """The shipped rulebooks with one golden case whose expected values are wrong (the engine says
     单行法 and 415000 yuan, worked out in rulebooks/yunnan/2023.cases.yaml)."""
     root = tmp_path / "rulebooks"
-    shutil.copytree(rulebook.SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
+    shutil.copytree(tree.SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
     (root / "yunnan" / "2023.cases.yaml").write_text(WRONG, encoding="utf-8")
     return root
 
@@ -62,7 +63,7 @@ def test_rulebooks_test_prints_the_sentence_expected_actual_and_trail(wrong_case
 
 def test_the_pytest_report_of_a_failing_case_has_the_trail(wrong_case_tree: Path) -> None:
     """golden.report(case, diffs), as test_golden calls it on failure, includes the trail too."""
-    engine = Engine(rulebook.load(wrong_case_tree), "reference")
+    engine = Engine(tree.load(wrong_case_tree), "reference")
     [case] = golden.load_cases(wrong_case_tree)
     diffs = golden.run(engine, case)
     assert len(diffs) == 2
@@ -73,7 +74,7 @@ def test_a_case_that_cannot_be_assessed_reports_the_error_without_a_trail(wrong_
     """An input the engine refuses is reported with its error code and message."""
     path = wrong_case_tree / "yunnan" / "2023.cases.yaml"
     path.write_text(WRONG.replace("decision_date: 2025-06-01", "decision_date: 2024-06-01"), encoding="utf-8")
-    engine = Engine(rulebook.load(wrong_case_tree), "reference")
+    engine = Engine(tree.load(wrong_case_tree), "reference")
     [case] = golden.load_cases(wrong_case_tree)
     report = golden.report(case, golden.run(engine, case))
     assert "计算出错：" in report and "计算过程" not in report

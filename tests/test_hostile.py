@@ -3,9 +3,9 @@ memory, with a Chinese message naming the file, and a running service keeps its 
 
 Each hostile file replaces ``law/violations/water_over_standard.yaml`` in a copy of the shipped tree.
 A child process (so that its peak resident memory is its own) reads the file alone with
-:func:`discretion.loading.read`, measuring the time and the growth of its peak RSS (``VmHWM``;
+:func:`discretion.rulebooks.loading.read`, measuring the time and the growth of its peak RSS (``VmHWM``;
 ``ru_maxrss`` would start at the parent's peak, which Linux keeps across exec),
-then loads the whole tree with :func:`discretion.rulebook.load`: both must refuse, naming the file.
+then loads the whole tree with :func:`discretion.rulebooks.tree.load`: both must refuse, naming the file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from discretion.rulebook import SHIPPED
+from discretion.rulebooks.tree import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path("law") / "violations" / "water_over_standard.yaml"
@@ -37,8 +37,8 @@ MAX_GROWTH_MIB = 100.0
 PROBE = r"""
 import json, sys, time
 from pathlib import Path
-from discretion import loading, rulebook
 from discretion.errors import RulebookError
+from discretion.rulebooks import loading, tree as rulebook_tree
 
 path, shown, tree = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 def peak():  # this process's peak resident memory, MiB (not ru_maxrss: it keeps the parent's peak across exec)
@@ -57,7 +57,7 @@ out["file_seconds"] = time.perf_counter() - t0
 out["growth_mib"] = peak() - before
 t0 = time.perf_counter()
 try:
-    rulebook.load(tree)
+    rulebook_tree.load(tree)
     out["tree"] = None
 except RulebookError as exc:
     out["tree"] = [str(i) for i in exc.issues]
@@ -174,8 +174,8 @@ def test_a_very_long_line_is_refused_with_its_line_number(tmp_path: Path) -> Non
     """The issue names the line: the 600,000-character title is on line 3 of the shipped file's layout."""
     p = tmp_path / "v.yaml"
     long_line(p)
-    from discretion import loading
     from discretion.errors import RulebookError
+    from discretion.rulebooks import loading
 
     title_line = next(n for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("title: "))
     with pytest.raises(RulebookError) as exc:
@@ -186,9 +186,9 @@ def test_a_very_long_line_is_refused_with_its_line_number(tmp_path: Path) -> Non
 def test_a_flood_of_validation_issues_is_capped_per_file(tmp_path: Path) -> None:
     """3,000 unknown keys (under every structural limit) give at most 101 listed issues for the file,
     the last saying how many more there are."""
-    from discretion import loading
     from discretion.errors import RulebookError
-    from discretion.models import Violation
+    from discretion.rulebooks import loading
+    from discretion.rulebooks.models import Violation
 
     p = tmp_path / "v.yaml"
     bogus = "".join(f"bogus{i}: 1\n" for i in range(3_000))

@@ -1,4 +1,4 @@
-"""discretion.lint and `discretion rulebooks lint`: every check fires on a deliberately broken
+"""discretion.review.lint and `discretion rulebooks lint`: every check fires on a deliberately broken
 rulebook (tests/lint_corpus), at the file and line a legal reviewer has to fix, and nowhere else.
 
 Each corpus entry is a folder of files overlaid on the minimal tree in ``tests/lint_corpus/_base``
@@ -20,10 +20,11 @@ import pytest
 import yaml
 
 from api.cli import main
-from discretion import approval, lint, loading
 from discretion.errors import RulebookError
-from discretion.lint import CHECKS, Dom, Space
-from discretion.models import BenchmarkEdition
+from discretion.review import lint
+from discretion.review.lint import CHECKS, Dom, Space
+from discretion.rulebooks import approval, loading
+from discretion.rulebooks.models import BenchmarkEdition
 
 CORPUS = Path(__file__).parent / "lint_corpus"
 BASE = CORPUS / "_base"

@@ -1,4 +1,4 @@
-"""discretion.loading: safe YAML reading, with file and line for every refusal."""
+"""discretion.rulebooks.loading: safe YAML reading, with file and line for every refusal."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from discretion import loading, rulebook
-from discretion.errors import RulebookError
 from rulebook_tree import edit, line_of, refusal
 
-SHIPPED = rulebook.SHIPPED
+from discretion.errors import RulebookError
+from discretion.rulebooks import loading, tree
+from discretion.rulebooks.loaded import RulebookSet
+
+SHIPPED = tree.SHIPPED
 VIOLATION = "law/violations/water_over_standard.yaml"
 # the pre2026 provision's fine line, unique in the file
 ANCHOR = "fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}"
@@ -54,7 +55,7 @@ def walk(data: Any) -> list[Any]:
 
 def test_the_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
     """The copied law layer and violation load, so every refusal below is caused by the one break."""
-    rs = rulebook.load(make_tree(tmp_path))
+    rs = tree.load(make_tree(tmp_path))
     assert list(rs.violations) == ["water_over_standard"]
 
 
@@ -377,7 +378,7 @@ def test_non_finite_numbers_are_refused(text: str) -> None:
     assert err.issues[0].line == 1
 
 
-def test_no_binary_float_anywhere_in_the_shipped_rulebooks(rulebooks: rulebook.RulebookSet) -> None:
+def test_no_binary_float_anywhere_in_the_shipped_rulebooks(rulebooks: RulebookSet) -> None:
     """Neither the read documents nor the validated models of the shipped set hold a float."""
     docs = [rulebooks.law_doc] + [v.doc for v in rulebooks.violations.values()] + [e.doc for e in rulebooks.editions.values()]
     models = [rulebooks.law] + [v.model for v in rulebooks.violations.values()] + [e.effective for e in rulebooks.editions.values()]

@@ -1,4 +1,4 @@
-"""discretion.money and discretion.citation: memoised texts read exactly as computed afresh."""
+"""discretion.engine.money and discretion.engine.citation: memoised texts read exactly as computed afresh."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import orjson
 
-from discretion.citation import as_dict, as_json, cite_all, date_text
-from discretion.models import LegalRef
-from discretion.money import wan, yuan_text
+from discretion.engine.citation import as_dict, as_json, cite_all, date_text
+from discretion.engine.money import wan, yuan_text
+from discretion.rulebooks.models import LegalRef
 
 
 def test_a_decimal_amount_is_not_given_the_text_of_the_equal_integer() -> None:

@@ -1,4 +1,4 @@
-"""discretion.money: statutory ranges from the fine forms, in whole yuan, and rounding."""
+"""discretion.engine.money: statutory ranges from the fine forms, in whole yuan, and rounding."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from discretion.models import MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
-from discretion.money import ceil_to, fine_range, round_to, wan, yuan_text
+from discretion.engine.money import ceil_to, fine_range, round_to, wan, yuan_text
+from discretion.rulebooks.models import MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
 
 
 def rate(lo: str, hi: str, floor: int | None = None) -> RateFine:

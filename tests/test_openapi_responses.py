@@ -28,8 +28,8 @@ from api.schemas import (
     ViolationDetailOut,
     ViolationList,
 )
-from discretion.assessment import Engine
-from discretion.trail import STEPS
+from discretion.engine.assessment import Engine
+from discretion.engine.trail import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,18 +14,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
-
-from discretion import benchmark
-from discretion.assessment import Assessment, Engine, RegimeResult, _circumstance_counts, _facts_for_matching
-from discretion.case import Case
-from discretion.compiler import RuleSet
-from discretion.errors import InputError
-from discretion.models import MultipleFine, RateFine
-from discretion.rulebook import RulebookSet
-
 from strategies import cases, fact_values, ruleset_for
 
-# The codes with which the pipeline refuses a case (discretion/assessment.py, benchmark.py,
+from discretion.engine.assessment import Assessment, Engine, RegimeResult, _circumstance_counts, _facts_for_matching
+from discretion.engine.case import Case
+from discretion.errors import InputError
+from discretion.rulebooks import editions
+from discretion.rulebooks.compiler import RuleSet
+from discretion.rulebooks.loaded import RulebookSet
+from discretion.rulebooks.models import MultipleFine, RateFine
+
+# The codes with which the pipeline refuses a case (discretion/assessment.py, editions.py,
 # errors.py): the only errors a client may ever see for a well-formed case.
 DOCUMENTED_INPUT_CODES = {
     "invalid_input",
@@ -179,7 +178,7 @@ def _check_range(ctx: Ctx, case: Case, a: Assessment) -> None:
             if ind["recommended"] is not None:
                 assert ind["legal_min"] <= ind["recommended"] <= _top(ind["legal_max"]), ind
         return
-    le, _ = benchmark.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
+    le, _ = editions.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
     e = le.effective
     assert e.reduction is not None and e.rounding is not None
     step = e.rounding.step

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from api.deps import Principal
 from api.main import create_app
 from api.settings import Settings
-from discretion.rulebook import SHIPPED
+from discretion.rulebooks.tree import SHIPPED
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # benchmarks.concurrency: the live-server helper (python3 -m pytest has it already)

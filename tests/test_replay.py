@@ -1,4 +1,4 @@
-"""Impact replay: discretion.replay (changes and their causes, summary), discretion.chart,
+"""Impact replay: discretion.review.replay (changes and their causes, summary), discretion.review.chart,
 ``discretion replay`` (exit codes, bad rows) and the reviewer page ``/review/replay``."""
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from openpyxl import load_workbook
 
 from api.cli import main
 from api.deps import Principal
-from discretion import casefile, chart, replay, synth
-from discretion.assessment import Engine
-from discretion.case import Case
-from discretion.casefile import Entry
+from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
 from discretion.errors import InputError
-from discretion.replay import CaseResult, Replayer, Side
-from discretion.rulebook import RulebookSet
+from discretion.review import casefile, chart, replay, synth
+from discretion.review.casefile import Entry
+from discretion.review.replay import CaseResult, Replayer, Side
+from discretion.rulebooks.loaded import RulebookSet
 
 WATER_FACTS = {
     "exceedance_ratio": Decimal("0.6"),

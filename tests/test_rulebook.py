@@ -1,4 +1,4 @@
-"""discretion.rulebook: the whole tree is loaded and cross-checked, or refused whole."""
+"""discretion.rulebooks.tree: the whole tree is loaded and cross-checked, or refused whole."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from discretion import rulebook
-from discretion.errors import RulebookError, RulebookIssue
 from rulebook_tree import edit, line_of, refusal
 
-SHIPPED = rulebook.SHIPPED
+from discretion.errors import RulebookError, RulebookIssue
+from discretion.rulebooks import tree
+from discretion.rulebooks.loaded import RulebookSet
+
+SHIPPED = tree.SHIPPED
 WATER = "law/violations/water_over_standard.yaml"
 EIA = "law/violations/eia_unapproved_construction.yaml"
 KUNMING = "yunnan/kunming/2021.yaml"
@@ -46,27 +47,27 @@ def only(err: RulebookError) -> RulebookIssue:
 # --- the shipped set ---------------------------------------------------------------------------
 
 
-def test_shipped_set_loads_forty_violation_types_and_four_editions(rulebooks: rulebook.RulebookSet) -> None:
+def test_shipped_set_loads_forty_violation_types_and_four_editions(rulebooks: RulebookSet) -> None:
     """The shipped rulebooks load whole: 40 violation types and the four benchmark editions."""
     assert len(rulebooks.violations) == 40
     assert set(rulebooks.editions) == {"yunnan@2021", "yunnan@2023", "yunnan@2026-draft", "yunnan/kunming@2021"}
     assert {r.id for r in rulebooks.law.regimes} == {"pre2026", "code2026"}
 
 
-def test_every_violation_file_is_named_for_its_code(rulebooks: rulebook.RulebookSet) -> None:
+def test_every_violation_file_is_named_for_its_code(rulebooks: RulebookSet) -> None:
     """Each violation type lives in <code>.yaml, as the rulebook guide requires."""
     for code, lv in rulebooks.violations.items():
         assert lv.doc.file == f"rulebooks/law/violations/{code}.yaml"
 
 
-def test_edition_hash_is_the_sha256_of_its_file(rulebooks: rulebook.RulebookSet) -> None:
+def test_edition_hash_is_the_sha256_of_its_file(rulebooks: RulebookSet) -> None:
     """An edition's sha256 is the hash of its file's bytes, so a result can be traced to the text."""
     le = rulebooks.editions["yunnan@2023"]
     assert le.sha256 == hashlib.sha256((SHIPPED / "yunnan" / "2023.yaml").read_bytes()).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", rulebooks.sha256)
 
 
-def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: rulebook.RulebookSet) -> None:
+def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: RulebookSet) -> None:
     """Kunming narrows some entries and takes the rest (formula, rounding, factors) from yunnan@2021."""
     km = rulebooks.editions["yunnan/kunming@2021"].effective
     parent = rulebooks.editions["yunnan@2021"].effective
@@ -81,13 +82,13 @@ def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: rulebook
 
 def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
     """The small copied trees load as they are, so each refusal below comes from the one break."""
-    rs = rulebook.load(make_tree(tmp_path, "water_over_standard", "eia_unapproved_construction"))
+    rs = tree.load(make_tree(tmp_path, "water_over_standard", "eia_unapproved_construction"))
     assert set(rs.violations) == {"water_over_standard", "eia_unapproved_construction"}
 
 
 def test_full_tree_copy_loads_before_it_is_broken(tmp_path: Path) -> None:
     """The copied shipped tree loads, so each refusal below comes from the one break."""
-    rs = rulebook.load(full_tree(tmp_path))
+    rs = tree.load(full_tree(tmp_path))
     assert len(rs.violations) == 40 and len(rs.editions) == 4
 
 
@@ -405,7 +406,7 @@ def test_prefecture_keeping_the_province_reduction_loads(tmp_path: Path) -> None
     root = full_tree(tmp_path)
     (root / "yunnan" / "kunming" / "2024.yaml").write_text(
         PREFECTURE_UNDER_2023.format(when="mitigating_count >= 2 and aggravating_count == 0"), encoding="utf-8")
-    assert "yunnan/kunming@2024" in rulebook.load(root).editions
+    assert "yunnan/kunming@2024" in tree.load(root).editions
 
 
 def test_prefecture_loosening_the_reduction_condition_is_refused(tmp_path: Path) -> None:
@@ -426,7 +427,7 @@ def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Pa
     lines[at] = lines[at].replace("max: 50000}", "max: 50000, optional: true}")
     target.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(RulebookError) as exc:
-        rulebook.load(root)
+        tree.load(root)
     issue = only(exc.value)
     assert issue.line == at + 1 and "可以处" in issue.message, issue
 
@@ -439,6 +440,6 @@ def test_a_refused_violation_file_is_reported_once_not_again_by_every_edition_th
     text = target.read_text(encoding="utf-8") + "bogus_key: 1\n"
     target.write_text(text, encoding="utf-8")
     with pytest.raises(RulebookError) as exc:
-        rulebook.load(root)
+        tree.load(root)
     issue = only(exc.value)
     assert issue.file.endswith("water_over_standard.yaml") and issue.line == len(text.splitlines()) and "bogus_key" in issue.message

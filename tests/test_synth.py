@@ -1,4 +1,4 @@
-"""discretion.synth and ``discretion cases synth``: seeded, realistic, valid, marked synthetic."""
+"""discretion.review.synth and ``discretion cases synth``: seeded, realistic, valid, marked synthetic."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from api.cli import main
-from discretion import casefile, synth
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
 from discretion.errors import DiscretionError, InputError
-from discretion.rulebook import RulebookSet
+from discretion.review import casefile, synth
+from discretion.rulebooks.loaded import RulebookSet
 
 
 @pytest.fixture(scope="module")

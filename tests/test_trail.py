@@ -1,4 +1,4 @@
-"""discretion.trail: the step record, its fast constructor and its JSON (serialised once when shared)."""
+"""discretion.engine.trail: the step record, its fast constructor and its JSON (serialised once when shared)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pickle
 import orjson
 import pytest
 
-from discretion.trail import STEP_LABELS, Step, make_step
+from discretion.engine.trail import STEP_LABELS, Step, make_step
 
 
 def _step() -> Step:

@@ -12,7 +12,6 @@ from xml.etree import ElementTree
 import pytest
 from fastapi.testclient import TestClient
 
-
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 ORDINARY_FORM = {

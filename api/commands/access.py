@@ -14,8 +14,8 @@ from ..deps import ROLES
 
 def _store(args: argparse.Namespace) -> Any:
     from ..auth import AccessStore
-    from ..settings import load_settings
     from ..migrations import upgrade
+    from ..settings import load_settings
     from ..storage import make_engine
 
     engine = make_engine(args.database_url or load_settings().database_url)

@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from discretion import approval, rulebook
 from discretion.errors import ForbiddenError, RulebookError
-from discretion.models import Approval, Status
-from discretion.rulebook import LoadedEdition, RulebookSet
+from discretion.rulebooks import approval, tree
+from discretion.rulebooks.loaded import LoadedEdition, RulebookSet
+from discretion.rulebooks.models import Approval, Status
 
 from ..deps import Principal
 
@@ -36,7 +36,7 @@ def _principal(args: argparse.Namespace) -> Principal:
 
 def _edition(args: argparse.Namespace) -> tuple[Path, RulebookSet, LoadedEdition]:
     path = Path(args.file)
-    rs, le = approval.edition_file(path, Path(args.rulebooks) if args.rulebooks else None)
+    rs, le = tree.edition_file(path, Path(args.rulebooks) if args.rulebooks else None)
     return path, rs, le
 
 
@@ -49,7 +49,7 @@ def _write(path: Path, rs: RulebookSet, le: LoadedEdition, status: Status, recor
     tmp.write_bytes(text.encode("utf-8"))
     os.replace(tmp, path)
     try:
-        rulebook.load(rs.root)
+        tree.load(rs.root)
     except RulebookError:
         path.write_bytes(raw)
         raise

@@ -1,6 +1,6 @@
 """``discretion cases synth --n N --seed S [--out FILE]``: synthetic cases for demos, tests and benchmarks.
 
-The cases are realistic but not real (see :mod:`discretion.synth`): every row carries
+The cases are realistic but not real (see :mod:`discretion.review.synth`): every row carries
 ``source = synthetic`` and a reference ``SYN-<seed>-<n>``; an XLSX file also says so in its
 properties. Without ``--out`` the cases go to standard output as JSONL.
 """
@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from discretion import casefile, rulebook, synth
-from discretion.assessment import Engine
+from discretion.engine.assessment import Engine
 from discretion.errors import DiscretionError, InputError
+from discretion.review import casefile, synth
+from discretion.rulebooks import tree
 
 MAX_N = 1_000_000
 
@@ -38,7 +39,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= MAX_N:
         raise InputError(message=f"--n 须在 1 至 {MAX_N:,} 之间", field="n")
     fmt = casefile.format_of(args.out) if args.out else "jsonl"
-    rs = rulebook.load(Path(args.rulebooks) if args.rulebooks else None)
+    rs = tree.load(Path(args.rulebooks) if args.rulebooks else None)
     engine = Engine(rs, "reference")  # validity only: the plain evaluator needs no engine registration
     cases = synth.generate_valid(engine, args.n, args.seed)
     items = list(synth.entries(cases, args.seed))

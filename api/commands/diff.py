@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from discretion import diff, rulebook
+from discretion.review import diff
+from discretion.rulebooks import tree
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    rs = rulebook.load(Path(args.rulebooks) if args.rulebooks else None)
+    rs = tree.load(Path(args.rulebooks) if args.rulebooks else None)
     d = diff.compare(args.a, args.b, rs, args.regime)
     if args.format == "json":
         print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from discretion import lint
 from discretion.errors import NotFoundError
+from discretion.review import lint
 
 
 def _tree_of(path: Path) -> Path | None:

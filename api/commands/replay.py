@@ -16,9 +16,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any, TextIO
 
-from discretion import casefile, rulebook
-from discretion import replay as rp
 from discretion.errors import DiscretionError, InputError
+from discretion.review import casefile
+from discretion.review import replay as rp
+from discretion.rulebooks import tree
 
 MAX_SHOWN_ERRORS = 20
 
@@ -147,7 +148,7 @@ def _write(path: str, what: str, write: Any) -> None:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     _check_outputs(args)
-    rs = rulebook.load(Path(args.rulebooks) if args.rulebooks else None)
+    rs = tree.load(Path(args.rulebooks) if args.rulebooks else None)
     rp.check_editions(rs, args.from_edition, args.to_edition)
     cases = casefile.read(args.cases)
     show = args.progress or sys.stderr.isatty()
@@ -183,7 +184,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         _write(args.out, "结果文件", write_out)
         print(f"逐案结果：{args.out}（{len(results):,} 行）", file=sys.stderr if args.format == "json" else sys.stdout)
     if args.chart:
-        from discretion import chart
+        from discretion.review import chart
 
         _write(args.chart, "图表", lambda: chart.save(summary, args.chart))
         print(f"图表：{args.chart}", file=sys.stderr if args.format == "json" else sys.stdout)

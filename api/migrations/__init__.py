@@ -9,10 +9,9 @@ A new revision: ``alembic -c /dev/null``-free, e.g. in Python
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from discretion.case import Case
+from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
 from ..deps import Principal, State, caller, current, principal, require, state
@@ -22,8 +22,8 @@ from ..records import Records, check_decision
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
-    AssessmentOut,
     AssessmentList,
+    AssessmentOut,
     AssessmentRecordOut,
     DecisionIn,
     DecisionOut,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from discretion.daily import daily_penalty
+from discretion.engine.daily import daily_penalty
 
 from ..deps import State, state
 from ..schemas import ERROR_RESPONSES, DailyPenaltyIn, DailyPenaltyOut

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from discretion.catalog import violation_entry, violations_on
+from discretion.engine.catalog import violation_entry, violations_on
 from discretion.errors import NotFoundError
 
 from ..deps import State, state

@@ -31,10 +31,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .approval import STATUS_LABELS, content_hash, edition_file
-from .citation import chinese_number, cite
-from .errors import InputError, NotFoundError
-from .models import (
+from ..engine.citation import chinese_number, cite
+from ..engine.money import yuan_text
+from ..errors import InputError, NotFoundError
+from ..rulebooks.approval import STATUS_LABELS, content_hash
+from ..rulebooks.loaded import LoadedEdition, RulebookSet
+from ..rulebooks.models import (
     Adjustment,
     BenchmarkEdition,
     ExemptionEntry,
@@ -49,8 +51,7 @@ from .models import (
     RateFine,
     UpToFine,
 )
-from .money import yuan_text
-from .rulebook import LoadedEdition, RulebookSet
+from ..rulebooks.tree import edition_file
 
 KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
 AREA_LABELS = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from . import conditions
-from .compiler import RuleSet
+from ..rulebooks import conditions
+from ..rulebooks.compiler import RuleSet
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 

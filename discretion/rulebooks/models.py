@@ -396,7 +396,7 @@ class EditionChange(Model):
 
 class Approval(Model):
     """法制审核 of an edition: author, reviewer (never the author), date and the sha256 of the
-    edition's canonical content (``discretion.approval.content_hash``); publication adds who
+    edition's canonical content (``discretion.rulebooks.approval.content_hash``); publication adds who
     published it and when."""
 
     author: str = Field(min_length=1, max_length=80)
@@ -535,7 +535,7 @@ class BenchmarkEdition(Model):
     document: str
     author: str = Field(min_length=1, max_length=80)  # who drafted this edition (never its reviewer)
     status: Status
-    approval: Approval | None = None  # required once approved or published (discretion.approval)
+    approval: Approval | None = None  # required once approved or published (discretion.rulebooks.approval)
     effective_from: IsoDate
     effective_to: IsoDate | None = None
     parent: str | None = None  # "yunnan@2023" for a prefecture edition

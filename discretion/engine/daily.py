@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
+from ..rulebooks.models import LawEdition
 from .citation import cite
-from .errors import InputError
-from .models import LawEdition
 from .money import yuan_text
 
 MAX_FINE = 10**12

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
+from ..errors import InputError, RulebookIssue
 from . import conditions
-from .errors import InputError, RulebookIssue
+from .checks import DERIVED, check_condition
+from .loaded import LoadedEdition, LoadedViolation
 from .models import BenchmarkEdition, CircumstanceDef, ExemptionEntry, FactDef, Factor
-
-if TYPE_CHECKING:
-    from .rulebook import LoadedEdition, LoadedViolation
 
 _REQUIRED = ("formula", "common_factors", "adjustments", "exemptions", "rounding", "thresholds")
 
 
 def check_edition(
-    le: "LoadedEdition",
-    editions: Mapping[str, "LoadedEdition"],
-    violations: Mapping[str, "LoadedViolation"],
+    le: LoadedEdition,
+    editions: Mapping[str, LoadedEdition],
+    violations: Mapping[str, LoadedViolation],
     facts: Mapping[str, FactDef],
     circumstances: Mapping[str, CircumstanceDef],
 ) -> Iterator[RulebookIssue]:
     """Every cross-reference of an edition, and the narrowing rule for prefecture editions."""
-    from .rulebook import DERIVED, _check_condition
-
     e, doc = le.model, le.doc
     parent: BenchmarkEdition | None = None
     if e.parent is None:
@@ -62,14 +59,14 @@ def check_edition(
 
     for fi, factor in enumerate(e.common_factors or []):
         known, fs = known_for(None)
-        yield from _check_factor(doc, ("common_factors", fi), factor, known, fs, _check_condition)
+        yield from _check_factor(doc, ("common_factors", fi), factor, known, fs, check_condition)
     for code, vb in e.violations.items():
         if code not in violations:
             yield doc.issue(("violations", code), f"未知的违法行为：{code}")
             continue
         known, fs = known_for(code)
         for fi, factor in enumerate(vb.factors):
-            yield from _check_factor(doc, ("violations", code, "factors", fi), factor, known, fs, _check_condition)
+            yield from _check_factor(doc, ("violations", code, "factors", fi), factor, known, fs, check_condition)
         lo, hi = vb.min_position, vb.max_position
         if lo is not None and hi is not None and lo > hi:
             yield doc.issue(("violations", code), "min_position 大于 max_position")
@@ -101,7 +98,7 @@ def check_edition(
                 yield doc.issue(("adjustments", ai, "points"), f"调整幅度 {adj.points} 大于上级版本的 {padj.points}（只能收窄）")
     if e.reduction is not None:
         known, fs = known_for(None)
-        yield from _check_condition(doc, ("reduction", "when"), e.reduction.when, known, fs)
+        yield from check_condition(doc, ("reduction", "when"), e.reduction.when, known, fs)
         if e.reduction.ratio < e.reduction.floor_ratio:
             yield doc.issue(("reduction",), "ratio 不得低于 floor_ratio")
         if parent is not None:
@@ -122,7 +119,7 @@ def check_edition(
             k2, f2 = known_for(code)
             known |= k2
             fs.update(f2)
-        yield from _check_condition(doc, ("exemptions", xi, "when"), entry.when, known, fs)
+        yield from check_condition(doc, ("exemptions", xi, "when"), entry.when, known, fs)
         if entry.kind == "first_offense" and "first_offense" not in conditions.names(conditions.parse(entry.when)):
             yield doc.issue(("exemptions", xi, "when"), "首违不罚条目的条件必须包含 first_offense")
         if parent is not None:
@@ -167,7 +164,7 @@ def _includes(parent_when: str, child_when: str) -> bool:
     return all(n in flat or n in parts for n in needed)
 
 
-def merge_parent(le: "LoadedEdition", editions: Mapping[str, "LoadedEdition"]) -> None:
+def merge_parent(le: LoadedEdition, editions: Mapping[str, LoadedEdition]) -> None:
     """Give a prefecture edition the provincial values it does not narrow."""
     e = le.model
     if e.parent is None or e.parent not in editions:
@@ -195,8 +192,8 @@ def merge_parent(le: "LoadedEdition", editions: Mapping[str, "LoadedEdition"]) -
 
 
 def in_force(
-    editions: Mapping[str, "LoadedEdition"], jurisdiction: str, on: dt.date, requested: str | None = None
-) -> tuple["LoadedEdition", list[str]]:
+    editions: Mapping[str, LoadedEdition], jurisdiction: str, on: dt.date, requested: str | None = None
+) -> tuple[LoadedEdition, list[str]]:
     """The published edition in force for a jurisdiction on a date (a prefecture falls back to
     its province). Returns the edition and notes for the trail."""
     notes: list[str] = []

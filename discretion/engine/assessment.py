@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-
-import orjson
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from . import benchmark
-from .case import MAX_AMOUNT, Case
-from .citation import as_dict, as_json, cite, edition_citation
-from .compiler import Compiled, FactorInfo, RuleSet, compile_all
-from .errors import InputError
-from .models import (
+import orjson
+
+from ..errors import InputError
+from ..rulebooks import editions
+from ..rulebooks.compiler import Compiled, FactorInfo, RuleSet, compile_all
+from ..rulebooks.loaded import LoadedEdition, RulebookSet
+from ..rulebooks.models import (
     BenchmarkEdition,
     Escalation,
     Fine,
@@ -34,8 +33,9 @@ from .models import (
     RegimeGeneral,
     UpToFine,
 )
+from .case import MAX_AMOUNT, Case
+from .citation import as_dict, as_json, cite, edition_citation
 from .money import Range, ceil_to, fine_range, round_to, yuan_text
-from .rulebook import LoadedEdition, RulebookSet
 from .reasoning import render
 from .trail import REGIME_LABELS, Step, make_step
 
@@ -271,7 +271,7 @@ class Engine:
         key = (jurisdiction, on, requested)
         got = self._editions.get(key)
         if got is None:
-            got = benchmark.in_force(self.rulebooks.editions, jurisdiction, on, requested)
+            got = editions.in_force(self.rulebooks.editions, jurisdiction, on, requested)
             if len(self._editions) >= 1_024:  # a service sees few decision dates; bounded for a soak
                 self._editions.clear()
             self._editions[key] = got

@@ -1,11 +1,11 @@
 """Case files: cases read from CSV, XLSX or JSONL with their row numbers; tables written back.
 
 A case file holds one case per row, in the contract's assessment input shape (the API's
-``POST /v1/assessments`` body, :class:`~discretion.case.Case`) plus two optional columns that are
+``POST /v1/assessments`` body, :class:`~discretion.engine.case.Case`) plus two optional columns that are
 not part of the case:
 
 - ``ref``: the case's own reference (案件编号), carried into every result row;
-- ``source``: where the case comes from; ``synthetic`` marks a generated case (:mod:`discretion.synth`).
+- ``source``: where the case comes from; ``synthetic`` marks a generated case (:mod:`discretion.review.synth`).
 
 **JSONL** (``.jsonl``, ``.ndjson``): one JSON object per line, the assessment input with ``facts``
 as an object and ``circumstances`` as a list, and optionally ``ref`` and ``source``. The row number
@@ -55,8 +55,8 @@ from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 import orjson
 from pydantic import ValidationError
 
-from .case import Case
-from .errors import InputError
+from ..engine.case import Case
+from ..errors import InputError
 
 FORMATS = ("jsonl", "csv", "xlsx")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}

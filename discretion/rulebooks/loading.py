@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import RulebookError, RulebookIssue
+from ..errors import RulebookError, RulebookIssue
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32

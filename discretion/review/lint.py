@@ -38,10 +38,15 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
-from . import benchmark, conditions, loading, rulebook
-from .conditions import Cmp, Node, Or
-from .errors import RulebookError, RulebookIssue
-from .models import (
+from ..engine.money import round_to
+from ..engine.trail import REGIME_LABELS
+from ..errors import RulebookError, RulebookIssue
+from ..rulebooks import conditions, loading
+from ..rulebooks.checks import DERIVED, resolve_facts
+from ..rulebooks.conditions import Cmp, Node, Or
+from ..rulebooks.editions import merge_parent
+from ..rulebooks.loaded import LoadedEdition, LoadedViolation, RulebookSet
+from ..rulebooks.models import (
     BenchmarkEdition,
     CircumstanceDef,
     FactDef,
@@ -54,9 +59,8 @@ from .models import (
     UpToFine,
     Violation,
 )
-from .money import round_to
-from .rulebook import DERIVED, LoadedEdition, LoadedViolation, RulebookSet
-from .trail import REGIME_LABELS
+from ..rulebooks.tree import SHIPPED, yaml_files
+from ..rulebooks.tree import load as load_tree
 
 ERROR = "error"
 WARNING = "warning"
@@ -507,22 +511,22 @@ def _tolerant(root: Path) -> Tree:
     circumstances = {c.id: c for c in law.circumstances} if law else {}
     violations: dict[str, LoadedViolation] = {}
     vfolder = root / "law" / "violations"
-    for path in rulebook._yaml_files(vfolder) if vfolder.is_dir() else []:
+    for path in yaml_files(vfolder) if vfolder.is_dir() else []:
         got = read(path, Violation)
         if got and got[0].code not in violations:
             v, doc = got
-            resolved, _ = rulebook._resolve_facts(v, doc, facts)
+            resolved, _ = resolve_facts(v, doc, facts)
             violations[v.code] = LoadedViolation(model=v, doc=doc, facts=resolved)
     editions: dict[str, LoadedEdition] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law") if root.is_dir() else []:
-        for path in rulebook._yaml_files(folder):
+        for path in yaml_files(folder):
             got = read(path, BenchmarkEdition)
             if got:
                 e, doc = got
                 key = f"{e.id}@{e.edition}"
                 editions.setdefault(key, LoadedEdition(model=e, doc=doc, key=key, sha256=doc.sha256))
     for le in editions.values():
-        benchmark.merge_parent(le, editions)
+        merge_parent(le, editions)
     return Tree(root, law, law_doc, violations, editions, facts, circumstances, docs, refused)
 
 
@@ -1181,14 +1185,14 @@ ALL_CHECKS: tuple[Check, ...] = (
 def lint(root: Path | None = None, loaded: RulebookSet | None = None) -> list[Finding]:
     """Every finding for the rulebook tree at ``root`` (the shipped rulebooks by default), sorted by
     file and line. ``loaded``: the same tree, already loaded (saves loading it again)."""
-    root = (root or rulebook.SHIPPED).resolve()
+    root = (root or SHIPPED).resolve()
     findings: list[Finding] = []
     tree: Tree
     if loaded is not None:
         tree = _from_set(loaded)
     else:
         try:
-            tree = _from_set(rulebook.load(root))
+            tree = _from_set(load_tree(root))
         except RulebookError as exc:
             issues = exc.issues or [RulebookIssue(file=str(root), line=None, message=exc.message)]
             tree = _tolerant(root)

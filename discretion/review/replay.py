@@ -1,6 +1,6 @@
 """Impact replay: what a new benchmark edition would do to real cases.
 
-Every case of a case file (:mod:`discretion.casefile`) is assessed twice, under edition ``A``
+Every case of a case file (:mod:`discretion.review.casefile`) is assessed twice, under edition ``A``
 ("from") and edition ``B`` ("to"), with everything else equal; the two results are compared
 (outcome, recommended amount, band, procedural flags) and, where they differ, the two trails are
 compared to name the rules that caused the difference: a changed factor level or weight, an
@@ -33,14 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from . import rulebook
-from .assessment import Assessment, Engine, _assess
-from .case import Case
+from ..engine.assessment import Assessment, Engine, _assess
+from ..engine.case import Case
+from ..engine.money import wan
+from ..engine.trail import REGIME_LABELS, STEP_LABELS, Step
+from ..errors import DiscretionError, InputError
+from ..rulebooks import tree
+from ..rulebooks.loaded import RulebookSet
 from .casefile import CaseFile, Decoder, Entry, RowError, column_of
-from .errors import DiscretionError, InputError
-from .money import wan
-from .rulebook import RulebookSet
-from .trail import REGIME_LABELS, STEP_LABELS, Step
 
 OUTCOME_LABELS = {"penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限"}
 CHANGE_LABELS = {
@@ -659,14 +659,14 @@ _WORKER: tuple[Replayer, Decoder] | None = None
 
 def _init_worker(root: str, matcher: str, from_key: str, to_key: str, decoder: Decoder) -> None:
     global _WORKER
-    from .assessment import make_matcher
+    from ..engine.assessment import make_matcher
 
     engine = _SHARED
     if engine is not None and str(engine.rulebooks.root) == root:
         # forked: the compiled rulebooks are this process's copy; the matcher must be its own
         engine.matcher = make_matcher(matcher)
     else:
-        engine = Engine(rulebook.load(Path(root)), matcher)
+        engine = Engine(tree.load(Path(root)), matcher)
     _WORKER = (Replayer(engine, from_key, to_key), decoder)
 
 

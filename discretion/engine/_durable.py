@@ -26,13 +26,13 @@ import threading
 import weakref
 from typing import Any, Iterable
 
+import durable_rules_engine as _core
 import orjson
 from durable import engine as _engine
-import durable_rules_engine as _core
 
-from . import conditions
-from .compiler import RuleSet
-from .errors import EngineError
+from ..errors import EngineError
+from ..rulebooks import conditions
+from ..rulebooks.compiler import RuleSet
 
 SENTINEL = "~sentinel"
 _CASE_MARK = "__case__"

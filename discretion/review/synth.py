@@ -17,8 +17,8 @@
 ``generate_valid`` also assesses every case and keeps the ones that do not raise
 :class:`~discretion.errors.InputError`, topping up from the same random stream until it has ``n``.
 
-Synthetic cases are not real cases. The mark lives outside the case (the :class:`~discretion.case.Case`
-stays the contract's assessment input): case files written by :mod:`discretion.casefile` carry
+Synthetic cases are not real cases. The mark lives outside the case (the :class:`~discretion.engine.case.Case`
+stays the contract's assessment input): case files written by :mod:`discretion.review.casefile` carry
 ``source = "synthetic"`` and a reference ``SYN-<seed>-<n>`` on every row (see :func:`entries`).
 """
 
@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterator, Literal
 
-from . import benchmark, conditions
-from .assessment import Engine
-from .case import Case
-from .compiler import Compiled, RuleSet
-from .errors import DiscretionError, InputError
-from .models import FactDef
-from .rulebook import RulebookSet
+from ..engine.assessment import Engine
+from ..engine.case import Case
+from ..errors import DiscretionError, InputError
+from ..rulebooks import conditions, editions
+from ..rulebooks.compiler import Compiled, RuleSet
+from ..rulebooks.loaded import RulebookSet
+from ..rulebooks.models import FactDef
 
 SEED = 20260815
 CODE_DAY = dt.date(2026, 8, 15)  # 《中华人民共和国生态环境法典》施行
@@ -267,7 +267,7 @@ class CaseGenerator:
         if r.random() < 0.5:
             discovered = start + dt.timedelta(days=r.randrange((decision - start).days - 20))
 
-        le, _ = benchmark.in_force(self.rs.editions, jurisdiction, decision)
+        le, _ = editions.in_force(self.rs.editions, jurisdiction, decision)
         ruleset = self.compiled.get(code, le.key)
         s = self.shape(ruleset)
         facts: dict[str, Any] = {}
@@ -350,7 +350,7 @@ def ref(seed: int, i: int) -> str:
 
 
 def entries(cases: list[Case], seed: int) -> Iterator[tuple[str, str, Case]]:
-    """``(ref, source, case)`` for each case, marked synthetic, for :func:`discretion.casefile.write_cases`."""
+    """``(ref, source, case)`` for each case, marked synthetic, for :func:`discretion.review.casefile.write_cases`."""
     for i, c in enumerate(cases, 1):
         yield ref(seed, i), SOURCE, c
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from .models import LegalRef
+from ..rulebooks.models import LegalRef
 
 _DIGITS = "零一二三四五六七八九"
 

@@ -6,13 +6,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from . import conditions
-from .benchmark import in_force
+from ..errors import InputError
+from ..rulebooks import conditions
+from ..rulebooks.compiler import Compiled, applicable_circumstances
+from ..rulebooks.editions import in_force
+from ..rulebooks.loaded import LoadedEdition
+from ..rulebooks.models import FactDef
 from .citation import chinese_number, cite, edition_citation
-from .compiler import Compiled, applicable_circumstances
-from .errors import InputError
-from .models import FactDef
-from .rulebook import LoadedEdition
 
 _LAW_SHORT = "中华人民共和国"
 

@@ -20,15 +20,12 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..errors import ConflictError, ForbiddenError, RulebookError, RulebookIssue
 from . import loading
-from .errors import ConflictError, ForbiddenError, NotFoundError, RulebookError, RulebookIssue
+from .loaded import LoadedEdition, LoadedViolation
 from .models import Approval, BenchmarkEdition, Status
-
-if TYPE_CHECKING:
-    from .rulebook import LoadedEdition, LoadedViolation, RulebookSet
 
 STATUS_LABELS = {"draft": "草案", "approved": "已审核（未发布）", "published": "已发布"}
 
@@ -185,31 +182,3 @@ def verify_rewrite(before: BenchmarkEdition, text: str, name: str) -> BenchmarkE
     if content_hash(after) != content_hash(before):  # pragma: no cover - rewrite() touches no content
         raise RulebookError(message=f"{name}：改写后内容哈希变化，已放弃改写", issues=[])
     return after
-
-
-# --- the edition behind a file ----------------------------------------------------------------
-
-
-def tree_of(path: Path) -> Path | None:
-    """The rulebook tree holding ``path``: the nearest folder above it with ``law/law.yaml``."""
-    for folder in path.resolve().parents:
-        if (folder / "law" / "law.yaml").is_file():
-            return folder
-    return None
-
-
-def edition_file(path: Path, root: Path | None = None) -> tuple[RulebookSet, LoadedEdition]:
-    """Load the tree holding the edition file ``path`` (``root`` if given) and return that edition."""
-    from . import rulebook
-
-    if not path.is_file():
-        raise NotFoundError(message=f"文件不存在：{path}", field="file")
-    found = root.resolve() if root is not None else tree_of(path)
-    if found is None:
-        raise NotFoundError(message=f"{path} 不在规则集目录中（其上级目录都没有 law/law.yaml）", field="file")
-    rs = rulebook.load(found)
-    target = path.resolve()
-    for le in rs.editions.values():
-        if (rs.root.parent / le.doc.file).resolve() == target:
-            return rs, le
-    raise NotFoundError(message=f"{path} 不是规则集 {rs.root} 中的裁量基准版本文件", field="file")

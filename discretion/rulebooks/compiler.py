@@ -2,8 +2,8 @@
 
 Every condition of the law layer and of the benchmark edition that applies to one violation
 type becomes a :class:`Rule` with a unique id and a priority (its position). The rules engine
-(durable_rules, behind :mod:`discretion._durable`) and the plain-Python reference evaluator
-(:mod:`discretion.reference`) match the same rules and must fire the same ids in the same order.
+(durable_rules, behind :mod:`discretion.engine._durable`) and the plain-Python reference evaluator
+(:mod:`discretion.engine.reference`) match the same rules and must fire the same ids in the same order.
 Unconditional parts of the law (``when: null``) need no matching and are not rules.
 """
 
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import conditions
+from .checks import DERIVED
 from .conditions import And, Cmp, Node
+from .loaded import LoadedEdition, RulebookSet
 from .models import BenchmarkEdition, FactDef, LawEdition, Violation
-from .rulebook import DERIVED, LoadedEdition, RulebookSet
 
 
 @dataclass(frozen=True)

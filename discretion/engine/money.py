@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
 
-from .models import Fine, MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
+from ..rulebooks.models import Fine, MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
 
 _ROUNDING = {"half_up": ROUND_HALF_UP, "down": ROUND_DOWN}
 

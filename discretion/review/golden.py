@@ -15,14 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import loading
-from .assessment import Assessment, Engine
-from .case import Case
-from .daily import daily_penalty
-from .errors import DiscretionError, RulebookError
-from .money import yuan_text
-from .rulebook import SHIPPED
-from .trail import REGIME_LABELS
+from ..engine.assessment import Assessment, Engine
+from ..engine.case import Case
+from ..engine.daily import daily_penalty
+from ..engine.money import yuan_text
+from ..engine.trail import REGIME_LABELS
+from ..errors import DiscretionError, RulebookError
+from ..rulebooks import loading
+from ..rulebooks.tree import SHIPPED
 
 _LABELS = {
     "penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限",

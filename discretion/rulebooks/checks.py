@@ -1,0 +1,162 @@
+"""Cross-checks of the law layer: standard facts resolved, conditions that read only known names
+of the right type, regimes and fine bases that agree with the quoted provisions.
+
+Each check yields :class:`~discretion.errors.RulebookIssue` at the file and line to fix;
+:func:`discretion.rulebooks.tree.load` collects them and refuses the tree whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from ..errors import RulebookIssue
+from . import conditions, loading
+from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Violation
+
+# Names every condition may read besides facts and circumstances; the pipeline sets them.
+DERIVED = {
+    "party": FactDef(name="party", label="当事人类型", type="enum", choices={"unit": "单位", "individual": "个人"}),
+    "mitigating_count": FactDef(name="mitigating_count", label="从轻减轻情节数", type="count"),
+    "aggravating_count": FactDef(name="aggravating_count", label="从重情节数", type="count"),
+}
+
+
+def resolve_facts(
+    v: Violation, doc: loading.Document, standard: dict[str, FactDef]
+) -> tuple[dict[str, FactDef], list[RulebookIssue]]:
+    out: dict[str, FactDef] = {}
+    issues: list[RulebookIssue] = []
+    for i, f in enumerate(v.facts):
+        if isinstance(f, FactRef):
+            base = standard.get(f.name)
+            if base is None:
+                issues.append(doc.issue(("facts", i), f"未知的标准事实：{f.name}（请在此处完整定义）"))
+                continue
+            upd = {k: val for k, val in (("label", f.label), ("hint", f.hint)) if val}
+            out[f.name] = base.model_copy(update=upd)
+        else:
+            if f.name in standard and f != standard[f.name]:
+                issues.append(doc.issue(("facts", i), f"事实 {f.name} 与标准事实同名，请直接引用名称"))
+            out[f.name] = f
+    return out, issues
+
+
+def check_law(
+    law: LawEdition,
+    doc: loading.Document,
+    facts: dict[str, FactDef],
+    circumstances: dict[str, CircumstanceDef],
+) -> Iterator[RulebookIssue]:
+    clash = set(facts) & set(circumstances)
+    for name in sorted(clash):
+        yield doc.issue(("facts",), f"事实与情节同名：{name}")
+    regimes = {r.id for r in law.regimes}
+    for rid, gen in law.general.items():
+        if rid not in regimes:
+            yield doc.issue(("general", rid), f"未定义的法律体系：{rid}")
+        names = set(facts) | set(circumstances) | set(DERIVED)
+        for i, lim in enumerate(gen.limitation):
+            yield from check_condition(doc, ("general", rid, "limitation", i, "when"), lim.when, names)
+        for i, ex in enumerate(gen.exemptions):
+            yield from check_condition(doc, ("general", rid, "exemptions", i, "when"), ex.when, names)
+        for i, adj in enumerate(gen.adjustments):
+            if adj.circumstance not in circumstances:
+                yield doc.issue(("general", rid, "adjustments", i, "circumstance"), f"未知的情节：{adj.circumstance}")
+
+
+def check_condition(
+    doc: loading.Document, path: tuple[Any, ...], text: str | None, known: Iterable[str], facts: dict[str, FactDef] | None = None
+) -> Iterator[RulebookIssue]:
+    if not text:
+        return
+    node = conditions.parse(text)
+    known = set(known)
+    for c in conditions.comparisons(node):
+        if c.name not in known:
+            yield doc.issue(path, f"条件引用了未知的事实或情节：{c.name}")
+            continue
+        f = (facts or {}).get(c.name) or DERIVED.get(c.name)
+        if f is None:
+            if not isinstance(c.value, bool):
+                yield doc.issue(path, f"情节 {c.name} 只能作为布尔条件使用")
+            continue
+        if f.type == "bool" and not isinstance(c.value, bool):
+            yield doc.issue(path, f"布尔事实 {c.name} 不能与 {c.value!r} 比较")
+        elif f.type == "enum":
+            if c.op not in ("==", "!="):
+                yield doc.issue(path, f"枚举事实 {c.name} 只能用 == 或 != 比较")
+            elif f.choices and c.value not in f.choices:
+                yield doc.issue(path, f"枚举事实 {c.name} 没有取值 {c.value!r}（可选：{', '.join(f.choices)}）")
+        elif f.type in ("money", "count", "number"):
+            if isinstance(c.value, (bool, str)):
+                yield doc.issue(path, f"数值事实 {c.name} 不能与 {c.value!r} 比较")
+        elif f.type == "date":
+            yield doc.issue(path, f"日期事实 {c.name} 不能用于条件")
+
+
+def check_violation(
+    v: Violation,
+    doc: loading.Document,
+    law: LawEdition,
+    facts: dict[str, FactDef],
+    circumstances: dict[str, CircumstanceDef],
+) -> Iterator[RulebookIssue]:
+    regime_laws = {r.id: set(r.laws) for r in law.regimes}
+    for i, cid in enumerate(v.circumstances):
+        if cid not in circumstances:
+            yield doc.issue(("circumstances", i), f"未知的情节：{cid}（请先在 law.yaml 中定义）")
+    known = set(facts) | set(circumstances) | set(DERIVED)
+    for rid, rules in v.regimes.items():
+        base = ("regimes", rid)
+        laws = regime_laws.get(rid, set())
+        for i, q in enumerate(rules.violated):
+            if q.ref.law not in laws:
+                yield doc.issue(base + ("violated", i, "ref", "law"), f"《{q.ref.law}》不属于法律体系 {rid}")
+        for i, name in enumerate(rules.requires):
+            if name not in facts:
+                yield doc.issue(base + ("requires", i), f"必填事实 {name} 未在 facts 中列出")
+        ids: set[str] = set()
+        for pi, p in enumerate(rules.provisions):
+            pp = base + ("provisions", pi)
+            if p.basis.ref.law not in laws:
+                yield doc.issue(pp + ("basis", "ref", "law"), f"《{p.basis.ref.law}》不属于法律体系 {rid}")
+            yield from check_condition(doc, pp + ("when",), p.when, known, facts)
+            for rule_id in [p.id] + [e.id for e in p.escalations]:
+                if rule_id in ids:
+                    yield doc.issue(pp, f"规则编号重复：{rule_id}")
+                ids.add(rule_id)
+            fines = [(pp + ("fine",), p.fine, True)] + [
+                (pp + ("individual_fines", k, "fine"), f.fine, False) for k, f in enumerate(p.individual_fines)
+            ]
+            for ei, esc in enumerate(p.escalations):
+                ep = pp + ("escalations", ei)
+                yield from check_condition(doc, ep + ("when",), esc.when, known, facts)
+                fines.append((ep + ("fine",), esc.fine, True))
+                for k, f in enumerate(esc.individual_fines or []):
+                    fines.append((ep + ("individual_fines", k, "fine"), f.fine, False))
+                    yield from check_condition(doc, ep + ("individual_fines", k, "when"), f.when, known, facts)
+                for k, m in enumerate(esc.measures):
+                    yield from check_condition(doc, ep + ("measures", k, "when"), m.when, known, facts)
+                for k, fl in enumerate(esc.flags):
+                    yield from check_condition(doc, ep + ("flags", k, "when"), fl.when, known, facts)
+                if esc.basis and esc.basis.ref.law not in laws:
+                    yield doc.issue(ep + ("basis", "ref", "law"), f"《{esc.basis.ref.law}》不属于法律体系 {rid}")
+            for k, f in enumerate(p.individual_fines):
+                yield from check_condition(doc, pp + ("individual_fines", k, "when"), f.when, known, facts)
+            for k, m in enumerate(p.measures):
+                yield from check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
+            for k, fl in enumerate(p.flags):
+                yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
+            if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:
+                yield doc.issue(pp + ("fine", "optional"), "optional: true 只用于“可以处……罚款”的规定，所引条文中没有“可以处”")
+            for path, fine, unit_fine in fines:
+                base_fact = getattr(fine, "base", None) or getattr(fine, "count", None)
+                if base_fact is None:
+                    continue
+                f = facts.get(base_fact)
+                if f is None:
+                    yield doc.issue(path, f"罚款基数事实 {base_fact} 未在 facts 中列出")
+                elif f.type not in ("money", "count"):
+                    yield doc.issue(path, f"罚款基数事实 {base_fact} 必须是金额或计数")
+                elif unit_fine and base_fact not in rules.requires:
+                    yield doc.issue(path, f"罚款基数事实 {base_fact} 必须列入 requires")
