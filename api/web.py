@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from pydantic import ValidationError
 
-from discretion.engine.assessment import date_problems, fact_checks, fact_problem
 from discretion.engine.case import Case
 from discretion.engine.catalog import (
     GROUP_LABELS,
@@ -25,6 +24,7 @@ from discretion.engine.catalog import (
     violations_on,
 )
 from discretion.engine.citation import cite
+from discretion.engine.inputs import date_problems, fact_checks, fact_problem
 from discretion.engine.money import wan
 from discretion.engine.trail import REGIME_LABELS
 from discretion.errors import DiscretionError, InputError, NotFoundError

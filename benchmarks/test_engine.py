@@ -19,8 +19,9 @@ import pytest
 
 from benchmarks import cases as case_gen
 from benchmarks.cases import BATCH_SIZE, MATCHERS, TARGET_CASES_PER_S, TARGET_LOAD_S, TARGET_P50_US
-from discretion.engine.assessment import Engine, make_matcher
+from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.matching import make_matcher
 from discretion.rulebooks import tree
 from discretion.rulebooks.compiler import compile_all
 from discretion.rulebooks.loaded import RulebookSet

@@ -30,7 +30,8 @@ from api.routes.assessments import parse_body, to_case
 from api.schemas import AssessmentIn
 from api.storage import Store, new_id
 from benchmarks.test_service import _bodies
-from discretion.engine.assessment import Assessment, Engine
+from discretion.engine.assessment import Engine
+from discretion.engine.results import Assessment
 
 ROUNDS = 5
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from discretion.engine.assessment import regime_on
 from discretion.engine.case import Case
+from discretion.engine.dates import regime_on
 from discretion.rulebooks import editions
 from discretion.rulebooks.compiler import Compiled, RuleSet
 from discretion.rulebooks.loaded import RulebookSet

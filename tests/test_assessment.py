@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from discretion.engine.assessment import Assessment, Engine
+from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
 from discretion.engine.money import yuan_text
+from discretion.engine.results import Assessment
 from discretion.errors import DiscretionError, InputError
 from discretion.review import golden
 from discretion.rulebooks.tree import SHIPPED

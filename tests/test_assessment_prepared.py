@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
-from discretion.engine import assessment, citation, money
-from discretion.engine.assessment import Assessment, Engine, FineResult, RegimeResult, _new_fine, _new_result
+from discretion.engine import amounts, citation, dates, money
+from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.results import Assessment, FineResult, RegimeResult, new_fine, new_result
 from discretion.errors import DiscretionError
 from discretion.review import golden
 from discretion.review.synth import generate_valid
@@ -66,7 +67,7 @@ def test_to_json_is_the_document_of_to_dict(any_engine: Engine, varied: list[Cas
 def _forget() -> None:
     """Empty the module-level memos (texts of amounts, dates, citations; rounding bands)."""
     for memo in (money._YUAN, money._WAN, citation._JSON_BY_ID, citation._ALL_BY_IDS, citation._DATES,
-                 assessment._BANDS, assessment._ISO):
+                 amounts._BANDS, dates._ISO):
         memo.clear()
 
 
@@ -105,9 +106,9 @@ def test_shared_steps_are_not_changed_by_later_cases(engine: Engine, varied: lis
 def test_results_are_built_with_exactly_the_dataclass_fields(engine: Engine, varied: list[Case]) -> None:
     """The fast builders of RegimeResult, FineResult and Assessment set the same fields, in the same
     order, as the dataclass constructors."""
-    assert vars(_new_result("pre2026", "penalty")) == vars(RegimeResult("pre2026", "penalty"))
-    assert list(vars(_new_result("pre2026", "penalty"))) == [f.name for f in dataclasses.fields(RegimeResult)]
-    assert vars(_new_fine(1, None, (1, 2), 3)) == vars(FineResult(1, None, (1, 2), 3))
+    assert vars(new_result("pre2026", "penalty")) == vars(RegimeResult("pre2026", "penalty"))
+    assert list(vars(new_result("pre2026", "penalty"))) == [f.name for f in dataclasses.fields(RegimeResult)]
+    assert vars(new_fine(1, None, (1, 2), 3)) == vars(FineResult(1, None, (1, 2), 3))
     a = engine.assess(varied[0])
     assert list(vars(a)) == [f.name for f in dataclasses.fields(Assessment)]
     assert list(vars(a.applied)) == [f.name for f in dataclasses.fields(RegimeResult)]

@@ -37,8 +37,9 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from strategies import CODE_DATE, DRAFT_EDITION, JURISDICTIONS, fact_values, first_decision_date, regimes_for, required_facts
 
-from discretion.engine.assessment import Assessment, Engine, RegimeResult
+from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.results import Assessment, RegimeResult
 from discretion.rulebooks import editions
 from discretion.rulebooks.loaded import RulebookSet
 from discretion.rulebooks.tree import SHIPPED

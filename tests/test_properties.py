@@ -16,8 +16,10 @@ from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import cases, fact_values, ruleset_for
 
-from discretion.engine.assessment import Assessment, Engine, RegimeResult, _circumstance_counts, _facts_for_matching
+from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.inputs import circumstance_counts, facts_for_matching
+from discretion.engine.results import Assessment, RegimeResult
 from discretion.errors import InputError
 from discretion.rulebooks import editions
 from discretion.rulebooks.compiler import RuleSet
@@ -112,8 +114,8 @@ def _note(a: Assessment) -> None:
 def _engine_fact(ctx: Ctx, case: Case) -> tuple[RuleSet, dict[str, Any]]:
     """The ruleset and the fact the pipeline asserts for a case (as ``assessment._assess`` builds it), without the regime."""
     ruleset = ruleset_for(ctx.rulebooks, ctx.engine.compiled, case)
-    fact = _facts_for_matching(ruleset, case)
-    fact.update(_circumstance_counts(ctx.rulebooks, case))
+    fact = facts_for_matching(ruleset, case)
+    fact.update(circumstance_counts(ctx.rulebooks, case))
     fact["violation"] = case.violation
     fact["party"] = case.party
     return ruleset, fact

@@ -13,6 +13,8 @@ from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition
 from ..rulebooks.models import FactDef
 from .citation import chinese_number, cite, edition_citation
+from .dates import regime_on
+from .inputs import date_problems
 
 _LAW_SHORT = "中华人民共和国"
 
@@ -52,8 +54,6 @@ def violation_entry(
     With ``decision`` (the day the case is decided), the facts are those a case decided that day
     needs: the benchmark edition is the one in force on the decision day, and when the law changed
     in between (从旧兼从轻: both regimes are evaluated) the facts and required facts of both regimes."""
-    from .assessment import date_problems, regime_on
-
     rs = compiled.rulebooks
     lv = rs.violation(code)
     regime = regime_on(rs.law, on)

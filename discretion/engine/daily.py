@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import InputError
 from ..rulebooks.models import LawEdition
 from .citation import cite
+from .dates import regime_on
 from .money import yuan_text
 
 MAX_FINE = 10**12
@@ -51,8 +52,6 @@ def daily_penalty(law: LawEdition, original_fine: int, order_served_date: dt.dat
         raise InputError(message="原罚款数额过大", code="invalid_input", field="original_fine")
     if reinspection_date <= order_served_date:
         raise InputError(message="复查日期必须晚于责令改正决定书送达日期", code="invalid_date", field="reinspection_date")
-    from .assessment import regime_on
-
     regime = regime_on(law, order_served_date)
     if regime is None:
         raise InputError(message="送达日期早于本系统收录的法律", code="date_out_of_range", field="order_served_date")

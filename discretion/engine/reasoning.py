@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .citation import cite_all, date_text
 from .money import yuan_text
+from .results import Assessment
 from .trail import REGIME_LABELS
 
-if TYPE_CHECKING:
-    from .assessment import Assessment
 
-
-def render(a: "Assessment") -> str:
+def render(a: Assessment) -> str:
     """A Chinese paragraph explaining the result, fit for the case file."""
     c = a.case
     r = a.applied

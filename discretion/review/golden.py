@@ -15,10 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..engine.assessment import Assessment, Engine
+from ..engine.assessment import Engine
 from ..engine.case import Case
 from ..engine.daily import daily_penalty
 from ..engine.money import yuan_text
+from ..engine.results import Assessment
 from ..engine.trail import REGIME_LABELS
 from ..errors import DiscretionError, RulebookError
 from ..rulebooks import loading

@@ -1,0 +1,482 @@
+"""The case-independent part of the pipeline, prepared once per engine and reused by every case:
+for each violation type under an edition (:class:`Unit`) and regime (:class:`Plan`), its
+provisions and escalations (:class:`Prov`, :class:`Esc`), exemption, measure, flag and threshold
+steps, and every factor's score and step at each level.
+
+Steps made here are shared by many results and are immutable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+from ..rulebooks.compiler import Compiled, FactorInfo, compile_all
+from ..rulebooks.editions import in_force
+from ..rulebooks.loaded import LoadedEdition, RulebookSet
+from ..rulebooks.models import (
+    BenchmarkEdition,
+    Escalation,
+    Fine,
+    Flag,
+    Measure,
+    Provision,
+    Quoted,
+    RangeFine,
+    RegimeGeneral,
+    UpToFine,
+)
+from .amounts import fmt
+from .citation import cite, edition_citation
+from .inputs import fact_checks
+from .money import Range, fine_range
+from .results import FLAG_LABELS
+from .trail import REGIME_LABELS, Step, make_step
+
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+class Preparation:
+    """What the pipeline reads of a compiled rulebook set that does not depend on the case, prepared
+    on first use and memoised: the regimes' dates, the edition in force, each violation type's
+    :class:`Unit` per edition, fixed ranges, and the regime, edition and lighter-law steps.
+
+    The rulebook set never changes under it; everything here dies with it. :class:`~discretion.engine.assessment.Engine`
+    is a Preparation with a matcher.
+    """
+
+    def __init__(self, rulebooks: RulebookSet) -> None:
+        self.rulebooks = rulebooks
+        self.compiled: Compiled = compile_all(rulebooks)
+        self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
+        self.statutory = {r: {a.circumstance: a for a in g.adjustments} for r, g in rulebooks.law.general.items()}
+        self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}
+        # What does not depend on the case, prepared on first use (the rulebook set never changes
+        # under an engine, and everything here dies with the engine).
+        self._units: dict[tuple[str, str], Unit] = {}
+        self.groups = {k: c.group for k, c in rulebooks.circumstances.items()}
+        self._regime_basis: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._edition_steps: dict[tuple[str, str], Step] = {}
+        self._lighter: dict[tuple[str, str], tuple[list[str], tuple[str, ...]]] = {}
+        self._ranges: dict[int, tuple[Fine, Range]] = {}  # fine forms that do not read the case's facts
+        self._regimes = tuple((r.effective_from, r.effective_to, r.id) for r in rulebooks.law.regimes)
+
+    def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
+        """The edition in force (memoised: the rulebook set never changes under an engine)."""
+        key = (jurisdiction, on, requested)
+        got = self._editions.get(key)
+        if got is None:
+            got = in_force(self.rulebooks.editions, jurisdiction, on, requested)
+            if len(self._editions) >= 1_024:  # a service sees few decision dates; bounded for a soak
+                self._editions.clear()
+            self._editions[key] = got
+        return got
+
+    def unit(self, code: str, le: LoadedEdition) -> Unit:
+        got = self._units.get((code, le.key))
+        if got is None:
+            got = self._units[(code, le.key)] = Unit(self, code, le)
+        return got
+
+    def regime_of(self, on: dt.date) -> str | None:
+        """``regime_on(law, on)``, over the regimes' dates read once."""
+        for start, end, rid in self._regimes:
+            if start <= on and (end is None or on <= end):
+                return rid
+        return None
+
+    def range_of(self, fine: Fine, facts: Mapping[str, Any]) -> Range:
+        """``fine_range``, computed once for the forms that read no fact (range, up to)."""
+        got = self._ranges.get(id(fine))
+        if got is not None and got[0] is fine:
+            return got[1]
+        rng = fine_range(fine, facts)
+        if type(fine) is RangeFine or type(fine) is UpToFine:
+            self._ranges[id(fine)] = (fine, rng)
+        return rng
+
+    def regime_step_basis(self, regimes: tuple[str, ...]) -> tuple[str, ...]:
+        got = self._regime_basis.get(regimes)
+        if got is None:
+            general = self.rulebooks.law.general
+            got = self._regime_basis[regimes] = tuple(dict.fromkeys(cite(general[r].lighter_law.ref) for r in regimes))  # type: ignore[index]
+        return got
+
+    def edition_step(self, le: LoadedEdition, r_decision: str, notes: list[str]) -> Step:
+        """The edition step: kept per edition and regime; one with notes (which name the decision
+        date, e.g. a prefecture without an edition in force) is made for its case only."""
+        key = (le.key, r_decision)
+        got = None if notes else self._edition_steps.get(key)
+        if got is None:
+            e = le.effective
+            text = f"适用裁量基准：{e.title}（{le.key}，{'已发布' if e.status == 'published' else '未发布：' + e.status}）" + "".join(
+                f"；{n}" for n in notes
+            )
+            basis = (cite(self.rulebooks.law.general[r_decision].benchmark.ref), edition_citation(e))  # type: ignore[index]
+            data = {"edition": le.key, "sha256": le.sha256}
+            if notes:
+                return make_step("edition", text, le.key, basis, None, data)
+            got = self._edition_steps[key] = Step("edition", text, rule=le.key, basis=basis, data=data)
+        return got
+
+    def lighter_basis(self, r_act: str, r_decision: str) -> tuple[list[str], tuple[str, ...]]:
+        got = self._lighter.get((r_act, r_decision))
+        if got is None:
+            general = self.rulebooks.law.general
+            cites = [cite(q.ref) for q in (general[r_act].lighter_law, general[r_decision].lighter_law)]  # type: ignore[index]
+            got = self._lighter[(r_act, r_decision)] = (cites, tuple(dict.fromkeys(cites)))
+        return got
+
+
+class Unit:
+    """One violation type under one edition: its rulesets and what every case of it shares."""
+
+    def __init__(self, engine: Preparation, code: str, le: LoadedEdition) -> None:
+        rs = engine.rulebooks
+        e = le.effective
+        self.parts = (rs, engine.compiled, engine.labels, engine.statutory)  # the engine's, for the plans
+        self.le = le
+        self.ruleset = engine.compiled.get(code, le.key)
+        self.violation = rs.violations[code].model
+        self.rulebook = {
+            "id": le.model.id,
+            "edition": le.model.edition,
+            "key": le.key,
+            "title": e.title,
+            "citation": edition_citation(e),
+            "status": e.status,
+            "sha256": le.sha256,
+            "law_edition": rs.law.edition,
+            "law_sha256": rs.sha256,
+        }
+        self.checks = fact_checks(self.ruleset)
+        self._plans: dict[str, Plan] = {}
+
+    def plan(self, regime: str) -> Plan:
+        got = self._plans.get(regime)
+        if got is None:
+            got = self._plans[regime] = Plan(self, regime)
+        return got
+
+
+class Esc:
+    """A provision's escalation, prepared."""
+
+    __slots__ = ("basis_ref", "flags", "id", "measures", "steps", "x")
+
+    def __init__(self, plan: Plan, p: Provision, pid: str, x: Escalation) -> None:
+        self.x = x
+        self.id = eid = f"{pid}/{x.id}"
+        self.basis_ref = (cite(x.basis.ref), x.basis.ref) if x.basis else None
+        b = x.basis or p.basis
+        self.measures = tuple(
+            (None if m.when is None else f"{eid}/measure/{k}", m.id, plan.measure(m, b)) for k, m in enumerate(x.measures)
+        )
+        self.flags = tuple((None if fl.when is None else f"{eid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(x.flags))
+        self.steps: dict[bool, Step] = {}  # chosen or not → the step, when it reads no fact
+
+
+class Prov:
+    """A penalty provision, prepared."""
+
+    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "steps")
+
+    def __init__(self, plan: Plan, p: Provision) -> None:
+        regime = plan.regime
+        self.p = p
+        self.id = pid = f"{regime}/{p.id}"  # its rule id when p.when is given
+        self.cite = cite(p.basis.ref)
+        self.basis = (self.cite,)
+        self.escs = tuple(Esc(plan, p, pid, x) for x in p.escalations)
+        ind_ids: dict[int, str] = {}
+        for x in p.escalations:
+            for k, f in enumerate(x.individual_fines or []):
+                ind_ids[id(f)] = f"{pid}/{x.id}/individual/{k}"
+        for k, f in enumerate(p.individual_fines):
+            ind_ids[id(f)] = f"{pid}/individual/{k}"  # the provision's own first, as _ind_fired looks
+        self.ind_ids = ind_ids
+        self.measures = tuple(
+            (None if m.when is None else f"{pid}/measure/{k}", m.id, plan.measure(m, p.basis)) for k, m in enumerate(p.measures)
+        )
+        self.flags = tuple((None if fl.when is None else f"{pid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(p.flags))
+        self.steps: dict[int, tuple[Fine | None, Step]] = {}  # id(fine form) → the step, when it reads no fact
+
+
+# An item of a result's measures or flags, prepared: (id, "text" or "label", text, basis, trail step).
+Item = tuple[str, str, str, tuple[str, ...], Step]
+
+
+def item_dict(t: Item) -> dict[str, Any]:
+    return {"id": t[0], t[1]: t[2], "basis": list(t[3])}
+
+
+class Plan:
+    """Everything about one violation type, edition and regime that does not depend on the case."""
+
+    def __init__(self, unit: Unit, regime: str) -> None:
+        rs, compiled, labels, statutory = unit.parts
+        le = unit.le
+        e = le.effective
+        v = unit.violation
+        gen: RegimeGeneral = rs.law.general[regime]  # type: ignore[index]
+        self.unit = unit
+        self.regime = regime
+        self.gen = gen
+        self.e = e
+        self.ruleset = unit.ruleset
+        self.matching = compiled.get(v.code, le.key, regime)
+        self.labels = labels
+        self.statutory = statutory[regime]  # type: ignore[index]
+        self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
+        self.requires = tuple(rules.requires) if rules is not None else ()
+        self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()
+        self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
+        self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
+        self.edition_cite = (edition_citation(e),)
+        self.no_provision = Step(
+            "provision",
+            f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
+            rule=None,
+            basis=basis_of(gen.legality),
+            regime=regime,
+        )
+        # exemptions: the statutory grounds, then the edition's list
+        self.exemptions = tuple(
+            (
+                f"{regime}/exemption/{x.id}",
+                x,
+                Step(
+                    "exemption",
+                    f"{x.label}，{'不予处罚' if x.mandatory else '可以不予处罚'}",
+                    rule=x.id,
+                    basis=basis_of(x.basis),
+                    regime=regime,
+                    data={"mandatory": x.mandatory},
+                ),
+            )
+            for x in gen.exemptions
+        )
+        self.entries = tuple(
+            (
+                f"edition-exemption/{entry.id}",
+                entry,
+                Step(
+                    "exemption",
+                    f"符合{e.title}免罚清单（{'轻微不罚' if entry.kind == 'minor' else '首违不罚'}）：{entry.label}",
+                    rule=entry.id,
+                    basis=tuple(cite(q.ref) for q in entry.basis) + self.edition_cite,
+                    regime=regime,
+                    data={"kind": entry.kind, "modelled": entry.modelled is not None},
+                ),
+            )
+            for entry in e.exemptions or []
+        )
+        self.exempt_ids = frozenset(x[0] for x in self.exemptions) | frozenset(x[0] for x in self.entries)
+        self.education_cite = cite(gen.education.ref)
+        self.correction_cite = cite(gen.correction.ref)
+        self.education = Step(
+            "measure", "依法对当事人进行教育，并责令改正违法行为", rule="education",
+            basis=(self.education_cite, self.correction_cite), regime=regime,
+        )
+        self.no_fine = Step(
+            "range",
+            "所适用的规定对该情形不处罚款，仅责令改正（责令改正不属于行政处罚）",
+            regime=regime,
+            basis=basis_of(gen.correction),
+        )
+        self._measures: dict[tuple[str, str, str], Item] = {}
+        self._flags: dict[tuple[str, tuple[str, ...]], Item] = {}
+        self.provisions = tuple(Prov(self, p) for p in rules.provisions) if rules is not None else ()
+        self.provision_ids = tuple(None if pp.p.when is None else pp.id for pp in self.provisions)
+        # benchmark: factors, position and adjustments
+        self.vb = e.violations.get(v.code)
+        self.prepared = False  # the factors and adjustments, prepared by the first case that reaches them
+        self.no_factors = Step(
+            "factor",
+            f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
+            basis=self.edition_cite,
+            regime=regime,
+        )
+        # money: rounding, bands, reduction and the procedural thresholds
+        self.rounding = e.rounding
+        self.step_mode = (e.rounding.step, e.rounding.mode) if e.rounding is not None else (1, "half_up")
+        self.bands = e.formula.bands if e.formula else 5
+        self.reduction = e.reduction
+        th = e.thresholds
+        self.amounts = (th.hearing_unit, th.hearing_individual, th.collective_discussion, th.legal_review) if th is not None else None
+        self.thresholds: dict[str, Item] = {}
+        if th is not None:
+            for flag, article in (("hearing_notice", 63), ("collective_discussion", 57), ("legal_review", 58)):
+                cites = [cite(q.ref) for q in th.basis if q.ref.article == article] or [cite(q.ref) for q in th.basis]
+                self.thresholds[flag] = self.item("flag", flag, "label", FLAG_LABELS[flag], tuple(cites))
+
+    def item(self, step: str, id: str, key: str, text: str, basis: tuple[str, ...]) -> Item:
+        return (id, key, text, basis, Step(step, text, rule=id, basis=basis, regime=self.regime))
+
+    def measure(self, m: Measure, basis: Quoted) -> Item:
+        c = cite(basis.ref)
+        key = (m.id, m.text, c)
+        got = self._measures.get(key)
+        if got is None:
+            got = self._measures[key] = self.item("measure", m.id, "text", m.text, (c,))
+        return got
+
+    def flag(self, fl: Flag) -> Item:
+        basis = (cite(fl.basis.ref),)
+        key = (fl.flag, basis)
+        got = self._flags.get(key)
+        if got is None:
+            got = self._flags[key] = self.item("flag", fl.flag, "label", FLAG_LABELS[fl.flag], basis)
+        return got
+
+    def _prepare_position(self) -> None:
+        """Each factor's weighted score and step for every level, the weights and the formula's
+        texts (the work of :meth:`position` that does not depend on the case)."""
+        e, regime = self.e, self.regime
+        cite_as = self.edition_cite
+        levels: dict[str, tuple[int, int, Decimal, Step]] = {}  # level rule id → (factor index, level, weighted, step)
+        defaults: list[tuple[Decimal, Step]] = []
+        weights: list[Decimal | None] = []
+        for infos, kind in ((self.ruleset.factors, "个性"), (self.ruleset.common, "共性")):
+            total = Decimal(0)
+            for info in infos:
+                total += info.factor.weight
+                for rid, level, label in info.matched:
+                    levels[rid] = (len(defaults), level, *factor_step(info, level, label, True, regime, kind, cite_as))
+                defaults.append(factor_step(info, info.default[0], info.default[1], False, regime, kind, cite_as))
+            weights.append(total if infos else None)
+        self.levels = levels
+        self.level_ids = frozenset(levels)
+        self.default_weighted = [w for w, _ in defaults]
+        self.default_steps = [st for _, st in defaults]
+        self.n_individual = len(self.ruleset.factors)
+        self.weights = tuple(weights)
+        formula = e.formula
+        if formula is not None:
+            a = formula.individual_weight
+            self.mix = (a, _ONE - a, f"位置 = {fmt(a)} × 个性得分 ", f" + {fmt(_ONE - a)} × 共性得分 ")
+        vb = self.vb
+        lo = vb.min_position if vb and vb.min_position is not None else Decimal(0)
+        hi = vb.max_position if vb and vb.max_position is not None else _ONE
+        self.window = (lo, hi, f"；按本基准对该行为的位置区间[{fmt(lo)}, {fmt(hi)}]换算为 ") if lo != 0 or hi != _ONE else None
+        self.adjustments = tuple(
+            (adj.circumstance, piece, step) for adj, piece, step in adjustment_steps(self.e, self.statutory, self.labels, regime)
+        )
+        self.adjusted_circumstances = frozenset(adj[0] for adj in self.adjustments)
+        self.prepared = True
+
+    def position(self, fired: set[str]) -> tuple[Decimal, list[Step]]:
+        """The position in the range from the factor levels that fired (each factor at its highest
+        fired level, else its default), with a step per factor and the formula's step."""
+        if not self.prepared:
+            self._prepare_position()
+        # each factor at the highest level that fired, else its default
+        weighted = self.default_weighted.copy()
+        steps = self.default_steps.copy()
+        best: dict[int, int] = {}
+        levels = self.levels
+        for rid in self.level_ids.intersection(fired):
+            i, level, w, step = levels[rid]
+            if level > best.get(i, 0):
+                best[i] = level
+                weighted[i] = w
+                steps[i] = step
+        n = self.n_individual
+        w_ind, w_com = self.weights
+        p_ind = None if w_ind is None else sum(weighted[:n], _ZERO) / w_ind
+        p_com = None if w_com is None else sum(weighted[n:], _ZERO) / w_com
+        formula = self.e.formula
+        assert formula is not None
+        if p_ind is None and p_com is None:
+            p = _ZERO
+            how = "无裁量因子，取幅度下限"
+        elif p_ind is None:
+            p = p_com  # type: ignore[assignment]
+            how = "无个性因子，位置 = 共性得分 " + fmt(p)
+        elif p_com is None:
+            p = p_ind
+            how = "位置 = 个性得分 " + fmt(p)
+        else:
+            a, rest, head, middle = self.mix
+            p = a * p_ind + rest * p_com
+            how = f"{head}{fmt(p_ind)}{middle}{fmt(p_com)} = {fmt(p)}"
+        window = self.window
+        if window is not None:
+            lo, hi, text = window
+            p2 = lo + p * (hi - lo)
+            how += text + fmt(p2)
+            p = p2
+        regime = self.regime
+        steps.append(make_step("position", how, "formula", self.edition_cite, regime,
+                               {"position": str(p), "modelled": formula.modelled is not None}))
+        return p, steps
+
+    def adjusted(self, p: Decimal, present: list[str], steps: list[Step]) -> Decimal:
+        """The position moved by the edition's adjustments (从重、从轻) for the circumstances
+        ``present``, kept inside the range; their steps are added to ``steps``."""
+        if not present or self.adjusted_circumstances.isdisjoint(present):
+            return p
+        regime = self.regime
+        delta = _ZERO
+        for circumstance, piece, step in self.adjustments:
+            if circumstance in present:
+                delta += piece
+                steps.append(step)
+        q = min(max(p + delta, _ZERO), _ONE)
+        steps.append(
+            make_step("adjustment", f"调整后位置为 {fmt(q)}（从重、从轻均不超出法定幅度）", "adjusted", self.edition_cite, regime, {"position": str(q)})
+        )
+        return q
+
+
+def basis_of(q: Quoted) -> tuple[str, ...]:
+    return (cite(q.ref),)
+
+
+def factor_step(
+    info: FactorInfo, level: int, label: str, matched: bool, regime: str, kind: str, cite_as: tuple[str, ...]
+) -> tuple[Decimal, Step]:
+    """A factor's weighted score and its trail step: the same for every case at that level, so
+    computed once per plan (steps are immutable)."""
+    factor = info.factor
+    lo, hi = info.lowest, info.highest
+    s = Decimal(level - lo) / Decimal(hi - lo) if hi > lo else Decimal(0)
+    step = Step(
+        "factor",
+        f"{kind}因子“{factor.label}”：{label}，第{level}级" + ("" if matched else "（未提供相关事实或不符合其他等级，取默认等级）"),
+        rule=f"{info.prefix}/{factor.id}/{level}",
+        basis=cite_as,
+        regime=regime,
+        data={"factor": factor.id, "label": factor.label, "level": level, "score": str(s), "weight": str(factor.weight),
+              "matched": matched, "modelled": factor.modelled is not None},
+    )
+    return factor.weight * s, step
+
+
+def adjustment_steps(
+    e: BenchmarkEdition, statutory: dict[str, Any], labels: dict[str, str], regime: str
+) -> list[tuple[Any, Decimal, Step]]:
+    """Each adjustment of the edition with its signed share of the range and its trail step."""
+    out = []
+    for adj in e.adjustments or []:
+        sign = 1 if adj.direction == "aggravate" else -1
+        basis: tuple[str, ...] = ()
+        if adj.basis is not None:
+            basis = basis_of(adj.basis)
+        elif adj.circumstance in statutory:
+            basis = basis_of(statutory[adj.circumstance].basis)
+        basis += (edition_citation(e),)
+        word = "从重" if sign > 0 else "从轻"
+        step = Step(
+            "adjustment",
+            f"{word}：{labels.get(adj.circumstance, adj.circumstance)}，位置{'上调' if sign > 0 else '下调'}{adj.points.normalize():f}个百分点",
+            rule=adj.id,
+            basis=basis,
+            regime=regime,
+            data={"direction": adj.direction, "points": str(adj.points), "modelled": adj.modelled is not None},
+        )
+        out.append((adj, sign * adj.points / _HUNDRED, step))
+    return out

@@ -1,0 +1,517 @@
+"""The stages of the assessment pipeline (design.md), in the order they run.
+
+Each stage takes plain data (the case, the prepared :class:`~discretion.engine.prepared.Plan`, the
+rule ids the matcher fired) and adds its own trail steps; :mod:`discretion.engine.assessment`
+calls them in order. Per case:
+
+1. :func:`regimes_and_edition` — the law regime(s) and the benchmark edition in force;
+   :func:`matching_fact` and :func:`plans` — the case's facts checked and the fact the matcher is given.
+
+Per regime (both, when the law changed between the act and the decision):
+
+2. :func:`limitation` — 追责期限 (行政处罚法第三十六条; 法典第一千零五十四条);
+3. :func:`applicable_provisions` and :func:`exemption` — a penalty provision at all, then 不予处罚;
+4. :func:`statutory_range` — each provision and escalation, concurrence (罚款数额高的规定);
+   :func:`measures_and_flags` — the measures and flags of every applicable norm;
+5. :func:`factor_placement` — factor levels → position in the range;
+6. :func:`adjustments` (从重、从轻, inside the range) and :func:`fine` (减轻 below the minimum, or
+   rounding inside the range); :func:`individual_fines` (双罚);
+7. :func:`procedural_flags` — 听证告知, 集体讨论, 法制审核.
+
+Then, where both regimes ran:
+
+8. :func:`lighter_law` — 从旧兼从轻 (行政处罚法第三十七条; 法典第一千零五十七条).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from ..errors import InputError
+from ..rulebooks.models import Fine, IndividualFine, RangeFine, UpToFine
+from .amounts import amount, fmt, max_of, pct, reduced
+from .case import Case
+from .dates import add_years, iso
+from .inputs import check_dates, counts, facts_for_matching
+from .money import Range, yuan_text
+from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
+from .results import FLAG_LABELS, RegimeResult, new_fine
+from .trail import REGIME_LABELS, Step, make_step
+
+_HEARING_MEASURES = {"suspend_business", "closure", "revoke_permit", "ban"}
+_MAJOR_FLAGS = ("government_approval_closure", "permit_revocation", "detention_referral")
+
+# the limitation's dates: when the act ended, whether it ended or happened (终了/发生), when it was
+# discovered (the decision date if not given), and whether the discovery date was given
+Dates = tuple[dt.date, str, dt.date, bool]
+# an applicable provision: the prepared provision, its range (None: no fine), its fired escalations
+# and the individual fines that apply
+Evaluated = tuple[Prov, Range | None, list[Esc], list[IndividualFine]]
+RangeOf = Callable[[Fine, Mapping[str, Any]], Range]
+
+
+# --- 1. regime and edition -----------------------------------------------------------------------
+
+
+def regimes_and_edition(prep: Preparation, case: Case) -> tuple[Unit, list[str], list[Step], Dates]:
+    """The regime in force when the act was committed (when it ended, for a continuing act) and on
+    the decision day (both, to compare, when they differ), and the edition in force on the decision
+    day: the violation type's prepared unit, the regimes, the two steps and the limitation's dates."""
+    code = case.violation
+    if code not in prep.rulebooks.violations:
+        raise InputError(message=f"未知的违法行为代码：{code}", code="unknown_violation", field="violation")
+    violation_date, end_date, decision_date = case.violation_date, case.violation_end_date, case.decision_date
+    discovered_date = case.discovered_date
+    check_dates(violation_date, end_date, decision_date, discovered_date)
+    act_date = end_date or violation_date  # a continuing act is judged by the law in force when it ended
+    r_act = prep.regime_of(act_date)
+    r_decision = prep.regime_of(decision_date)
+    if r_act is None or r_decision is None:
+        first = min(r.effective_from for r in prep.rulebooks.law.regimes)
+        raise InputError(
+            message=f"日期早于本系统收录的法律（{first.isoformat()} 起）",
+            code="date_out_of_range",
+            field="violation_date" if r_act is None else "decision_date",
+        )
+    le, edition_notes = prep.edition(case.jurisdiction, decision_date, case.edition)
+    unit = prep.unit(code, le)
+    regimes = [r_act] if r_act == r_decision else [r_act, r_decision]
+    act = iso(act_date)
+    how = "终了" if end_date else "发生"
+    why = (
+        f"违法行为{how}于{act}，适用{REGIME_LABELS[r_act]}"
+        if len(regimes) == 1
+        else f"违法行为{how}于{act}（适用{REGIME_LABELS[r_act]}），"
+        f"决定于{iso(decision_date)}（{REGIME_LABELS[r_decision]}已施行），依从旧兼从轻原则比较两者"
+    )
+    steps = [
+        make_step("regime", why, "regime", prep.regime_step_basis(tuple(regimes)), None, {"regimes": regimes, "act_date": act}),
+        prep.edition_step(le, r_decision, edition_notes),
+    ]
+    return unit, regimes, steps, (act_date, how, discovered_date or decision_date, discovered_date is not None)
+
+
+def matching_fact(prep: Preparation, unit: Unit, case: Case) -> tuple[dict[str, Any], dict[str, int]]:
+    """The case's facts and circumstances checked against the violation type's ruleset, as the fact
+    the matcher is given (with the counts of mitigating and aggravating circumstances)."""
+    fact = facts_for_matching(unit.ruleset, case, unit.checks)
+    n = counts(prep.groups, case.circumstances)
+    fact.update(n)
+    fact["violation"] = case.violation
+    fact["party"] = case.party
+    return fact, n
+
+
+def plans(unit: Unit, regimes: list[str], case: Case) -> list[Plan]:
+    """The prepared plan of each regime, once every fact it requires to compute the fine is given."""
+    out = [unit.plan(regime) for regime in regimes]
+    facts = case.facts
+    for plan in out:
+        for name in plan.requires:
+            if facts.get(name) is None:
+                f = unit.ruleset.facts[name]
+                raise InputError(
+                    message=f"缺少必填事实“{f.label}”（{REGIME_LABELS[plan.regime]}下计算罚款需要）",
+                    code="missing_fact",
+                    field=f"facts.{name}",
+                )
+    return out
+
+
+# --- 2. limitation --------------------------------------------------------------------------------
+
+
+def limitation(plan: Plan, fired: set[str], dates: Dates, out: RegimeResult) -> bool:
+    """The first limitation rule that applies (the last one by default); True when the act was not
+    discovered within it (``time_barred``)."""
+    for rid, lim in plan.limitation:
+        if rid is None or rid in fired:
+            break
+    else:
+        lim = plan.gen.limitation[-1]
+    end, start, discovered, given = dates
+    years = lim.years
+    deadline = add_years(end, years)
+    note = "" if given else "（未填写发现日期，按决定日期计算）"
+    data = {"years": years, "deadline": iso(deadline), "discovered": iso(discovered)}
+    if discovered > deadline:
+        out.outcome = "time_barred"
+        out.steps.append(
+            make_step(
+                "limitation",
+                f"违法行为{start}于{iso(end)}，{years}年内（至{data['deadline']}）未被发现，"
+                f"于{data['discovered']}发现{note}，不再给予行政处罚",
+                lim.id,
+                plan.lim_basis[lim.id],
+                out.regime,
+                data,
+            )
+        )
+        return True
+    out.steps.append(
+        make_step(
+            "limitation",
+            f"违法行为{start}于{iso(end)}，于{data['discovered']}发现{note}，在{years}年追责期限内",
+            lim.id,
+            plan.lim_basis[lim.id],
+            out.regime,
+            data,
+        )
+    )
+    return False
+
+
+# --- 3. a penalty provision, then exemption -------------------------------------------------------
+
+
+def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> list[Prov]:
+    """The regime's penalty provisions that apply to the facts; none: the act is not punishable
+    under this regime (``no_penalty``, 行政处罚法第四条)."""
+    provisions: list[Prov] = []
+    if plan.rules is not None:
+        out.violated = list(plan.violated)
+        provisions = [pp for pp, rid in zip(plan.provisions, plan.provision_ids) if rid is None or rid in fired]
+    if not provisions:
+        out.outcome = "no_penalty"
+        out.not_punishable = True
+        out.steps.append(plan.no_provision)
+    return provisions
+
+
+def exemption(plan: Plan, fired: set[str], out: RegimeResult) -> bool:
+    """The statutory grounds for 不予处罚, then the edition's list (轻微不罚、首违不罚); True when one
+    applies (``no_penalty``, with 教育 and 责令改正)."""
+    if plan.exempt_ids.isdisjoint(fired):
+        return False
+    exempt = [(ground, step) for rid, ground, step in plan.exemptions if rid in fired]
+    entries = [(entry, step) for rid, entry, step in plan.entries if rid in fired]
+    if not (exempt or entries):
+        return False
+    steps = out.steps
+    out.outcome = "no_penalty"
+    for ground, step in exempt:
+        out.exemption = out.exemption or ground.id
+        steps.append(step)
+    for entry, step in entries:
+        out.exemption = out.exemption or entry.id
+        steps.append(step)
+    steps.append(plan.education)
+    out.measures = [
+        {"id": "education", "text": "对当事人进行教育", "basis": [plan.education_cite]},
+        {"id": "order_correction", "text": "责令改正违法行为", "basis": [plan.correction_cite]},
+    ]
+    out.basis = [exempt[0][0].basis.ref] if exempt else [q.ref for q in entries[0][0].basis]
+    return True
+
+
+# --- 4. statutory range ---------------------------------------------------------------------------
+
+
+def statutory_range(
+    plan: Plan, provisions: list[Prov], facts: Mapping[str, Any], fired: set[str], range_of: RangeOf, out: RegimeResult
+) -> tuple[list[Evaluated], Evaluated | None]:
+    """Each applicable provision's range (raised by the highest fired escalation), then concurrence:
+    the provision with the highest fine applies (行政处罚法第二十九条; 法典第一千零五十五条). Returns
+    every evaluated provision and the one whose fine applies (None: no provision fines)."""
+    steps = out.steps
+    regime = plan.regime
+    evaluated: list[Evaluated] = []
+    for pp in provisions:
+        p = pp.p
+        escs = [xp for xp in pp.escs if xp.id in fired]
+        fine_spec = p.fine
+        chosen_esc = None
+        if escs:
+            for xp in escs:
+                x = xp.x
+                if x.fine is not None and (
+                    chosen_esc is None or max_of(range_of(x.fine, facts)) > max_of(range_of(chosen_esc.fine, facts))  # type: ignore[arg-type]
+                ):
+                    chosen_esc = x
+            if chosen_esc is not None:
+                fine_spec = chosen_esc.fine
+        rng = range_of(fine_spec, facts) if fine_spec is not None else None
+        inds = p.individual_fines
+        for xp in escs:
+            if xp.x.individual_fines is not None:
+                inds = xp.x.individual_fines
+        ind_ids = pp.ind_ids
+        inds = [f for f in inds if f.when is None or ind_ids.get(id(f)) in fired]
+        evaluated.append((pp, rng, escs, inds))
+        got = pp.steps.get(id(fine_spec))
+        if got is not None and got[0] is fine_spec:
+            steps.append(got[1])
+        else:
+            step = Step(
+                "provision",
+                f"该行为适用{pp.cite}" + (f"，罚款幅度为{rng.text}" if rng is not None else "，该条未规定罚款"),
+                rule=p.id,
+                basis=pp.basis,
+                regime=regime,
+                data={"legal_min": rng.min if rng else None, "legal_max": rng.max if rng else None},
+            )
+            if fine_spec is None or type(fine_spec) is RangeFine or type(fine_spec) is UpToFine:
+                pp.steps[id(fine_spec)] = (fine_spec, step)
+            steps.append(step)
+        for xp in escs:
+            x = xp.x
+            chosen = x.fine is not None and x is chosen_esc
+            got_step = xp.steps.get(chosen)
+            if got_step is None:
+                got_step = Step(
+                    "escalation",
+                    f"{x.label}：" + (f"罚款幅度提高为{range_of(x.fine, facts).text}" if chosen else "依法加重")  # type: ignore[arg-type]
+                    + ("" if not x.flags else "，" + "、".join(FLAG_LABELS[f.flag] for f in x.flags)),
+                    rule=x.id,
+                    basis=basis_of(x.basis or p.basis),
+                    regime=regime,
+                )
+                if not chosen or type(x.fine) is RangeFine or type(x.fine) is UpToFine:
+                    xp.steps[chosen] = got_step
+            steps.append(got_step)
+    if len(evaluated) == 1:
+        with_fine = evaluated if evaluated[0][1] is not None else []
+    else:
+        with_fine = [t for t in evaluated if t[1] is not None]
+    winner = None
+    if with_fine:
+        winner = with_fine[0] if len(with_fine) == 1 else max(with_fine, key=lambda t: (max_of(t[1]), t[1].min))  # type: ignore[arg-type,union-attr]
+        if len(with_fine) > 1:
+            steps.append(
+                Step(
+                    "concurrence",
+                    "同一违法行为违反多个法律规范，按照罚款数额高的规定处罚：适用"
+                    + winner[0].cite
+                    + "（"
+                    + "；".join(f"{t[0].cite}：{t[1].text}" for t in with_fine)  # type: ignore[union-attr]
+                    + "）",
+                    rule=winner[0].p.id,
+                    basis=basis_of(plan.gen.concurrence),
+                    regime=regime,
+                    data={"applied": winner[0].p.id, "candidates": [t[0].p.id for t in with_fine]},
+                )
+            )
+    # basis: every applicable provision and each fired escalation's own basis
+    if len(evaluated) == 1 and not evaluated[0][2]:
+        out.basis.append(evaluated[0][0].p.basis.ref)
+    else:
+        seen: set[str] = set()
+        for pp, _, escs, _ in evaluated:
+            for c, ref in [(pp.cite, pp.p.basis.ref)] + [xp.basis_ref for xp in escs if xp.basis_ref]:
+                if c not in seen:
+                    seen.add(c)
+                    out.basis.append(ref)
+    return evaluated, winner
+
+
+def measures_and_flags(evaluated: list[Evaluated], fired: set[str]) -> tuple[dict[str, Item], dict[str, Item]]:
+    """The measures and flags of every applicable norm, the provision's before its fired
+    escalations', each id once (行政处罚法第二十九条 concerns fines only)."""
+    measures: dict[str, Item] = {}
+    flags: dict[str, Item] = {}
+    for pp, _, escs, _ in evaluated:
+        for source in (pp, *escs):  # the provision, then its fired escalations
+            for rid, mid, t in source.measures:
+                if rid is None or rid in fired:
+                    measures.setdefault(mid, t)
+            for rid, fid, t in source.flags:
+                if rid is None or rid in fired:
+                    flags.setdefault(fid, t)
+    return measures, flags
+
+
+def without_fine(plan: Plan, measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult) -> None:
+    """No applicable provision fines: its measures and flags only; with none but 责令改正 (not a
+    penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``."""
+    out.measures = [item_dict(t) for t in measures.values()]
+    out.flags = [item_dict(t) for t in flags.values()]
+    real = [m for m in out.measures if m["id"] != "order_correction"]
+    if not real:
+        out.outcome = "no_penalty"
+        out.steps.append(plan.no_fine)
+
+
+# --- 5. factor placement, 6. adjustments and 减轻 ---------------------------------------------------
+
+
+def factor_placement(plan: Plan, fired: set[str], out: RegimeResult) -> Decimal:
+    """The position in the statutory range from the edition's factor levels (0 = minimum, 1 = maximum)."""
+    if plan.vb is None:
+        out.steps.append(plan.no_factors)
+    position, steps = plan.position(fired)
+    out.steps.extend(steps)
+    return position
+
+
+def adjustments(plan: Plan, position: Decimal, circumstances: list[str], out: RegimeResult) -> Decimal:
+    """The position moved by 从重 and 从轻 circumstances, kept inside the statutory range."""
+    return plan.adjusted(position, circumstances, out.steps)
+
+
+def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult) -> None:
+    """The recommended fine: 减轻 below the statutory minimum where the edition's reduction rule fired
+    and the minimum leaves room, else the amount at the position, rounded, with its band."""
+    steps = out.steps
+    regime = plan.regime
+    p_win, rng, _, _ = winner
+    assert rng is not None
+    rounding = plan.rounding
+    assert rounding is not None
+    red = plan.reduction
+    cut = reduced(rng.min, red, rounding) if red is not None and "reduction" in fired else None
+    if cut is not None:
+        assert red is not None
+        rec, floor_amt = cut
+        band = (floor_amt, rng.min)
+        out.reduced = True
+        steps.append(
+            Step(
+                "reduction",
+                f"符合减轻处罚条件（从轻、减轻情节{counts['mitigating_count']}项，从重情节{counts['aggravating_count']}项），"
+                f"在法定最低罚款{yuan_text(rng.min)}以下减轻处罚，不低于法定最低额的{pct(red.floor_ratio)}，建议{yuan_text(rec)}",
+                rule="reduction",
+                basis=basis_of(red.basis) + plan.edition_cite,
+                regime=regime,
+                data={"floor": floor_amt, "ratio": str(red.ratio), "modelled": red.modelled is not None},
+            )
+        )
+    else:
+        if red is not None and "reduction" in fired:
+            steps.append(
+                Step(
+                    "reduction",
+                    f"虽符合减轻处罚条件，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
+                    rule="reduction",
+                    basis=basis_of(red.basis) + plan.edition_cite,
+                    regime=regime,
+                )
+            )
+        step_yuan, mode = plan.step_mode
+        rec, band = amount(rng, position, step_yuan, mode, plan.bands)
+        steps.append(
+            make_step(
+                "rounding",
+                f"推荐罚款 = 下限 + (上限 − 下限) × {fmt(position)}，按{step_yuan}元取整为{yuan_text(rec)}；"
+                f"所在档次为{yuan_text(band[0])}至{yuan_text(band[1])}",
+                "rounding",
+                plan.edition_cite,
+                regime,
+                {"position": str(position), "recommended": rec, "band": list(band)},
+            )
+        )
+    out.fine = new_fine(rng.min, rng.max, band, rec)
+    out.fine_optional = bool(getattr(p_win.p.fine, "optional", False)) and not any(xp.x.fine for xp in winner[2])
+
+
+def individual_fines(
+    plan: Plan, winner: Evaluated, position: Decimal, facts: Mapping[str, Any], range_of: RangeOf, out: RegimeResult
+) -> None:
+    """Fines of the responsible individuals (双罚): the same position inside their own range (减轻
+    below their own minimum when the unit's fine was reduced)."""
+    p_win, _, _, inds = winner
+    red, rounding = plan.reduction, plan.rounding
+    assert rounding is not None
+    for f in inds:
+        r = range_of(f.fine, facts)
+        if r.max is None:
+            amount_: int | None = None
+        elif out.reduced and (got_red := reduced(r.min, red, rounding)) is not None:
+            amount_ = got_red[0]
+        else:
+            amount_ = amount(r, position, rounding.step, rounding.mode, 1)[0]
+        out.individual_fines.append({"role": f.role, "legal_min": r.min, "legal_max": r.max, "recommended": amount_})
+        out.steps.append(
+            Step(
+                "individual_fine",
+                f"对{f.role}处罚：幅度为{r.text}" + (f"，建议{yuan_text(amount_)}" if amount_ is not None else ""),
+                rule=p_win.p.id,
+                basis=p_win.basis,
+                regime=plan.regime,
+            )
+        )
+
+
+# --- 7. procedural flags --------------------------------------------------------------------------
+
+
+def procedural_flags(plan: Plan, party: str, measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult) -> None:
+    """听证告知 (行政处罚法第六十三条), 集体讨论 (第五十七条) and 法制审核 (第五十八条) from the
+    edition's thresholds and the measures; then the result's measures and flags with their steps."""
+    assert out.fine is not None
+    rec = out.fine.recommended
+    th = plan.amounts
+    assert th is not None
+    hearing_unit, hearing_individual, collective_discussion, legal_review = th
+    thresholds = plan.thresholds
+    hearing_at = hearing_unit if party == "unit" else hearing_individual
+    if not measures.keys().isdisjoint(_HEARING_MEASURES) or rec >= hearing_at:
+        flags.setdefault("hearing_notice", thresholds["hearing_notice"])
+    if rec >= collective_discussion or out.reduced or "government_approval_closure" in flags:
+        flags.setdefault("collective_discussion", thresholds["collective_discussion"])
+    # 行政处罚法 art. 58: a hearing merely offered is not "经过听证程序"; amount and major measures count
+    if rec >= legal_review or not flags.keys().isdisjoint(_MAJOR_FLAGS) or "closure" in measures or "revoke_permit" in measures:
+        flags.setdefault("legal_review", thresholds["legal_review"])
+    out.measures = [item_dict(t) for t in measures.values()]
+    out.flags = [item_dict(t) for t in flags.values()]
+    steps = out.steps
+    for t in measures.values():
+        steps.append(t[4])
+    for t in flags.values():
+        steps.append(t[4])
+
+
+# --- 8. lighter law ---------------------------------------------------------------------------------
+
+
+def lighter_law(
+    prep: Preparation, results: list[RegimeResult], steps: list[Step]
+) -> tuple[RegimeResult, RegimeResult | None, dict[str, Any] | None]:
+    """从旧兼从轻: with one regime, its result; with two (the act before the law changed, the decision
+    after), the later law's where it is lighter, else the act-time law's. Returns the applied
+    result, the compared one and the comparison, and adds the applied result's steps to ``steps``."""
+    if len(results) == 1:
+        steps.extend(results[0].steps)
+        return results[0], None, None
+    old, new = results
+    if new.severity() < old.severity():
+        applied, compared = new, old
+        reason = (
+            f"{REGIME_LABELS[new.regime]}"
+            + ("不认为该行为应予处罚" if new.not_punishable else "的处罚较轻")
+            + f"，依从旧兼从轻原则适用{REGIME_LABELS[new.regime]}"
+        )
+    else:
+        applied, compared = old, new
+        reason = (
+            f"{REGIME_LABELS[new.regime]}的处罚不轻于{REGIME_LABELS[old.regime]}，"
+            f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
+        )
+    reason += f"（{_result_brief(old)}；{_result_brief(new)}）"
+    cites, cite_set = prep.lighter_basis(old.regime, new.regime)
+    lighter = {
+        "applied": applied.regime,
+        "reason": reason,
+        "basis": list(cites),
+        "results": [old.summary(), new.summary()],
+    }
+    steps.extend(applied.steps)
+    steps.append(
+        make_step("lighter_law", reason, "lighter-law", cite_set, applied.regime, {"applied": applied.regime, "compared": compared.regime})
+    )
+    return applied, compared, lighter
+
+
+def _result_brief(r: RegimeResult) -> str:
+    label = REGIME_LABELS[r.regime]
+    if r.outcome == "time_barred":
+        return f"{label}：超过追责期限"
+    if r.not_punishable:
+        return f"{label}：无适用罚则"
+    if r.outcome == "no_penalty":
+        return f"{label}：不予处罚"
+    if r.fine is None:
+        return f"{label}：不罚款"
+    mx = "不设上限" if r.fine.legal_max is None else yuan_text(r.fine.legal_max)
+    return f"{label}：法定幅度{yuan_text(r.fine.legal_min)}至{mx}"
