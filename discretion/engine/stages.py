@@ -136,31 +136,17 @@ def limitation(plan: Plan, fired: set[str], dates: Dates, out: RegimeResult) -> 
     deadline = add_years(end, years)
     note = "" if given else "（未填写发现日期，按决定日期计算）"
     data = {"years": years, "deadline": iso(deadline), "discovered": iso(discovered)}
-    if discovered > deadline:
+    barred = discovered > deadline
+    if barred:
         out.outcome = "time_barred"
-        out.steps.append(
-            make_step(
-                "limitation",
-                f"违法行为{start}于{iso(end)}，{years}年内（至{data['deadline']}）未被发现，"
-                f"于{data['discovered']}发现{note}，不再给予行政处罚",
-                lim.id,
-                plan.lim_basis[lim.id],
-                out.regime,
-                data,
-            )
+        text = (
+            f"违法行为{start}于{iso(end)}，{years}年内（至{data['deadline']}）未被发现，"
+            f"于{data['discovered']}发现{note}，不再给予行政处罚"
         )
-        return True
-    out.steps.append(
-        make_step(
-            "limitation",
-            f"违法行为{start}于{iso(end)}，于{data['discovered']}发现{note}，在{years}年追责期限内",
-            lim.id,
-            plan.lim_basis[lim.id],
-            out.regime,
-            data,
-        )
-    )
-    return False
+    else:
+        text = f"违法行为{start}于{iso(end)}，于{data['discovered']}发现{note}，在{years}年追责期限内"
+    out.steps.append(make_step("limitation", text, lim.id, plan.lim_basis[lim.id], out.regime, data))
+    return barred
 
 
 # --- 3. a penalty provision, then exemption -------------------------------------------------------
