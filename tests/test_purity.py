@@ -172,3 +172,18 @@ def test_the_graph_sees_deferred_and_type_only_imports() -> None:
         known = {"discretion.engine.trail": p, "discretion.rulebooks.models": p, "discretion.engine.x": p}
         got = {t for t, _ in _imports("discretion.engine.x", p, known)}
     assert got == {"discretion.engine.trail", "discretion.rulebooks.models"}
+
+
+def test_every_room_is_a_package_that_says_what_it_holds_and_may_import() -> None:
+    """Each folder of discretion/ and api/ with Python files has an ``__init__.py``; each room's says
+    what lives there and what it may import."""
+    missing = [
+        str(d.relative_to(ROOT))
+        for top in ("discretion", "api")
+        for d in [ROOT / top, *(p for p in (ROOT / top).rglob("*") if p.is_dir())]
+        if "__pycache__" not in d.parts and any(d.glob("*.py")) and not (d / "__init__.py").is_file()
+    ]
+    assert not missing, missing
+    for room in ROOMS[1:]:
+        doc = ast.get_docstring(ast.parse((ROOT / room.replace(".", "/") / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "May import" in doc, room

@@ -1,0 +1,16 @@
+"""The engine room: one case in, one assessment out.
+
+- ``case`` — the contract's assessment input; ``inputs`` — the case checked against its ruleset;
+- ``assessment`` — :class:`~discretion.engine.assessment.Engine` and the orchestration;
+  ``stages`` — the pipeline's stages in order (design.md); ``prepared`` — what every case of a
+  violation type, edition and regime shares, prepared once; ``results`` — the result document;
+- ``matching`` — the matcher interface; ``_durable`` — the durable_rules adapter (nothing else
+  imports durable_rules); ``reference`` — the plain-Python reference evaluator;
+- ``trail`` — the explanation trail as data; ``reasoning`` — its Chinese text for the case file;
+- ``money``, ``amounts``, ``dates``, ``citation`` — ranges and rounding in integer yuan and
+  ``Decimal``, dates, legal citations as written in Chinese law;
+- ``daily`` — 按日连续处罚; ``catalog`` — the violation types on a date, searched by keyword or article.
+
+May import: :mod:`discretion.errors`, :mod:`discretion.rulebooks` and this room (never the review
+tools, or any web or database package).
+"""

@@ -1,0 +1,14 @@
+"""The rulebooks room: reading, validating, cross-checking, approving and compiling the YAML tree.
+
+- ``models`` — the pydantic models of every rulebook file (``extra="forbid"``); ``conditions`` —
+  the whitelisted condition language;
+- ``loading`` — the only code that opens rulebook files: safe YAML with a line for every node;
+- ``loaded`` — the loaded tree as data; ``checks`` — cross-checks of the law layer;
+  ``editions`` — benchmark editions: cross-checks, prefecture narrowing, the edition in force;
+  ``approval`` — content hashes, approval and publication; ``tree`` — ``load()``: the whole tree,
+  all or nothing;
+- ``compiler`` — rulesets for the matchers, compiled from the loaded tree.
+
+May import: :mod:`discretion.errors` and this room only (never the engine, the review tools, or any
+web or database package). Kept free of side effects: importing this package imports nothing.
+"""
