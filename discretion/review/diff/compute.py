@@ -1,42 +1,23 @@
-"""Semantic diff of two benchmark editions, for the legal review (法制审核) before publication.
-
-Data first (:class:`EditionDiff`, frozen dataclasses that ``to_dict`` turns into JSON), text second
-(:func:`render_text`, a Chinese report).
-
-- **Which editions.** ``A`` and ``B`` are edition keys (``yunnan@2023``), looked up in a loaded
-  rulebook set, or paths to edition YAML files, read with the whole rulebook tree that holds the
-  file (the nearest folder above it with ``law/law.yaml``), so a draft in a copy of the tree is
-  compared with its own law layer. A file outside any tree is refused.
-- **Which law.** Each side is read under the regime in force on its ``effective_from``
-  (the 2023 edition under the separate laws, the Code draft under the Code), unless one regime is
-  asked for both sides. Statutory ranges and the quoted provisions come from that side's law layer.
-- **What is compared.** Edition-wide: edition data, fact definitions, formula, common factors and
-  levels, 从轻/从重 adjustments (with the statutory basis where the edition gives none), 减轻,
-  rounding, procedural thresholds. Per violation type: statutory fines (unit, individuals,
-  escalations), individual factors and levels, position window, exemption entries covering it.
-  Provenance notes (``modelled``, ``source``) are not compared.
-- **Matching.** Items are matched by id (factors, adjustments, exemption entries, provisions), levels
-  by their level number, facts by name: an item whose id is kept but whose title or condition
-  changed is one "changed" entry, never a deletion plus an addition.
-"""
+"""Computing a diff: resolving A and B, then comparing edition data, facts, formula, factors and
+levels, adjustments, 减轻, rounding, thresholds, and per violation type the statutory fines,
+factors, position window and exemption entries."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..engine.citation import chinese_number, cite
-from ..engine.money import yuan_text
-from ..errors import InputError, NotFoundError
-from ..rulebooks.approval import STATUS_LABELS, content_hash
-from ..rulebooks.loaded import LoadedEdition, RulebookSet
-from ..rulebooks.models import (
+from ...engine.citation import cite
+from ...engine.money import yuan_text
+from ...errors import InputError, NotFoundError
+from ...rulebooks.approval import STATUS_LABELS, content_hash
+from ...rulebooks.loaded import LoadedEdition, RulebookSet
+from ...rulebooks.models import (
     Adjustment,
     BenchmarkEdition,
     ExemptionEntry,
@@ -51,131 +32,15 @@ from ..rulebooks.models import (
     RateFine,
     UpToFine,
 )
-from ..rulebooks.tree import edition_file
+from ...rulebooks.tree import edition_file
+from .result import Change, EditionDiff, Quote, Side, ViolationDiff
 
-KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
-AREA_LABELS = {
-    "edition": "版本信息",
-    "fact": "事实定义",
-    "formula": "计算公式",
-    "common_factor": "共性裁量因子",
-    "factor": "个性裁量因子",
-    "level": "因子等级",
-    "position": "位置窗口",
-    "adjustment": "从轻、从重",
-    "reduction": "减轻",
-    "exemption": "免罚清单",
-    "rounding": "取整",
-    "thresholds": "程序金额",
-    "statutory": "法定罚款",
-}
-FIELD_LABELS = {
-    "title": "标题", "issuer": "发布机关", "document": "文件", "author": "起草人", "effective_from": "施行日期",
-    "effective_to": "失效日期", "parent": "上级版本", "label": "名称", "type": "类型", "unit": "单位",
-    "choices": "取值", "min": "最小值", "max": "最大值", "kind": "类别", "individual_weight": "个性因子权重",
-    "bands": "档次数", "weight": "权重", "when": "条件", "min_position": "位置下限", "max_position": "位置上限",
-    "circumstance": "情节", "direction": "方向", "points": "幅度（百分点）", "basis": "依据",
-    "floor_ratio": "最低为法定最低额的比例", "ratio": "建议为法定最低额的比例", "step": "取整单位", "mode": "取整方式",
-    "hearing_unit": "听证告知金额（单位）", "hearing_individual": "听证告知金额（个人）",
-    "collective_discussion": "集体讨论金额", "legal_review": "法制审核金额", "regime": "适用法律及罚则",
-    "fine": "罚款", "individual_fines": "对个人罚款", "escalations": "加重情形",
-}
 _MONEY = {"hearing_unit", "hearing_individual", "collective_discussion", "legal_review", "step"}
 _WORDS = {
     "direction": {"mitigate": "从轻", "aggravate": "从重"},
     "mode": {"half_up": "四舍五入", "down": "舍去"},
     "kind": {"minor": "轻微不罚", "first_offense": "首违不罚", "two_dimensional": "二维叠加"},
 }
-
-# --- the result -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A quoted legal provision: its citation and text."""
-
-    citation: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Side:
-    """One of the two editions compared."""
-
-    key: str
-    title: str
-    file: str
-    status: str
-    status_label: str
-    effective_from: str
-    effective_to: str | None
-    regime: str
-    regime_title: str
-    author: str
-    reviewer: str | None
-    approved_on: str | None
-    published_on: str | None
-    content_sha256: str
-    benchmark_basis: Quote  # the basis of benchmarks under this side's law (行政处罚法第三十四条)
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference: what (area, item, field), both sides' values and both sides' legal text."""
-
-    kind: str  # added | removed | changed
-    area: str  # a key of AREA_LABELS
-    item: str  # the id it is matched by, e.g. "build_stage", "build_stage/3", "ex-hw-label"
-    label: str  # Chinese: what the item is
-    field: str | None  # the attribute that changed; None for an item added or removed whole
-    a: str | None  # side A's value as a lawyer reads it (None: absent)
-    b: str | None
-    a_value: Any  # side A's value as data (JSON)
-    b_value: Any
-    basis_a: tuple[Quote, ...] = ()
-    basis_b: tuple[Quote, ...] = ()
-    note: str | None = None
-
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
-
-    @property
-    def area_label(self) -> str:
-        return AREA_LABELS[self.area]
-
-    @property
-    def field_label(self) -> str | None:
-        return FIELD_LABELS.get(self.field, self.field) if self.field else None
-
-
-@dataclass(frozen=True)
-class ViolationDiff:
-    code: str
-    title: str
-    changes: tuple[Change, ...]
-
-
-@dataclass(frozen=True)
-class EditionDiff:
-    a: Side
-    b: Side
-    general: tuple[Change, ...]  # edition-wide: they affect every violation type
-    violations: tuple[ViolationDiff, ...]  # per violation type, only those with changes
-    unchanged: tuple[ViolationDiff, ...]  # violation types without any change of their own (no changes)
-
-    @property
-    def same(self) -> bool:
-        return not self.general and not self.violations
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for group in [out["general"]] + [v["changes"] for v in out["violations"]]:
-            for c in group:
-                c["kind_label"] = KIND_LABELS[c["kind"]]
-                c["area_label"] = AREA_LABELS[c["area"]]
-                c["field_label"] = FIELD_LABELS.get(c["field"], c["field"]) if c["field"] else None
-        return out
 
 
 # --- resolving A and B ------------------------------------------------------------------------
@@ -587,75 +452,3 @@ def diff(rs_a: RulebookSet, a: LoadedEdition, rs_b: RulebookSet, b: LoadedEditio
         vd = _violation(code, rs_a, ea, ra, rs_b, eb, rb, qa, qb)
         (per if vd.changes else unchanged).append(vd)
     return EditionDiff(a=sa, b=sb, general=tuple(g.out), violations=tuple(per), unchanged=tuple(unchanged))
-
-
-# --- the text report --------------------------------------------------------------------------
-
-
-def _quotes(lines: list[str], who: str, quotes: Sequence[Quote], side: Side) -> None:
-    for q in quotes:
-        if q == side.benchmark_basis:
-            lines.append(f"      {who}依据：{q.citation}（原文见开头）")
-        else:
-            lines.append(f"      {who}依据：{q.citation}：“{q.text}”")
-
-
-def _change_lines(n: int, c: Change, d: EditionDiff) -> list[str]:
-    what = c.label + (f" · {c.field_label}" if c.field_label else "")
-    lines = [f"  {n}. 【{c.kind_label}】{c.area_label}：{what}"]
-    for who, val in (("A", c.a), ("B", c.b)):
-        if val is None:
-            continue
-        body = val.replace("\n", "\n         ")
-        lines.append(f"      {who}：{body}")
-    if c.note:
-        lines.append(f"      说明：{c.note}")
-    if c.basis_a == c.basis_b and c.basis_a and d.a.benchmark_basis == d.b.benchmark_basis:
-        _quotes(lines, "", c.basis_a, d.a)
-    else:
-        _quotes(lines, "A ", c.basis_a, d.a)
-        _quotes(lines, "B ", c.basis_b, d.b)
-    return lines
-
-
-def _side_line(who: str, s: Side) -> list[str]:
-    period = f"{s.effective_from} 起" + (f"至 {s.effective_to}" if s.effective_to else "")
-    appr = f"；审核：{s.reviewer}（{s.approved_on}）" if s.reviewer else ""
-    pub = f"；发布：{s.published_on}" if s.published_on else ""
-    return [
-        f"{who}：{s.title}（{s.key}，{s.status_label}，{period}）",
-        f"    文件 {s.file}；起草：{s.author}{appr}{pub}；内容哈希 {s.content_sha256[:12]}…",
-        f"    适用法律：{s.regime_title}",
-    ]
-
-
-def render_text(d: EditionDiff) -> str:
-    """The diff as a Chinese report for the legal reviewer."""
-    lines = ["裁量基准版本比较", ""]
-    lines += _side_line("A", d.a) + _side_line("B", d.b)
-    lines.append("")
-    if d.a.benchmark_basis == d.b.benchmark_basis:
-        lines.append(f"裁量基准的依据：{d.a.benchmark_basis.citation}：“{d.a.benchmark_basis.text}”")
-    else:
-        lines.append(f"A 裁量基准的依据：{d.a.benchmark_basis.citation}：“{d.a.benchmark_basis.text}”")
-        lines.append(f"B 裁量基准的依据：{d.b.benchmark_basis.citation}：“{d.b.benchmark_basis.text}”")
-    lines.append("")
-    if d.same:
-        lines.append("两个版本没有实质差异。")
-        return "\n".join(lines)
-    lines.append(f"一、全局变化（影响全部违法行为）：{len(d.general)} 处")
-    for i, c in enumerate(d.general, 1):
-        lines += _change_lines(i, c, d)
-    if not d.general:
-        lines.append("  （无）")
-    lines.append("")
-    lines.append(f"二、逐类违法行为：{len(d.violations)} 类有变化，{len(d.unchanged)} 类无变化")
-    for k, v in enumerate(d.violations, 1):
-        lines.append("")
-        lines.append(f"（{chinese_number(k)}）{v.title}（{v.code}）")
-        for i, c in enumerate(v.changes, 1):
-            lines += _change_lines(i, c, d)
-    if d.unchanged:
-        lines.append("")
-        lines.append("无变化的违法行为：" + "、".join(f"{v.title}（{v.code}）" for v in d.unchanged))
-    return "\n".join(lines)

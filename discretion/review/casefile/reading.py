@@ -1,44 +1,5 @@
-"""Case files: cases read from CSV, XLSX or JSONL with their row numbers; tables written back.
-
-A case file holds one case per row, in the contract's assessment input shape (the API's
-``POST /v1/assessments`` body, :class:`~discretion.engine.case.Case`) plus two optional columns that are
-not part of the case:
-
-- ``ref``: the case's own reference (案件编号), carried into every result row;
-- ``source``: where the case comes from; ``synthetic`` marks a generated case (:mod:`discretion.review.synth`).
-
-**JSONL** (``.jsonl``, ``.ndjson``): one JSON object per line, the assessment input with ``facts``
-as an object and ``circumstances`` as a list, and optionally ``ref`` and ``source``. The row number
-is the line number; blank lines are skipped.
-
-**CSV** (``.csv``, UTF-8 with or without BOM; GB18030 as Excel on Chinese Windows saves it) and
-**XLSX** (``.xlsx``, the first sheet): a header row naming the columns, then one case per row.
-The row number is the spreadsheet's (the header is row 1, the first case row 2); empty rows are
-skipped. Columns, in any order (only ``violation`` is required; the assessment needs
-``violation_date`` too):
-
-====================== =====================================================================
-``ref``                案件编号 (optional, not part of the case)
-``source``             来源; ``synthetic`` for generated cases (optional, not part of the case)
-``violation``          违法行为代码, e.g. ``water_over_standard``
-``jurisdiction``       辖区, ``yunnan`` (default) or ``yunnan/kunming``
-``party``              ``unit`` (default) or ``individual``
-``violation_date``     违法行为发生日期 ``YYYY-MM-DD`` (also ``YYYY/M/D``; a date cell in XLSX)
-``violation_end_date`` 连续或继续状态的终了日期 (optional)
-``discovered_date``    发现日期 (optional)
-``decision_date``      决定日期 (optional; the assessment's default is today)
-``edition``            请求的裁量基准版本 (optional; a replay overrides it)
-``circumstances``      情节 ids separated by ``;`` (also ``；``, ``,``, ``，`` or spaces)
-``fact.<name>``        one column per fact, e.g. ``fact.exceedance_ratio``; an empty cell = not given
-====================== =====================================================================
-
-Fact cells are typed by their text: ``true``/``false``/``是``/``否`` are yes/no, whole numbers are
-integers, other numbers are decimals (never floats: ``0.6`` is ``Decimal("0.6")``), anything else is
-text (an enum choice or a ``YYYY-MM-DD`` date). XLSX cells keep their type (a number cell with a
-fraction becomes a decimal of its shortest text). An unknown column is a file error (nothing is
-read); a bad row is a :class:`RowError` with its row number and the column, and the other rows are
-still read.
-"""
+"""Reading case files: the columns, a row's values, decoding a raw record into an :class:`Entry`
+(or a :class:`RowError`), and reading JSONL, CSV and XLSX files whole into a :class:`CaseFile`."""
 
 from __future__ import annotations
 
@@ -47,16 +8,17 @@ import datetime as dt
 import io
 import math
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO
 
 import orjson
 from pydantic import ValidationError
 
-from ..engine.case import Case
-from ..errors import InputError
+from ...engine.case import Case
+from ...errors import InputError
 
 FORMATS = ("jsonl", "csv", "xlsx")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".xlsx": "xlsx"}
@@ -467,161 +429,3 @@ def _read_xlsx(fh: BinaryIO, max_rows: int | None) -> CaseFile:
     finally:
         wb.close()
     return CaseFile("xlsx", Decoder("xlsx", header), _nonempty(records))
-
-
-# --- writing ----------------------------------------------------------------------------------------
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        f = float(v)
-        if Decimal(repr(f)) != v:  # a JSON number must read back as the same decimal
-            raise InputError(message=f"数值 {v} 无法精确写入 JSON", code="invalid_input")
-        return f
-    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
-
-
-def case_record(case: Case, ref: str | None = None, source: str | None = None) -> dict[str, Any]:
-    """A case as a JSONL object: ``ref`` and ``source`` first, then the assessment input."""
-    out: dict[str, Any] = {}
-    if ref is not None:
-        out["ref"] = ref
-    if source is not None:
-        out["source"] = source
-    out.update(case.model_dump(exclude_none=True))
-    return out
-
-
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, Decimal):
-        return f"{v:f}"
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()
-    return str(v)
-
-
-def case_columns(cases: Iterable[Case]) -> list[str]:
-    """The CSV/XLSX columns for these cases: the fixed ones, then ``fact.<name>`` for every fact given."""
-    names: dict[str, None] = {}
-    for c in cases:
-        for k in c.facts:
-            names.setdefault(k, None)
-    return list(COLUMNS) + [FACT_PREFIX + n for n in sorted(names)]
-
-
-def case_row(case: Case, ref: str | None = None, source: str | None = None) -> dict[str, Any]:
-    """A case as one CSV/XLSX row (column → value), the inverse of reading a row."""
-    row: dict[str, Any] = {"ref": ref, "source": source}
-    for k in CASE_FIELDS:
-        row[k] = getattr(case, k)
-    row[LIST_FIELD] = ";".join(case.circumstances)
-    for k, v in case.facts.items():
-        row[FACT_PREFIX + k] = v
-    return row
-
-
-def from_cases(items: Iterable[tuple[str | None, str | None, Case]]) -> CaseFile:
-    """Cases in memory (``(ref, source, case)``) as a JSONL case file, rows numbered from 1."""
-    records = [
-        (n, orjson.dumps(case_record(case, ref, source), default=_json_default))
-        for n, (ref, source, case) in enumerate(items, 1)
-    ]
-    return CaseFile("jsonl", Decoder("jsonl"), _nonempty(records))
-
-
-def write_cases(path: str | Path, items: Sequence[tuple[str | None, str | None, Case]], fmt: str | None = None, note: str | None = None) -> int:
-    """Write cases (``(ref, source, case)``) to a JSONL, CSV or XLSX file; returns the number written.
-
-    ``note`` (e.g. that the cases are synthetic) goes into the XLSX workbook's properties."""
-    fmt = fmt or format_of(path)
-    if fmt == "jsonl":
-        with Path(path).open("wb") as fh:
-            write_cases_jsonl(fh, items)
-        return len(items)
-    columns = case_columns(c for _, _, c in items)
-    rows = (case_row(c, r, s) for r, s, c in items)
-    write_table(path, [(c, c) for c in columns], rows, fmt=fmt, sheet="cases", note=note)
-    return len(items)
-
-
-def write_cases_jsonl(fh: BinaryIO, items: Iterable[tuple[str | None, str | None, Case]]) -> None:
-    for ref, source, case in items:
-        fh.write(orjson.dumps(case_record(case, ref, source), default=_json_default))
-        fh.write(b"\n")
-
-
-Columns = Sequence[tuple[str, str]]  # (id, Chinese label)
-
-
-def write_table(
-    path: str | Path | BinaryIO,
-    columns: Columns,
-    rows: Iterable[dict[str, Any]],
-    fmt: str | None = None,
-    sheet: str = "结果",
-    note: str | None = None,
-    extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]] = (),
-) -> None:
-    """Write rows to CSV (UTF-8 with BOM, so that Excel shows Chinese; header = column ids),
-    XLSX (header = Chinese labels; ``extra`` sheets after the first) or JSONL (one object per row)."""
-    if fmt is None:
-        if not isinstance(path, (str, Path)):
-            raise ValueError("fmt is required when writing to a stream")
-        fmt = format_of(path)
-    if isinstance(path, (str, Path)):
-        with Path(path).open("wb") as fh:
-            _write_table(fh, columns, rows, fmt, sheet, note, extra)
-    else:
-        _write_table(path, columns, rows, fmt, sheet, note, extra)
-
-
-def _write_table(
-    fh: BinaryIO,
-    columns: Columns,
-    rows: Iterable[dict[str, Any]],
-    fmt: str,
-    sheet: str,
-    note: str | None,
-    extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]],
-) -> None:
-    ids = [c for c, _ in columns]
-    if fmt == "jsonl":
-        for r in rows:
-            fh.write(orjson.dumps({k: r.get(k) for k in ids}, default=_json_default))
-            fh.write(b"\n")
-        return
-    if fmt == "csv":
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
-        w = csv.writer(text)
-        w.writerow(ids)
-        for r in rows:
-            w.writerow([_text(r.get(k)) for k in ids])
-        text.flush()
-        text.detach()
-        return
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        if note:
-            wb.properties.title = note
-            wb.properties.description = note
-        for title, cols, body in ((sheet, columns, rows), *extra):
-            ws = wb.create_sheet(title=title)
-            ws.append([label for _, label in cols])
-            keys = [c for c, _ in cols]
-            for r in body:
-                ws.append([_xlsx(r.get(k)) for k in keys])
-        wb.save(fh)
-        return
-    raise ValueError(f"unknown format {fmt}")
-
-
-def _xlsx(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return ";".join(_text(x) for x in v)
-    return v
