@@ -114,6 +114,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     failed = 0
     for lc in cases:
         diffs = golden.run(engine, lc)
+        if args.verbose:  # every case: its result, its sentence and where it is written
+            print(f"[{'失败 failed' if diffs else '通过 passed'}] {lc.name}（{lc.file}:{lc.line}）")
         if diffs:
             failed += 1
             print(golden.report(lc, diffs))  # the report shows the trail of the assessment run() made
@@ -272,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     rbs.add_parser("schema", help="输出规则集的 JSON Schema").set_defaults(func=cmd_schema)
     t = rbs.add_parser("test", help="运行全部黄金案例")
     t.add_argument("--matcher", choices=["durable", "reference"], default="durable")
+    t.add_argument("-v", "--verbose", action="store_true", help="逐个列出每个案例（案例名称及其结果）")
     t.set_defaults(func=cmd_test)
     commands.register_all(sub, rbs)
     return parser

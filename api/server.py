@@ -63,22 +63,23 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
 
     reload.prepare_shared_file()  # the reload generation every worker follows (SIGHUP, POST /v1/admin/reload)
     from api.auth import is_loopback
-    from api.settings import load_settings
+    from api.settings import database_location, load_settings
 
-    if not load_settings().auth:
+    settings = load_settings()
+    if not settings.auth:
         if not is_loopback(host):
             print(f"拒绝启动：未启用身份认证时只能在本机回环地址（127.0.0.1、::1、localhost）上提供服务，而不是 {host}。"
                   "请设置 DISCRETION_AUTH=1（或 --auth），并用 discretion users add / discretion tokens create 创建账户和令牌。",
                   file=sys.stderr)
             return 2
         print("注意：未启用身份认证，仅供本机使用；所有操作记为本机操作员。", file=sys.stderr)
+    print(f"数据库：{database_location(settings.database_url)}", file=sys.stderr)
     # Load and compile in this process first, so a broken set stops start-up with file:line.
     # With one worker this process serves the app it built; with several, each worker builds its own.
     try:
         if workers > 1:
             from api.main import preload
 
-            settings = load_settings()
             # once, before the workers start (each checks again, locked), alongside the preload
             migration = _start_migration(settings.database_url)
             try:

@@ -1,17 +1,38 @@
-"""Service settings: embedded defaults (the shipped rulebooks, SQLite), overridable by environment."""
+"""Service settings: embedded defaults (the shipped rulebooks, SQLite in the data directory),
+overridable by environment.
+
+Every command that opens the database (``serve``, ``db``, ``audit``, ``users``, ``tokens``,
+``rulebooks approve|publish``) resolves it here, so it is the same database whichever folder the
+command is started from: ``--database-url``, else ``DISCRETION_DATABASE_URL`` (or ``DATABASE_URL``),
+else ``discretion.db`` in the data directory ``DISCRETION_HOME`` (default: the platform's user
+data directory, e.g. ``~/.local/share/discretion`` on Linux).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_FILE = "discretion.db"
+
+
+def default_home() -> Path:
+    """The platform's user data directory for discretion (``~/.local/share/discretion`` on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("discretion", appauthor=False))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCRETION_", extra="ignore")
 
+    home: Path = Field(default_factory=default_home)  # DISCRETION_HOME: where the data lives
     rulebooks: Path | None = None  # DISCRETION_RULEBOOKS; None: the shipped rulebooks
-    database_url: str = "sqlite:///var/discretion.db"  # DISCRETION_DATABASE_URL (or DATABASE_URL)
+    database_url: str = ""  # DISCRETION_DATABASE_URL (or DATABASE_URL); empty: sqlite:///<home>/discretion.db
     max_body_bytes: int = 64 * 1024
     matcher: str = "durable"
     # DISCRETION_STORAGE=off: POST /v1/assessments answers without keeping a record. For the
@@ -21,11 +42,44 @@ class Settings(BaseSettings):
     auth: bool = False  # DISCRETION_AUTH=1: API tokens and web login required; needed off loopback
     secure_cookies: bool = False  # DISCRETION_SECURE_COOKIES=1 behind an HTTPS proxy
 
+    @model_validator(mode="after")
+    def _absolute_home(self) -> Settings:
+        """The data directory as an absolute path, and the default database inside it."""
+        self.home = self.home.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / DATABASE_FILE}"
+        return self
+
+    @property
+    def uses_home(self) -> bool:
+        """Whether the database is the default SQLite file in the data directory."""
+        return self.database_url == f"sqlite:///{self.home / DATABASE_FILE}"
+
 
 def load_settings() -> Settings:
-    import os
-
+    """This process's settings from the environment; creates the data directory (owner-only) when the
+    database is the default file in it."""
     s = Settings()
     if "DISCRETION_DATABASE_URL" not in os.environ and os.environ.get("DATABASE_URL"):
         s = s.model_copy(update={"database_url": os.environ["DATABASE_URL"]})
+    if s.uses_home and not s.home.is_dir():
+        s.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     return s
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database a command opens: ``explicit`` (its ``--database-url``), else the settings'."""
+    return explicit or load_settings().database_url
+
+
+def database_location(url: str) -> str:
+    """Where ``url`` points, for people: a SQLite file's absolute path, otherwise the URL with its
+    password masked (without importing SQLAlchemy: ``serve`` prints it before anything else loads)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///").split("?", 1)[0]
+        return url if path in ("", ":memory:") else str(Path(path).absolute())
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}"))

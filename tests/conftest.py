@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from typing import Iterator
 
 import pytest
@@ -14,6 +18,14 @@ from api.settings import Settings
 from discretion.engine.assessment import Engine
 from discretion.rulebooks import tree
 from discretion.rulebooks.loaded import RulebookSet
+
+# The tests never touch the user's data directory or database: the whole session (and every process
+# it starts, which inherits the environment) has a temporary DISCRETION_HOME and no database URL.
+HOME = tempfile.mkdtemp(prefix="discretion-test-home-")
+os.environ["DISCRETION_HOME"] = HOME
+for _name in ("DISCRETION_DATABASE_URL", "DATABASE_URL"):
+    os.environ.pop(_name, None)
+atexit.register(shutil.rmtree, HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

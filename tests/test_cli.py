@@ -92,6 +92,14 @@ def test_rulebooks_test_runs_every_golden_case(capsys: pytest.CaptureFixture[str
     assert code == 0
 
 
+def test_rulebooks_test_verbose_lists_every_case_with_its_sentence_and_result(capsys: pytest.CaptureFixture[str]) -> None:
+    """`rulebooks test -v` prints one line per golden case: its result, its sentence and where it is written."""
+    code, out, _ = run(capsys, "rulebooks", "test", "-v")
+    listed = [line for line in out.splitlines() if line.startswith("[")]
+    assert listed == [f"[通过 passed] {c.name}（{c.file}:{c.line}）" for c in golden.load_cases()]
+    assert code == 0 and out.rstrip().endswith(f"{len(listed)} passed, 0 failed")
+
+
 # --- assess -------------------------------------------------------------------------------------
 
 

@@ -61,6 +61,14 @@ def test_rulebooks_test_prints_the_sentence_expected_actual_and_trail(wrong_case
     assert out.rstrip().endswith("0 passed, 1 failed")
 
 
+def test_rulebooks_test_verbose_marks_the_wrong_case_failed_before_its_report(wrong_case_tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With -v the wrong case is listed as failed, with its sentence and place, and its report follows."""
+    assert main(["--rulebooks", str(wrong_case_tree), "rulebooks", "test", "-v"]) == 1
+    first, report = capsys.readouterr().out.split("\n", 1)
+    assert first == f"[失败 failed] {NAME}（rulebooks/yunnan/2023.cases.yaml:1）"
+    assert_readable(report.split("\n\n")[0])
+
+
 def test_the_pytest_report_of_a_failing_case_has_the_trail(wrong_case_tree: Path) -> None:
     """golden.report(case, diffs), as test_golden calls it on failure, includes the trail too."""
     engine = Engine(tree.load(wrong_case_tree), "reference")

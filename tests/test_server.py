@@ -78,14 +78,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def start(args: list[str], env: dict[str, str], log: Path | None = None, new_session: bool = False) -> subprocess.Popen[bytes]:
-    """Start `python -m api.cli ARGS`; output goes to `log` (a long-running server; appended) or to
+def start(args: list[str], env: dict[str, str], log: Path | None = None, new_session: bool = False,
+          cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    """Start `python -m api.cli ARGS` in ``cwd``; output goes to `log` (a long-running server; appended) or to
     pipes (read by communicate). ``new_session``: in its own process group, to signal it with its workers."""
     cmd = [sys.executable, "-m", "api.cli", *args]
     if log is None:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=new_session)
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=new_session)
     with open(log, "ab") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=new_session)
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=new_session)
 
 
 @pytest.fixture

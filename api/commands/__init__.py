@@ -11,6 +11,9 @@ import importlib
 import pkgutil
 from typing import Any
 
+# The --database-url option's help, for every command that has it (resolved by api.settings.database_url).
+DATABASE_URL_HELP = "数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，否则为数据目录 DISCRETION_HOME 中的 discretion.db）"
+
 
 def register_all(sub: Any, rulebooks: Any) -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -18,4 +21,4 @@ def register_all(sub: Any, rulebooks: Any) -> None:
         module.register(sub, rulebooks)
 
 
-__all__ = ["register_all"]
+__all__ = ["DATABASE_URL_HELP", "register_all"]

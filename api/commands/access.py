@@ -10,15 +10,16 @@ from typing import Any
 from discretion.errors import InputError
 
 from ..deps import ROLES
+from . import DATABASE_URL_HELP
 
 
 def _store(args: argparse.Namespace) -> Any:
     from ..auth import AccessStore
     from ..migrations import upgrade
-    from ..settings import load_settings
+    from ..settings import database_url
     from ..storage import make_engine
 
-    engine = make_engine(args.database_url or load_settings().database_url)
+    engine = make_engine(database_url(args.database_url))
     upgrade(engine)
     return AccessStore(engine)
 
@@ -75,7 +76,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 def register(sub: Any, rulebooks: Any) -> None:
     def db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--database-url", help="数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，否则为内置 SQLite）")
+        p.add_argument("--database-url", help=DATABASE_URL_HELP)
         return p
 
     users = sub.add_parser("users", help="网页登录账户")

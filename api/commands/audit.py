@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from . import DATABASE_URL_HELP
+
 KIND_LABELS = {"altered": "篡改", "inserted": "插入", "deleted": "删除", "broken_link": "链接断开", "snapshot": "快照"}
 
 
@@ -14,10 +16,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     from discretion.errors import DiscretionError
 
-    from ..settings import load_settings
+    from ..settings import database_url
     from ..storage import make_engine, verify
 
-    url = args.database_url or load_settings().database_url
+    url = database_url(args.database_url)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         from pathlib import Path
 
@@ -49,5 +51,5 @@ def register(sub: Any, rulebooks: Any) -> None:
     audit = sub.add_parser("audit", help="记录审计（哈希链）")
     subs = audit.add_subparsers(dest="audit_command", required=True)
     v = subs.add_parser("verify", help="校验全部记录的哈希链，列出被改动、插入或删除的记录（有问题时退出码为 1）")
-    v.add_argument("--database-url", help="数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，再默认 sqlite:///var/discretion.db）")
+    v.add_argument("--database-url", help=DATABASE_URL_HELP)
     v.set_defaults(func=cmd_verify)

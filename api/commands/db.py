@@ -5,38 +5,56 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from . import DATABASE_URL_HELP
+
 
 def _engine(args: argparse.Namespace) -> Any:
-    from ..settings import load_settings
+    from ..settings import database_url
     from ..storage import make_engine
 
-    return make_engine(args.database_url or load_settings().database_url)
+    return make_engine(database_url(args.database_url))
 
 
-def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ..migrations import upgrade
-
-    engine = _engine(args)
-    try:
-        rev = upgrade(engine)
-    finally:
-        engine.dispose()
-    print(f"数据库已是最新结构（迁移版本 {rev}）：{engine.url.render_as_string(hide_password=True)}")
-    return 0
-
-
-def cmd_current(args: argparse.Namespace) -> int:
+def _revision(engine: Any) -> str | None:
+    """The database's migration revision (None before the first); an unreachable one is a DiscretionError."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from discretion.errors import DiscretionError
 
-    from ..migrations import current, head
+    from ..migrations import current
+
+    try:
+        return current(engine)
+    except SQLAlchemyError as exc:
+        raise DiscretionError(code="database_unavailable", message=f"无法连接数据库：{str(getattr(exc, 'orig', exc)).strip()}") from None
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from ..migrations import upgrade
+    from ..settings import database_location
+
+    engine = _engine(args)
+    print(f"数据库：{database_location(str(engine.url))}")
+    try:
+        before = _revision(engine)
+        rev = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before is None:
+        print(f"已创建数据库结构（迁移版本 {rev}）")
+    elif before == rev:
+        print(f"数据库结构已是最新（迁移版本 {rev}），无需迁移")
+    else:
+        print(f"数据库结构已从迁移版本 {before} 升级到 {rev}")
+    return 0
+
+
+def cmd_current(args: argparse.Namespace) -> int:
+    from ..migrations import head
 
     engine = _engine(args)
     try:
-        rev = current(engine)
-    except SQLAlchemyError as exc:
-        raise DiscretionError(code="database_unavailable", message=f"无法连接数据库：{str(getattr(exc, 'orig', exc)).strip()}") from None
+        rev = _revision(engine)
     finally:
         engine.dispose()
     newest = head()
@@ -56,5 +74,5 @@ def register(sub: Any, rulebooks: Any) -> None:
         ("current", cmd_current, "显示数据库的迁移版本（不是最新时退出码为 1）"),
     ):
         p = dbs.add_parser(name, help=text)
-        p.add_argument("--database-url", help="数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，再默认 sqlite:///var/discretion.db）")
+        p.add_argument("--database-url", help=DATABASE_URL_HELP)
         p.set_defaults(func=func)
