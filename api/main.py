@@ -21,10 +21,10 @@ from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .limits import BodyLimit
 from .pages import form, login, replay, results, review
-from .records import Records
 from .routes import admin, assessments, daily, health, violations
 from .settings import Settings, load_settings
 from .storage import Store
+from .storage.records import Records
 
 STATIC = Path(__file__).resolve().parent / "static"
 

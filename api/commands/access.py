@@ -14,9 +14,9 @@ from ..deps import ROLES
 
 def _store(args: argparse.Namespace) -> Any:
     from ..auth import AccessStore
-    from ..migrations import upgrade
     from ..settings import load_settings
     from ..storage import make_engine
+    from ..storage.migrations import upgrade
 
     engine = make_engine(args.database_url or load_settings().database_url)
     upgrade(engine)

@@ -15,7 +15,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from discretion.errors import DiscretionError
 
     from ..settings import load_settings
-    from ..storage import make_engine, verify
+    from ..storage import make_engine
+    from ..storage.chain import verify
 
     url = args.database_url or load_settings().database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):

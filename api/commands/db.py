@@ -14,7 +14,7 @@ def _engine(args: argparse.Namespace) -> Any:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ..migrations import upgrade
+    from ..storage.migrations import upgrade
 
     engine = _engine(args)
     try:
@@ -30,7 +30,7 @@ def cmd_current(args: argparse.Namespace) -> int:
 
     from discretion.errors import DiscretionError
 
-    from ..migrations import current, head
+    from ..storage.migrations import current, head
 
     engine = _engine(args)
     try:

@@ -14,7 +14,7 @@ from discretion.engine.money import wan
 from discretion.errors import DiscretionError, InputError, NotFoundError
 
 from ..deps import Principal, State, principal, require, state
-from ..records import check_decision
+from ..storage.records import check_decision
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, beijing, render
 
 router = APIRouter(include_in_schema=False)
