@@ -1,1 +1,15 @@
-"""The imperative shell: command line, web service, storage."""
+"""The imperative shell: command line, web service, storage.
+
+- ``main.py`` builds the FastAPI application (``create_app``) from ``settings.py``;
+  ``server.py`` runs it under uvicorn (``discretion serve``).
+- ``routes/``: the JSON API v1, one router per resource; ``schemas.py`` its request and answer models.
+- ``pages/``: the HTML pages (the handler's form and results, login, the reviewers' pages),
+  rendered from ``templates/`` with ``static/``.
+- ``cli.py`` and ``commands/``: the command line, one module per command group.
+- ``storage/``: the records on their hash chain, rulebook snapshots, and the schema migrations.
+- ``deps.py`` (the shared state, callers and roles), ``auth.py`` (tokens, logins, CSRF),
+  ``errors.py`` (errors as JSON), ``limits.py`` (input limits), ``reload.py`` (rulebook reload).
+
+Imports run one way: ``cli`` → ``commands`` → ``server`` → ``main`` → ``routes``, ``pages`` →
+``auth``, ``deps``, ``reload`` … → ``storage`` → the library (``discretion``); never back.
+"""

@@ -114,12 +114,12 @@ class AccessStore:
     """Users, tokens and the service secret, in the same database as the records."""
 
     def __init__(self, engine: Engine) -> None:
-        from . import storage
+        from .storage import schema
 
         self.engine = engine
-        self.users = storage.users
-        self.tokens = storage.api_tokens
-        self.keys = storage.service_keys
+        self.users = schema.users
+        self.tokens = schema.api_tokens
+        self.keys = schema.service_keys
         self._token_cache: dict[str, tuple[float, Principal | None]] = {}
 
     # users
@@ -226,8 +226,8 @@ def cli_principal(token: str | None, settings: Settings) -> Principal:
     """The principal owning ``token`` (looked up hashed in the store)."""
     if not token:
         raise AuthError(message="须提供有效的 API 令牌（--token 或环境变量 DISCRETION_TOKEN）", field="token")
-    from .migrations import upgrade
     from .storage import make_engine
+    from .storage.migrations import upgrade
 
     engine = make_engine(settings.database_url)
     try:

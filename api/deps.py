@@ -15,7 +15,7 @@ from .settings import Settings
 from .storage import Store
 
 if TYPE_CHECKING:
-    from .records import Records
+    from .storage.records import Records
 
 
 @dataclass

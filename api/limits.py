@@ -41,7 +41,7 @@ BODY_TIMEOUT_S = _env_number("DISCRETION_BODY_TIMEOUT_S", 30.0)
 HTTP_PROTOCOL = "api.limits:HeadLimitedHttpTools"  # for uvicorn's ``http=``
 
 # Paths whose body limit differs from the service's (exact path -> bytes), set by the module that
-# owns the path (e.g. api/replay_web.py: the upload of a case file); every other path keeps max_bytes.
+# owns the path (e.g. api/pages/replay.py: the upload of a case file); every other path keeps max_bytes.
 ALLOWANCES: dict[str, int] = {}
 
 

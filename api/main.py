@@ -16,14 +16,15 @@ from discretion.engine.assessment import Engine
 from discretion.rulebooks import tree
 from discretion.rulebooks.loaded import RulebookSet
 
-from . import errors, login, replay_web, review, web
+from . import errors
 from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .limits import BodyLimit
-from .records import Records
+from .pages import form, login, replay, results, review
 from .routes import admin, assessments, daily, health, violations
 from .settings import Settings, load_settings
 from .storage import Store
+from .storage.records import Records
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, violations, assessments, daily, admin):  # the JSON API v1
         app.include_router(module.router)
-    for page in (login, web, review, replay_web):  # pages: the web form, login, the reviewers' pages
+    for page in (login, form, results, review, replay):  # pages: the web form, login, the reviewers' pages
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

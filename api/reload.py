@@ -75,7 +75,7 @@ log = logging.getLogger("discretion.reload")
 
 def set_hash_of(root: Path | None) -> str:
     """The content hash of the rulebook source files under ``root`` (the key records carry)."""
-    from .storage import set_hash
+    from .storage.snapshots import set_hash
 
     return set_hash(tree.source_files(root))
 
@@ -400,7 +400,7 @@ def _build(old: Any, current: str) -> _Built | None:
         engine = Engine(rs, old.settings.matcher)
         records = None
         if getattr(old, "records", None) is not None:
-            from .records import Records
+            from .storage.records import Records
 
             try:
                 records = Records(old.store, rs, engine, old.settings.matcher)

@@ -12,8 +12,8 @@ from discretion.errors import DiscretionError, RulebookError
 
 def _migrate(url: str) -> None:
     """Bring the database's schema up to date (Alembic), before any worker opens it."""
-    from api.migrations import upgrade
     from api.storage import make_engine
+    from api.storage.migrations import upgrade
 
     engine = make_engine(url)
     try:

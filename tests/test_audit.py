@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from api.cli import main
 from api.deps import Principal
-from api.storage import Store, assessments, chain_head, content_bytes, decisions, link_hash, make_engine, new_id
+from api.storage import Store, make_engine, new_id
+from api.storage.chain import content_bytes, link_hash
+from api.storage.schema import assessments, chain_head, decisions
 
 WANG = Principal(name="wang", role="handler", via="token")
 SOURCES = {"law/law.yaml": b"edition: audit\n"}
@@ -186,7 +188,7 @@ def test_a_deleted_chain_head_is_reported(ledger: Any, capsys: pytest.CaptureFix
 def test_an_altered_rulebook_snapshot_is_reported(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """A snapshot must hash to its key (reproduction relies on it)."""
     url, engine, _ = ledger
-    from api.storage import pack_files
+    from api.storage.snapshots import pack_files
 
     with engine.begin() as conn:
         conn.execute(text("UPDATE rulebook_snapshots SET files = :f"), {"f": pack_files({"law/law.yaml": b"edition: forged\n"})})

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.migrations import head, known_head, upgrade
 from api.storage import make_engine
+from api.storage.migrations import head, known_head, upgrade
 
 
 def test_the_head_read_from_the_files_is_alembics_head() -> None:
@@ -21,7 +21,7 @@ def test_a_database_at_head_is_not_migrated_again_and_alembic_is_not_imported(tm
     engine.dispose()
     code = (
         "import sys\n"
-        "from api.migrations import upgrade\n"
+        "from api.storage.migrations import upgrade\n"
         "from api.storage import make_engine\n"
         f"print(upgrade(make_engine({url!r})), 'alembic' in sys.modules)\n"
     )

@@ -1,4 +1,4 @@
-"""The reviewers' pages (api.review): /review lists the editions, /review/diff shows a diff."""
+"""The reviewers' pages (api.pages.review): /review lists the editions, /review/diff shows a diff."""
 
 from __future__ import annotations
 

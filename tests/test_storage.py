@@ -26,26 +26,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, event, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from api import migrations
 from api.cli import main
 from api.deps import Principal
-from api.storage import (
-    CONTENT,
-    GENESIS,
-    Store,
-    assessments,
-    chain_head,
-    chained_hash,
-    content_bytes,
-    content_parts,
-    decisions,
-    link_hash,
-    make_engine,
-    metadata,
-    new_id,
-    rulebook_snapshots,
-    set_hash,
-)
+from api.storage import Store, make_engine, migrations, new_id
+from api.storage.chain import CONTENT, GENESIS, chained_hash, content_bytes, content_parts, link_hash
+from api.storage.schema import assessments, chain_head, decisions, metadata, rulebook_snapshots
+from api.storage.snapshots import set_hash
 from discretion.errors import ConflictError, DiscretionError, NotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,16 @@
-"""Sub-commands of ``discretion`` beyond the core ones in ``api.cli``, one module per command group.
+"""The sub-commands of ``discretion``, one module per command group; ``api.cli`` builds the parser
+from them and runs the chosen command.
 
-Each module here defines ``register(sub, rulebooks)``: ``sub`` is the top-level sub-parser
-collection, ``rulebooks`` the one under ``discretion rulebooks``. A command sets ``func`` with
-``set_defaults``; ``api.cli.main`` runs it and turns the error hierarchy into exit codes.
+The core commands come first, in the order ``discretion --help`` lists them: ``assess``,
+``violations``, ``daily`` (``daily-penalty``), ``serve``, then ``rulebooks`` (check, schema, test),
+whose ``register(sub)`` returns the ``discretion rulebooks`` sub-parser collection. Every other
+module defines ``register(sub, rulebooks)``: ``sub`` is the top-level sub-parser collection,
+``rulebooks`` the one under ``discretion rulebooks``; they are added by module name. A command
+sets ``func`` with ``set_defaults``; ``api.cli.main`` runs it and turns the error hierarchy into
+exit codes. Modules whose name starts with ``_`` are helpers, not command groups.
+
+A command module imports the library (``discretion``) and the shell's modules below it (``api.server``,
+``api.storage``, ``api.auth``, ``api.settings`` …), never ``api.cli``.
 """
 
 from __future__ import annotations
@@ -11,14 +19,19 @@ import importlib
 import pkgutil
 from typing import Any
 
-# The --database-url option's help, for every command that has it (resolved by api.settings.database_url).
-DATABASE_URL_HELP = "数据库地址（默认取 DISCRETION_DATABASE_URL 或 DATABASE_URL，否则为数据目录 DISCRETION_HOME 中的 discretion.db）"
+CORE = ("assess", "violations", "daily", "serve", "rulebooks")
 
 
-def register_all(sub: Any, rulebooks: Any) -> None:
+def register_all(sub: Any) -> None:
+    from . import assess, daily, rulebooks, serve, violations
+
+    for core in (assess, violations, daily, serve):
+        core.register(sub)
+    group = rulebooks.register(sub)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        module.register(sub, rulebooks)
+        if info.name not in CORE and not info.name.startswith("_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            module.register(sub, group)
 
 
-__all__ = ["DATABASE_URL_HELP", "register_all"]
+__all__ = ["register_all"]

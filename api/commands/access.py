@@ -10,14 +10,14 @@ from typing import Any
 from discretion.errors import InputError
 
 from ..deps import ROLES
-from . import DATABASE_URL_HELP
+from ._common import DATABASE_URL_HELP
 
 
 def _store(args: argparse.Namespace) -> Any:
     from ..auth import AccessStore
-    from ..migrations import upgrade
     from ..settings import database_url
     from ..storage import make_engine
+    from ..storage.migrations import upgrade
 
     engine = make_engine(database_url(args.database_url))
     upgrade(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import DATABASE_URL_HELP
+from ._common import DATABASE_URL_HELP
 
 KIND_LABELS = {"altered": "篡改", "inserted": "插入", "deleted": "删除", "broken_link": "链接断开", "snapshot": "快照"}
 
@@ -17,7 +17,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from discretion.errors import DiscretionError
 
     from ..settings import database_url
-    from ..storage import make_engine, verify
+    from ..storage import make_engine
+    from ..storage.chain import verify
 
     url = database_url(args.database_url)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import DATABASE_URL_HELP
+from ._common import DATABASE_URL_HELP
 
 
 def _engine(args: argparse.Namespace) -> Any:
@@ -21,7 +21,7 @@ def _revision(engine: Any) -> str | None:
 
     from discretion.errors import DiscretionError
 
-    from ..migrations import current
+    from ..storage.migrations import current
 
     try:
         return current(engine)
@@ -30,8 +30,8 @@ def _revision(engine: Any) -> str | None:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ..migrations import upgrade
     from ..settings import database_location
+    from ..storage.migrations import upgrade
 
     engine = _engine(args)
     print(f"数据库：{database_location(str(engine.url))}")
@@ -50,7 +50,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_current(args: argparse.Namespace) -> int:
-    from ..migrations import head
+    from ..storage.migrations import head
 
     engine = _engine(args)
     try:

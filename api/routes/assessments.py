@@ -18,7 +18,6 @@ from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
 from ..deps import Principal, State, caller, current, principal, require, state
-from ..records import Records, check_decision
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
@@ -30,7 +29,9 @@ from ..schemas import (
     ErrorOut,
     ReproductionOut,
 )
-from ..storage import decision_out, new_id
+from ..storage import new_id
+from ..storage.records import Records, check_decision
+from ..storage.rows import decision_out
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 

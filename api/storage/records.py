@@ -30,7 +30,9 @@ from discretion.errors import ConflictError, DiscretionError, InputError, Rulebo
 from discretion.rulebooks import tree
 from discretion.rulebooks.loaded import RulebookSet
 
-from .storage import AssessmentFields, RequestIn, Store, set_hash
+from .rows import AssessmentFields, RequestIn, band_of
+from .snapshots import set_hash
+from .store import Store
 
 MAX_DIFFERENCES = 100
 
@@ -141,8 +143,6 @@ def check_decision(row: Mapping[str, Any], amount: int, reason: str | None) -> t
 
     Raises ConflictError ``decision_exists`` (409) for a second decision and InputError
     ``reason_required`` (422) for an amount outside the band without a reason."""
-    from .storage import band_of
-
     if row.get("decision") is not None:
         raise ConflictError(message=f"计算记录 {row['id']} 已有决定；记录只可追加，不能修改或重复决定",
                             code="decision_exists", field="id")

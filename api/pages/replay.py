@@ -31,9 +31,9 @@ from discretion.review import casefile, chart, synth
 from discretion.review import replay as rp
 from discretion.rulebooks.loaded import RulebookSet
 
-from . import limits
-from .deps import State, require, state
-from .web import TEMPLATES
+from .. import limits
+from ..deps import State, require, state
+from .rendering import TEMPLATES
 
 PATH = "/review/replay"
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024

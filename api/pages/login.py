@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .auth import SESSION_COOKIE, SESSION_SECONDS
-from .deps import State, state
+from ..auth import SESSION_COOKIE, SESSION_SECONDS
+from ..deps import State, state
+from .rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,15 +25,11 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    from .web import _render
-
-    return _render(request, "login.html", next=_safe_next(next), error=None, username="")
+    return render(request, "login.html", next=_safe_next(next), error=None, username="")
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, s: Annotated[State, Depends(state)]) -> Response:
-    from .web import _render
-
     form = await request.form()
     name = str(form.get("name") or "")[:64]
     password = str(form.get("password") or "")[:256]
@@ -40,7 +37,7 @@ async def login(request: Request, s: Annotated[State, Depends(state)]) -> Respon
     access = request.app.state.access
     who = access.store.login(name, password) if name and password else None
     if who is None:
-        return _render(request, "login.html", status=401, next=target, error="用户名或密码错误，或该用户已停用。", username=name)
+        return render(request, "login.html", status=401, next=target, error="用户名或密码错误，或该用户已停用。", username=name)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, access.signer.session(who.name), max_age=SESSION_SECONDS, httponly=True,
                         samesite="strict", secure=access.secure_cookies, path="/")

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from discretion.errors import DiscretionError
 
+from ..database import MIGRATION_LOCK, file_lock, lock_path
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -79,8 +81,6 @@ def current(engine: Engine) -> str | None:
 
 @contextlib.contextmanager
 def _locked(engine: Engine, conn: Connection) -> Iterator[None]:
-    from ..storage import MIGRATION_LOCK, file_lock, lock_path
-
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
         conn.commit()

@@ -17,8 +17,8 @@ from discretion.review import diff
 from discretion.rulebooks.approval import STATUS_LABELS, content_hash
 from discretion.rulebooks.loaded import LoadedEdition, RulebookSet
 
-from .deps import State, require, state
-from .web import TEMPLATES
+from ..deps import State, require, state
+from .rendering import TEMPLATES
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require("reviewer", "admin"))])
 

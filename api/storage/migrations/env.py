@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from api.storage import metadata
+from api.storage.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - offline SQL generation is not used
-    raise RuntimeError("api.migrations runs with a connection: api.migrations.upgrade(engine)")
+    raise RuntimeError("api.storage.migrations runs with a connection: api.storage.migrations.upgrade(engine)")
 
 context.configure(
     connection=connection,

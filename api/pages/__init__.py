@@ -1,0 +1,10 @@
+"""The HTML pages, server-rendered from ``api/templates`` (Jinja2), no JavaScript framework.
+
+``form`` (the handler's search and case form), ``results`` (a stored result, its decision, print
+and Word versions, the handler's recent cases), ``login``, and the reviewers' ``review`` (editions
+and their diff) and ``replay`` (impact replay); ``rendering`` holds the templates, their filters
+and the labels the pages share.
+
+A page imports the library (``discretion``), ``api.deps``, ``api.auth``, ``api.limits``,
+``api.storage`` and ``rendering``; never ``api.main``, ``api.routes`` or another page.
+"""

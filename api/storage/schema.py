@@ -1,0 +1,111 @@
+"""The tables of the records' database. They are made and changed by the Alembic migrations
+(``api/storage/migrations``), never by ``metadata.create_all``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("prev_id", String(32), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_by", String(64), nullable=False, index=True),
+    Column("created_role", String(16), nullable=False),
+    Column("violation", String(80), nullable=False, index=True),
+    Column("title", String(255), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("recommended", BigInteger, nullable=True),
+    Column("band_min", BigInteger, nullable=True),
+    Column("band_max", BigInteger, nullable=True),
+    Column("edition", String(80), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rulebook_set", String(64), nullable=False),
+    Column("engine_version", String(32), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("result", Text, nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("prev_id", String(32), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_role", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("within_band", Boolean, nullable=False),
+)
+
+# The last record of the chain (one row, id 1): a deleted tail is found by comparing with it.
+chain_head = Table(
+    "chain_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("record_id", String(32), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Content-addressed copies of the rulebook source files an assessment was made with.
+rulebook_snapshots = Table(
+    "rulebook_snapshots",
+    metadata,
+    Column("set_hash", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("files", LargeBinary, nullable=False),  # zlib(JSON {relative path: text})
+)
+
+# The access layer's tables (api/auth.py).
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("label", String(80), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+service_keys = Table(
+    "service_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(255), nullable=False),
+)

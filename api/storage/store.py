@@ -1,0 +1,169 @@
+"""The store: the chain's writer, reading records, rulebook snapshots, and verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, literal, select
+
+from .chain import VerifyReport, verify
+from .database import make_engine
+from .rows import decision_out, is_id, iso_z, record_meta
+from .schema import assessments, decisions, rulebook_snapshots
+from .snapshots import pack_files, set_hash, unpack_files
+from .writer import ChainWriter
+
+
+class Store(ChainWriter):
+    """Records: assessments and decisions on one hash chain, snapshots, and the access tables.
+
+    Records are appended by the writer this store is (:class:`~api.storage.writer.ChainWriter`:
+    ``submit_*`` and ``add_*``); here they are read, snapshots kept, and the chain verified."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        engine = make_engine(url)
+        if migrate:
+            from .migrations import upgrade
+
+            upgrade(engine)
+        super().__init__(engine)
+
+    def close(self) -> None:
+        """Stop the writer (after what is queued) and release the connections."""
+        self._stop_writer()
+        self.engine.dispose()
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def put_snapshot(self, files: Mapping[str, bytes]) -> str:
+        """Keep a copy of a rulebook source set (once per distinct set); returns its hash."""
+        key = set_hash(files)
+        with self.engine.connect() as conn:
+            if conn.execute(select(literal(1)).where(rulebook_snapshots.c.set_hash == key)).first():
+                return key
+        blob = pack_files(files)
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+            with conn.begin():
+                conn.execute(upsert(rulebook_snapshots).values(
+                    set_hash=key, created_at=dt.datetime.now(dt.UTC), files=blob).on_conflict_do_nothing())
+        return key
+
+    def get_snapshot(self, key: str) -> dict[str, bytes] | None:
+        with self.engine.connect() as conn:
+            blob = conn.execute(select(rulebook_snapshots.c.files).where(rulebook_snapshots.c.set_hash == key)).scalar()
+        return None if blob is None else unpack_files(blob)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def get(self, rid: str) -> dict[str, Any] | None:
+        """The stored result of an assessment (what POST answered)."""
+        if not is_id(rid):
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(assessments.c.result).where(assessments.c.id == rid)).first()
+        return None if row is None else orjson.loads(row[0])
+
+    def get_row(self, rid: str) -> dict[str, Any] | None:
+        """An assessment's stored row (every column) and its decision row (or None) under ``decision``."""
+        if not is_id(rid):
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(select(assessments).where(assessments.c.id == rid)).first()
+            if row is None:
+                return None
+            dec = conn.execute(select(decisions).where(decisions.c.assessment_id == rid)).first()
+        out = dict(row._mapping)
+        out["decision"] = None if dec is None else dict(dec._mapping)
+        return out
+
+    def get_record(self, rid: str) -> dict[str, Any] | None:
+        """The stored result with its record (who, when, edition, engine, chain) and decision."""
+        got = self.get_row(rid)
+        if got is None:
+            return None
+        out: dict[str, Any] = orjson.loads(got["result"])
+        out["record"] = record_meta(got)
+        out["decision"] = None if got["decision"] is None else decision_out(got["decision"], got)
+        return out
+
+    def list(
+        self,
+        *,
+        violation: str | None = None,
+        outcome: str | None = None,
+        handler: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        outside_band: bool | None = None,
+        decided: bool | None = None,
+        before_seq: int | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Assessments newest first with their decisions; returns (items, seq to continue before)."""
+        a, d = assessments, decisions
+        cols = [a.c.id, a.c.seq, a.c.hash, a.c.created_at, a.c.created_by, a.c.created_role, a.c.violation, a.c.title,
+                a.c.outcome, a.c.recommended, a.c.band_min, a.c.band_max, a.c.edition, a.c.sha256]
+        dcols = [d.c.id.label("d_id"), d.c.seq.label("d_seq"), d.c.hash.label("d_hash"), d.c.created_at.label("d_created_at"),
+                 d.c.created_by.label("d_created_by"), d.c.created_role.label("d_created_role"), d.c.amount.label("d_amount"),
+                 d.c.reason.label("d_reason"), d.c.within_band.label("d_within_band")]
+        q = select(*cols, *dcols).select_from(a.outerjoin(d, d.c.assessment_id == a.c.id))
+        conds = []
+        if violation is not None:
+            conds.append(a.c.violation == violation)
+        if outcome is not None:
+            conds.append(a.c.outcome == outcome)
+        if handler is not None:
+            conds.append(a.c.created_by == handler)
+        if since is not None:
+            conds.append(a.c.created_at >= since)
+        if until is not None:
+            conds.append(a.c.created_at < until)
+        if outside_band is not None:
+            conds.append(d.c.within_band.is_(not outside_band))
+        if decided is True:
+            conds.append(d.c.id.is_not(None))
+        elif decided is False:
+            conds.append(d.c.id.is_(None))
+        if before_seq is not None:
+            conds.append(a.c.seq < before_seq)
+        if conds:
+            q = q.where(and_(*conds))
+        q = q.order_by(a.c.seq.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = []
+        for r in rows:
+            decision = None
+            if r["d_id"] is not None:
+                drow = {k[2:]: v for k, v in r.items() if k.startswith("d_")}
+                drow["assessment_id"] = r["id"]
+                decision = decision_out(drow, r)
+            items.append({
+                "id": r["id"],
+                "seq": r["seq"],
+                "created_at": iso_z(r["created_at"]),
+                "created_by": {"name": r["created_by"], "role": r["created_role"]},
+                "violation": r["violation"],
+                "title": r["title"],
+                "outcome": r["outcome"],
+                "recommended": r["recommended"],
+                "band": None if r["band_min"] is None else [r["band_min"], r["band_max"]],
+                "edition": r["edition"],
+                "decision": decision,
+            })
+        return items, (rows[-1]["seq"] if more and rows else None)
+
+    # --- verification --------------------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        return verify(self.engine)

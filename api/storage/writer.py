@@ -1,0 +1,346 @@
+"""The chain's writer: one thread per process that appends the records waiting in one transaction
+(group commit), the base of :class:`api.storage.store.Store`.
+
+Writers in several processes serialise on the chain: SQLite takes a file lock next to the database
+(an immediate wake-up for the next writer) and ``BEGIN IMMEDIATE``; PostgreSQL takes
+``pg_advisory_xact_lock``. Each batch reads the chain head in its transaction, so nothing about the
+chain is cached in a process.
+
+The append path is kept cheap (``benchmarks/store_cpu.py`` measures it): the event loop only
+queues a row and awaits an asyncio future (settled with one wake-up of the loop per batch); the
+writer encodes each record once before taking the chain lock (request and result text, the
+canonical content around its two chain fields, the values to insert), and under the lock splices in
+``prev_id`` and ``seq``, hashes, and writes with plain SQL on the driver's cursor of a connection
+it keeps between batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
+from typing import Any, Unpack
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from discretion.errors import ConflictError, DiscretionError, NotFoundError
+
+from .chain import KINDS, chained_hash, content_parts
+from .database import CHAIN_LOCK, lock_path
+from .rows import AssessmentFields, assessment_row, decision_row, dumps
+from .schema import assessments, decisions
+
+
+@dataclass(slots=True)
+class _Item:
+    """A queued record: its row (what the future resolves to) and, once the writer has prepared it,
+    the canonical content around the chain fields (:func:`content_parts`) and the values to insert."""
+
+    kind: str
+    row: dict[str, Any]
+    future: Any  # concurrent.futures.Future, or an asyncio.Future of ``loop``
+    loop: asyncio.AbstractEventLoop | None
+    parts: tuple[bytes, memoryview, bytes] | None  # set by ChainWriter._prepare in the writer
+    values: tuple[Any, ...]
+
+
+_STOP = object()
+
+# The insert's columns: the chain fields first (as both tables declare them), then the record's own.
+CHAIN_COLUMNS = ("id", "seq", "prev_id", "prev_hash", "hash")
+VALUE_COLUMNS = {kind: tuple(c.name for c in table.c if c.name not in CHAIN_COLUMNS) for kind, table in KINDS.items()}
+assert all([c.name for c in t.c][:5] == list(CHAIN_COLUMNS) for t in KINDS.values())
+_CREATED_AT = {kind: cols.index("created_at") for kind, cols in VALUE_COLUMNS.items()}
+
+
+def _resolve(done: list[tuple[Any, dict[str, Any], BaseException | None]]) -> None:
+    """Settle a batch's asyncio futures (in their loop; one wake-up per batch and loop)."""
+    for fut, row, exc in done:
+        if fut.done():  # the caller went away (cancelled)
+            continue
+        if exc is None:
+            fut.set_result(row)
+        else:
+            fut.set_exception(exc)
+
+
+class ChainWriter:
+    """Appends records to the chain from a writer thread of its own (see the module's docstring).
+
+    :meth:`submit_assessment` and :meth:`submit_decision` queue a record; the future resolves once
+    it is durably committed (to its stored row, with seq and hash), or to the error.
+    :meth:`add_assessment` and :meth:`add_decision` are the same for a caller in the event loop (the
+    service): they return an asyncio future, which the writer settles with one wake-up of the loop
+    per batch."""
+
+    BATCH_MAX = 256
+    GATHER_S = 0.002  # after the first waiting row, gather others at most this long: fewer, larger commits
+    GATHER_STEP_S = 0.0005  # … and stop when none arrived for this long
+    RETRIES = 5
+
+    def __init__(self, engine: Engine) -> None:
+        """Start the writer on ``engine`` (a SQLite or PostgreSQL database at the newest schema)."""
+        self.engine: Engine = engine
+        dialect = engine.dialect
+        self._sqlite = dialect.name == "sqlite"
+        self._postgresql = dialect.name == "postgresql"
+        # The append path runs plain SQL on the driver's cursor (no statement compilation, no
+        # per-value type processing): ChainWriter._prepare makes the values the driver takes.
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        if mark is None or not (self._sqlite or self._postgresql):
+            self.engine.dispose()
+            raise DiscretionError(code="database_unsupported",
+                                  message=f"不支持的数据库（{dialect.name}，{dialect.driver}）：记录只能存于 SQLite 或 PostgreSQL")
+        self._sql_head = "SELECT seq, record_id, hash FROM chain_head WHERE id = 1"
+        self._sql_move = f"UPDATE chain_head SET seq = {mark}, record_id = {mark}, hash = {mark} WHERE id = 1"
+        self._sql_lock = f"SELECT pg_advisory_xact_lock({mark})"
+        self._sql_insert = {
+            kind: f"INSERT INTO {KINDS[kind].name} ({', '.join(CHAIN_COLUMNS + cols)}) "
+                  f"VALUES ({', '.join([mark] * (len(CHAIN_COLUMNS) + len(cols)))})"
+            for kind, cols in VALUE_COLUMNS.items()
+        }
+        self._lock_path = lock_path(self.engine)
+        self._lock_fd: int | None = None
+        if self._lock_path is not None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._conn: Connection | None = None  # the writer's connection, kept between batches
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="discretion-store-writer", daemon=True)
+        self._writer.start()
+
+    def _stop_writer(self) -> None:
+        """Stop the writer (after what is queued) and release its connection and lock file."""
+        if self._writer.is_alive():
+            self._queue.put(_STOP)
+            self._writer.join(timeout=30)
+        self._drop_connection()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def submit_assessment(self, rid: str, **fields: Unpack[AssessmentFields]) -> Future[dict[str, Any]]:
+        """Queue an assessment record whose result is already JSON (with its id inside). The request
+        (a mapping, or a function returning it) and the result bytes must not change once queued."""
+        fut: Future[dict[str, Any]] = Future()
+        self._enqueue("assessment", assessment_row(rid, **fields), fut, None)
+        return fut
+
+    def add_assessment(self, rid: str, **fields: Unpack[AssessmentFields]) -> asyncio.Future[dict[str, Any]]:
+        """:meth:`submit_assessment` for a caller in the running event loop: queues the record at once
+        and returns an asyncio future to await (no thread-safe future, no wrapping)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._enqueue("assessment", assessment_row(rid, **fields), fut, loop)
+        return fut
+
+    def submit_decision(
+        self, assessment_id: str, *, amount: int, reason: str | None, within_band: bool, who: Any
+    ) -> Future[dict[str, Any]]:
+        """Queue a decision on a stored assessment; resolves to ConflictError if it already has one."""
+        fut: Future[dict[str, Any]] = Future()
+        self._enqueue("decision", decision_row(assessment_id, amount, reason, within_band, who), fut, None)
+        return fut
+
+    def add_decision(
+        self, assessment_id: str, *, amount: int, reason: str | None, within_band: bool, who: Any
+    ) -> asyncio.Future[dict[str, Any]]:
+        """:meth:`submit_decision` for a caller in the running event loop: an asyncio future to await."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[dict[str, Any]] = loop.create_future()
+        self._enqueue("decision", decision_row(assessment_id, amount, reason, within_band, who), fut, loop)
+        return fut
+
+    def _enqueue(self, kind: str, row: dict[str, Any], fut: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+        self._queue.put(_Item(kind, row, fut, loop, None, ()))
+
+    def _prepare(self, batch: list[_Item]) -> list[_Item]:
+        """Encode, once per record and before the chain lock, what does not depend on the chain: the
+        request and result as text, the canonical content around its chain fields and the values to insert.
+        (Here rather than in the request path: the writer's core has this code and data warm.)
+        A record that cannot be encoded fails alone."""
+        ready = []
+        for item in batch:
+            row = item.row
+            try:
+                if item.kind == "assessment":
+                    request = row["request"]
+                    row["request"] = dumps(request() if callable(request) else request).decode()
+                    row["result"] = row["result"].decode()
+                values = [row[c] for c in VALUE_COLUMNS[item.kind]]
+                if self._sqlite:  # the text SQLAlchemy's SQLite DateTime stores (naive UTC, microseconds)
+                    values[_CREATED_AT[item.kind]] = row["created_at"].isoformat(" ", "microseconds")[:26]
+                item.parts, item.values = content_parts(item.kind, row), tuple(values)
+            except Exception as exc:  # noqa: BLE001 - this record's caller gets the error
+                self._settle([(item, exc)])
+                continue
+            ready.append(item)
+        return ready
+
+    def _write_loop(self) -> None:
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                self._gather()
+                batch = [first]
+                stop = False
+                while len(batch) < self.BATCH_MAX:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop = True
+                        break
+                    batch.append(item)
+                self._write(batch)
+                if stop:
+                    return
+        finally:
+            self._drop_connection()
+
+    def _gather(self) -> None:
+        """Let the records in flight arrive (group commit): poll the queue every GATHER_STEP_S while
+        it grows, for at most GATHER_S. Polling (not a wake-up per record) keeps the writer off the
+        GIL while the event loop is busy; stopping when nothing came saves the rest of the window
+        once the loop has queued what it had."""
+        end = time.monotonic() + self.GATHER_S
+        size = self._queue.qsize()
+        while size < self.BATCH_MAX - 1:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(self.GATHER_STEP_S, left))
+            now = self._queue.qsize()
+            if now == size:
+                return
+            size = now
+
+    def _write(self, batch: list[_Item]) -> None:
+        batch = self._prepare(batch)
+        if not batch:
+            return
+        for attempt in range(self.RETRIES):
+            try:
+                written, refused = self._append(batch)
+                break
+            except OperationalError as exc:  # locked, or the connection dropped: try again
+                self._drop_connection(invalidate=True)
+                if attempt == self.RETRIES - 1:
+                    self._settle([(item, exc) for item in batch])
+                    return
+                time.sleep(0.05 * (attempt + 1))
+            except Exception as exc:  # noqa: BLE001 - the whole batch failed: its callers get the error, the writer lives on
+                self._drop_connection()
+                self._settle([(item, exc) for item in batch])
+                return
+        self._settle([(item, None) for item in written] + refused)
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[_Item, BaseException | None]]) -> None:
+        """Resolve the callers' futures: concurrent ones here, asyncio ones in their loop (one call per loop)."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, dict[str, Any], BaseException | None]]] = {}
+        for item, exc in outcomes:
+            if item.loop is not None:
+                by_loop.setdefault(item.loop, []).append((item.future, item.row, exc))
+                continue
+            with contextlib.suppress(InvalidStateError):  # cancelled by its caller meanwhile: nobody waits for it
+                if exc is None:
+                    item.future.set_result(item.row)
+                else:
+                    item.future.set_exception(exc)
+        for loop, done in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits for these
+                loop.call_soon_threadsafe(_resolve, done)
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(discretion_immediate=True)
+        return self._conn
+
+    def _drop_connection(self, invalidate: bool = False) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                if invalidate:  # possibly broken: not back into the pool
+                    conn.invalidate()
+                conn.close()
+
+    @contextlib.contextmanager
+    def _chain_lock(self) -> Iterator[None]:
+        if self._lock_fd is None:
+            yield
+            return
+        import fcntl
+
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _append(self, batch: list[_Item]) -> tuple[list[_Item], list[tuple[_Item, BaseException | None]]]:
+        """Append a batch to the chain in one transaction, serialised with every other writer."""
+        written: list[_Item] = []
+        refused: list[tuple[_Item, BaseException | None]] = []
+        conn = self._connection()
+        with self._chain_lock(), conn.begin():  # SQLite: BEGIN IMMEDIATE (the "begin" event of make_engine)
+            cur = conn.connection.cursor()
+            try:
+                if self._postgresql:
+                    cur.execute(self._sql_lock, (CHAIN_LOCK,))
+                cur.execute(self._sql_head)
+                head = cur.fetchone()
+                if head is None:  # deleted: nothing can be appended safely (audit verify reports it)
+                    raise DiscretionError(code="chain_head_missing",
+                                          message="链头记录（chain_head）缺失，无法追加记录；请运行 discretion audit verify")
+                seq, prev_id, prev_hash = int(head[0]), head[1], head[2]
+                wanted = [i.row["assessment_id"] for i in batch if i.kind == "decision"]
+                decided: set[str] = set()
+                known: set[str] = set()
+                if wanted:
+                    decided = set(conn.execute(select(decisions.c.assessment_id)
+                                               .where(decisions.c.assessment_id.in_(wanted))).scalars())
+                    known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(wanted))).scalars())
+                rows: dict[str, list[tuple[Any, ...]]] = {"assessment": [], "decision": []}
+                for item in batch:
+                    row = item.row
+                    if item.kind == "decision":
+                        aid = row["assessment_id"]
+                        if aid in decided:
+                            refused.append((item, ConflictError(
+                                message=f"计算记录 {aid} 已有决定；记录只可追加，不能修改或重复决定",
+                                code="decision_exists", field="id")))
+                            continue
+                        if aid not in known:
+                            refused.append((item, NotFoundError(message=f"没有编号为 {aid} 的计算结果", field="id")))
+                            continue
+                        decided.add(aid)
+                    seq += 1
+                    assert item.parts is not None, "prepared by _prepare"
+                    digest = chained_hash(prev_hash, item.parts, prev_id, seq)
+                    row["seq"], row["prev_id"], row["prev_hash"], row["hash"] = seq, prev_id, prev_hash, digest
+                    rows[item.kind].append((row["id"], seq, prev_id, prev_hash, digest, *item.values))
+                    prev_id, prev_hash = row["id"], digest
+                    written.append(item)
+                for kind, params in rows.items():
+                    if params:  # one single-row statement per record: a multi-row INSERT would need a statement journal
+                        cur.executemany(self._sql_insert[kind], params)
+                if written:
+                    cur.execute(self._sql_move, (seq, prev_id, prev_hash))
+            except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it (IntegrityError, OperationalError …)
+                raise DBAPIError.instance(None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+            finally:
+                cur.close()
+        return written, refused
