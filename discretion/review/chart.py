@@ -28,14 +28,20 @@ LINTHRESH = 1000  # yuan: the symlog axis is linear within ±1,000 yuan
 
 
 def _font() -> str:
+    """The first CJK font matplotlib finds. matplotlib keeps a cache of the system's fonts: a font
+    installed after the cache was written (``apt-get install fonts-wqy-zenhei`` after a first chart)
+    is found once the cache is rebuilt, which is done once here before giving up."""
     from matplotlib import font_manager
 
-    for name in CJK_FONTS:
-        try:
-            font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
-            return name
-        except ValueError:
-            continue
+    for rebuilt in (False, True):
+        if rebuilt:  # in place: the backends hold the manager itself
+            vars(font_manager.fontManager).update(vars(font_manager._load_fontmanager(try_read_cache=False)))
+        for name in CJK_FONTS:
+            try:
+                font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+                return name
+            except ValueError:
+                continue
     raise DiscretionError(
         message="未找到中文字体，无法绘制图表（请安装 fonts-wqy-zenhei）", code="chart_font_missing", field="chart"
     )
