@@ -40,8 +40,10 @@ def _assess(engine: Engine, case: Case) -> Assessment:
     for plan in plans:
         each = fact if len(plans) == 1 else dict(fact)  # each matcher call gets its own fact
         each["regime"] = plan.regime
+        own = stages.statutory_counts(plan, case.circumstances, counts)
+        each["mitigating_count"] = own["mitigating_count"]
         fired = set(engine.matcher.match(plan.matching, each))
-        results.append(_evaluate(engine, plan, case, fired, counts, dates))
+        results.append(_evaluate(engine, plan, case, fired, own, dates))
     applied, compared, lighter = stages.lighter_law(engine, results, steps)
     return new_assessment(case, applied, compared, lighter, dict(unit.rulebook), steps, unit.violation.title)
 
@@ -63,7 +65,7 @@ def _evaluate(
         return out
     position = stages.factor_placement(plan, fired, out)
     position = stages.adjustments(plan, position, case.circumstances, out)
-    stages.fine(plan, winner, position, fired, counts, out)
+    stages.fine(plan, winner, position, fired, counts, out, case.circumstances)
     stages.individual_fines(plan, winner, position, case.facts, engine.range_of, out)
     stages.procedural_flags(plan, case.party, measures, flags, out)
     return out

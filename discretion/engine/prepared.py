@@ -230,6 +230,11 @@ class Plan:
         self.matching = compiled.get(v.code, le.key, regime)
         self.labels = labels
         self.statutory = statutory[regime]  # type: ignore[index]
+        # the regime's statutory 从轻、减轻 grounds (行政处罚法第三十二条第一项至第四项; under its 第五项
+        # only a 法律、法规、规章 the law layer cites, e.g. 法典第一千零五十六条第二款): 减轻 counts these
+        # alone; a circumstance the benchmark alone mitigates (酌定) stays inside the range
+        self.grounds = {c: a for c, a in self.statutory.items() if a.direction == "mitigate"}
+        self.discretionary = frozenset(k for k, c in rs.circumstances.items() if c.group == "mitigating" and k not in self.grounds)
         self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
         self.requires = tuple(rules.requires) if rules is not None else ()
         self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()

@@ -104,6 +104,15 @@ def matching_fact(prep: Preparation, unit: Unit, case: Case) -> tuple[dict[str, 
     return fact, n
 
 
+def statutory_counts(plan: Plan, circumstances: list[str], n: dict[str, int]) -> dict[str, int]:
+    """The counts the matcher reads under ``plan``'s regime: ``mitigating_count`` counts only the
+    regime's statutory 从轻、减轻 grounds (行政处罚法第三十二条), so that a circumstance the benchmark
+    alone treats as mitigating (酌定) never takes the fine below the statutory minimum."""
+    grounds = plan.grounds
+    k = sum(1 for c in dict.fromkeys(circumstances) if c in grounds) if circumstances else 0
+    return n if k == n["mitigating_count"] else {**n, "mitigating_count": k}
+
+
 def plans(unit: Unit, regimes: list[str], case: Case) -> list[Plan]:
     """The prepared plan of each regime, once every fact it requires to compute the fine is given."""
     out = [unit.plan(regime) for regime in regimes]
@@ -336,9 +345,36 @@ def adjustments(plan: Plan, position: Decimal, circumstances: list[str], out: Re
     return plan.adjusted(position, circumstances, out.steps)
 
 
-def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult) -> None:
+def _grounds(plan: Plan, circumstances: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The statutory 减轻 grounds among the circumstances (their labels and citations, closing the
+    parenthesis the caller opened), then the circumstances the benchmark alone treats as mitigating,
+    named as not counted (酌定); and the grounds' citations."""
+    grounds = plan.grounds
+    labels = plan.labels
+    named: list[str] = []
+    cites: dict[str, None] = {}
+    other: list[str] = []
+    for c in dict.fromkeys(circumstances):
+        adj = grounds.get(c)
+        if adj is not None:
+            c_cite = basis_of(adj.basis)[0]
+            named.append(f"{labels.get(c, c)}（{c_cite}）")
+            cites[c_cite] = None
+        elif c in plan.discretionary:
+            other.append(labels.get(c, c))
+    text = "、".join(named) + "）"
+    if other:
+        text += f"；{'、'.join(other)}不是法定减轻情节，只在法定幅度内从轻，不作为减轻依据"
+    return text, tuple(cites)
+
+
+def fine(
+    plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult,
+    circumstances: list[str] = (),  # type: ignore[assignment]
+) -> None:
     """The recommended fine: 减轻 below the statutory minimum where the edition's reduction rule fired
-    and the minimum leaves room, else the amount at the position, rounded, with its band."""
+    on the regime's statutory grounds (``counts['mitigating_count']``, 行政处罚法第三十二条) and the
+    minimum leaves room, else the amount at the position, rounded, with its band."""
     steps = out.steps
     regime = plan.regime
     p_win, rng, _, _ = winner
@@ -346,7 +382,13 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
     rounding = plan.rounding
     assert rounding is not None
     red = plan.reduction
-    cut = reduced(rng.min, red, rounding) if red is not None and "reduction" in fired else None
+    can_reduce = red is not None and "reduction" in fired and counts["mitigating_count"] > 0
+    cut = reduced(rng.min, red, rounding) if can_reduce else None
+    if can_reduce:
+        assert red is not None
+        named, ground_cites = _grounds(plan, circumstances)
+        why = f"从重情节{counts['aggravating_count']}项，法定从轻、减轻情节{counts['mitigating_count']}项：{named}"
+        red_basis = ground_cites + plan.edition_cite
     if cut is not None:
         assert red is not None
         rec, floor_amt = cut
@@ -355,22 +397,22 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
         steps.append(
             Step(
                 "reduction",
-                f"符合减轻处罚条件（从轻、减轻情节{counts['mitigating_count']}项，从重情节{counts['aggravating_count']}项），"
+                f"符合减轻处罚条件（{why}，"
                 f"在法定最低罚款{yuan_text(rng.min)}以下减轻处罚，不低于法定最低额的{pct(red.floor_ratio)}，建议{yuan_text(rec)}",
                 rule="reduction",
-                basis=basis_of(red.basis) + plan.edition_cite,
+                basis=red_basis,
                 regime=regime,
                 data={"floor": floor_amt, "ratio": str(red.ratio), "modelled": red.modelled is not None},
             )
         )
     else:
-        if red is not None and "reduction" in fired:
+        if can_reduce:
             steps.append(
                 Step(
                     "reduction",
-                    f"虽符合减轻处罚条件，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
+                    f"虽符合减轻处罚条件（{why}，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
                     rule="reduction",
-                    basis=basis_of(red.basis) + plan.edition_cite,
+                    basis=red_basis,
                     regime=regime,
                 )
             )
@@ -394,17 +436,16 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
 def individual_fines(
     plan: Plan, winner: Evaluated, position: Decimal, facts: Mapping[str, Any], range_of: RangeOf, out: RegimeResult
 ) -> None:
-    """Fines of the responsible individuals (双罚): the same position inside their own range (减轻
-    below their own minimum when the unit's fine was reduced)."""
+    """Fines of the responsible individuals (双罚): the same position inside their own range, never
+    below their own minimum: the 减轻 grounds found are the unit's (each party's circumstances are its
+    own, 行政处罚法第三十二条), so the unit's 减轻 does not reach the individuals' fines."""
     p_win, _, _, inds = winner
-    red, rounding = plan.reduction, plan.rounding
+    rounding = plan.rounding
     assert rounding is not None
     for f in inds:
         r = range_of(f.fine, facts)
         if r.max is None:
             amount_: int | None = None
-        elif out.reduced and (got_red := reduced(r.min, red, rounding)) is not None:
-            amount_ = got_red[0]
         else:
             amount_ = amount(r, position, rounding.step, rounding.mode, 1)[0]
         out.individual_fines.append({"role": f.role, "legal_min": r.min, "legal_max": r.max, "recommended": amount_})

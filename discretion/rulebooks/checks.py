@@ -16,7 +16,7 @@ from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Violation
 # Names every condition may read besides facts and circumstances; the pipeline sets them.
 DERIVED = {
     "party": FactDef(name="party", label="当事人类型", type="enum", choices={"unit": "单位", "individual": "个人"}),
-    "mitigating_count": FactDef(name="mitigating_count", label="从轻减轻情节数", type="count"),
+    "mitigating_count": FactDef(name="mitigating_count", label="法定从轻减轻情节数", type="count"),
     "aggravating_count": FactDef(name="aggravating_count", label="从重情节数", type="count"),
 }
 
