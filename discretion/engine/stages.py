@@ -193,12 +193,34 @@ def exemption(plan: Plan, fired: set[str], out: RegimeResult) -> bool:
         out.exemption = out.exemption or entry.id
         steps.append(step)
     steps.append(plan.education)
+    # 首违不罚 only (“可以不予”, 行政处罚法第三十三条第一款; 法典第一千零五十六条第二款): a recommendation
+    out.discretionary = all(not ground.mandatory for ground, _ in exempt) and all(entry.kind == "first_offense" for entry, _ in entries)
     out.measures = [
         {"id": "education", "text": "对当事人进行教育", "basis": [plan.education_cite]},
         {"id": "order_correction", "text": "责令改正违法行为", "basis": [plan.correction_cite]},
     ]
     out.basis = [exempt[0][0].basis.ref] if exempt else [q.ref for q in entries[0][0].basis]
     return True
+
+
+def if_punished(plan: Plan, shadow: RegimeResult, out: RegimeResult) -> None:
+    """首违不罚 is discretionary: the fine (and the individuals' fines) that apply if the bureau decides
+    to punish after all, computed by the stages that follow the exemption (``shadow``), kept in the
+    result beside the recommendation not to punish."""
+    fine_ = shadow.fine
+    out.fine_if_punished = fine_
+    basis = tuple(dict.fromkeys(c for s in shadow.steps if s.step == "provision" for c in s.basis))
+    cites = "、".join(basis)
+    if fine_ is not None:
+        mx = "不设上限" if fine_.legal_max is None else yuan_text(fine_.legal_max)
+        text = f"决定给予行政处罚的，依据{cites}，罚款幅度为{yuan_text(fine_.legal_min)}至{mx}，建议罚款{yuan_text(fine_.recommended)}"
+    else:
+        text = f"决定给予行政处罚的，依据{cites}处理（该规定对此情形不处罚款）"
+    for ind in shadow.individual_fines:
+        if ind["recommended"] is not None:
+            text += f"；对{ind['role']}建议罚款{yuan_text(ind['recommended'])}"
+    data = {"fine_if_punished": fine_.to_dict() if fine_ is not None else None}
+    out.steps.append(Step("exemption", text, rule="fine_if_punished", basis=basis, regime=plan.regime, data=data))
 
 
 # --- 4. statutory range ---------------------------------------------------------------------------
@@ -317,9 +339,18 @@ def measures_and_flags(evaluated: list[Evaluated], fired: set[str]) -> tuple[dic
     return measures, flags
 
 
-def without_fine(plan: Plan, measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult) -> None:
+def without_fine(
+    plan: Plan, evaluated: list[Evaluated], measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult
+) -> None:
     """No applicable provision fines: its measures and flags only; with none but 责令改正 (not a
-    penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``."""
+    penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``. A provision that punishes
+    the act but leaves the amount to other rules (“依法予以处罚”) stays a ``penalty`` without a fine."""
+    elsewhere = next((pp for pp, _, _, _ in evaluated if pp.p.amount_elsewhere), None)
+    if elsewhere is not None:
+        out.amount_elsewhere = True
+        text = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定（本计算器不计算罚款数额）"
+        measures = {"penalty_set_elsewhere": plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
+        out.steps.append(measures["penalty_set_elsewhere"][4])
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]
     real = [m for m in out.measures if m["id"] != "order_correction"]
@@ -502,7 +533,15 @@ def lighter_law(
         steps.extend(results[0].steps)
         return results[0], None, None
     old, new = results
-    if new.severity() < old.severity():
+    if (old.amount_elsewhere or new.amount_elsewhere) and old.outcome == new.outcome == "penalty":
+        # the amount one law leaves to other rules cannot be compared: that law is never “lighter”,
+        # and the later law is not shown lighter than it either (docs/rulebooks.md “Doctrine”)
+        applied, compared = old, new
+        reason = (
+            f"{REGIME_LABELS[(old if old.amount_elsewhere else new).regime]}对该行为规定依法予以处罚、罚款数额由其他规定确定，"
+            f"不能认定{REGIME_LABELS[new.regime]}的处罚较轻，适用违法行为发生时的{REGIME_LABELS[old.regime]}"
+        )
+    elif new.severity() < old.severity():
         applied, compared = new, old
         reason = (
             f"{REGIME_LABELS[new.regime]}"
@@ -538,6 +577,8 @@ def _result_brief(r: RegimeResult) -> str:
         return f"{label}：无适用罚则"
     if r.outcome == "no_penalty":
         return f"{label}：不予处罚"
+    if r.amount_elsewhere:
+        return f"{label}：依法予以处罚，罚款数额由其他规定确定"
     if r.fine is None:
         return f"{label}：不罚款"
     mx = "不设上限" if r.fine.legal_max is None else yuan_text(r.fine.legal_max)

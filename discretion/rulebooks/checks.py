@@ -147,6 +147,8 @@ def check_violation(
                 yield from check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
             for k, fl in enumerate(p.flags):
                 yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
+            if p.amount_elsewhere and (p.fine is not None or "依法予以处罚" not in p.basis.text):
+                yield doc.issue(pp + ("amount_elsewhere",), "amount_elsewhere 只用于未规定罚款数额、写明“依法予以处罚”的规定（fine 须为 null）")
             if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:
                 yield doc.issue(pp + ("fine", "optional"), "optional: true 只用于“可以处……罚款”的规定，所引条文中没有“可以处”")
             for path, fine, unit_fine in fines:
