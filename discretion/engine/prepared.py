@@ -19,6 +19,7 @@ from ..rulebooks.models import (
     BenchmarkEdition,
     Escalation,
     Fine,
+    LegalRef,
     Flag,
     Measure,
     Provision,
@@ -63,6 +64,8 @@ class Preparation:
         self._lighter: dict[tuple[str, str], tuple[list[str], tuple[str, ...]]] = {}
         self._ranges: dict[int, tuple[Fine, Range]] = {}  # fine forms that do not read the case's facts
         self._regimes = tuple((r.effective_from, r.effective_to, r.id) for r in rulebooks.law.regimes)
+        # 法制审核 where the lighter-law comparison is mixed: 行政处罚法第五十八条第一款第三项 (案件情况疑难复杂)
+        self.review_cite = cite(LegalRef(law="中华人民共和国行政处罚法", article=58, paragraph=1, item=3))
 
     def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
         """The edition in force (memoised: the rulebook set never changes under an engine)."""

@@ -37,7 +37,7 @@ from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
 from .money import Range, yuan_text
 from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
-from .results import FLAG_LABELS, RegimeResult, new_fine
+from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
 from .trail import REGIME_LABELS, Step, make_step
 
 _HEARING_MEASURES = {"suspend_business", "closure", "revoke_permit", "ban"}
@@ -541,19 +541,31 @@ def lighter_law(
             f"{REGIME_LABELS[(old if old.amount_elsewhere else new).regime]}对该行为规定依法予以处罚、罚款数额由其他规定确定，"
             f"不能认定{REGIME_LABELS[new.regime]}的处罚较轻，适用违法行为发生时的{REGIME_LABELS[old.regime]}"
         )
-    elif new.severity() < old.severity():
-        applied, compared = new, old
-        reason = (
-            f"{REGIME_LABELS[new.regime]}"
-            + ("不认为该行为应予处罚" if new.not_punishable else "的处罚较轻")
-            + f"，依从旧兼从轻原则适用{REGIME_LABELS[new.regime]}"
-        )
     else:
-        applied, compared = old, new
-        reason = (
-            f"{REGIME_LABELS[new.regime]}的处罚不轻于{REGIME_LABELS[old.regime]}，"
-            f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
-        )
+        signs = _counts(old, new) if old.outcome == new.outcome == "penalty" else None
+        mixed = signs is not None and (2 in signs or (1 in signs and -1 in signs))
+        if signs is None or not any(signs):  # the outcome, or nothing but the recommended amount, decides
+            lighter_new = new.severity() < old.severity()
+        else:  # lighter on every count that differs; mixed: the first count that differs one way decides
+            lighter_new = next((s for s in signs if s in (-1, 1)), 1) < 0
+        if lighter_new:
+            applied, compared = new, old
+            reason = (
+                f"{REGIME_LABELS[new.regime]}"
+                + ("不认为该行为应予处罚" if new.not_punishable else "的处罚较轻")
+                + f"，依从旧兼从轻原则适用{REGIME_LABELS[new.regime]}"
+            )
+        else:
+            applied, compared = old, new
+            reason = (
+                f"{REGIME_LABELS[new.regime]}的处罚不轻于{REGIME_LABELS[old.regime]}，"
+                f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
+            )
+        if signs is not None:
+            reason += "。比较方法：" + "、".join(c for c, _ in _COUNTS) + "依次比较" + _counts_text(signs)
+        if mixed:
+            reason += "；两者各有轻重，按上述顺序中首先分出轻重的一项认定（无此项的，适用违法行为发生时的法律），建议进行法制审核"
+            _ask_review(prep, applied)
     reason += f"（{_result_brief(old)}；{_result_brief(new)}）"
     cites, cite_set = prep.lighter_basis(old.regime, new.regime)
     lighter = {
@@ -567,6 +579,62 @@ def lighter_law(
         make_step("lighter_law", reason, "lighter-law", cite_set, applied.regime, {"applied": applied.regime, "compared": compared.regime})
     )
     return applied, compared, lighter
+
+
+# 从旧兼从轻 compares the whole legal consequence (行政处罚法第三十七条; 法典第一千零五十七条), count by
+# count, in this order (docs/rulebooks.md “Doctrine”): the kinds of penalty heavier than a fine
+# (行政处罚法第九条: 责令停产停业、关闭、吊销、限制从业, 移送拘留), then the unit's fine, whether the
+# fine is mandatory (“处”) or optional (“可以处”), then the individuals' fines (双罚). A measure counts
+# by the kind its text names (“责令改正或者限制生产、停产整治” is 停产整治 whatever its id), a flag by its
+# id; 停业、关闭 ordered directly or with the government's approval are one kind; 没收违法所得 is of the
+# fine's kind (第九条第二项) and not counted as heavier.
+_HEAVY_WORDS = (("限制生产", "停产整治"), ("停产整治", "停产整治"), ("停业", "停业关闭"), ("关闭", "停业关闭"),
+                ("停产停业", "停业关闭"), ("吊销", "吊销"), ("禁止从事", "禁止从业"), ("禁止从业", "禁止从业"))
+_HEAVY_FLAGS = {"government_approval_closure": "停业关闭", "permit_revocation": "吊销", "detention_referral": "拘留"}
+
+
+def _heavy(r: RegimeResult) -> set[str]:
+    kinds = {k for m in r.measures for word, k in _HEAVY_WORDS if word in m["text"]}
+    return kinds | {_HEAVY_FLAGS[f["id"]] for f in r.flags if f["id"] in _HEAVY_FLAGS}
+_COUNTS = (("较重的处罚种类", "heavy"), ("单位罚款幅度", "fine"), ("罚款是否必处", "optional"), ("个人罚款幅度", "individuals"))
+
+
+def _order(a: tuple[int, int, int], b: tuple[int, int, int]) -> int:
+    """-1 when the range ``a`` is lighter than ``b``, 1 heavier, 0 equal: the higher maximum (none is
+    highest) is heavier; with equal maxima, the higher minimum (docs/rulebooks.md “Doctrine”)."""
+    return -1 if a < b else 1 if a > b else 0
+
+
+def _fine_key(fine: FineResult | None) -> tuple[int, int, int]:
+    if fine is None:
+        return (0, 0, 0)
+    return (1 if fine.legal_max is None else 0, fine.legal_max or 0, fine.legal_min)
+
+
+def _counts(old: RegimeResult, new: RegimeResult) -> list[int]:
+    """For each count of :data:`_COUNTS`: -1 where the new law is lighter, 1 heavier, 0 equal, 2 where
+    each has heavier measures the other lacks."""
+    heavy_old, heavy_new = _heavy(old), _heavy(new)
+    heavy = 0 if heavy_new == heavy_old else -1 if heavy_new < heavy_old else 1 if heavy_new > heavy_old else 2
+    optional = int(not new.fine_optional) - int(not old.fine_optional) if new.fine is not None and old.fine is not None else 0
+
+    def inds(r: RegimeResult) -> tuple[int, int, int]:
+        f = r.individual_fines
+        return (sum(1 for i in f if i["legal_max"] is None), sum(i["legal_max"] or 0 for i in f), sum(i["legal_min"] for i in f))
+
+    return [heavy, _order(_fine_key(new.fine), _fine_key(old.fine)), optional, _order(inds(new), inds(old))]
+
+
+def _counts_text(signs: list[int]) -> str:
+    words = {0: "相同", -1: "新法较轻", 1: "新法较重", 2: "各有轻重"}
+    return "：" + "，".join(f"{label}{words[s]}" for (label, _), s in zip(_COUNTS, signs))
+
+
+def _ask_review(prep: Preparation, r: RegimeResult) -> None:
+    """Mixed comparison: the applied result asks for 法制审核 (行政处罚法第五十八条第一款第三项, 案件情况疑难复杂)."""
+    if any(f["id"] == "legal_review" for f in r.flags):
+        return
+    r.flags.append({"id": "legal_review", "label": FLAG_LABELS["legal_review"], "basis": [prep.review_cite]})
 
 
 def _result_brief(r: RegimeResult) -> str:
