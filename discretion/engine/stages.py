@@ -26,6 +26,7 @@ Then, where both regimes ran:
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -562,7 +563,7 @@ def lighter_law(
                 f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
             )
         if signs is not None:
-            reason += "。比较方法：" + "、".join(c for c, _ in _COUNTS) + "依次比较" + _counts_text(signs)
+            reason += _counts_text(tuple(signs))
         if mixed:
             reason += "；两者各有轻重，按上述顺序中首先分出轻重的一项认定（无此项的，适用违法行为发生时的法律），建议进行法制审核"
             _ask_review(prep, applied)
@@ -593,9 +594,22 @@ _HEAVY_WORDS = (("限制生产", "停产整治"), ("停产整治", "停产整治
 _HEAVY_FLAGS = {"government_approval_closure": "停业关闭", "permit_revocation": "吊销", "detention_referral": "拘留"}
 
 
+_KINDS: dict[str, frozenset[str]] = {}  # a measure's text → its heavier kinds (the texts are the rulebooks')
+
+
 def _heavy(r: RegimeResult) -> set[str]:
-    kinds = {k for m in r.measures for word, k in _HEAVY_WORDS if word in m["text"]}
-    return kinds | {_HEAVY_FLAGS[f["id"]] for f in r.flags if f["id"] in _HEAVY_FLAGS}
+    out: set[str] = set()
+    for m in r.measures:
+        text = m["text"]
+        kinds = _KINDS.get(text)
+        if kinds is None:
+            kinds = _KINDS[text] = frozenset(k for word, k in _HEAVY_WORDS if word in text)
+        out |= kinds
+    for f in r.flags:
+        k = _HEAVY_FLAGS.get(f["id"])
+        if k is not None:
+            out.add(k)
+    return out
 _COUNTS = (("较重的处罚种类", "heavy"), ("单位罚款幅度", "fine"), ("罚款是否必处", "optional"), ("个人罚款幅度", "individuals"))
 
 
@@ -625,9 +639,14 @@ def _counts(old: RegimeResult, new: RegimeResult) -> list[int]:
     return [heavy, _order(_fine_key(new.fine), _fine_key(old.fine)), optional, _order(inds(new), inds(old))]
 
 
-def _counts_text(signs: list[int]) -> str:
-    words = {0: "相同", -1: "新法较轻", 1: "新法较重", 2: "各有轻重"}
-    return "：" + "，".join(f"{label}{words[s]}" for (label, _), s in zip(_COUNTS, signs))
+_WORDS = {0: "相同", -1: "新法较轻", 1: "新法较重", 2: "各有轻重"}
+_METHOD = "。比较方法：" + "、".join(c for c, _ in _COUNTS) + "依次比较："
+
+
+@lru_cache(maxsize=None)
+def _counts_text(signs: tuple[int, ...]) -> str:
+    """“。比较方法：…” with each count's result (a handful of combinations, each built once)."""
+    return _METHOD + "，".join(f"{label}{_WORDS[s]}" for (label, _), s in zip(_COUNTS, signs))
 
 
 def _ask_review(prep: Preparation, r: RegimeResult) -> None:
