@@ -406,6 +406,10 @@ class AssessmentOut(BaseModel):
     outcome: Outcome = Field(description="处理结果：penalty 处罚；no_penalty 不予处罚；time_barred 超过追责期限")
     violation: AssessedViolation
     fine: AssessedFine | None = Field(description="罚款；不予处罚、超过追责期限或不罚款时为 null")
+    fine_if_punished: AssessedFine = _absent(
+        "首违不罚（可以不予行政处罚，行政处罚法第三十三条第一款、法典第一千零五十六条第二款）时，行政机关决定给予处罚所适用的罚款；"
+        "其他情形省略（v1 的补充字段）"
+    )
     individual_fines: list[IndividualFineOut] = Field(description="对个人的罚款（双罚）")
     measures: list[MeasureOut] = Field(description="罚款以外的措施")
     flags: list[FlagOut] = Field(description="程序提示")

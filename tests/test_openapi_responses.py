@@ -55,7 +55,7 @@ RARE: dict[str, dict[str, Any]] = {
         "violation": "acceptance_not_done_operation",
         "facts": {"acceptance_defect": "not_built", "major_pollution": True, "eia_category": "report_nonproduction",
                   "facility_status": "partially_built", "violations_in_two_years": 1, "social_impact": "complaints"},
-        "circumstances": ["confessed", "compensation_paid"], "violation_date": "2025-11-22",
+        "circumstances": ["confessed", "eliminated_harm"], "violation_date": "2025-11-22",
         "violation_end_date": "2025-12-01", "discovered_date": "2025-12-15", "decision_date": "2026-03-03",
     },
     "concurrence_of_laws": {
@@ -70,11 +70,15 @@ RARE: dict[str, dict[str, Any]] = {
         "circumstances": ["eliminated_harm", "serious_harm"], "violation_date": "2025-03-21",
         "violation_end_date": "2025-03-22", "discovered_date": "2025-06-11", "decision_date": "2025-08-13",
     },
-    "no_penalty_provision_for_individual": {
-        "violation": "discharge_without_permit", "party": "individual",
-        "facts": {"medium": "noise", "permit_status": "expired", "permit_class": "simplified", "pollutant_class": "ordinary",
-                  "discharge_area": "mixed", "violations_in_two_years": 1},
+    "no_penalty_provision_for_individual": {  # the separate laws set no fine for noise over a permit's limit
+        "violation": "permit_limit_exceeded", "party": "individual",
+        "facts": {"medium": "noise", "violations_in_two_years": 1},
         "circumstances": ["slight_harm", "eliminated_harm"], "violation_date": "2023-09-10", "decision_date": "2023-11-07",
+    },
+    "first_offense_fine_if_punished": {
+        "violation": "water_over_standard", "facts": {},
+        "circumstances": ["first_offense", "slight_harm", "corrected_promptly"], "violation_date": "2025-04-10",
+        "decision_date": "2025-07-01",
     },
     "edition_exemption_list": {
         "violation": "permit_ledger_violation",
@@ -178,6 +182,8 @@ def test_rarer_assessment_shapes_match_assessment_out(client: TestClient, name: 
         assert a.outcome == "no_penalty" and "range" in steps
     elif name == "no_penalty_provision_for_individual":
         assert any(s.step == "provision" and s.rule is None for s in a.trail)
+    elif name == "first_offense_fine_if_punished":
+        assert a.outcome == "no_penalty" and a.fine is None and a.fine_if_punished is not None
     elif name == "edition_exemption_list":
         assert a.outcome == "no_penalty" and "exemption" in steps
     elif name == "escalation_with_measures":

@@ -18,6 +18,7 @@ from strategies import cases, fact_values, ruleset_for
 
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.citation import cite
 from discretion.engine.inputs import circumstance_counts, facts_for_matching
 from discretion.engine.results import Assessment, RegimeResult
 from discretion.errors import InputError
@@ -216,6 +217,41 @@ def test_a_reduced_fine_is_below_the_minimum_and_not_below_the_floor(data: st.Da
     a = ctx.engine.assess(case)
     _note(a)
     _check_range(ctx, case, a)
+
+
+def _statutory_grounds(ctx: Ctx, regime: str) -> dict[str, str]:
+    """The regime's statutory 减轻 grounds (行政处罚法第三十二条; a law under its item (五)) → their citation."""
+    return {a.circumstance: cite(a.basis.ref) for a in ctx.rulebooks.law.general[regime].adjustments if a.direction == "mitigate"}
+
+
+@settings(max_examples=300, **FAST)
+@given(data=st.data())
+def test_below_the_minimum_only_on_a_statutory_ground_the_trail_cites(data: st.DataObject, ctx: Ctx) -> None:
+    """Over every violation type: the recommended fine (the unit's and each individual's) is never below
+    the statutory minimum unless a statutory 减轻 ground of the applied regime is among the circumstances
+    (行政处罚法第三十二条), and then the trail's 减轻 step cites it; 酌定 circumstances alone never reduce."""
+    case = _draw_case(data, ctx)
+    groups = ctx.rulebooks.circumstances
+    ruleset = ruleset_for(ctx.rulebooks, ctx.engine.compiled, case)
+    mitigating = [c for c in ruleset.circumstances if c in groups and groups[c].group == "mitigating"]
+    chosen = data.draw(st.lists(st.sampled_from(mitigating), unique=True, max_size=4), label="mitigating")
+    keep = [c for c in case.circumstances if c not in groups or groups[c].group != "aggravating"]
+    case = _with(case, circumstances=list(dict.fromkeys([*keep, *chosen])))
+    a = ctx.engine.assess(case)
+    _note(a)
+    r = a.applied
+    if a.outcome != "penalty" or r.fine is None:
+        return
+    grounds = _statutory_grounds(ctx, r.regime)
+    present = [grounds[c] for c in case.circumstances if c in grounds]
+    for ind in r.individual_fines:
+        if ind["recommended"] is not None:
+            assert ind["recommended"] >= ind["legal_min"], f"an individual's fine below its own minimum: {ind}"
+    if r.fine.recommended >= r.fine.legal_min:
+        return
+    assert r.reduced and present, f"below the minimum without a statutory 减轻 ground: {case.circumstances} ({r.regime})"
+    step = next(s for s in r.steps if s.step == "reduction")
+    assert set(present) <= set(step.basis), f"the 减轻 step does not cite the grounds {present}: {step.basis}"
 
 
 # --- 4. circumstances move the fine the right way -------------------------------------------------

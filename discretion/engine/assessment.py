@@ -13,7 +13,7 @@ from ..rulebooks.loaded import RulebookSet
 from . import stages
 from .case import Case
 from .matching import Matcher, make_matcher
-from .prepared import Plan, Preparation
+from .prepared import Plan, Preparation, Prov
 from .reasoning import render
 from .results import Assessment, RegimeResult, new_assessment, new_result
 
@@ -40,8 +40,10 @@ def _assess(engine: Engine, case: Case) -> Assessment:
     for plan in plans:
         each = fact if len(plans) == 1 else dict(fact)  # each matcher call gets its own fact
         each["regime"] = plan.regime
+        own = stages.statutory_counts(plan, case.circumstances, counts)
+        each["mitigating_count"] = own["mitigating_count"]
         fired = set(engine.matcher.match(plan.matching, each))
-        results.append(_evaluate(engine, plan, case, fired, counts, dates))
+        results.append(_evaluate(engine, plan, case, fired, own, dates))
     applied, compared, lighter = stages.lighter_law(engine, results, steps)
     return new_assessment(case, applied, compared, lighter, dict(unit.rulebook), steps, unit.violation.title)
 
@@ -54,16 +56,29 @@ def _evaluate(
     if stages.limitation(plan, fired, dates, out):
         return out
     provisions = stages.applicable_provisions(plan, fired, out)
-    if not provisions or stages.exemption(plan, fired, out):
+    if not provisions:
         return out
+    if stages.exemption(plan, fired, out):
+        if out.discretionary:  # 可以不予处罚: the fine if the bureau punishes all the same
+            shadow = new_result(plan.regime, "penalty")
+            _punish(engine, plan, case, fired, counts, provisions, shadow)
+            stages.if_punished(plan, shadow, out)
+        return out
+    _punish(engine, plan, case, fired, counts, provisions, out)
+    return out
+
+
+def _punish(
+    engine: Engine, plan: Plan, case: Case, fired: set[str], counts: dict[str, int], provisions: list[Prov], out: RegimeResult
+) -> None:
+    """The stages from the statutory range to the procedural flags, for a case that is punished."""
     evaluated, winner = stages.statutory_range(plan, provisions, case.facts, fired, engine.range_of, out)
     measures, flags = stages.measures_and_flags(evaluated, fired)
     if winner is None:
-        stages.without_fine(plan, measures, flags, out)
-        return out
+        stages.without_fine(plan, evaluated, measures, flags, out)
+        return
     position = stages.factor_placement(plan, fired, out)
     position = stages.adjustments(plan, position, case.circumstances, out)
-    stages.fine(plan, winner, position, fired, counts, out)
+    stages.fine(plan, winner, position, fired, counts, out, case.circumstances)
     stages.individual_fines(plan, winner, position, case.facts, engine.range_of, out)
     stages.procedural_flags(plan, case.party, measures, flags, out)
-    return out

@@ -19,6 +19,7 @@ from ..rulebooks.models import (
     BenchmarkEdition,
     Escalation,
     Fine,
+    LegalRef,
     Flag,
     Measure,
     Provision,
@@ -63,6 +64,8 @@ class Preparation:
         self._lighter: dict[tuple[str, str], tuple[list[str], tuple[str, ...]]] = {}
         self._ranges: dict[int, tuple[Fine, Range]] = {}  # fine forms that do not read the case's facts
         self._regimes = tuple((r.effective_from, r.effective_to, r.id) for r in rulebooks.law.regimes)
+        # 法制审核 where the lighter-law comparison is mixed: 行政处罚法第五十八条第一款第三项 (案件情况疑难复杂)
+        self.review_cite = cite(LegalRef(law="中华人民共和国行政处罚法", article=58, paragraph=1, item=3))
 
     def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
         """The edition in force (memoised: the rulebook set never changes under an engine)."""
@@ -230,6 +233,11 @@ class Plan:
         self.matching = compiled.get(v.code, le.key, regime)
         self.labels = labels
         self.statutory = statutory[regime]  # type: ignore[index]
+        # the regime's statutory 从轻、减轻 grounds (行政处罚法第三十二条第一项至第四项; under its 第五项
+        # only a 法律、法规、规章 the law layer cites, e.g. 法典第一千零五十六条第二款): 减轻 counts these
+        # alone; a circumstance the benchmark alone mitigates (酌定) stays inside the range
+        self.grounds = {c: a for c, a in self.statutory.items() if a.direction == "mitigate"}
+        self.discretionary = frozenset(k for k, c in rs.circumstances.items() if c.group == "mitigating" and k not in self.grounds)
         self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
         self.requires = tuple(rules.requires) if rules is not None else ()
         self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()

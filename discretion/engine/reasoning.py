@@ -34,8 +34,16 @@ def render(a: Assessment) -> str:
         parts.append(f"依据{'、'.join(a.lighter_law['basis']) if a.lighter_law else REGIME_LABELS[r.regime]}，不予行政处罚。")
         return "".join(parts)
     if r.outcome == "no_penalty":
-        reasons = [s for s in r.steps if s.step == "exemption"]
-        if reasons:
+        reasons = [s for s in r.steps if s.step == "exemption" and s.rule != "fine_if_punished"]
+        if reasons and r.discretionary:  # 首违不罚: “可以不予”, the bureau decides (行政处罚法第三十三条第一款)
+            basis = "、".join(dict.fromkeys(b for s in reasons for b in s.basis))
+            why = "；".join(s.text.removesuffix("，可以不予处罚") for s in reasons)
+            parts.append(f"鉴于{why}，依据{basis}的规定，可以不予行政处罚，建议不予行政处罚。")
+            parts.append("决定不予行政处罚的，依法对当事人进行教育，责令改正违法行为；")
+            shown = next((s for s in r.steps if s.rule == "fine_if_punished"), None)
+            if shown is not None:
+                parts.append(shown.text + "。")
+        elif reasons:
             basis = "、".join(dict.fromkeys(b for s in reasons for b in s.basis))
             parts.append("鉴于" + "；".join(s.text for s in reasons) + f"，依据{basis}的规定，决定不予行政处罚，")
             parts.append("并依法对当事人进行教育，责令改正违法行为。")
@@ -43,6 +51,8 @@ def render(a: Assessment) -> str:
             parts.append("依据所适用的规定，该情形不处罚款，责令当事人改正违法行为。")
         return "".join(parts)
     parts.append(f"依据{cite_all(r.basis)}的规定，")
+    if r.amount_elsewhere:
+        parts.append("对该行为依法予以处罚；该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定。")
     if r.fine is not None:
         f = r.fine
         mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)
@@ -83,8 +93,9 @@ def render(a: Assessment) -> str:
     for ind in r.individual_fines:
         if ind["recommended"] is not None:
             parts.append(f"对{ind['role']}建议处以罚款{yuan_text(ind['recommended'])}。")
-    if r.measures:
-        parts.append("同时" + "；".join(m["text"] for m in r.measures) + "。")
+    shown = [m["text"] for m in r.measures if m["id"] != "penalty_set_elsewhere"]
+    if shown:
+        parts.append("同时" + "；".join(shown) + "。")
     flags = [fl["label"] for fl in r.flags]
     if flags:
         parts.append("程序提示：" + "；".join(flags) + "。")

@@ -57,6 +57,10 @@ class RegimeResult:
     not_punishable: bool = False
     exemption: str | None = None
     fine_optional: bool = False  # “可以处…罚款”: the law lets the fine be left out (not in the contract's JSON)
+    amount_elsewhere: bool = False  # “依法予以处罚”: a penalty whose kind and amount other rules set (fine None)
+    # 首违不罚 (“可以不予”): the result recommends no penalty; the fine that applies if the bureau punishes
+    discretionary: bool = False
+    fine_if_punished: FineResult | None = None
 
     def severity(self) -> tuple[Any, ...]:
         """Ordering for 从旧兼从轻: lower is lighter (outcome, then maximum, minimum, amount)."""
@@ -122,7 +126,7 @@ class Assessment:
     def _document(self, ref: Callable[[LegalRef], Any], trail: list[Any]) -> dict[str, Any]:
         """The result document, with legal references encoded by ``ref`` and the given trail."""
         a = self.applied
-        return {
+        doc = {
             "outcome": self.outcome,
             "violation": {"code": self.case.violation, "title": self.title},
             "fine": a.fine.to_dict() if a.fine else None,
@@ -140,6 +144,11 @@ class Assessment:
             "trail": trail,
             "reasoning": self.reasoning,
         }
+        if a.fine_if_punished is None:
+            return doc
+        # 首违不罚 (可以不予处罚): the fine if the bureau decides to punish, after ``fine`` (an addition to v1)
+        items = list(doc.items())
+        return dict(items[:3] + [("fine_if_punished", a.fine_if_punished.to_dict())] + items[3:])
 
 
 # The results are made many thousand times a second: these build the same dataclass instances
@@ -167,6 +176,9 @@ def new_result(regime: str, outcome: str) -> RegimeResult:
     r.not_punishable = False
     r.exemption = None
     r.fine_optional = False
+    r.amount_elsewhere = False
+    r.discretionary = False
+    r.fine_if_punished = None
     return r
 
 

@@ -26,6 +26,7 @@ Then, where both regimes ran:
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -37,7 +38,7 @@ from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
 from .money import Range, yuan_text
 from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
-from .results import FLAG_LABELS, RegimeResult, new_fine
+from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
 from .trail import REGIME_LABELS, Step, make_step
 
 _HEARING_MEASURES = {"suspend_business", "closure", "revoke_permit", "ban"}
@@ -102,6 +103,15 @@ def matching_fact(prep: Preparation, unit: Unit, case: Case) -> tuple[dict[str, 
     fact["violation"] = case.violation
     fact["party"] = case.party
     return fact, n
+
+
+def statutory_counts(plan: Plan, circumstances: list[str], n: dict[str, int]) -> dict[str, int]:
+    """The counts the matcher reads under ``plan``'s regime: ``mitigating_count`` counts only the
+    regime's statutory 从轻、减轻 grounds (行政处罚法第三十二条), so that a circumstance the benchmark
+    alone treats as mitigating (酌定) never takes the fine below the statutory minimum."""
+    grounds = plan.grounds
+    k = sum(1 for c in dict.fromkeys(circumstances) if c in grounds) if circumstances else 0
+    return n if k == n["mitigating_count"] else {**n, "mitigating_count": k}
 
 
 def plans(unit: Unit, regimes: list[str], case: Case) -> list[Plan]:
@@ -184,12 +194,34 @@ def exemption(plan: Plan, fired: set[str], out: RegimeResult) -> bool:
         out.exemption = out.exemption or entry.id
         steps.append(step)
     steps.append(plan.education)
+    # 首违不罚 only (“可以不予”, 行政处罚法第三十三条第一款; 法典第一千零五十六条第二款): a recommendation
+    out.discretionary = all(not ground.mandatory for ground, _ in exempt) and all(entry.kind == "first_offense" for entry, _ in entries)
     out.measures = [
         {"id": "education", "text": "对当事人进行教育", "basis": [plan.education_cite]},
         {"id": "order_correction", "text": "责令改正违法行为", "basis": [plan.correction_cite]},
     ]
     out.basis = [exempt[0][0].basis.ref] if exempt else [q.ref for q in entries[0][0].basis]
     return True
+
+
+def if_punished(plan: Plan, shadow: RegimeResult, out: RegimeResult) -> None:
+    """首违不罚 is discretionary: the fine (and the individuals' fines) that apply if the bureau decides
+    to punish after all, computed by the stages that follow the exemption (``shadow``), kept in the
+    result beside the recommendation not to punish."""
+    fine_ = shadow.fine
+    out.fine_if_punished = fine_
+    basis = tuple(dict.fromkeys(c for s in shadow.steps if s.step == "provision" for c in s.basis))
+    cites = "、".join(basis)
+    if fine_ is not None:
+        mx = "不设上限" if fine_.legal_max is None else yuan_text(fine_.legal_max)
+        text = f"决定给予行政处罚的，依据{cites}，罚款幅度为{yuan_text(fine_.legal_min)}至{mx}，建议罚款{yuan_text(fine_.recommended)}"
+    else:
+        text = f"决定给予行政处罚的，依据{cites}处理（该规定对此情形不处罚款）"
+    for ind in shadow.individual_fines:
+        if ind["recommended"] is not None:
+            text += f"；对{ind['role']}建议罚款{yuan_text(ind['recommended'])}"
+    data = {"fine_if_punished": fine_.to_dict() if fine_ is not None else None}
+    out.steps.append(Step("exemption", text, rule="fine_if_punished", basis=basis, regime=plan.regime, data=data))
 
 
 # --- 4. statutory range ---------------------------------------------------------------------------
@@ -308,9 +340,18 @@ def measures_and_flags(evaluated: list[Evaluated], fired: set[str]) -> tuple[dic
     return measures, flags
 
 
-def without_fine(plan: Plan, measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult) -> None:
+def without_fine(
+    plan: Plan, evaluated: list[Evaluated], measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult
+) -> None:
     """No applicable provision fines: its measures and flags only; with none but 责令改正 (not a
-    penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``."""
+    penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``. A provision that punishes
+    the act but leaves the amount to other rules (“依法予以处罚”) stays a ``penalty`` without a fine."""
+    elsewhere = next((pp for pp, _, _, _ in evaluated if pp.p.amount_elsewhere), None)
+    if elsewhere is not None:
+        out.amount_elsewhere = True
+        text = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定（本计算器不计算罚款数额）"
+        measures = {"penalty_set_elsewhere": plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
+        out.steps.append(measures["penalty_set_elsewhere"][4])
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]
     real = [m for m in out.measures if m["id"] != "order_correction"]
@@ -336,9 +377,36 @@ def adjustments(plan: Plan, position: Decimal, circumstances: list[str], out: Re
     return plan.adjusted(position, circumstances, out.steps)
 
 
-def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult) -> None:
+def _grounds(plan: Plan, circumstances: list[str]) -> tuple[str, tuple[str, ...]]:
+    """The statutory 减轻 grounds among the circumstances (their labels and citations, closing the
+    parenthesis the caller opened), then the circumstances the benchmark alone treats as mitigating,
+    named as not counted (酌定); and the grounds' citations."""
+    grounds = plan.grounds
+    labels = plan.labels
+    named: list[str] = []
+    cites: dict[str, None] = {}
+    other: list[str] = []
+    for c in dict.fromkeys(circumstances):
+        adj = grounds.get(c)
+        if adj is not None:
+            c_cite = basis_of(adj.basis)[0]
+            named.append(f"{labels.get(c, c)}（{c_cite}）")
+            cites[c_cite] = None
+        elif c in plan.discretionary:
+            other.append(labels.get(c, c))
+    text = "、".join(named) + "）"
+    if other:
+        text += f"；{'、'.join(other)}不是法定减轻情节，只在法定幅度内从轻，不作为减轻依据"
+    return text, tuple(cites)
+
+
+def fine(
+    plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult,
+    circumstances: list[str] = (),  # type: ignore[assignment]
+) -> None:
     """The recommended fine: 减轻 below the statutory minimum where the edition's reduction rule fired
-    and the minimum leaves room, else the amount at the position, rounded, with its band."""
+    on the regime's statutory grounds (``counts['mitigating_count']``, 行政处罚法第三十二条) and the
+    minimum leaves room, else the amount at the position, rounded, with its band."""
     steps = out.steps
     regime = plan.regime
     p_win, rng, _, _ = winner
@@ -346,7 +414,13 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
     rounding = plan.rounding
     assert rounding is not None
     red = plan.reduction
-    cut = reduced(rng.min, red, rounding) if red is not None and "reduction" in fired else None
+    can_reduce = red is not None and "reduction" in fired and counts["mitigating_count"] > 0
+    cut = reduced(rng.min, red, rounding) if can_reduce else None
+    if can_reduce:
+        assert red is not None
+        named, ground_cites = _grounds(plan, circumstances)
+        why = f"从重情节{counts['aggravating_count']}项，法定从轻、减轻情节{counts['mitigating_count']}项：{named}"
+        red_basis = ground_cites + plan.edition_cite
     if cut is not None:
         assert red is not None
         rec, floor_amt = cut
@@ -355,22 +429,22 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
         steps.append(
             Step(
                 "reduction",
-                f"符合减轻处罚条件（从轻、减轻情节{counts['mitigating_count']}项，从重情节{counts['aggravating_count']}项），"
+                f"符合减轻处罚条件（{why}，"
                 f"在法定最低罚款{yuan_text(rng.min)}以下减轻处罚，不低于法定最低额的{pct(red.floor_ratio)}，建议{yuan_text(rec)}",
                 rule="reduction",
-                basis=basis_of(red.basis) + plan.edition_cite,
+                basis=red_basis,
                 regime=regime,
                 data={"floor": floor_amt, "ratio": str(red.ratio), "modelled": red.modelled is not None},
             )
         )
     else:
-        if red is not None and "reduction" in fired:
+        if can_reduce:
             steps.append(
                 Step(
                     "reduction",
-                    f"虽符合减轻处罚条件，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
+                    f"虽符合减轻处罚条件（{why}，但法定最低罚款为{yuan_text(rng.min)}，按本基准的减轻下限和取整规则没有减轻余地，在法定幅度内从轻处罚",
                     rule="reduction",
-                    basis=basis_of(red.basis) + plan.edition_cite,
+                    basis=red_basis,
                     regime=regime,
                 )
             )
@@ -394,17 +468,16 @@ def fine(plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], coun
 def individual_fines(
     plan: Plan, winner: Evaluated, position: Decimal, facts: Mapping[str, Any], range_of: RangeOf, out: RegimeResult
 ) -> None:
-    """Fines of the responsible individuals (双罚): the same position inside their own range (减轻
-    below their own minimum when the unit's fine was reduced)."""
+    """Fines of the responsible individuals (双罚): the same position inside their own range, never
+    below their own minimum: the 减轻 grounds found are the unit's (each party's circumstances are its
+    own, 行政处罚法第三十二条), so the unit's 减轻 does not reach the individuals' fines."""
     p_win, _, _, inds = winner
-    red, rounding = plan.reduction, plan.rounding
+    rounding = plan.rounding
     assert rounding is not None
     for f in inds:
         r = range_of(f.fine, facts)
         if r.max is None:
             amount_: int | None = None
-        elif out.reduced and (got_red := reduced(r.min, red, rounding)) is not None:
-            amount_ = got_red[0]
         else:
             amount_ = amount(r, position, rounding.step, rounding.mode, 1)[0]
         out.individual_fines.append({"role": f.role, "legal_min": r.min, "legal_max": r.max, "recommended": amount_})
@@ -461,19 +534,39 @@ def lighter_law(
         steps.extend(results[0].steps)
         return results[0], None, None
     old, new = results
-    if new.severity() < old.severity():
-        applied, compared = new, old
-        reason = (
-            f"{REGIME_LABELS[new.regime]}"
-            + ("不认为该行为应予处罚" if new.not_punishable else "的处罚较轻")
-            + f"，依从旧兼从轻原则适用{REGIME_LABELS[new.regime]}"
-        )
-    else:
+    if (old.amount_elsewhere or new.amount_elsewhere) and old.outcome == new.outcome == "penalty":
+        # the amount one law leaves to other rules cannot be compared: that law is never “lighter”,
+        # and the later law is not shown lighter than it either (docs/rulebooks.md “Doctrine”)
         applied, compared = old, new
         reason = (
-            f"{REGIME_LABELS[new.regime]}的处罚不轻于{REGIME_LABELS[old.regime]}，"
-            f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
+            f"{REGIME_LABELS[(old if old.amount_elsewhere else new).regime]}对该行为规定依法予以处罚、罚款数额由其他规定确定，"
+            f"不能认定{REGIME_LABELS[new.regime]}的处罚较轻，适用违法行为发生时的{REGIME_LABELS[old.regime]}"
         )
+    else:
+        signs = _counts(old, new) if old.outcome == new.outcome == "penalty" else None
+        mixed = signs is not None and (2 in signs or (1 in signs and -1 in signs))
+        if signs is None or not any(signs):  # the outcome, or nothing but the recommended amount, decides
+            lighter_new = new.severity() < old.severity()
+        else:  # lighter on every count that differs; mixed: the first count that differs one way decides
+            lighter_new = next((s for s in signs if s in (-1, 1)), 1) < 0
+        if lighter_new:
+            applied, compared = new, old
+            reason = (
+                f"{REGIME_LABELS[new.regime]}"
+                + ("不认为该行为应予处罚" if new.not_punishable else "的处罚较轻")
+                + f"，依从旧兼从轻原则适用{REGIME_LABELS[new.regime]}"
+            )
+        else:
+            applied, compared = old, new
+            reason = (
+                f"{REGIME_LABELS[new.regime]}的处罚不轻于{REGIME_LABELS[old.regime]}，"
+                f"适用违法行为发生时的{REGIME_LABELS[old.regime]}"
+            )
+        if signs is not None:
+            reason += _counts_text(tuple(signs))
+        if mixed:
+            reason += "；两者各有轻重，按上述顺序中首先分出轻重的一项认定（无此项的，适用违法行为发生时的法律），建议进行法制审核"
+            _ask_review(prep, applied)
     reason += f"（{_result_brief(old)}；{_result_brief(new)}）"
     cites, cite_set = prep.lighter_basis(old.regime, new.regime)
     lighter = {
@@ -489,6 +582,80 @@ def lighter_law(
     return applied, compared, lighter
 
 
+# 从旧兼从轻 compares the whole legal consequence (行政处罚法第三十七条; 法典第一千零五十七条), count by
+# count, in this order (docs/rulebooks.md “Doctrine”): the kinds of penalty heavier than a fine
+# (行政处罚法第九条: 责令停产停业、关闭、吊销、限制从业, 移送拘留), then the unit's fine, whether the
+# fine is mandatory (“处”) or optional (“可以处”), then the individuals' fines (双罚). A measure counts
+# by the kind its text names (“责令改正或者限制生产、停产整治” is 停产整治 whatever its id), a flag by its
+# id; 停业、关闭 ordered directly or with the government's approval are one kind; 没收违法所得 is of the
+# fine's kind (第九条第二项) and not counted as heavier.
+_HEAVY_WORDS = (("限制生产", "停产整治"), ("停产整治", "停产整治"), ("停业", "停业关闭"), ("关闭", "停业关闭"),
+                ("停产停业", "停业关闭"), ("吊销", "吊销"), ("禁止从事", "禁止从业"), ("禁止从业", "禁止从业"))
+_HEAVY_FLAGS = {"government_approval_closure": "停业关闭", "permit_revocation": "吊销", "detention_referral": "拘留"}
+
+
+_KINDS: dict[str, frozenset[str]] = {}  # a measure's text → its heavier kinds (the texts are the rulebooks')
+
+
+def _heavy(r: RegimeResult) -> set[str]:
+    out: set[str] = set()
+    for m in r.measures:
+        text = m["text"]
+        kinds = _KINDS.get(text)
+        if kinds is None:
+            kinds = _KINDS[text] = frozenset(k for word, k in _HEAVY_WORDS if word in text)
+        out |= kinds
+    for f in r.flags:
+        k = _HEAVY_FLAGS.get(f["id"])
+        if k is not None:
+            out.add(k)
+    return out
+_COUNTS = (("较重的处罚种类", "heavy"), ("单位罚款幅度", "fine"), ("罚款是否必处", "optional"), ("个人罚款幅度", "individuals"))
+
+
+def _order(a: tuple[int, int, int], b: tuple[int, int, int]) -> int:
+    """-1 when the range ``a`` is lighter than ``b``, 1 heavier, 0 equal: the higher maximum (none is
+    highest) is heavier; with equal maxima, the higher minimum (docs/rulebooks.md “Doctrine”)."""
+    return -1 if a < b else 1 if a > b else 0
+
+
+def _fine_key(fine: FineResult | None) -> tuple[int, int, int]:
+    if fine is None:
+        return (0, 0, 0)
+    return (1 if fine.legal_max is None else 0, fine.legal_max or 0, fine.legal_min)
+
+
+def _counts(old: RegimeResult, new: RegimeResult) -> list[int]:
+    """For each count of :data:`_COUNTS`: -1 where the new law is lighter, 1 heavier, 0 equal, 2 where
+    each has heavier measures the other lacks."""
+    heavy_old, heavy_new = _heavy(old), _heavy(new)
+    heavy = 0 if heavy_new == heavy_old else -1 if heavy_new < heavy_old else 1 if heavy_new > heavy_old else 2
+    optional = int(not new.fine_optional) - int(not old.fine_optional) if new.fine is not None and old.fine is not None else 0
+
+    def inds(r: RegimeResult) -> tuple[int, int, int]:
+        f = r.individual_fines
+        return (sum(1 for i in f if i["legal_max"] is None), sum(i["legal_max"] or 0 for i in f), sum(i["legal_min"] for i in f))
+
+    return [heavy, _order(_fine_key(new.fine), _fine_key(old.fine)), optional, _order(inds(new), inds(old))]
+
+
+_WORDS = {0: "相同", -1: "新法较轻", 1: "新法较重", 2: "各有轻重"}
+_METHOD = "。比较方法：" + "、".join(c for c, _ in _COUNTS) + "依次比较："
+
+
+@lru_cache(maxsize=None)
+def _counts_text(signs: tuple[int, ...]) -> str:
+    """“。比较方法：…” with each count's result (a handful of combinations, each built once)."""
+    return _METHOD + "，".join(f"{label}{_WORDS[s]}" for (label, _), s in zip(_COUNTS, signs))
+
+
+def _ask_review(prep: Preparation, r: RegimeResult) -> None:
+    """Mixed comparison: the applied result asks for 法制审核 (行政处罚法第五十八条第一款第三项, 案件情况疑难复杂)."""
+    if any(f["id"] == "legal_review" for f in r.flags):
+        return
+    r.flags.append({"id": "legal_review", "label": FLAG_LABELS["legal_review"], "basis": [prep.review_cite]})
+
+
 def _result_brief(r: RegimeResult) -> str:
     label = REGIME_LABELS[r.regime]
     if r.outcome == "time_barred":
@@ -497,6 +664,8 @@ def _result_brief(r: RegimeResult) -> str:
         return f"{label}：无适用罚则"
     if r.outcome == "no_penalty":
         return f"{label}：不予处罚"
+    if r.amount_elsewhere:
+        return f"{label}：依法予以处罚，罚款数额由其他规定确定"
     if r.fine is None:
         return f"{label}：不罚款"
     mx = "不设上限" if r.fine.legal_max is None else yuan_text(r.fine.legal_max)

@@ -70,6 +70,8 @@ class Expect(BaseModel):
     no_flags: list[str] | None = None
     measures: list[str] | None = None
     individual_fines: list[dict[str, int | None]] | None = None
+    fine_if_punished: dict[str, int | None] | None = None  # 首违不罚: the fine if the bureau punishes
+    reasoning: list[str] | None = None  # each must appear in the reasoning text
     edition: str | None = None
     error: str | None = None  # the stable code of an expected input error
     days: int | None = None  # daily penalty cases
@@ -202,6 +204,13 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
     for m in exp.measures or []:
         if m not in measures:
             diffs.append(f"应有措施 {m}，实际措施为 {measures}")
+    if exp.fine_if_punished is not None:
+        have_fine = d.get("fine_if_punished") or {}
+        for k, v in exp.fine_if_punished.items():
+            check(f"决定处罚时的罚款 fine_if_punished.{k}", v, have_fine.get(k), True)
+    for text in exp.reasoning or []:
+        if text not in d["reasoning"]:
+            diffs.append(f"说理中应有“{text}”")
     if exp.individual_fines is not None:
         got = d["individual_fines"]
         if len(got) != len(exp.individual_fines):

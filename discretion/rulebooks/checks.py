@@ -16,7 +16,7 @@ from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Violation
 # Names every condition may read besides facts and circumstances; the pipeline sets them.
 DERIVED = {
     "party": FactDef(name="party", label="当事人类型", type="enum", choices={"unit": "单位", "individual": "个人"}),
-    "mitigating_count": FactDef(name="mitigating_count", label="从轻减轻情节数", type="count"),
+    "mitigating_count": FactDef(name="mitigating_count", label="法定从轻减轻情节数", type="count"),
     "aggravating_count": FactDef(name="aggravating_count", label="从重情节数", type="count"),
 }
 
@@ -147,6 +147,8 @@ def check_violation(
                 yield from check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
             for k, fl in enumerate(p.flags):
                 yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
+            if p.amount_elsewhere and (p.fine is not None or "依法予以处罚" not in p.basis.text):
+                yield doc.issue(pp + ("amount_elsewhere",), "amount_elsewhere 只用于未规定罚款数额、写明“依法予以处罚”的规定（fine 须为 null）")
             if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:
                 yield doc.issue(pp + ("fine", "optional"), "optional: true 只用于“可以处……罚款”的规定，所引条文中没有“可以处”")
             for path, fine, unit_fine in fines:

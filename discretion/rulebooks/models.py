@@ -275,6 +275,10 @@ class Provision(Model):
     basis: Quoted
     when: Condition = None
     fine: Fine | None = None  # None: the provision imposes no fine (measures only)
+    # “依法予以处罚”: the statute punishes the act but leaves the penalty's kind and amount to other
+    # rules (e.g. 大气污染防治法第一百一十四条第二款): a penalty whose amount is set elsewhere, never
+    # 不予处罚 and never the lighter law; ``fine`` stays None
+    amount_elsewhere: bool = False
     individual_fines: list[IndividualFine] = Field(default_factory=list)
     measures: list[Measure] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)

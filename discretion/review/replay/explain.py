@@ -32,7 +32,7 @@ def _signature(a: Assessment) -> dict[tuple[str, str], _Sig]:
         st, rule, d = s.step, s.rule, s.data
         if st == "limitation":
             sig[(st, "")] = _Sig(rule, (rule, a.applied.outcome == "time_barred"), s.text, s)
-        elif st in ("exemption", "provision", "escalation"):
+        elif st in ("exemption", "provision", "escalation") and rule != "fine_if_punished":  # 首违不罚's fine if punished: no rule of its own
             sig[(st, rule or "")] = _Sig(rule, (rule, d.get("legal_min"), d.get("legal_max")), s.text, s)
         elif st == "factor":
             if rule is None:  # the edition sets no factors of its own for this type
