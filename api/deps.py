@@ -65,6 +65,16 @@ async def principal(request: Request) -> Principal:
     return caller(request)
 
 
+SUPERVISORS = ("reviewer", "admin")
+
+
+def check_owner(who: Principal, made_by: str) -> None:
+    """A handler may read, reproduce and decide only the assessments they made (``made_by``, the
+    record's ``created_by``); reviewers and admins may all. 403 ``forbidden`` otherwise."""
+    if who.role not in SUPERVISORS and made_by != who.name:
+        raise ForbiddenError(message="承办人只能查看和处理本人的计算记录", field="id")
+
+
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets only the given roles through (403 ``forbidden`` otherwise)."""
 

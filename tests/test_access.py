@@ -353,3 +353,50 @@ def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkey
     rc, out, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer)
     assert rc == 0, err
     assert "status: approved" in draft.read_text(encoding="utf-8") and 'reviewer: "li-shenhe"' in draft.read_text(encoding="utf-8")
+
+
+# --- ownership of records ------------------------------------------------------------------
+
+
+def _bearer(accounts: dict[str, str], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {accounts[role]}"}
+
+
+def test_a_handler_cannot_read_reproduce_or_decide_another_handlers_case(
+        secured: FastAPI, web: TestClient, accounts: dict[str, str]) -> None:
+    """Another handler's record is 403 for read, reproduce and decision, and stays undecided for its owner."""
+    other = secured.state.access.store.create_token("app-handler-2", "handler", "tests")[1]
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    intruder = {"Authorization": f"Bearer {other}"}
+    for r in (web.get(f"/v1/assessments/{rid}", headers=intruder),
+              web.get(f"/v1/assessments/{rid}/reproduce", headers=intruder),
+              web.post(f"/v1/assessments/{rid}/decision", json={"amount": 0, "reason": "抢先决定"}, headers=intruder)):
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "forbidden" and r.json()["field"] == "id"
+    assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["decision"] is None
+    assert web.get(f"/v1/assessments/{rid}/reproduce", headers=_bearer(accounts, "handler")).status_code == 200
+    band = web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["fine"]["band"]
+    r = web.post(f"/v1/assessments/{rid}/decision", json={"amount": band[0]}, headers=_bearer(accounts, "handler"))
+    assert r.status_code == 201, r.text
+
+
+def test_supervisors_read_every_handlers_case(web: TestClient, accounts: dict[str, str]) -> None:
+    """Reviewers and admins read and reproduce any record; admins may also decide it."""
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    for role in ("reviewer", "admin"):
+        assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, role)).status_code == 200
+        assert web.get(f"/v1/assessments/{rid}/reproduce", headers=_bearer(accounts, role)).status_code == 200
+
+
+def test_a_handler_cannot_open_another_handlers_result_pages(secured: FastAPI, web: TestClient,
+                                                             accounts: dict[str, str]) -> None:
+    """The result page, its print view, its .docx and its decision form are refused to another handler."""
+    secured.state.access.store.add_user("u-handler-2", "handler", "password-handler-2")
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    assert login(web, "u-handler-2", "password-handler-2").status_code == 303
+    for path in (f"/result/{rid}", f"/result/{rid}/print", f"/result/{rid}/reasoning.docx"):
+        assert web.get(path).status_code == 403, path
+    token = csrf_of(web.get("/").text)
+    r = web.post(f"/result/{rid}/decision", data={"amount": "0", "reason": "抢先", "csrf_token": token})
+    assert r.status_code == 403
+    assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["decision"] is None

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
-from ..deps import Principal, State, caller, current, principal, require, state
+from ..deps import Principal, State, caller, check_owner, current, principal, require, state
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
@@ -197,10 +197,12 @@ def _not_found(assessment_id: str) -> NotFoundError:
     responses={200: {"model": AssessmentRecordOut, "description": "保存的计算结果（与 POST 的回答相同），加上 record 和 decision"},
                **_MORE_ERRORS},
 )
-def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> Response:
+def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
+         who: Annotated[Principal, Depends(principal)]) -> Response:
     got = s.store.get_record(assessment_id)
     if got is None:
         raise _not_found(assessment_id)
+    check_owner(who, got["record"]["created_by"]["name"])
     return Response(orjson.dumps(got), media_type="application/json")
 
 
@@ -224,6 +226,7 @@ async def decide(
     row = await asyncio.to_thread(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
+    check_owner(who, row["created_by"])
     within, reason = check_decision(row, body.amount, body.reason)
     dec = await s.store.add_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who)
     return decision_out(dec, row)
@@ -237,10 +240,12 @@ async def decide(
     response_model=ReproductionOut,
     responses={409: {"model": ErrorOut, "description": "所用规则集的快照缺失或无法加载"}, **_MORE_ERRORS},
 )
-async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> dict[str, Any]:
+async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
+                    who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
     """Re-evaluates the stored request with the rulebook set it was made with (identified by hash:
     the current set, or one rebuilt from its stored snapshot) and lists every field that differs."""
     row = await asyncio.to_thread(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
+    check_owner(who, row["created_by"])
     return await asyncio.to_thread(_records(s).reproduce, row)
