@@ -83,6 +83,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_name(value: str) -> str:
+    """The host name of a ``Host`` header value or an origin's netloc, without the port, lowercased
+    (IPv6 literals without their brackets)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    return value.rpartition(":")[0] if value.count(":") == 1 else value
+
+
+def is_loopback_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
+    """A name that can only reach this machine: ``localhost`` (and ``*.localhost``, RFC 6761), a
+    loopback address, or a name the operator listed (``DISCRETION_ALLOWED_HOSTS``)."""
+    return is_loopback(name) or name.endswith(".localhost") or name in extra
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise InputError(message=f"未知的角色：{role}（可选：{'、'.join(ROLES)}）", field="role")
@@ -335,12 +350,14 @@ class AccessMiddleware:
     Sets ``scope["state"]["principal"]`` (read by ``api.deps.principal``) and, for pages,
     ``scope["state"]["csrf_token"]`` (templates put it in a hidden field)."""
 
-    def __init__(self, app: Any, store: AccessStore, signer: Signer, auth: bool, secure_cookies: bool = False) -> None:
+    def __init__(self, app: Any, store: AccessStore, signer: Signer, auth: bool, secure_cookies: bool = False,
+                 allowed_hosts: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.store = store
         self.signer = signer
         self.auth = auth
         self.secure = "; Secure" if secure_cookies else ""
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -348,6 +365,15 @@ class AccessMiddleware:
             return
         path: str = scope["path"]
         state = scope.setdefault("state", {})
+        if not self.auth:
+            refused = self._foreign(scope)
+            if refused is not None:
+                status, code, message, field = refused
+                if path.startswith("/v1/") or path == "/v1":
+                    await _send_json(send, status, code, message, field)
+                else:
+                    await _send_page(send, status, "请求被拒绝", message)
+                return
         if path.startswith("/v1/") or path == "/v1":
             if self.auth:
                 who = self._bearer(scope)
@@ -359,6 +385,23 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         await self._page(scope, receive, send, path, state)
+
+    def _foreign(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """Without auth every caller is the local operator, so only this machine may call: a ``Host``
+        that is not a loopback name is refused (DNS rebinding: a foreign site's name resolved to
+        127.0.0.1), and so is a state-changing request whose ``Origin`` is not this service's own
+        (a page of another site, or another local port, posting here). Clients that send no
+        ``Origin`` (curl, scripts, the CLI) are not browsers on a foreign page and pass."""
+        host = _header(scope, b"host")
+        if host is not None and not is_loopback_name(host_name(host), self.allowed_hosts):
+            return 400, "host_not_allowed", "未启用身份认证的服务只接受本机地址（localhost、127.0.0.1、[::1]）的请求", "Host"
+        if scope["method"] in UNSAFE_METHODS:
+            origin = _header(scope, b"origin")
+            if origin is not None:
+                netloc = urllib.parse.urlsplit(origin.strip()).netloc.lower()
+                if not netloc or host is None or netloc != host.strip().lower():
+                    return 403, "origin_not_allowed", "拒绝来自其他网站（Origin）的修改请求", "Origin"
+        return None
 
     def _bearer(self, scope: Scope) -> Principal | None:
         value = _header(scope, b"authorization")

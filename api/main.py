@@ -116,4 +116,5 @@ def _install_access(app: FastAPI, settings: Settings) -> None:
     store = AccessStore(app.state.discretion.store.engine)
     signer = Signer(store.secret())
     app.state.access = SimpleNamespace(store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
-    app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
+    app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies,
+                       allowed_hosts=settings.host_names)

@@ -400,3 +400,56 @@ def test_a_handler_cannot_open_another_handlers_result_pages(secured: FastAPI, w
     r = web.post(f"/result/{rid}/decision", data={"amount": "0", "reason": "抢先", "csrf_token": token})
     assert r.status_code == 403
     assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["decision"] is None
+
+
+# --- no auth: only this machine may call (DNS rebinding, foreign origins) --------------------
+
+DAILY = {"original_fine": 100000, "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A service without auth and no extra host names, called as http://127.0.0.1:8000."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('loopback') / 'l.db'}"
+    app = create_app(Settings(database_url=url, allowed_hosts=""))
+    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "testserver", "192.168.1.5:8000", "0.0.0.0:8000"])
+def test_without_auth_a_foreign_host_name_is_refused(loopback: TestClient, host: str) -> None:
+    """A Host that is not a loopback name (a rebound DNS name) gets 400 host_not_allowed, pages and API alike."""
+    r = loopback.get("/v1/violations", headers={"Host": host})
+    assert r.status_code == 400 and r.json()["code"] == "host_not_allowed" and r.json()["field"] == "Host"
+    assert loopback.get("/", headers={"Host": host}).status_code == 400
+    assert loopback.post("/v1/admin/reload", headers={"Host": host}).status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "app.localhost:8000",
+                                  "127.8.0.1"])
+def test_without_auth_loopback_host_names_are_served(loopback: TestClient, host: str) -> None:
+    """Every loopback name or address, with or without a port, is answered."""
+    assert loopback.get("/v1/violations", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://127.0.0.1:9999", "http://localhost:8000", "null"])
+def test_without_auth_a_state_change_from_a_foreign_origin_is_refused(loopback: TestClient, origin: str) -> None:
+    """A POST whose Origin is not this service's own (another site, another local port) is 403 origin_not_allowed."""
+    r = loopback.post("/v1/admin/reload", headers={"Origin": origin})
+    assert r.status_code == 403 and r.json()["code"] == "origin_not_allowed" and r.json()["field"] == "Origin"
+    r = loopback.post("/v1/daily-penalties", json=DAILY, headers={"Origin": origin})
+    assert r.status_code == 403
+    page = loopback.get("/assess/water_over_standard").text
+    r = loopback.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)},
+                      headers={"Origin": origin}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_without_auth_same_origin_and_originless_requests_pass(loopback: TestClient) -> None:
+    """The service's own pages (same Origin) and clients that send no Origin (curl, scripts) go through."""
+    assert loopback.post("/v1/daily-penalties", json=DAILY, headers={"Origin": "http://127.0.0.1:8000"}).status_code == 200
+    assert loopback.post("/v1/daily-penalties", json=DAILY).status_code == 200
+    page = loopback.get("/assess/water_over_standard").text
+    r = loopback.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)},
+                      headers={"Origin": "http://127.0.0.1:8000"}, follow_redirects=False)
+    assert r.status_code == 303

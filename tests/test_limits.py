@@ -147,7 +147,7 @@ def test_an_oversized_request_head_answers_431_without_being_buffered(server: Li
     """A header of 8 MiB streamed to the server: 431 headers_too_large (field headers) once 32 KiB have
     arrived; the worker's memory does not take the header in."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: ")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Junk: ")
         try:
             for _ in range(128):
                 s.sendall(b"a" * 65536)
@@ -167,7 +167,7 @@ def test_a_request_head_trickled_byte_by_byte_is_cut_off(server: LiveServer) -> 
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.settimeout(0.2)
         data = b""
-        for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 100:
+        for ch in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 100:
             try:
                 s.sendall(bytes([ch]))
             except (BrokenPipeError, ConnectionResetError):
@@ -189,7 +189,7 @@ def test_a_body_trickled_slowly_is_cut_off(server: LiveServer) -> None:
     """A body announced as 1,000 bytes of which 10 arrive: 408 request_timeout (field body) after the body timeout."""
     t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 1000\r\n\r\n{\"violat")
         data = read_all(s, BODY_TIMEOUT + 5)
     took = time.monotonic() - t0
@@ -229,18 +229,18 @@ def _flood(port: int, stop: threading.Event, answers: list[int], kind: str) -> N
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                 if kind == "sized":  # Content-Length says 1 MiB: refused before the body is read
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               b"Content-Length: %d\r\n\r\n" % len(big))
                     s.sendall(big[:65536])
                 elif kind == "chunked":  # no length: refused once 64 KiB have been read
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               b"Transfer-Encoding: chunked\r\n\r\n")
                     for i in range(0, len(big), 65536):
                         part = big[i:i + 65536]
                         s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
                     s.sendall(b"0\r\n\r\n")
                 else:  # slow: half a request head, then silence until the server gives up
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\n")
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 data = read_all(s, 10)
                 if data.startswith(b"HTTP/1.1 "):
                     answers.append(int(data.split(b" ", 2)[1]))
