@@ -35,7 +35,8 @@ from sqlalchemy.exc import IntegrityError
 
 from discretion.errors import AuthError, ConflictError, InputError, NotFoundError
 
-from .deps import ROLES, Principal
+from .deps import ANONYMOUS, ROLES, Principal
+from .security import is_https
 from .settings import Settings
 
 SESSION_COOKIE = "dc_session"
@@ -418,15 +419,20 @@ class AccessMiddleware:
         new_cookies: list[tuple[bytes, bytes]] = []
         if not (16 <= len(browser) <= 64) or not browser.replace("-", "").replace("_", "").isalnum():
             browser = secrets.token_urlsafe(24)
-            new_cookies.append((b"set-cookie", f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{self.secure}".encode()))
+            secure = self.secure or ("; Secure" if is_https(scope) else "")
+            new_cookies.append((b"set-cookie", f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{secure}".encode()))
         state["csrf_token"] = self.signer.csrf(browser)
         state["auth"] = self.auth
         if self.auth:
             name = self.signer.session_name(cookies.get(SESSION_COOKIE, ""))
             who = None if name is None else self.store.active_user(name)
+            if who is None:  # a monitor may call /healthz?detail=true with an admin's API token
+                who = self._bearer(scope)
             if who is not None:
                 state["principal"] = who
-            elif not any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+            elif any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+                state["principal"] = ANONYMOUS
+            else:
                 if scope["method"] in ("GET", "HEAD"):
                     target = path + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
                     location = "/login?next=" + urllib.parse.quote(target, safe="")

@@ -52,6 +52,9 @@ class Principal:
 
 
 LOCAL = Principal(name="local", role="admin", via="local")
+# With auth on, who calls an open path (/healthz, /login, /docs) without credentials: no role at all,
+# so every ``require`` refuses it (only a service without auth makes its callers the local operator).
+ANONYMOUS = Principal(name="", role="anonymous", via="none")
 
 
 def caller(request: Request) -> Principal:

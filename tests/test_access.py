@@ -453,3 +453,77 @@ def test_without_auth_same_origin_and_originless_requests_pass(loopback: TestCli
     r = loopback.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)},
                       headers={"Origin": "http://127.0.0.1:8000"}, follow_redirects=False)
     assert r.status_code == 303
+
+
+# --- what only admins see, what only benchmarks use, headers, cookies over HTTPS ---------------
+
+
+def test_health_detail_is_for_admins_only(web: TestClient, accounts: dict[str, str]) -> None:
+    """With auth on, /healthz stays open but detail=true needs an admin: 401 without a token, 403 for others."""
+    assert web.get("/healthz").json() == {"status": "ok"}
+    r = web.get("/healthz?detail=true")
+    assert r.status_code == 401 and r.json()["field"] == "detail" and "pid" not in r.text
+    for role in ("handler", "reviewer"):
+        r = web.get("/healthz?detail=true", headers=_bearer(accounts, role))
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = web.get("/healthz?detail=true", headers=_bearer(accounts, "admin"))
+    assert r.status_code == 200 and isinstance(r.json()["pid"], int)
+
+
+def test_echo_exists_only_when_the_benchmark_setting_turns_it_on(tmp_path: Path, client: TestClient) -> None:
+    """POST /_echo is 404 by default and answers its body with DISCRETION_ECHO=1."""
+    assert client.post("/_echo", json={"a": 1}).status_code == 404
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'e.db'}", echo=True))
+    with TestClient(app) as c:
+        assert c.post("/_echo", json={"a": 1}).json() == {"a": 1}
+
+
+SECURITY_HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
+
+
+def _assert_secured(r: Any) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert r.headers.get(name) == value, (r.request.url, name)
+    csp = r.headers["content-security-policy"]
+    scripts = re.search(r"script-src ([^;]*)", csp)
+    assert scripts and scripts.group(1) == "'self'", csp
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient, web: TestClient) -> None:
+    """Pages, JSON, static files, docs, errors and refusals all carry CSP (no inline script), X-Frame-Options,
+    nosniff and Referrer-Policy."""
+    rid = client.post("/v1/assessments", json=CASE).json()["id"]
+    for path in ("/", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases", "/review",
+                 "/review/diff", "/review/replay", "/docs", "/static/app.css", "/static/app.js", "/healthz",
+                 "/v1/violations", f"/v1/assessments/{rid}", "/v1/assessments/nope", "/nowhere"):
+        _assert_secured(client.get(path))
+    _assert_secured(client.post("/v1/assessments", json=CASE))
+    _assert_secured(client.post("/v1/assessments", content=b"x" * 200_000, headers={"content-type": "application/json"}))
+    _assert_secured(web.get("/v1/violations"))  # 401 from the access layer
+    _assert_secured(web.get("/login"))
+
+
+def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
+    """Every page works under a CSP without 'unsafe-inline': no inline script, event handler, style block or attribute."""
+    rid = client.post("/v1/assessments", json=CASE).json()["id"]
+    for path in ("/", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases", "/review",
+                 "/review/diff?a=yunnan@2023&b=yunnan@2026-draft", "/review/replay", "/docs", "/login"):
+        page = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
+        assert not re.search(r"<style|\sstyle=|\son[a-z]+=|javascript:", page, re.I), path
+
+
+def test_cookies_are_secure_when_the_request_came_over_https(secured: FastAPI, web: TestClient) -> None:
+    """Over HTTPS (or X-Forwarded-Proto: https from a proxy) the CSRF and session cookies carry Secure; over HTTP not."""
+    plain = web.get("/login")
+    assert "dc_csrf=" in plain.headers["set-cookie"] and "Secure" not in plain.headers["set-cookie"]
+    web.cookies.clear()
+    proxied = web.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "dc_csrf=" in proxied.headers["set-cookie"] and "Secure" in proxied.headers["set-cookie"]
+    with TestClient(secured, base_url="https://testserver") as tls:
+        page = tls.get("/login")
+        assert "Secure" in page.headers["set-cookie"]
+        r = tls.post("/login", data={"name": "u-handler", "password": "password-handler", "next": "/",
+                                     "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        assert r.status_code == 303 and "dc_session=" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth import SESSION_COOKIE, SESSION_SECONDS
 from ..deps import State, state
+from ..security import is_https
 from .rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,7 @@ async def login(request: Request, s: Annotated[State, Depends(state)]) -> Respon
         return render(request, "login.html", status=401, next=target, error="用户名或密码错误，或该用户已停用。", username=name)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, access.signer.session(who.name), max_age=SESSION_SECONDS, httponly=True,
-                        samesite="strict", secure=access.secure_cookies, path="/")
+                        samesite="strict", secure=access.secure_cookies or is_https(request.scope), path="/")
     return response
 
 
