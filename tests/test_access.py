@@ -193,7 +193,7 @@ def test_a_disabled_user_is_logged_out_at_once(secured: FastAPI, web: TestClient
 
 
 def test_a_forged_session_cookie_is_ignored(web: TestClient) -> None:
-    forged = Signer(b"not the service secret").session("u-admin")
+    forged = Signer(b"not the service secret").session("u-admin", 0)
     web.cookies.set("dc_session", forged)
     assert web.get("/", follow_redirects=False).status_code == 303
 
@@ -527,3 +527,52 @@ def test_cookies_are_secure_when_the_request_came_over_https(secured: FastAPI, w
         r = tls.post("/login", data={"name": "u-handler", "password": "password-handler", "next": "/",
                                      "csrf_token": csrf_of(page.text)}, follow_redirects=False)
         assert r.status_code == 303 and "dc_session=" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+
+
+# --- disabling a user and logging out end access on the server -------------------------------
+
+
+def test_disabling_a_user_revokes_their_tokens_in_every_worker(secured: FastAPI, web: TestClient,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disabled user's API tokens stop at once in this worker and, like a revoked token, within the cache bound in others."""
+    from api.auth import TOKEN_CACHE_SECONDS, AccessStore
+
+    store = secured.state.access.store
+    store.add_user("u-quits", "handler", "password-quits")
+    token = store.create_token("u-quits", "handler", "phone")[1]
+    other_worker = AccessStore(store.engine)
+    assert other_worker.principal_for_token(token) is not None  # cached there
+    assert web.get("/v1/violations", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert store.disable_user("u-quits") == 1
+    assert web.get("/v1/violations", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    later = __import__("time").monotonic() + TOKEN_CACHE_SECONDS + 1
+    monkeypatch.setattr("api.auth.time.monotonic", lambda: later)
+    assert other_worker.principal_for_token(token) is None
+    with pytest.raises(Exception, match="已停用"):
+        store.create_token("u-quits", "handler")
+
+
+def test_logout_ends_the_session_on_the_server(secured: FastAPI, web: TestClient) -> None:
+    """A session cookie kept from before logout (copied, stolen) no longer opens a page."""
+    secured.state.access.store.add_user("u-logout", "handler", "password-logout")
+    assert login(web, "u-logout", "password-logout").status_code == 303
+    kept = web.cookies.get("dc_session")
+    assert kept
+    web.post("/logout", data={"csrf_token": csrf_of(web.get("/").text)}, follow_redirects=False)
+    with TestClient(secured) as thief:
+        thief.cookies.set("dc_session", kept)
+        assert thief.get("/", follow_redirects=False).status_code == 303
+    assert login(web, "u-logout", "password-logout").status_code == 303  # logging in again works
+    assert web.get("/", follow_redirects=False).status_code == 200
+
+
+def test_cli_disabling_a_user_says_how_many_tokens_it_revoked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`users disable` revokes the user's tokens and says so."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    run_cli("users", "add", "zhao", "--role", "handler", "--password-stdin", "--database-url", url,
+            stdin="long-enough-pw\n", monkeypatch=monkeypatch)
+    run_cli("tokens", "create", "--owner", "zhao", "--role", "handler", "--database-url", url)
+    rc, out, _ = run_cli("users", "disable", "zhao", "--database-url", url)
+    assert rc == 0 and "吊销其令牌 1 个" in out
+    rc, out, _ = run_cli("tokens", "list", "--database-url", url)
+    assert "zhao" in out and "有效" not in out.split("zhao", 1)[1].splitlines()[0]

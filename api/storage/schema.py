@@ -89,6 +89,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # moved on by logout: session cookies of an older generation are refused (migration 0002)
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 api_tokens = Table(
