@@ -113,6 +113,9 @@ def install(app: FastAPI) -> None:
             if kind == "json_invalid":
                 errors.append({"code": "malformed_json", "message": "请求体不是合法的 JSON", "field": "body"})
                 continue
+            if kind == "invalid_character":  # api.schemas.Writable: its message names the character
+                errors.append({"code": kind, "message": str(err.get("msg", "")), "field": _field(tuple(err.get("loc", ())))})
+                continue
             msg = _PYDANTIC_MESSAGES.get(kind)
             if msg is None:
                 raw = str(err.get("msg", ""))

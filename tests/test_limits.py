@@ -59,6 +59,16 @@ LIMITS: list[tuple[str, str, str, Any, int, str, str]] = [
      "facts.exceedance_ratio"),
     ("JSON nested 20,000 deep", "POST", A, raw_case(b"[" * 20_000 + b"]" * 20_000), 422, "malformed_json", "body"),
     ("an integer of 5,000 digits", "POST", A, raw_case(b"9" * 5_000), 422, "malformed_json", "body"),
+    ("U+FFFE in a text fact", "POST", A, {**W, "facts": {"pollutant_class": "COD\ufffe"}}, 422, "invalid_character",
+     "facts.pollutant_class"),
+    ("a bidi override in a fact name", "POST", A, {**W, "facts": {"n\u202e": 1}}, 422, "invalid_character", "facts.n\u202e"),
+    ("a control character in a circumstance id", "POST", A, {**W, "circumstances": ["confessed\x07"]}, 422,
+     "invalid_character", "circumstances[0]"),
+    ("U+FFFF in the violation code", "POST", A, {**W, "violation": "water\uffff"}, 422, "invalid_character", "violation"),
+    ("a lone surrogate (not JSON text)", "POST", A, raw_case(b'0.5}, "jurisdiction": "yunnan\\ud800", "edition": {'), 422,
+     "malformed_json", "body"),
+    ("a bidi isolate in a decision reason", "POST", f"{A}/0/decision", {"amount": 1, "reason": "\u2067\u7406\u7531"}, 422,
+     "invalid_character", "reason"),
     ("date before 1900", "POST", A, {**W, "violation_date": "1899-12-31"}, 422, "date_out_of_range", "violation_date"),
     ("date after 2199", "POST", A, {**W, "decision_date": "2200-01-01"}, 422, "date_out_of_range", "decision_date"),
     ("query q of 101 characters", "GET", "/v1/violations?q=" + "q" * 101, None, 422, "invalid_input", "q"),
@@ -274,3 +284,30 @@ def test_a_flood_of_oversized_and_slow_requests_does_not_slow_other_clients(serv
     assert set(answers) <= {422, 408}, sorted(set(answers))
     assert during < 3 * alone + 0.020, (alone, during)
     assert server.alive()
+
+
+def test_a_reason_that_cannot_be_written_to_xml_never_reaches_a_record(client: TestClient) -> None:
+    """U+FFFE in a decision's reason (API and result page) is 422 invalid_character, so the case's .docx stays 200."""
+    import re
+
+    rid = client.post(A, json=CASE).json()["id"]
+    r = client.post(f"{A}/{rid}/decision", json={"amount": 0, "reason": "已改正\ufffe"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_character" and "U+FFFE" in r.json()["message"]
+    page = client.get(f"/result/{rid}").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    r = client.post(f"/result/{rid}/decision", data={"amount": "0", "reason": "已改正\u202e", "csrf_token": token})
+    assert r.status_code == 422 and "U+202E" in r.text
+    assert client.get(f"{A}/{rid}").json()["decision"] is None
+    assert client.get(f"/result/{rid}/reasoning.docx").status_code == 200
+
+
+def test_the_web_form_refuses_unwritable_characters_in_any_field(client: TestClient) -> None:
+    """A control character or bidi override in a form field is shown next to that field (422), and nothing is stored."""
+    import re
+
+    page = client.get("/assess/water_over_standard").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    form = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
+            "fact.exceedance_ratio": "0.5", "circumstance": "confessed\u2066", "csrf_token": token}
+    r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "U+2066" in r.text

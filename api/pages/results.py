@@ -14,6 +14,7 @@ from discretion.engine.money import wan
 from discretion.errors import DiscretionError, InputError, NotFoundError
 
 from ..deps import Principal, State, check_owner, principal, require, state
+from ..limits import unwritable
 from ..storage.records import check_decision
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, beijing, render
 
@@ -69,8 +70,10 @@ async def result_decide(
     try:
         if not raw.isdigit() or len(raw) > 13:
             raise InputError(message="请填写整数元（不写“万”），不小于 0", field="amount")
-        if len(reason) > 2000 or any(ord(c) < 32 and c not in "\t\r\n" for c in reason):
-            raise InputError(message="理由最多 2000 字，且不能含控制字符", field="reason")
+        if len(reason) > 2000:
+            raise InputError(message="理由最多 2000 字", field="reason")
+        if (problem := unwritable(reason)) is not None:
+            raise InputError(message=f"理由{problem}", code="invalid_character", field="reason")
         within, why = check_decision(row, int(raw), reason)
         await s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who)
         return RedirectResponse(f"/result/{rid}", status_code=303)

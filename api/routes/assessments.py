@@ -29,6 +29,7 @@ from ..schemas import (
     ErrorOut,
     ReproductionOut,
 )
+from ..limits import unwritable
 from ..storage import new_id
 from ..storage.records import Records, check_decision
 from ..storage.rows import decision_out
@@ -57,6 +58,8 @@ def _fact_value(name: str, v: Any) -> Any:
     if isinstance(v, str):
         if len(v) > MAX_TEXT:
             raise InputError(message=f"文字过长（最多 {MAX_TEXT} 个字符）", code="invalid_fact", field=path)
+        if (problem := unwritable(v)) is not None:
+            raise InputError(message=problem, code="invalid_character", field=path)
         return v
     raise InputError(message="事实的值须为数字、字符串、true/false 或 null", code="invalid_fact", field=path)
 
