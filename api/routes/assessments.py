@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import math
 from typing import Annotated, Any, Literal
 
@@ -32,6 +33,7 @@ from ..schemas import (
 from ..limits import unwritable
 from ..storage import new_id
 from ..storage.records import Records, check_decision
+from ..storage.writer import Replayed, key_reused
 from ..storage.rows import decision_out
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
@@ -101,8 +103,15 @@ def _records(s: State) -> Records:
     description="按违法行为日期与决定日期选定适用的法律和裁量基准，计算法定幅度、建议罚款、措施与提示，附每一步的法律依据（trail）"
                 "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
                 "返回的 id 用于查询、记录决定和重现。",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}},
+                   "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                   "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                                   "description": "幂等键（1–200 个可见 ASCII 字符，按调用者区分）：超时后用同一键和相同内容重试，"
+                                                  "答复 200 和第一次保存的结果（响应头 Idempotent-Replayed: true），不会重复存档；"
+                                                  "同一键配不同内容答复 409 idempotency_key_reused"}]},
+    responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"},
+               200: {"model": AssessmentOut, "description": "以同一 Idempotency-Key 重试：第一次保存的结果"},
+               409: {"model": ErrorOut, "description": "Idempotency-Key 已用于另一份请求内容"}, **_MORE_ERRORS},
 )
 async def create(request: Request) -> Response:
     """Assess one case and store it with who asked; answers 201 only after the record is committed.
@@ -112,6 +121,15 @@ async def create(request: Request) -> Response:
     not through dependencies (the busiest route: FastAPI's dependency solving costs ~3 % of it)."""
     s, who = current(request), caller(request)
     body = parse_body(await request.body(), request.headers.get("content-type"))
+    key = request.headers.get("idempotency-key")
+    idempotency = None
+    if key is not None and s.settings.storage:
+        idempotency = (who.name, _idempotency_key(key), body_hash(body))
+        earlier = await asyncio.to_thread(s.store.idempotent, who.name, idempotency[1])
+        if earlier is not None:  # a retry: the first answer, without assessing again
+            if earlier[0] != idempotency[2]:
+                raise key_reused()
+            return _replayed(s, earlier[1])
     case = to_case(body)
     a = s.engine.assess(case)
     rid = new_id()
@@ -122,8 +140,34 @@ async def create(request: Request) -> Response:
         def stored() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
             return {**body.model_dump(mode="json"), "decision_date": decided}
 
-        await _records(s).add(rid, stored, a, payload, who)
+        try:
+            await _records(s).add(rid, stored, a, payload, who, idempotency)
+        except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
+            return _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
+
+
+MAX_KEY = 200
+
+
+def _idempotency_key(key: str) -> str:
+    """An Idempotency-Key: 1–200 visible ASCII characters (422 ``invalid_input`` otherwise)."""
+    if not 1 <= len(key) <= MAX_KEY or not all("!" <= c <= "~" for c in key):
+        raise InputError(message=f"Idempotency-Key 须为 1 至 {MAX_KEY} 个可见 ASCII 字符", field="Idempotency-Key")
+    return key
+
+
+def body_hash(body: AssessmentIn) -> str:
+    """The request's content, as parsed (key order and spacing do not matter), hashed."""
+    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _replayed(s: State, rid: str) -> Response:
+    """The first answer to an Idempotency-Key again: 200 (not 201: nothing new was stored)."""
+    stored = s.store.get(rid)
+    assert stored is not None, "a key is written with its assessment"
+    return Response(orjson.dumps(stored), status_code=200, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"})
 
 
 def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
