@@ -129,7 +129,7 @@ async def create(request: Request) -> Response:
         if earlier is not None:  # a retry: the first answer, without assessing again
             if earlier[0] != idempotency[2]:
                 raise key_reused()
-            return _replayed(s, earlier[1])
+            return await _replayed(s, earlier[1])
     case = to_case(body)
     a = s.engine.assess(case)
     rid = new_id()
@@ -143,7 +143,7 @@ async def create(request: Request) -> Response:
         try:
             await _records(s).add(rid, stored, a, payload, who, idempotency)
         except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
-            return _replayed(s, first.assessment_id)
+            return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
 
 
@@ -162,9 +162,9 @@ def body_hash(body: AssessmentIn) -> str:
     return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _replayed(s: State, rid: str) -> Response:
+async def _replayed(s: State, rid: str) -> Response:
     """The first answer to an Idempotency-Key again: 200 (not 201: nothing new was stored)."""
-    stored = s.store.get(rid)
+    stored = await asyncio.to_thread(s.store.get, rid)
     assert stored is not None, "a key is written with its assessment"
     return Response(orjson.dumps(stored), status_code=200, media_type="application/json",
                     headers={"Idempotent-Replayed": "true"})
