@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from discretion.engine.assessment import Engine
-from discretion.errors import ForbiddenError
+from discretion.errors import ForbiddenError, InputError
 from discretion.rulebooks.loaded import RulebookSet
 
+from .limits import duplicate_key
 from .settings import Settings
 from .storage import Store
 
@@ -88,3 +89,14 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
         return who
 
     return check
+
+
+def refuse_duplicate_keys(raw: bytes) -> None:
+    """422 ``duplicate_key`` when a JSON object of the body names a key twice."""
+    if (key := duplicate_key(raw)) is not None:
+        raise InputError(message=f"JSON 对象中的键重复：{key}", code="duplicate_key", field=key)
+
+
+async def unique_keys(request: Request) -> None:
+    """:func:`refuse_duplicate_keys` as a dependency, for the routes whose body FastAPI parses."""
+    refuse_duplicate_keys(await request.body())

@@ -67,6 +67,31 @@ def unwritable(text: str) -> str | None:
     return f"含有不允许的{kind}（U+{ord(m.group()):04X}，第 {m.start() + 1} 个字符）"
 
 
+class _Duplicate(Exception):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        raise _Duplicate(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return out
+
+
+def duplicate_key(raw: bytes) -> str | None:
+    """The first key that appears twice in one JSON object of ``raw`` (JSON parsers keep the last
+    one silently, so a client and the service could read different requests), or None. Bodies that
+    are not valid JSON are left to the request model's own error."""
+    try:
+        json.loads(raw, object_pairs_hook=_pairs)
+    except _Duplicate as dup:
+        return str(dup.args[0])
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
 def error_json(code: str, message: str, field: str) -> bytes:
     item = {"code": code, "message": message, "field": field}
     return json.dumps({**item, "errors": [item]}, ensure_ascii=False).encode()

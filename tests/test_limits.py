@@ -69,6 +69,23 @@ LIMITS: list[tuple[str, str, str, Any, int, str, str]] = [
      "malformed_json", "body"),
     ("a bidi isolate in a decision reason", "POST", f"{A}/0/decision", {"amount": 1, "reason": "\u2067\u7406\u7531"}, 422,
      "invalid_character", "reason"),
+    ("a key twice in the body", "POST", A, b'{"violation": "water_over_standard", "violation_date": "2025-03-01", '
+     b'"facts": {"exceedance_ratio": 0.5, "exceedance_ratio": 9}}', 422, "duplicate_key", "exceedance_ratio"),
+    ("a key twice in a decision", "POST", f"{A}/0/decision", b'{"amount": 1, "amount": 2}', 422, "duplicate_key", "amount"),
+    ("a key twice in a daily penalty", "POST", "/v1/daily-penalties",
+     b'{"original_fine": 1, "original_fine": 2, "order_served_date": "2026-01-01", "reinspection_date": "2026-01-05"}', 422,
+     "duplicate_key", "original_fine"),
+    ("daily penalty re-inspected in 9999", "POST", "/v1/daily-penalties",
+     {"original_fine": 10**12, "order_served_date": "2026-01-01", "reinspection_date": "9999-12-31"}, 422, "date_out_of_range",
+     "reinspection_date"),
+    ("daily penalty served before 1900", "POST", "/v1/daily-penalties",
+     {"original_fine": 1, "order_served_date": "1899-12-31", "reinspection_date": "2026-01-01"}, 422, "date_out_of_range",
+     "order_served_date"),
+    ("daily penalty total above 10^15", "POST", "/v1/daily-penalties",
+     {"original_fine": 10**12, "order_served_date": "2026-01-01", "reinspection_date": "2029-01-01"}, 422, "amount_out_of_range",
+     "reinspection_date"),
+    ("list filter from before 1900", "GET", f"{A}?from=1800-01-01", None, 422, "date_out_of_range", "from"),
+    ("list filter to after 2199", "GET", f"{A}?to=9999-12-31", None, 422, "date_out_of_range", "to"),
     ("date before 1900", "POST", A, {**W, "violation_date": "1899-12-31"}, 422, "date_out_of_range", "violation_date"),
     ("date after 2199", "POST", A, {**W, "decision_date": "2200-01-01"}, 422, "date_out_of_range", "decision_date"),
     ("query q of 101 characters", "GET", "/v1/violations?q=" + "q" * 101, None, 422, "invalid_input", "q"),
@@ -311,3 +328,22 @@ def test_the_web_form_refuses_unwritable_characters_in_any_field(client: TestCli
             "fact.exceedance_ratio": "0.5", "circumstance": "confessed\u2066", "csrf_token": token}
     r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
     assert r.status_code == 422 and "U+2066" in r.text
+
+
+def test_content_type_is_compared_case_insensitively(client: TestClient) -> None:
+    """APPLICATION/JSON is JSON (media types are case-insensitive, RFC 9110)."""
+    r = client.post(A, content=json.dumps(CASE).encode(), headers={"content-type": "Application/JSON; charset=UTF-8"})
+    assert r.status_code == 201, r.text
+
+
+def test_the_web_form_accepts_only_iso_dates(client: TestClient) -> None:
+    """20250301 or 2025-W09-6 (which Python's date parser takes) is refused next to the date field."""
+    import re
+
+    page = client.get("/assess/water_over_standard").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    for written in ("20250301", "2025-W09-6"):
+        form = {"party": "unit", "jurisdiction": "yunnan", "violation_date": written, "decision_date": "2025-09-01",
+                "fact.exceedance_ratio": "0.5", "csrf_token": token}
+        r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
+        assert r.status_code == 422 and "日期格式应为" in r.text, written

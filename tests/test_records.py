@@ -195,9 +195,13 @@ def test_bad_list_parameters_are_422_naming_the_parameter(client: TestClient, pa
     assert r.json()["field"] == field
 
 
-def test_far_dates_in_the_list_are_no_error(client: TestClient) -> None:
-    """The widest dates the parameter allows give a list, not a server error."""
-    r = client.get("/v1/assessments", params={"from": "0001-01-01", "to": "9999-12-31", "limit": 1})
+def test_far_dates_in_the_list_are_refused_not_ignored(client: TestClient) -> None:
+    """Dates outside 1900–2199 are 422 date_out_of_range naming the filter (not a silently ignored filter, nor a 500);
+    the range's own ends give a list."""
+    for params, field in (({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to")):
+        r = client.get("/v1/assessments", params={**params, "limit": 1})
+        assert r.status_code == 422 and r.json()["code"] == "date_out_of_range" and r.json()["field"] == field, r.text
+    r = client.get("/v1/assessments", params={"from": "1900-01-01", "to": "2199-12-31", "limit": 1})
     assert r.status_code == 200, r.text
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -99,6 +100,7 @@ async def form(request: Request, code: str, s: Annotated[State, Depends(state)])
     return render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")
 
 
@@ -115,6 +117,8 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) 
             data[key] = None
             continue
         try:
+            if not ISO_DATE.fullmatch(raw):  # date.fromisoformat also takes 20260901 and 2026-W36-1
+                raise ValueError(raw)
             data[key] = dt.date.fromisoformat(raw)
         except ValueError:
             errors[key] = "日期格式应为 年-月-日，如 2026-09-01"

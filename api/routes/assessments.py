@@ -18,7 +18,18 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
-from ..deps import Principal, State, caller, check_owner, current, principal, require, state
+from ..deps import (
+    Principal,
+    State,
+    caller,
+    check_owner,
+    current,
+    principal,
+    refuse_duplicate_keys,
+    require,
+    state,
+    unique_keys,
+)
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
@@ -171,20 +182,25 @@ async def _replayed(s: State, rid: str) -> Response:
 
 
 def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
-    if content_type and "json" not in content_type.split(";")[0]:
+    if content_type and "json" not in content_type.split(";")[0].lower():
         raise InputError(message="请求体须为 JSON（Content-Type: application/json）", code="invalid_input", field="body")
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (some Windows clients send one): RFC 8259 lets us ignore it
         raw = raw[3:]
     try:
-        return AssessmentIn.model_validate_json(raw or b"null")
+        body = AssessmentIn.model_validate_json(raw or b"null")
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    refuse_duplicate_keys(raw)
+    return body
 
 
-def _day_start(d: dt.date) -> dt.datetime | None:
-    """The start of a day in China, in UTC (None far outside the records' time)."""
-    if not dt.date(1900, 1, 1) < d < dt.date(9000, 1, 1):
-        return None
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)  # the computable range of every date
+
+
+def _day_start(d: dt.date, field: str) -> dt.datetime:
+    """The start of a day in China, in UTC; a day outside 1900–2199 is 422 ``date_out_of_range``."""
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise InputError(message="日期超出可计算的范围（1900-01-01 至 2199-12-31）", code="date_out_of_range", field=field)
     return dt.datetime.combine(d, dt.time(0), tzinfo=BEIJING).astimezone(dt.UTC)
 
 
@@ -216,8 +232,8 @@ def list_assessments(
         violation=violation,
         outcome=outcome,
         handler=handler,
-        since=_day_start(date_from) if date_from else None,
-        until=_day_start(date_to + dt.timedelta(days=1)) if date_to and date_to < dt.date.max else None,
+        since=_day_start(date_from, "from") if date_from else None,
+        until=_day_start(date_to, "to") + dt.timedelta(days=1) if date_to else None,
         outside_band=outside_band,
         decided=decided,
         before_seq=int(cursor) if cursor else None,
@@ -267,6 +283,7 @@ async def decide(
     body: DecisionIn,
     s: Annotated[State, Depends(state)],
     who: Annotated[Principal, Depends(require("handler", "admin"))],
+    _: Annotated[None, Depends(unique_keys)],
 ) -> dict[str, Any]:
     """The amount decided, and a reason, required when the amount lies outside the recommended band.
     A decision is its own record on the hash chain; an assessment has at most one."""
