@@ -25,6 +25,8 @@ from discretion.errors import (
     RulebookError,
 )
 
+from .limits import UNWRITABLE_MESSAGE
+
 log = logging.getLogger("discretion.api")
 
 _STATUS_CODES = {
@@ -113,8 +115,9 @@ def install(app: FastAPI) -> None:
             if kind == "json_invalid":
                 errors.append({"code": "malformed_json", "message": "请求体不是合法的 JSON", "field": "body"})
                 continue
-            if kind == "invalid_character":  # api.schemas.Writable: its message names the character
-                errors.append({"code": kind, "message": str(err.get("msg", "")), "field": _field(tuple(err.get("loc", ())))})
+            raw = str(err.get("msg", "")).removeprefix("Value error, ")
+            if kind == "value_error" and raw.startswith(UNWRITABLE_MESSAGE):  # api.schemas.Writable: names the character
+                errors.append({"code": "invalid_character", "message": raw, "field": _field(tuple(err.get("loc", ())))})
                 continue
             msg = _PYDANTIC_MESSAGES.get(kind)
             if msg is None:

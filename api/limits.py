@@ -57,6 +57,9 @@ UNWRITABLE = re.compile(
     + _NONCHARACTERS + "]")
 
 
+UNWRITABLE_MESSAGE = "含有不允许的"  # how unwritable's messages start
+
+
 def unwritable(text: str) -> str | None:
     """A Chinese message naming the first character ``text`` may not hold (see UNWRITABLE), or None."""
     m = UNWRITABLE.search(text)
@@ -64,7 +67,7 @@ def unwritable(text: str) -> str | None:
         return None
     bidi = "\u202a" <= m.group() <= "\u202e" or "\u2066" <= m.group() <= "\u2069"
     kind = "双向文字控制字符" if bidi else "控制字符或非字符"
-    return f"含有不允许的{kind}（U+{ord(m.group()):04X}，第 {m.start() + 1} 个字符）"
+    return f"{UNWRITABLE_MESSAGE}{kind}（U+{ord(m.group()):04X}，第 {m.start() + 1} 个字符）"
 
 
 class _Duplicate(Exception):

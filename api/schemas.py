@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
-from pydantic_core import PydanticCustomError
 
 from discretion.rulebooks.models import IsoDate
 
@@ -14,10 +13,11 @@ from .limits import unwritable
 
 
 def _writable(text: str) -> str:
-    """Refuses text a record may not hold (api.limits.UNWRITABLE): 422 ``invalid_character``."""
+    """Refuses text a record may not hold (api.limits.UNWRITABLE): 422 ``invalid_character`` (api.errors
+    knows the message by its start, UNWRITABLE_MESSAGE)."""
     problem = unwritable(text)
     if problem is not None:
-        raise PydanticCustomError("invalid_character", problem)
+        raise ValueError(problem)
     return text
 
 
