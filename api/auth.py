@@ -5,7 +5,9 @@
   is enough), and carry one role.
 - Case handlers log in to the web form (``discretion users`` creates them; passwords are stored
   with scrypt); the session is an HMAC-signed cookie, checked against the users table on every
-  page so a disabled user is out at once.
+  page so a disabled user is out at once; logging out moves the user's session generation on,
+  which ends every session issued before on the server, not only in the browser. Disabling a user
+  also revokes the API tokens they own.
 - Every form post (logged in or not) carries a CSRF token: HMAC of a random per-browser cookie
   under the service secret (shared by workers through the ``service_keys`` table).
 - Without auth (``DISCRETION_AUTH`` unset) the service only runs on a loopback address, every
@@ -35,7 +37,8 @@ from sqlalchemy.exc import IntegrityError
 
 from discretion.errors import AuthError, ConflictError, InputError, NotFoundError
 
-from .deps import ROLES, Principal
+from .deps import ANONYMOUS, ROLES, Principal
+from .security import is_https
 from .settings import Settings
 
 SESSION_COOKIE = "dc_session"
@@ -81,6 +84,21 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def host_name(value: str) -> str:
+    """The host name of a ``Host`` header value or an origin's netloc, without the port, lowercased
+    (IPv6 literals without their brackets)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    return value.rpartition(":")[0] if value.count(":") == 1 else value
+
+
+def is_loopback_name(name: str, extra: frozenset[str] = frozenset()) -> bool:
+    """A name that can only reach this machine: ``localhost`` (and ``*.localhost``, RFC 6761), a
+    loopback address, or a name the operator listed (``DISCRETION_ALLOWED_HOSTS``)."""
+    return is_loopback(name) or name.endswith(".localhost") or name in extra
 
 
 def _check_role(role: str) -> None:
@@ -135,12 +153,25 @@ class AccessStore:
         except IntegrityError:
             raise ConflictError(message=f"用户已存在：{name}", code="user_exists", field="name") from None
 
-    def disable_user(self, name: str) -> None:
+    def disable_user(self, name: str) -> int:
+        """Disable a user and, in the same transaction, revoke every API token they own (a token's
+        owner is a user's name). Their sessions end at once; their tokens within
+        ``TOKEN_CACHE_SECONDS`` in every worker, as with ``revoke_token``. Returns the tokens revoked."""
+        now = _now()
         with self.engine.begin() as conn:
             n = conn.execute(update(self.users).where(self.users.c.name == name, self.users.c.disabled_at.is_(None))
-                             .values(disabled_at=_now())).rowcount
-        if not n:
-            raise NotFoundError(message=f"没有可停用的用户：{name}", field="name")
+                             .values(disabled_at=now)).rowcount
+            if not n:
+                raise NotFoundError(message=f"没有可停用的用户：{name}", field="name")
+            revoked = conn.execute(update(self.tokens).where(self.tokens.c.owner == name, self.tokens.c.revoked_at.is_(None))
+                                   .values(revoked_at=now)).rowcount
+        self._token_cache.clear()
+        return int(revoked)
+
+    def _disabled(self, name: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(self.users.c.disabled_at).where(
+                self.users.c.name == name, self.users.c.disabled_at.is_not(None))).first() is not None
 
     def list_users(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -148,11 +179,26 @@ class AccessStore:
                                        self.users.c.disabled_at).order_by(self.users.c.name)).all()
         return [dict(r._mapping) for r in rows]
 
-    def active_user(self, name: str) -> Principal | None:
+    def active_user(self, name: str, generation: int) -> Principal | None:
+        """The user of a session issued at ``generation``, if they are still enabled and have not
+        logged out since (:meth:`end_sessions`)."""
+        u = self.users.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(self.users.c.role).where(
-                self.users.c.name == name, self.users.c.disabled_at.is_(None))).first()
+            row = conn.execute(select(u.role).where(
+                u.name == name, u.disabled_at.is_(None), u.session_generation == generation)).first()
         return None if row is None else Principal(name=name, role=row[0], via="session")
+
+    def session_generation(self, name: str) -> int:
+        """The generation a session issued now carries (0 for an unknown name)."""
+        with self.engine.connect() as conn:
+            got = conn.execute(select(self.users.c.session_generation).where(self.users.c.name == name)).scalar()
+        return int(got or 0)
+
+    def end_sessions(self, name: str) -> None:
+        """Log a user out on the server: every session cookie issued to them so far stops working."""
+        with self.engine.begin() as conn:
+            conn.execute(update(self.users).where(self.users.c.name == name)
+                         .values(session_generation=self.users.c.session_generation + 1))
 
     def login(self, name: str, password: str) -> Principal | None:
         with self.engine.connect() as conn:
@@ -170,6 +216,8 @@ class AccessStore:
         _check_role(role)
         if len(label) > 80:
             raise InputError(message="标签最长 80 个字符", field="label")
+        if self._disabled(owner):
+            raise InputError(message=f"用户 {owner} 已停用，不能为其创建令牌", field="owner")
         tid = secrets.token_hex(8)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
@@ -251,20 +299,23 @@ class Signer:
         msg = "\x1f".join(parts).encode()
         return base64.urlsafe_b64encode(hmac.new(self.secret, msg, hashlib.sha256).digest()).decode().rstrip("=")
 
-    def session(self, name: str, now: float | None = None) -> str:
+    def session(self, name: str, generation: int = 0, now: float | None = None) -> str:
+        """A session cookie for ``name`` at the user's session ``generation`` (see ``end_sessions``)."""
         expires = str(int((now or time.time()) + SESSION_SECONDS))
         user = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
-        return f"{user}.{expires}.{self._mac('session', name, expires)}"
+        gen = str(generation)
+        return f"{user}.{gen}.{expires}.{self._mac('session', name, gen, expires)}"
 
-    def session_name(self, cookie: str, now: float | None = None) -> str | None:
+    def session_user(self, cookie: str, now: float | None = None) -> tuple[str, int] | None:
+        """The (name, generation) a genuine, unexpired session cookie carries, else None."""
         try:
-            user, expires, mac = cookie.split(".")
+            user, gen, expires, mac = cookie.split(".")
             name = base64.urlsafe_b64decode(user + "=" * (-len(user) % 4)).decode()
-            if int(expires) < (now or time.time()):
+            if int(expires) < (now or time.time()) or not gen.isdigit() or len(gen) > 9:
                 return None
         except (ValueError, UnicodeDecodeError):
             return None
-        return name if hmac.compare_digest(mac, self._mac("session", name, expires)) else None
+        return (name, int(gen)) if hmac.compare_digest(mac, self._mac("session", name, gen, expires)) else None
 
     def csrf(self, browser: str) -> str:
         return self._mac("csrf", browser)
@@ -335,12 +386,14 @@ class AccessMiddleware:
     Sets ``scope["state"]["principal"]`` (read by ``api.deps.principal``) and, for pages,
     ``scope["state"]["csrf_token"]`` (templates put it in a hidden field)."""
 
-    def __init__(self, app: Any, store: AccessStore, signer: Signer, auth: bool, secure_cookies: bool = False) -> None:
+    def __init__(self, app: Any, store: AccessStore, signer: Signer, auth: bool, secure_cookies: bool = False,
+                 allowed_hosts: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.store = store
         self.signer = signer
         self.auth = auth
         self.secure = "; Secure" if secure_cookies else ""
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -348,6 +401,15 @@ class AccessMiddleware:
             return
         path: str = scope["path"]
         state = scope.setdefault("state", {})
+        if not self.auth:
+            refused = self._foreign(scope)
+            if refused is not None:
+                status, code, message, field = refused
+                if path.startswith("/v1/") or path == "/v1":
+                    await _send_json(send, status, code, message, field)
+                else:
+                    await _send_page(send, status, "请求被拒绝", message)
+                return
         if path.startswith("/v1/") or path == "/v1":
             if self.auth:
                 who = self._bearer(scope)
@@ -359,6 +421,23 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         await self._page(scope, receive, send, path, state)
+
+    def _foreign(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """Without auth every caller is the local operator, so only this machine may call: a ``Host``
+        that is not a loopback name is refused (DNS rebinding: a foreign site's name resolved to
+        127.0.0.1), and so is a state-changing request whose ``Origin`` is not this service's own
+        (a page of another site, or another local port, posting here). Clients that send no
+        ``Origin`` (curl, scripts, the CLI) are not browsers on a foreign page and pass."""
+        host = _header(scope, b"host")
+        if host is not None and not is_loopback_name(host_name(host), self.allowed_hosts):
+            return 400, "host_not_allowed", "未启用身份认证的服务只接受本机地址（localhost、127.0.0.1、[::1]）的请求", "Host"
+        if scope["method"] in UNSAFE_METHODS:
+            origin = _header(scope, b"origin")
+            if origin is not None:
+                netloc = urllib.parse.urlsplit(origin.strip()).netloc.lower()
+                if not netloc or host is None or netloc != host.strip().lower():
+                    return 403, "origin_not_allowed", "拒绝来自其他网站（Origin）的修改请求", "Origin"
+        return None
 
     def _bearer(self, scope: Scope) -> Principal | None:
         value = _header(scope, b"authorization")
@@ -375,15 +454,20 @@ class AccessMiddleware:
         new_cookies: list[tuple[bytes, bytes]] = []
         if not (16 <= len(browser) <= 64) or not browser.replace("-", "").replace("_", "").isalnum():
             browser = secrets.token_urlsafe(24)
-            new_cookies.append((b"set-cookie", f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{self.secure}".encode()))
+            secure = self.secure or ("; Secure" if is_https(scope) else "")
+            new_cookies.append((b"set-cookie", f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{secure}".encode()))
         state["csrf_token"] = self.signer.csrf(browser)
         state["auth"] = self.auth
         if self.auth:
-            name = self.signer.session_name(cookies.get(SESSION_COOKIE, ""))
-            who = None if name is None else self.store.active_user(name)
+            session = self.signer.session_user(cookies.get(SESSION_COOKIE, ""))
+            who = None if session is None else self.store.active_user(*session)
+            if who is None:  # a monitor may call /healthz?detail=true with an admin's API token
+                who = self._bearer(scope)
             if who is not None:
                 state["principal"] = who
-            elif not any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+            elif any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+                state["principal"] = ANONYMOUS
+            else:
                 if scope["method"] in ("GET", "HEAD"):
                     target = path + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
                     location = "/login?next=" + urllib.parse.quote(target, safe="")

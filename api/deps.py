@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from discretion.engine.assessment import Engine
-from discretion.errors import ForbiddenError
+from discretion.errors import ForbiddenError, InputError
 from discretion.rulebooks.loaded import RulebookSet
 
+from .limits import duplicate_key
 from .settings import Settings
 from .storage import Store
 
@@ -52,6 +53,9 @@ class Principal:
 
 
 LOCAL = Principal(name="local", role="admin", via="local")
+# With auth on, who calls an open path (/healthz, /login, /docs) without credentials: no role at all,
+# so every ``require`` refuses it (only a service without auth makes its callers the local operator).
+ANONYMOUS = Principal(name="", role="anonymous", via="none")
 
 
 def caller(request: Request) -> Principal:
@@ -65,6 +69,16 @@ async def principal(request: Request) -> Principal:
     return caller(request)
 
 
+SUPERVISORS = ("reviewer", "admin")
+
+
+def check_owner(who: Principal, made_by: str) -> None:
+    """A handler may read, reproduce and decide only the assessments they made (``made_by``, the
+    record's ``created_by``); reviewers and admins may all. 403 ``forbidden`` otherwise."""
+    if who.role not in SUPERVISORS and made_by != who.name:
+        raise ForbiddenError(message="承办人只能查看和处理本人的计算记录", field="id")
+
+
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets only the given roles through (403 ``forbidden`` otherwise)."""
 
@@ -75,3 +89,14 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
         return who
 
     return check
+
+
+def refuse_duplicate_keys(raw: bytes) -> None:
+    """422 ``duplicate_key`` when a JSON object of the body names a key twice."""
+    if (key := duplicate_key(raw)) is not None:
+        raise InputError(message=f"JSON 对象中的键重复：{key}", code="duplicate_key", field=key)
+
+
+async def unique_keys(request: Request) -> None:
+    """:func:`refuse_duplicate_keys` as a dependency, for the routes whose body FastAPI parses."""
+    refuse_duplicate_keys(await request.body())

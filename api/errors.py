@@ -25,6 +25,8 @@ from discretion.errors import (
     RulebookError,
 )
 
+from .limits import UNWRITABLE_MESSAGE
+
 log = logging.getLogger("discretion.api")
 
 _STATUS_CODES = {
@@ -112,6 +114,10 @@ def install(app: FastAPI) -> None:
             kind = err.get("type", "")
             if kind == "json_invalid":
                 errors.append({"code": "malformed_json", "message": "请求体不是合法的 JSON", "field": "body"})
+                continue
+            raw = str(err.get("msg", "")).removeprefix("Value error, ")
+            if kind == "value_error" and raw.startswith(UNWRITABLE_MESSAGE):  # api.schemas.Writable: names the character
+                errors.append({"code": "invalid_character", "message": raw, "field": _field(tuple(err.get("loc", ())))})
                 continue
             msg = _PYDANTIC_MESSAGES.get(kind)
             if msg is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -43,6 +44,55 @@ HTTP_PROTOCOL = "api.limits:HeadLimitedHttpTools"  # for uvicorn's ``http=``
 # Paths whose body limit differs from the service's (exact path -> bytes), set by the module that
 # owns the path (e.g. api/pages/replay.py: the upload of a case file); every other path keeps max_bytes.
 ALLOWANCES: dict[str, int] = {}
+
+
+# Characters no stored text may hold (item 10 of issue 14): what XML 1.0 cannot carry, so that a
+# record can always be written to a .docx/.xlsx (C0 controls but tab, line feed and carriage return;
+# DEL and the C1 controls; lone surrogates; the non-characters U+FDD0–U+FDEF and U+xFFFE/U+xFFFF of
+# every plane), and the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+# U+2066–U+2069) that make a text read differently from what it holds.
+_NONCHARACTERS = "".join(f"\\U{p:04x}fffe\\U{p:04x}ffff" for p in range(17))
+UNWRITABLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\u202a-\u202e\u2066-\u2069"
+    + _NONCHARACTERS + "]")
+
+
+UNWRITABLE_MESSAGE = "含有不允许的"  # how unwritable's messages start
+
+
+def unwritable(text: str) -> str | None:
+    """A Chinese message naming the first character ``text`` may not hold (see UNWRITABLE), or None."""
+    m = UNWRITABLE.search(text)
+    if m is None:
+        return None
+    bidi = "\u202a" <= m.group() <= "\u202e" or "\u2066" <= m.group() <= "\u2069"
+    kind = "双向文字控制字符" if bidi else "控制字符或非字符"
+    return f"{UNWRITABLE_MESSAGE}{kind}（U+{ord(m.group()):04X}，第 {m.start() + 1} 个字符）"
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        raise _Duplicate(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return out
+
+
+def duplicate_key(raw: bytes) -> str | None:
+    """The first key that appears twice in one JSON object of ``raw`` (JSON parsers keep the last
+    one silently, so a client and the service could read different requests), or None. Bodies that
+    are not valid JSON are left to the request model's own error."""
+    try:
+        json.loads(raw, object_pairs_hook=_pairs)
+    except _Duplicate as dup:
+        return str(dup.args[0])
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 def error_json(code: str, message: str, field: str) -> bytes:

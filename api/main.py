@@ -7,7 +7,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +19,7 @@ from . import errors
 from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .limits import BodyLimit
+from .security import SecurityHeaders
 from .pages import form, login, replay, results, review
 from .routes import admin, assessments, daily, health, violations
 from .settings import Settings, load_settings
@@ -27,6 +27,15 @@ from .storage import Store
 from .storage.records import Records
 
 STATIC = Path(__file__).resolve().parent / "static"
+# Swagger UI from local files only, started by static/docs.js (no inline script: see api/security.py).
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>discretion API 文档</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/swagger/favicon-32x32.png"></head>
+<body><div id="swagger-ui" data-openapi="/openapi.json"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script></body></html>
+"""
 
 
 # Rulebooks loaded and compiled by ``discretion serve`` before it forks its workers (see preload).
@@ -83,13 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="discretion API 文档",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png",
-        )
+        return HTMLResponse(DOCS_PAGE)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> FileResponse:
@@ -97,10 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, violations, assessments, daily, admin):  # the JSON API v1
         app.include_router(module.router)
+    if settings.echo:
+        app.include_router(health.echo_router)
     for page in (login, form, results, review, replay):  # pages: the web form, login, the reviewers' pages
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     # The rulebooks and compiled rules live as long as the process: move them out of the cyclic
     # collector's reach, and collect the young generation less often. Each request allocates many
     # short-lived objects; without this, collections that walk every rulebook object cost more
@@ -116,4 +122,5 @@ def _install_access(app: FastAPI, settings: Settings) -> None:
     store = AccessStore(app.state.discretion.store.engine)
     signer = Signer(store.secret())
     app.state.access = SimpleNamespace(store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
-    app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
+    app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies,
+                       allowed_hosts=settings.host_names)

@@ -5,11 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from discretion.rulebooks.models import IsoDate
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+from .limits import unwritable
+
+
+def _writable(text: str) -> str:
+    """Refuses text a record may not hold (api.limits.UNWRITABLE): 422 ``invalid_character`` (api.errors
+    knows the message by its start, UNWRITABLE_MESSAGE)."""
+    problem = unwritable(text)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+Writable = AfterValidator(_writable)
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64), Writable]
 
 
 class AssessmentIn(BaseModel):
@@ -18,8 +31,8 @@ class AssessmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # The bounds below are documented in docs/limits.md (with the error code and field of each).
-    violation: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(description="违法行为代码（1–80 个字符）")
-    jurisdiction: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(
+    violation: Annotated[str, StringConstraints(min_length=1, max_length=80), Writable] = Field(description="违法行为代码（1–80 个字符）")
+    jurisdiction: Annotated[str, StringConstraints(min_length=1, max_length=80), Writable] = Field(
         default="yunnan", description="辖区，如 yunnan、yunnan/kunming（1–80 个字符）")
     party: Literal["unit", "individual"] = "unit"
     facts: dict[Name, Any] = Field(
@@ -36,7 +49,7 @@ class AssessmentIn(BaseModel):
     violation_end_date: IsoDate | None = Field(default=None, description="连续或继续状态的违法行为终了日期（同上范围）")
     discovered_date: IsoDate | None = Field(default=None, description="发现日期（同上范围）")
     decision_date: IsoDate | None = Field(default=None, description="决定日期，默认为今天（同上范围）")
-    edition: Annotated[str, StringConstraints(max_length=80)] | None = Field(default=None, description="指定未发布版本（审查用，最多 80 个字符）")
+    edition: Annotated[str, StringConstraints(max_length=80), Writable] | None = Field(default=None, description="指定未发布版本（审查用，最多 80 个字符）")
 
 
 class DailyPenaltyIn(BaseModel):
@@ -74,7 +87,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 # --- records: assessments as stored, decisions, reproduction ----------------------------------
 
 # Free text stored in records: no control characters but tab and line breaks.
-RecordText = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+RecordText = Annotated[str, StringConstraints(max_length=2000), Writable]
 
 
 class DecisionIn(BaseModel):

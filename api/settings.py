@@ -39,8 +39,19 @@ class Settings(BaseSettings):
     # storage benchmark only (benchmarks/test_storage.py): a service without records breaks the
     # full-process record the seed plan requires.
     storage: bool = True
+    # DISCRETION_ECHO=1: POST /_echo answers its JSON body back, the baseline of the load benchmarks
+    # (benchmarks/serving.py turns it on); otherwise it does not exist.
+    echo: bool = False
     auth: bool = False  # DISCRETION_AUTH=1: API tokens and web login required; needed off loopback
     secure_cookies: bool = False  # DISCRETION_SECURE_COOKIES=1 behind an HTTPS proxy
+    # DISCRETION_ALLOWED_HOSTS="name1,name2": Host names besides the loopback ones (localhost,
+    # *.localhost, 127.0.0.0/8, ::1) that a service without auth answers; each must resolve to this
+    # machine only. Everything else is refused (400 host_not_allowed: DNS rebinding).
+    allowed_hosts: str = ""
+
+    @property
+    def host_names(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:

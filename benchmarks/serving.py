@@ -45,6 +45,7 @@ def serve(tmp: Path, name: str, env: dict[str, str], workers: int = 1, db: Path 
     its stderr goes to ``tmp/<name>.log``."""
     port = free_port()
     full = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DISCRETION_STORAGE")}
+    full["DISCRETION_ECHO"] = "1"  # POST /_echo, the baseline the benchmarks compare against
     full.update(env)
     log_path = tmp / f"{name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed in the finally below

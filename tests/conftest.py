@@ -26,6 +26,9 @@ os.environ["DISCRETION_HOME"] = HOME
 for _name in ("DISCRETION_DATABASE_URL", "DATABASE_URL"):
     os.environ.pop(_name, None)
 atexit.register(shutil.rmtree, HOME, ignore_errors=True)
+# Starlette's TestClient calls the app as Host "testserver"; a service without auth answers only
+# loopback names and the ones listed here (tests/test_access.py checks that others are refused).
+os.environ["DISCRETION_ALLOWED_HOSTS"] = "testserver"
 
 
 @pytest.fixture(scope="session")

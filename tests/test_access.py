@@ -193,7 +193,7 @@ def test_a_disabled_user_is_logged_out_at_once(secured: FastAPI, web: TestClient
 
 
 def test_a_forged_session_cookie_is_ignored(web: TestClient) -> None:
-    forged = Signer(b"not the service secret").session("u-admin")
+    forged = Signer(b"not the service secret").session("u-admin", 0)
     web.cookies.set("dc_session", forged)
     assert web.get("/", follow_redirects=False).status_code == 303
 
@@ -353,3 +353,226 @@ def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkey
     rc, out, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer)
     assert rc == 0, err
     assert "status: approved" in draft.read_text(encoding="utf-8") and 'reviewer: "li-shenhe"' in draft.read_text(encoding="utf-8")
+
+
+# --- ownership of records ------------------------------------------------------------------
+
+
+def _bearer(accounts: dict[str, str], role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {accounts[role]}"}
+
+
+def test_a_handler_cannot_read_reproduce_or_decide_another_handlers_case(
+        secured: FastAPI, web: TestClient, accounts: dict[str, str]) -> None:
+    """Another handler's record is 403 for read, reproduce and decision, and stays undecided for its owner."""
+    other = secured.state.access.store.create_token("app-handler-2", "handler", "tests")[1]
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    intruder = {"Authorization": f"Bearer {other}"}
+    for r in (web.get(f"/v1/assessments/{rid}", headers=intruder),
+              web.get(f"/v1/assessments/{rid}/reproduce", headers=intruder),
+              web.post(f"/v1/assessments/{rid}/decision", json={"amount": 0, "reason": "抢先决定"}, headers=intruder)):
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "forbidden" and r.json()["field"] == "id"
+    assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["decision"] is None
+    assert web.get(f"/v1/assessments/{rid}/reproduce", headers=_bearer(accounts, "handler")).status_code == 200
+    band = web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["fine"]["band"]
+    r = web.post(f"/v1/assessments/{rid}/decision", json={"amount": band[0]}, headers=_bearer(accounts, "handler"))
+    assert r.status_code == 201, r.text
+
+
+def test_supervisors_read_every_handlers_case(web: TestClient, accounts: dict[str, str]) -> None:
+    """Reviewers and admins read and reproduce any record; admins may also decide it."""
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    for role in ("reviewer", "admin"):
+        assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, role)).status_code == 200
+        assert web.get(f"/v1/assessments/{rid}/reproduce", headers=_bearer(accounts, role)).status_code == 200
+
+
+def test_a_handler_cannot_open_another_handlers_result_pages(secured: FastAPI, web: TestClient,
+                                                             accounts: dict[str, str]) -> None:
+    """The result page, its print view, its .docx and its decision form are refused to another handler."""
+    secured.state.access.store.add_user("u-handler-2", "handler", "password-handler-2")
+    rid = web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).json()["id"]
+    assert login(web, "u-handler-2", "password-handler-2").status_code == 303
+    for path in (f"/result/{rid}", f"/result/{rid}/print", f"/result/{rid}/reasoning.docx"):
+        assert web.get(path).status_code == 403, path
+    token = csrf_of(web.get("/").text)
+    r = web.post(f"/result/{rid}/decision", data={"amount": "0", "reason": "抢先", "csrf_token": token})
+    assert r.status_code == 403
+    assert web.get(f"/v1/assessments/{rid}", headers=_bearer(accounts, "handler")).json()["decision"] is None
+
+
+# --- no auth: only this machine may call (DNS rebinding, foreign origins) --------------------
+
+DAILY = {"original_fine": 100000, "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A service without auth and no extra host names, called as http://127.0.0.1:8000."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('loopback') / 'l.db'}"
+    app = create_app(Settings(database_url=url, allowed_hosts=""))
+    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "testserver", "192.168.1.5:8000", "0.0.0.0:8000"])
+def test_without_auth_a_foreign_host_name_is_refused(loopback: TestClient, host: str) -> None:
+    """A Host that is not a loopback name (a rebound DNS name) gets 400 host_not_allowed, pages and API alike."""
+    r = loopback.get("/v1/violations", headers={"Host": host})
+    assert r.status_code == 400 and r.json()["code"] == "host_not_allowed" and r.json()["field"] == "Host"
+    assert loopback.get("/", headers={"Host": host}).status_code == 400
+    assert loopback.post("/v1/admin/reload", headers={"Host": host}).status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "app.localhost:8000",
+                                  "127.8.0.1"])
+def test_without_auth_loopback_host_names_are_served(loopback: TestClient, host: str) -> None:
+    """Every loopback name or address, with or without a port, is answered."""
+    assert loopback.get("/v1/violations", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://127.0.0.1:9999", "http://localhost:8000", "null"])
+def test_without_auth_a_state_change_from_a_foreign_origin_is_refused(loopback: TestClient, origin: str) -> None:
+    """A POST whose Origin is not this service's own (another site, another local port) is 403 origin_not_allowed."""
+    r = loopback.post("/v1/admin/reload", headers={"Origin": origin})
+    assert r.status_code == 403 and r.json()["code"] == "origin_not_allowed" and r.json()["field"] == "Origin"
+    r = loopback.post("/v1/daily-penalties", json=DAILY, headers={"Origin": origin})
+    assert r.status_code == 403
+    page = loopback.get("/assess/water_over_standard").text
+    r = loopback.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)},
+                      headers={"Origin": origin}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_without_auth_same_origin_and_originless_requests_pass(loopback: TestClient) -> None:
+    """The service's own pages (same Origin) and clients that send no Origin (curl, scripts) go through."""
+    assert loopback.post("/v1/daily-penalties", json=DAILY, headers={"Origin": "http://127.0.0.1:8000"}).status_code == 200
+    assert loopback.post("/v1/daily-penalties", json=DAILY).status_code == 200
+    page = loopback.get("/assess/water_over_standard").text
+    r = loopback.post("/assess/water_over_standard", data={**FORM, "csrf_token": csrf_of(page)},
+                      headers={"Origin": "http://127.0.0.1:8000"}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+# --- what only admins see, what only benchmarks use, headers, cookies over HTTPS ---------------
+
+
+def test_health_detail_is_for_admins_only(web: TestClient, accounts: dict[str, str]) -> None:
+    """With auth on, /healthz stays open but detail=true needs an admin: 401 without a token, 403 for others."""
+    assert web.get("/healthz").json() == {"status": "ok"}
+    r = web.get("/healthz?detail=true")
+    assert r.status_code == 401 and r.json()["field"] == "detail" and "pid" not in r.text
+    for role in ("handler", "reviewer"):
+        r = web.get("/healthz?detail=true", headers=_bearer(accounts, role))
+        assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    r = web.get("/healthz?detail=true", headers=_bearer(accounts, "admin"))
+    assert r.status_code == 200 and isinstance(r.json()["pid"], int)
+
+
+def test_echo_exists_only_when_the_benchmark_setting_turns_it_on(tmp_path: Path, client: TestClient) -> None:
+    """POST /_echo is 404 by default and answers its body with DISCRETION_ECHO=1."""
+    assert client.post("/_echo", json={"a": 1}).status_code == 404
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'e.db'}", echo=True))
+    with TestClient(app) as c:
+        assert c.post("/_echo", json={"a": 1}).json() == {"a": 1}
+
+
+SECURITY_HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
+
+
+def _assert_secured(r: Any) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert r.headers.get(name) == value, (r.request.url, name)
+    csp = r.headers["content-security-policy"]
+    scripts = re.search(r"script-src ([^;]*)", csp)
+    assert scripts and scripts.group(1) == "'self'", csp
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+
+
+def test_every_answer_carries_the_security_headers(client: TestClient, web: TestClient) -> None:
+    """Pages, JSON, static files, docs, errors and refusals all carry CSP (no inline script), X-Frame-Options,
+    nosniff and Referrer-Policy."""
+    rid = client.post("/v1/assessments", json=CASE).json()["id"]
+    for path in ("/", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases", "/review",
+                 "/review/diff", "/review/replay", "/docs", "/static/app.css", "/static/app.js", "/healthz",
+                 "/v1/violations", f"/v1/assessments/{rid}", "/v1/assessments/nope", "/nowhere"):
+        _assert_secured(client.get(path))
+    _assert_secured(client.post("/v1/assessments", json=CASE))
+    _assert_secured(client.post("/v1/assessments", content=b"x" * 200_000, headers={"content-type": "application/json"}))
+    _assert_secured(web.get("/v1/violations"))  # 401 from the access layer
+    _assert_secured(web.get("/login"))
+
+
+def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
+    """Every page works under a CSP without 'unsafe-inline': no inline script, event handler, style block or attribute."""
+    rid = client.post("/v1/assessments", json=CASE).json()["id"]
+    for path in ("/", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases", "/review",
+                 "/review/diff?a=yunnan@2023&b=yunnan@2026-draft", "/review/replay", "/docs", "/login"):
+        page = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
+        assert not re.search(r"<style|\sstyle=|\son[a-z]+=|javascript:", page, re.I), path
+
+
+def test_cookies_are_secure_when_the_request_came_over_https(secured: FastAPI, web: TestClient) -> None:
+    """Over HTTPS (or X-Forwarded-Proto: https from a proxy) the CSRF and session cookies carry Secure; over HTTP not."""
+    plain = web.get("/login")
+    assert "dc_csrf=" in plain.headers["set-cookie"] and "Secure" not in plain.headers["set-cookie"]
+    web.cookies.clear()
+    proxied = web.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "dc_csrf=" in proxied.headers["set-cookie"] and "Secure" in proxied.headers["set-cookie"]
+    with TestClient(secured, base_url="https://testserver") as tls:
+        page = tls.get("/login")
+        assert "Secure" in page.headers["set-cookie"]
+        r = tls.post("/login", data={"name": "u-handler", "password": "password-handler", "next": "/",
+                                     "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        assert r.status_code == 303 and "dc_session=" in r.headers["set-cookie"] and "Secure" in r.headers["set-cookie"]
+
+
+# --- disabling a user and logging out end access on the server -------------------------------
+
+
+def test_disabling_a_user_revokes_their_tokens_in_every_worker(secured: FastAPI, web: TestClient,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disabled user's API tokens stop at once in this worker and, like a revoked token, within the cache bound in others."""
+    from api.auth import TOKEN_CACHE_SECONDS, AccessStore
+
+    store = secured.state.access.store
+    store.add_user("u-quits", "handler", "password-quits")
+    token = store.create_token("u-quits", "handler", "phone")[1]
+    other_worker = AccessStore(store.engine)
+    assert other_worker.principal_for_token(token) is not None  # cached there
+    assert web.get("/v1/violations", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert store.disable_user("u-quits") == 1
+    assert web.get("/v1/violations", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    later = __import__("time").monotonic() + TOKEN_CACHE_SECONDS + 1
+    monkeypatch.setattr("api.auth.time.monotonic", lambda: later)
+    assert other_worker.principal_for_token(token) is None
+    with pytest.raises(Exception, match="已停用"):
+        store.create_token("u-quits", "handler")
+
+
+def test_logout_ends_the_session_on_the_server(secured: FastAPI, web: TestClient) -> None:
+    """A session cookie kept from before logout (copied, stolen) no longer opens a page."""
+    secured.state.access.store.add_user("u-logout", "handler", "password-logout")
+    assert login(web, "u-logout", "password-logout").status_code == 303
+    kept = web.cookies.get("dc_session")
+    assert kept
+    web.post("/logout", data={"csrf_token": csrf_of(web.get("/").text)}, follow_redirects=False)
+    with TestClient(secured) as thief:
+        thief.cookies.set("dc_session", kept)
+        assert thief.get("/", follow_redirects=False).status_code == 303
+    assert login(web, "u-logout", "password-logout").status_code == 303  # logging in again works
+    assert web.get("/", follow_redirects=False).status_code == 200
+
+
+def test_cli_disabling_a_user_says_how_many_tokens_it_revoked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`users disable` revokes the user's tokens and says so."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    run_cli("users", "add", "zhao", "--role", "handler", "--password-stdin", "--database-url", url,
+            stdin="long-enough-pw\n", monkeypatch=monkeypatch)
+    run_cli("tokens", "create", "--owner", "zhao", "--role", "handler", "--database-url", url)
+    rc, out, _ = run_cli("users", "disable", "zhao", "--database-url", url)
+    assert rc == 0 and "吊销其令牌 1 个" in out
+    rc, out, _ = run_cli("tokens", "list", "--database-url", url)
+    assert "zhao" in out and "有效" not in out.split("zhao", 1)[1].splitlines()[0]

@@ -59,6 +59,33 @@ LIMITS: list[tuple[str, str, str, Any, int, str, str]] = [
      "facts.exceedance_ratio"),
     ("JSON nested 20,000 deep", "POST", A, raw_case(b"[" * 20_000 + b"]" * 20_000), 422, "malformed_json", "body"),
     ("an integer of 5,000 digits", "POST", A, raw_case(b"9" * 5_000), 422, "malformed_json", "body"),
+    ("U+FFFE in a text fact", "POST", A, {**W, "facts": {"pollutant_class": "COD\ufffe"}}, 422, "invalid_character",
+     "facts.pollutant_class"),
+    ("a bidi override in a fact name", "POST", A, {**W, "facts": {"n\u202e": 1}}, 422, "invalid_character", "facts.n\u202e"),
+    ("a control character in a circumstance id", "POST", A, {**W, "circumstances": ["confessed\x07"]}, 422,
+     "invalid_character", "circumstances[0]"),
+    ("U+FFFF in the violation code", "POST", A, {**W, "violation": "water\uffff"}, 422, "invalid_character", "violation"),
+    ("a lone surrogate (not JSON text)", "POST", A, raw_case(b'0.5}, "jurisdiction": "yunnan\\ud800", "edition": {'), 422,
+     "malformed_json", "body"),
+    ("a bidi isolate in a decision reason", "POST", f"{A}/0/decision", {"amount": 1, "reason": "\u2067\u7406\u7531"}, 422,
+     "invalid_character", "reason"),
+    ("a key twice in the body", "POST", A, b'{"violation": "water_over_standard", "violation_date": "2025-03-01", '
+     b'"facts": {"exceedance_ratio": 0.5, "exceedance_ratio": 9}}', 422, "duplicate_key", "exceedance_ratio"),
+    ("a key twice in a decision", "POST", f"{A}/0/decision", b'{"amount": 1, "amount": 2}', 422, "duplicate_key", "amount"),
+    ("a key twice in a daily penalty", "POST", "/v1/daily-penalties",
+     b'{"original_fine": 1, "original_fine": 2, "order_served_date": "2026-01-01", "reinspection_date": "2026-01-05"}', 422,
+     "duplicate_key", "original_fine"),
+    ("daily penalty re-inspected in 9999", "POST", "/v1/daily-penalties",
+     {"original_fine": 10**12, "order_served_date": "2026-01-01", "reinspection_date": "9999-12-31"}, 422, "date_out_of_range",
+     "reinspection_date"),
+    ("daily penalty served before 1900", "POST", "/v1/daily-penalties",
+     {"original_fine": 1, "order_served_date": "1899-12-31", "reinspection_date": "2026-01-01"}, 422, "date_out_of_range",
+     "order_served_date"),
+    ("daily penalty total above 10^15", "POST", "/v1/daily-penalties",
+     {"original_fine": 10**12, "order_served_date": "2026-01-01", "reinspection_date": "2029-01-01"}, 422, "amount_out_of_range",
+     "reinspection_date"),
+    ("list filter from before 1900", "GET", f"{A}?from=1800-01-01", None, 422, "date_out_of_range", "from"),
+    ("list filter to after 2199", "GET", f"{A}?to=9999-12-31", None, 422, "date_out_of_range", "to"),
     ("date before 1900", "POST", A, {**W, "violation_date": "1899-12-31"}, 422, "date_out_of_range", "violation_date"),
     ("date after 2199", "POST", A, {**W, "decision_date": "2200-01-01"}, 422, "date_out_of_range", "decision_date"),
     ("query q of 101 characters", "GET", "/v1/violations?q=" + "q" * 101, None, 422, "invalid_input", "q"),
@@ -147,7 +174,7 @@ def test_an_oversized_request_head_answers_431_without_being_buffered(server: Li
     """A header of 8 MiB streamed to the server: 431 headers_too_large (field headers) once 32 KiB have
     arrived; the worker's memory does not take the header in."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: ")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Junk: ")
         try:
             for _ in range(128):
                 s.sendall(b"a" * 65536)
@@ -167,7 +194,7 @@ def test_a_request_head_trickled_byte_by_byte_is_cut_off(server: LiveServer) -> 
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.settimeout(0.2)
         data = b""
-        for ch in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"s" * 100:
+        for ch in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 100:
             try:
                 s.sendall(bytes([ch]))
             except (BrokenPipeError, ConnectionResetError):
@@ -189,7 +216,7 @@ def test_a_body_trickled_slowly_is_cut_off(server: LiveServer) -> None:
     """A body announced as 1,000 bytes of which 10 arrive: 408 request_timeout (field body) after the body timeout."""
     t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 1000\r\n\r\n{\"violat")
         data = read_all(s, BODY_TIMEOUT + 5)
     took = time.monotonic() - t0
@@ -229,18 +256,18 @@ def _flood(port: int, stop: threading.Event, answers: list[int], kind: str) -> N
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                 if kind == "sized":  # Content-Length says 1 MiB: refused before the body is read
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               b"Content-Length: %d\r\n\r\n" % len(big))
                     s.sendall(big[:65536])
                 elif kind == "chunked":  # no length: refused once 64 KiB have been read
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               b"Transfer-Encoding: chunked\r\n\r\n")
                     for i in range(0, len(big), 65536):
                         part = big[i:i + 65536]
                         s.sendall(b"%x\r\n%s\r\n" % (len(part), part))
                     s.sendall(b"0\r\n\r\n")
                 else:  # slow: half a request head, then silence until the server gives up
-                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\n")
+                    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 data = read_all(s, 10)
                 if data.startswith(b"HTTP/1.1 "):
                     answers.append(int(data.split(b" ", 2)[1]))
@@ -274,3 +301,49 @@ def test_a_flood_of_oversized_and_slow_requests_does_not_slow_other_clients(serv
     assert set(answers) <= {422, 408}, sorted(set(answers))
     assert during < 3 * alone + 0.020, (alone, during)
     assert server.alive()
+
+
+def test_a_reason_that_cannot_be_written_to_xml_never_reaches_a_record(client: TestClient) -> None:
+    """U+FFFE in a decision's reason (API and result page) is 422 invalid_character, so the case's .docx stays 200."""
+    import re
+
+    rid = client.post(A, json=CASE).json()["id"]
+    r = client.post(f"{A}/{rid}/decision", json={"amount": 0, "reason": "已改正\ufffe"})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_character" and "U+FFFE" in r.json()["message"]
+    page = client.get(f"/result/{rid}").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    r = client.post(f"/result/{rid}/decision", data={"amount": "0", "reason": "已改正\u202e", "csrf_token": token})
+    assert r.status_code == 422 and "U+202E" in r.text
+    assert client.get(f"{A}/{rid}").json()["decision"] is None
+    assert client.get(f"/result/{rid}/reasoning.docx").status_code == 200
+
+
+def test_the_web_form_refuses_unwritable_characters_in_any_field(client: TestClient) -> None:
+    """A control character or bidi override in a form field is shown next to that field (422), and nothing is stored."""
+    import re
+
+    page = client.get("/assess/water_over_standard").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    form = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
+            "fact.exceedance_ratio": "0.5", "circumstance": "confessed\u2066", "csrf_token": token}
+    r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
+    assert r.status_code == 422 and "U+2066" in r.text
+
+
+def test_content_type_is_compared_case_insensitively(client: TestClient) -> None:
+    """APPLICATION/JSON is JSON (media types are case-insensitive, RFC 9110)."""
+    r = client.post(A, content=json.dumps(CASE).encode(), headers={"content-type": "Application/JSON; charset=UTF-8"})
+    assert r.status_code == 201, r.text
+
+
+def test_the_web_form_accepts_only_iso_dates(client: TestClient) -> None:
+    """20250301 or 2025-W09-6 (which Python's date parser takes) is refused next to the date field."""
+    import re
+
+    page = client.get("/assess/water_over_standard").text
+    token = re.findall(r'name="csrf_token" value="([^"]+)"', page)[0]
+    for written in ("20250301", "2025-W09-6"):
+        form = {"party": "unit", "jurisdiction": "yunnan", "violation_date": written, "decision_date": "2025-09-01",
+                "fact.exceedance_ratio": "0.5", "csrf_token": token}
+        r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
+        assert r.status_code == 422 and "日期格式应为" in r.text, written

@@ -35,3 +35,22 @@ def test_a_fresh_database_is_migrated(tmp_path: Path) -> None:
         assert upgrade(engine) == head()
     finally:
         engine.dispose()
+
+
+def test_users_of_a_0001_database_keep_their_logins_after_0002(tmp_path: Path) -> None:
+    """Migration 0002 adds the session generation with 0 for existing users, so their new sessions work."""
+    from api.auth import AccessStore
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        assert upgrade(engine, "0001") == "0001"
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO users (name, role, password_hash, created_at) "
+                                 "VALUES ('old', 'handler', 'x', '2026-11-30 00:00:00')")
+        assert upgrade(engine) == head()
+        store = AccessStore(engine)
+        assert store.session_generation("old") == 0 and store.active_user("old", 0) is not None
+        store.end_sessions("old")
+        assert store.active_user("old", 0) is None and store.active_user("old", 1) is not None
+    finally:
+        engine.dispose()

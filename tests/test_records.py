@@ -195,9 +195,13 @@ def test_bad_list_parameters_are_422_naming_the_parameter(client: TestClient, pa
     assert r.json()["field"] == field
 
 
-def test_far_dates_in_the_list_are_no_error(client: TestClient) -> None:
-    """The widest dates the parameter allows give a list, not a server error."""
-    r = client.get("/v1/assessments", params={"from": "0001-01-01", "to": "9999-12-31", "limit": 1})
+def test_far_dates_in_the_list_are_refused_not_ignored(client: TestClient) -> None:
+    """Dates outside 1900–2199 are 422 date_out_of_range naming the filter (not a silently ignored filter, nor a 500);
+    the range's own ends give a list."""
+    for params, field in (({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to")):
+        r = client.get("/v1/assessments", params={**params, "limit": 1})
+        assert r.status_code == 422 and r.json()["code"] == "date_out_of_range" and r.json()["field"] == field, r.text
+    r = client.get("/v1/assessments", params={"from": "1900-01-01", "to": "2199-12-31", "limit": 1})
     assert r.status_code == 200, r.text
 
 
@@ -479,3 +483,69 @@ def test_storage_off_answers_without_keeping_a_record(backend: str, databases: D
             assert app.state.discretion.store.verify().records == 0
     finally:
         app.state.discretion.store.close()
+
+
+# --- Idempotency-Key --------------------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_record(service: tuple[FastAPI, TestClient, str]) -> None:
+    """The same key and body again answers 200 with the first record (Idempotent-Replayed: true); nothing new is stored."""
+    _, client, _ = service
+    me, key = as_(unique()), {"Idempotency-Key": "retry-" + secrets.token_hex(8)}
+    first = client.post("/v1/assessments", json=WATER, headers={**me, **key})
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    reordered = json.dumps(dict(reversed(list(WATER.items()))), indent=2)  # the same content, other bytes
+    again = client.post("/v1/assessments", content=reordered, headers={**me, **key, "content-type": "application/json"})
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert [i["id"] for i in listing(client, handler=me["x-test-principal"].split(":")[0])["items"]] == [first.json()["id"]]
+
+
+def test_an_idempotency_key_reused_for_another_body_is_409(service: tuple[FastAPI, TestClient, str]) -> None:
+    """The same key with a different body is refused (409 idempotency_key_reused), naming the header."""
+    _, client, _ = service
+    me, key = as_(unique()), {"Idempotency-Key": "k-" + secrets.token_hex(8)}
+    assert client.post("/v1/assessments", json=WATER, headers={**me, **key}).status_code == 201
+    r = client.post("/v1/assessments", json=EIA, headers={**me, **key})
+    assert r.status_code == 409 and r.json()["code"] == "idempotency_key_reused" and r.json()["field"] == "Idempotency-Key"
+
+
+def test_idempotency_keys_belong_to_their_caller(service: tuple[FastAPI, TestClient, str]) -> None:
+    """Another caller's identical key makes a record of its own: no one receives another's record."""
+    _, client, _ = service
+    key = {"Idempotency-Key": "shared-" + secrets.token_hex(8)}
+    a = client.post("/v1/assessments", json=WATER, headers={**as_(unique()), **key})
+    b = client.post("/v1/assessments", json=WATER, headers={**as_(unique()), **key})
+    assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] != b.json()["id"]
+
+
+@pytest.mark.parametrize("bad", [b"", b"x" * 201, "ключ".encode(), b"a b"])
+def test_a_malformed_idempotency_key_is_422(client: TestClient, bad: bytes) -> None:
+    """An empty, overlong or non-ASCII key is refused before anything is assessed."""
+    r = client.post("/v1/assessments", json=WATER, headers={b"Idempotency-Key": bad})
+    assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
+
+
+def test_concurrent_retries_with_one_key_store_one_record(service: tuple[FastAPI, TestClient, str]) -> None:
+    """Retries racing in the writer (the key written in the assessment's own transaction): one record, the rest replay it."""
+    import asyncio
+
+    from api.storage import new_id
+    from api.storage.writer import Replayed
+    from discretion.engine.case import Case
+
+    app, _, _ = service
+    s = app.state.discretion
+    a = s.engine.assess(Case.model_validate(WATER))
+    who = Principal(name=unique(), role="handler", via="token")
+
+    async def race() -> list[Any]:
+        futures = []
+        for _ in range(8):
+            rid = new_id()
+            futures.append(s.records.add(rid, WATER, a, a.to_json(id=rid), who, (who.name, "race", "same-body")))
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    got = asyncio.run(race())
+    stored = [g for g in got if isinstance(g, dict)]
+    assert len(stored) == 1 and all(isinstance(g, Replayed) and g.assessment_id == stored[0]["id"] for g in got if g is not stored[0])

@@ -463,3 +463,31 @@ def test_the_page_is_for_reviewers_and_admins_only(app: FastAPI, client: TestCli
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     reviewer = TestClient(as_role(app, "reviewer"), raise_server_exceptions=False)
     assert reviewer.get("/review/replay").status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_replay_results_never_carry_a_formula_from_a_case_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    """A ref (or any text) starting with = + - @ comes out of the results as text with a leading apostrophe, never a formula."""
+    hostile = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"]
+    cases = tmp_path / "cases.csv"
+    body = "ref,violation,violation_date,decision_date,fact.exceedance_ratio\n"
+    body += "".join(f'"{r.replace(chr(34), chr(34) * 2)}",water_over_standard,2025-03-01,2025-06-01,0.5\n' for r in hostile)
+    cases.write_text(body, encoding="utf-8")
+    out = tmp_path / f"res.{fmt}"
+    code, _, _ = run(capsys, "replay", str(cases), "--from", "yunnan@2023", "--to", "yunnan@2026-draft",
+                     "--out", str(out), "--workers", "1")
+    assert code == 0
+    if fmt == "csv":
+        refs = [r["ref"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))]
+    else:
+        from openpyxl import load_workbook
+
+        ws = load_workbook(out).worksheets[0]
+        header = [c.value for c in ws[1]]
+        column = next(i for i, h in enumerate(header) if h in ("ref", "编号", "案件编号") or "编号" in str(h))
+        cells = [row[column] for row in ws.iter_rows(min_row=2)]
+        assert all(c.data_type != "f" for row in ws.iter_rows(min_row=2) for c in row)
+        refs = [c.value for c in cells]
+    assert refs == ["'" + r for r in hostile]

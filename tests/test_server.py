@@ -138,7 +138,7 @@ def test_serve_rejects_oversized_chunked_body_over_real_http(server: tuple[str, 
     chunk = b"x" * 8192
     with socket.create_connection((host, int(port)), timeout=10) as s:
         s.sendall(
-            b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         )
         try:

@@ -81,7 +81,7 @@ def chain(store: Store) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_migration_creates_every_table_exactly_as_the_models_declare(store: Store) -> None:
-    """After the initial revision, Alembic's autogenerate finds nothing to change, and the access
+    """After the revisions, Alembic's autogenerate finds nothing to change, and the access
     layer's tables have the columns it relies on."""
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
@@ -90,7 +90,8 @@ def test_migration_creates_every_table_exactly_as_the_models_declare(store: Stor
             "assessments", "decisions", "chain_head", "rulebook_snapshots", "users", "api_tokens", "service_keys", "alembic_version"}
         expected = {
             "users": [("name", String, 64, False), ("role", String, 16, False), ("password_hash", String, 255, False),
-                      ("created_at", DateTime, None, False), ("disabled_at", DateTime, None, True)],
+                      ("created_at", DateTime, None, False), ("disabled_at", DateTime, None, True),
+                      ("session_generation", Integer, None, False)],
             "api_tokens": [("id", String, 32, False), ("label", String, 80, False), ("owner", String, 64, False),
                            ("role", String, 16, False), ("token_hash", String, 64, False), ("created_at", DateTime, None, False),
                            ("revoked_at", DateTime, None, True)],

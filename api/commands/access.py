@@ -42,8 +42,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    _store(args).disable_user(args.name)
-    print(f"已停用用户 {args.name}")
+    revoked = _store(args).disable_user(args.name)
+    print(f"已停用用户 {args.name}，吊销其令牌 {revoked} 个（各服务进程在 10 秒内生效）")
     return 0
 
 

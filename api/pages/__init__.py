@@ -5,6 +5,6 @@ and Word versions, the handler's recent cases), ``login``, and the reviewers' ``
 and their diff) and ``replay`` (impact replay); ``rendering`` holds the templates, their filters
 and the labels the pages share.
 
-A page imports the library (``discretion``), ``api.deps``, ``api.auth``, ``api.limits``,
+A page imports the library (``discretion``), ``api.deps``, ``api.auth``, ``api.limits``, ``api.security``,
 ``api.storage`` and ``rendering``; never ``api.main``, ``api.routes`` or another page.
 """

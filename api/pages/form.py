@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.rulebooks.editions import in_force
 
 from ..deps import Principal, State, principal, state
+from ..limits import unwritable
 from ..storage import new_id
 from .rendering import JURISDICTIONS, REGIMES, render
 
@@ -98,8 +100,16 @@ async def form(request: Request, code: str, s: Annotated[State, Depends(state)])
     return render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")
+
+
 def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
+    for key, value in form.multi_items():  # nothing a record may not hold (api.limits.UNWRITABLE), in any field
+        if isinstance(value, str) and (problem := unwritable(value)) is not None:
+            where = "facts." + key[5:] if key.startswith("fact.") else "circumstances" if key == "circumstance" else key
+            errors.setdefault(where if where.startswith(("facts.", "circumstances")) or where in _FIELDS else "form", problem)
     data: dict[str, Any] = {"facts": {}, "circumstances": list(form.getlist("circumstance"))}
     for key in ("violation_date", "violation_end_date", "discovered_date", "decision_date"):
         raw = (form.get(key) or "").strip()
@@ -107,6 +117,8 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) 
             data[key] = None
             continue
         try:
+            if not ISO_DATE.fullmatch(raw):  # date.fromisoformat also takes 20260901 and 2026-W36-1
+                raise ValueError(raw)
             data[key] = dt.date.fromisoformat(raw)
         except ValueError:
             errors[key] = "日期格式应为 年-月-日，如 2026-09-01"
@@ -163,7 +175,7 @@ async def submit(
     today = dt.date.today()
     ctx = _form_context(s, code, today, jurisdiction)
     data, errors = _parse_form(form, ctx["facts"], ctx["checks"])
-    values = {k: (form.get(k) or "") for k in ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")}
+    values = {k: (form.get(k) or "") for k in _FIELDS}
     values.update({f"fact.{f['name']}": form.get(f"fact.{f['name']}") or "" for f in ctx["facts"]})
     chosen = set(data["circumstances"])
     if not errors:

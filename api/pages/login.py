@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..auth import SESSION_COOKIE, SESSION_SECONDS
-from ..deps import State, state
+from ..deps import State, caller, state
+from ..security import is_https
 from .rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,13 +40,19 @@ async def login(request: Request, s: Annotated[State, Depends(state)]) -> Respon
     if who is None:
         return render(request, "login.html", status=401, next=target, error="用户名或密码错误，或该用户已停用。", username=name)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, access.signer.session(who.name), max_age=SESSION_SECONDS, httponly=True,
-                        samesite="strict", secure=access.secure_cookies, path="/")
+    cookie = access.signer.session(who.name, access.store.session_generation(who.name))
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, httponly=True,
+                        samesite="strict", secure=access.secure_cookies or is_https(request.scope), path="/")
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    response = RedirectResponse("/login" if request.app.state.access.auth else "/", status_code=303)
+    """Ends the session on the server (every session of this user: the generation moves on) and in the browser."""
+    access = request.app.state.access
+    who = caller(request)
+    if access.auth and who.via == "session":
+        access.store.end_sessions(who.name)
+    response = RedirectResponse("/login" if access.auth else "/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

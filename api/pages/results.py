@@ -13,17 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from discretion.engine.money import wan
 from discretion.errors import DiscretionError, InputError, NotFoundError
 
-from ..deps import Principal, State, principal, require, state
+from ..deps import Principal, State, check_owner, principal, require, state
+from ..limits import unwritable
 from ..storage.records import check_decision
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, beijing, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _stored(s: State, rid: str) -> dict[str, Any]:
+def _stored(s: State, rid: str, who: Principal) -> dict[str, Any]:
     got = s.store.get_record(rid)  # the result with its record and the officer's decision
     if got is None:
         raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
+    check_owner(who, got["record"]["created_by"]["name"])
     return got
 
 
@@ -40,14 +42,15 @@ def decision_lines(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _result_context(s: State, rid: str) -> dict[str, Any]:
-    r = _stored(s, rid)
+def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
+    r = _stored(s, rid, who)
     return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)
-async def result(request: Request, rid: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
-    return render(request, "result.html", **_result_context(s, rid))
+async def result(request: Request, rid: str, s: Annotated[State, Depends(state)],
+                 who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
+    return render(request, "result.html", **_result_context(s, rid, who))
 
 
 @router.post("/result/{rid}/decision", response_class=HTMLResponse)
@@ -62,18 +65,21 @@ async def result_decide(
     row = await asyncio.to_thread(s.store.get_row, rid)
     if row is None:
         raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
+    check_owner(who, row["created_by"])
     errors: dict[str, str] = {}
     try:
         if not raw.isdigit() or len(raw) > 13:
             raise InputError(message="请填写整数元（不写“万”），不小于 0", field="amount")
-        if len(reason) > 2000 or any(ord(c) < 32 and c not in "\t\r\n" for c in reason):
-            raise InputError(message="理由最多 2000 字，且不能含控制字符", field="reason")
+        if len(reason) > 2000:
+            raise InputError(message="理由最多 2000 字", field="reason")
+        if (problem := unwritable(reason)) is not None:
+            raise InputError(message=f"理由{problem}", code="invalid_character", field="reason")
         within, why = check_decision(row, int(raw), reason)
         await s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who)
         return RedirectResponse(f"/result/{rid}", status_code=303)
     except DiscretionError as exc:
         errors[exc.field or "form"] = exc.message
-    ctx = _result_context(s, rid)
+    ctx = _result_context(s, rid, who)
     return render(request, "result.html", status=422, decision_errors=errors,
                    decision_values={"amount": raw, "reason": reason}, **ctx)
 
@@ -86,17 +92,19 @@ async def cases(request: Request, s: Annotated[State, Depends(state)], who: Anno
 
 
 @router.get("/result/{rid}/print", response_class=HTMLResponse)
-async def result_print(request: Request, rid: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
-    return render(request, "print.html", **_result_context(s, rid))
+async def result_print(request: Request, rid: str, s: Annotated[State, Depends(state)],
+                       who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
+    return render(request, "print.html", **_result_context(s, rid, who))
 
 
 @router.get("/result/{rid}/reasoning.docx")
-async def result_docx(rid: str, s: Annotated[State, Depends(state)]) -> Response:
+async def result_docx(rid: str, s: Annotated[State, Depends(state)],
+                      who: Annotated[Principal, Depends(principal)]) -> Response:
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    r = _stored(s, rid)
+    r = _stored(s, rid, who)
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "SimSun"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import math
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,18 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
-from ..deps import Principal, State, caller, current, principal, require, state
+from ..deps import (
+    Principal,
+    State,
+    caller,
+    check_owner,
+    current,
+    principal,
+    refuse_duplicate_keys,
+    require,
+    state,
+    unique_keys,
+)
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
@@ -29,8 +41,10 @@ from ..schemas import (
     ErrorOut,
     ReproductionOut,
 )
+from ..limits import unwritable
 from ..storage import new_id
 from ..storage.records import Records, check_decision
+from ..storage.writer import Replayed, key_reused
 from ..storage.rows import decision_out
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
@@ -57,6 +71,8 @@ def _fact_value(name: str, v: Any) -> Any:
     if isinstance(v, str):
         if len(v) > MAX_TEXT:
             raise InputError(message=f"文字过长（最多 {MAX_TEXT} 个字符）", code="invalid_fact", field=path)
+        if (problem := unwritable(v)) is not None:
+            raise InputError(message=problem, code="invalid_character", field=path)
         return v
     raise InputError(message="事实的值须为数字、字符串、true/false 或 null", code="invalid_fact", field=path)
 
@@ -98,8 +114,15 @@ def _records(s: State) -> Records:
     description="按违法行为日期与决定日期选定适用的法律和裁量基准，计算法定幅度、建议罚款、措施与提示，附每一步的法律依据（trail）"
                 "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
                 "返回的 id 用于查询、记录决定和重现。",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"}, **_MORE_ERRORS},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}},
+                   "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                   "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                                   "description": "幂等键（1–200 个可见 ASCII 字符，按调用者区分）：超时后用同一键和相同内容重试，"
+                                                  "答复 200 和第一次保存的结果（响应头 Idempotent-Replayed: true），不会重复存档；"
+                                                  "同一键配不同内容答复 409 idempotency_key_reused"}]},
+    responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"},
+               200: {"model": AssessmentOut, "description": "以同一 Idempotency-Key 重试：第一次保存的结果"},
+               409: {"model": ErrorOut, "description": "Idempotency-Key 已用于另一份请求内容"}, **_MORE_ERRORS},
 )
 async def create(request: Request) -> Response:
     """Assess one case and store it with who asked; answers 201 only after the record is committed.
@@ -109,6 +132,15 @@ async def create(request: Request) -> Response:
     not through dependencies (the busiest route: FastAPI's dependency solving costs ~3 % of it)."""
     s, who = current(request), caller(request)
     body = parse_body(await request.body(), request.headers.get("content-type"))
+    key = request.headers.get("idempotency-key")
+    idempotency = None
+    if key is not None and s.settings.storage:
+        idempotency = (who.name, _idempotency_key(key), body_hash(body))
+        earlier = await asyncio.to_thread(s.store.idempotent, who.name, idempotency[1])
+        if earlier is not None:  # a retry: the first answer, without assessing again
+            if earlier[0] != idempotency[2]:
+                raise key_reused()
+            return await _replayed(s, earlier[1])
     case = to_case(body)
     a = s.engine.assess(case)
     rid = new_id()
@@ -119,25 +151,56 @@ async def create(request: Request) -> Response:
         def stored() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
             return {**body.model_dump(mode="json"), "decision_date": decided}
 
-        await _records(s).add(rid, stored, a, payload, who)
+        try:
+            await _records(s).add(rid, stored, a, payload, who, idempotency)
+        except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
+            return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
 
 
+MAX_KEY = 200
+
+
+def _idempotency_key(key: str) -> str:
+    """An Idempotency-Key: 1–200 visible ASCII characters (422 ``invalid_input`` otherwise)."""
+    if not 1 <= len(key) <= MAX_KEY or not all("!" <= c <= "~" for c in key):
+        raise InputError(message=f"Idempotency-Key 须为 1 至 {MAX_KEY} 个可见 ASCII 字符", field="Idempotency-Key")
+    return key
+
+
+def body_hash(body: AssessmentIn) -> str:
+    """The request's content, as parsed (key order and spacing do not matter), hashed."""
+    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def _replayed(s: State, rid: str) -> Response:
+    """The first answer to an Idempotency-Key again: 200 (not 201: nothing new was stored)."""
+    stored = await asyncio.to_thread(s.store.get, rid)
+    assert stored is not None, "a key is written with its assessment"
+    return Response(orjson.dumps(stored), status_code=200, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"})
+
+
 def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
-    if content_type and "json" not in content_type.split(";")[0]:
+    if content_type and "json" not in content_type.split(";")[0].lower():
         raise InputError(message="请求体须为 JSON（Content-Type: application/json）", code="invalid_input", field="body")
     if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (some Windows clients send one): RFC 8259 lets us ignore it
         raw = raw[3:]
     try:
-        return AssessmentIn.model_validate_json(raw or b"null")
+        body = AssessmentIn.model_validate_json(raw or b"null")
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    refuse_duplicate_keys(raw)
+    return body
 
 
-def _day_start(d: dt.date) -> dt.datetime | None:
-    """The start of a day in China, in UTC (None far outside the records' time)."""
-    if not dt.date(1900, 1, 1) < d < dt.date(9000, 1, 1):
-        return None
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)  # the computable range of every date
+
+
+def _day_start(d: dt.date, field: str) -> dt.datetime:
+    """The start of a day in China, in UTC; a day outside 1900–2199 is 422 ``date_out_of_range``."""
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise InputError(message="日期超出可计算的范围（1900-01-01 至 2199-12-31）", code="date_out_of_range", field=field)
     return dt.datetime.combine(d, dt.time(0), tzinfo=BEIJING).astimezone(dt.UTC)
 
 
@@ -169,8 +232,8 @@ def list_assessments(
         violation=violation,
         outcome=outcome,
         handler=handler,
-        since=_day_start(date_from) if date_from else None,
-        until=_day_start(date_to + dt.timedelta(days=1)) if date_to and date_to < dt.date.max else None,
+        since=_day_start(date_from, "from") if date_from else None,
+        until=_day_start(date_to, "to") + dt.timedelta(days=1) if date_to else None,
         outside_band=outside_band,
         decided=decided,
         before_seq=int(cursor) if cursor else None,
@@ -197,10 +260,12 @@ def _not_found(assessment_id: str) -> NotFoundError:
     responses={200: {"model": AssessmentRecordOut, "description": "保存的计算结果（与 POST 的回答相同），加上 record 和 decision"},
                **_MORE_ERRORS},
 )
-def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> Response:
+def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
+         who: Annotated[Principal, Depends(principal)]) -> Response:
     got = s.store.get_record(assessment_id)
     if got is None:
         raise _not_found(assessment_id)
+    check_owner(who, got["record"]["created_by"]["name"])
     return Response(orjson.dumps(got), media_type="application/json")
 
 
@@ -218,12 +283,14 @@ async def decide(
     body: DecisionIn,
     s: Annotated[State, Depends(state)],
     who: Annotated[Principal, Depends(require("handler", "admin"))],
+    _: Annotated[None, Depends(unique_keys)],
 ) -> dict[str, Any]:
     """The amount decided, and a reason, required when the amount lies outside the recommended band.
     A decision is its own record on the hash chain; an assessment has at most one."""
     row = await asyncio.to_thread(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
+    check_owner(who, row["created_by"])
     within, reason = check_decision(row, body.amount, body.reason)
     dec = await s.store.add_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who)
     return decision_out(dec, row)
@@ -237,10 +304,12 @@ async def decide(
     response_model=ReproductionOut,
     responses={409: {"model": ErrorOut, "description": "所用规则集的快照缺失或无法加载"}, **_MORE_ERRORS},
 )
-async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(state)]) -> dict[str, Any]:
+async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
+                    who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
     """Re-evaluates the stored request with the rulebook set it was made with (identified by hash:
     the current set, or one rebuilt from its stored snapshot) and lists every field that differs."""
     row = await asyncio.to_thread(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
+    check_owner(who, row["created_by"])
     return await asyncio.to_thread(_records(s).reproduce, row)

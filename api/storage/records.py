@@ -72,11 +72,13 @@ class Records:
         """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside)."""
         return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who))
 
-    def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> asyncio.Future[dict[str, Any]]:
+    def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
+            idempotency: tuple[str, str, str] | None = None) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
-        called in the store's writer thread, off the event loop."""
-        return self.store.add_assessment(rid, **self._fields(request, a, result_json, who))
+        called in the store's writer thread, off the event loop. ``idempotency``: see
+        :meth:`~api.storage.writer.ChainWriter.add_assessment`."""
+        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who))
 
     def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> AssessmentFields:
         fine = a.applied.fine

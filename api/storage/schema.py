@@ -80,6 +80,18 @@ rulebook_snapshots = Table(
     Column("files", LargeBinary, nullable=False),  # zlib(JSON {relative path: text})
 )
 
+# POST /v1/assessments with an Idempotency-Key: the caller's key → the assessment it made, written
+# in the same transaction as that assessment (api/storage/writer.py). Not part of the chain.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("caller", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # The access layer's tables (api/auth.py).
 users = Table(
     "users",
@@ -89,6 +101,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # moved on by logout: session cookies of an older generation are refused (migration 0002)
+    Column("session_generation", Integer, nullable=False, server_default="0"),
 )
 
 api_tokens = Table(

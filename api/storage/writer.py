@@ -36,7 +36,7 @@ from discretion.errors import ConflictError, DiscretionError, NotFoundError
 from .chain import KINDS, chained_hash, content_parts
 from .database import CHAIN_LOCK, lock_path
 from .rows import AssessmentFields, assessment_row, decision_row, dumps
-from .schema import assessments, decisions
+from .schema import assessments, decisions, idempotency_keys
 
 
 @dataclass(slots=True)
@@ -50,6 +50,16 @@ class _Item:
     loop: asyncio.AbstractEventLoop | None
     parts: tuple[bytes, memoryview, bytes] | None  # set by ChainWriter._prepare in the writer
     values: tuple[Any, ...]
+    idempotency: tuple[str, str, str] | None = None  # (caller, key, body hash) of an Idempotency-Key
+
+
+class Replayed(Exception):
+    """An assessment's Idempotency-Key was used before by the same caller for the same body: the
+    assessment made then (``assessment_id``) is the answer; nothing new was written."""
+
+    def __init__(self, assessment_id: str) -> None:
+        super().__init__(assessment_id)
+        self.assessment_id = assessment_id
 
 
 _STOP = object()
@@ -59,6 +69,11 @@ CHAIN_COLUMNS = ("id", "seq", "prev_id", "prev_hash", "hash")
 VALUE_COLUMNS = {kind: tuple(c.name for c in table.c if c.name not in CHAIN_COLUMNS) for kind, table in KINDS.items()}
 assert all([c.name for c in t.c][:5] == list(CHAIN_COLUMNS) for t in KINDS.values())
 _CREATED_AT = {kind: cols.index("created_at") for kind, cols in VALUE_COLUMNS.items()}
+
+
+def key_reused() -> ConflictError:
+    return ConflictError(message="该 Idempotency-Key 已用于另一份请求内容；重试须发送相同的内容，新的请求须用新的键",
+                         code="idempotency_key_reused", field="Idempotency-Key")
 
 
 def _resolve(done: list[tuple[Any, dict[str, Any], BaseException | None]]) -> None:
@@ -135,13 +150,25 @@ class ChainWriter:
         self._enqueue("assessment", assessment_row(rid, **fields), fut, None)
         return fut
 
-    def add_assessment(self, rid: str, **fields: Unpack[AssessmentFields]) -> asyncio.Future[dict[str, Any]]:
+    def add_assessment(self, rid: str, idempotency: tuple[str, str, str] | None = None,
+                       **fields: Unpack[AssessmentFields]) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit_assessment` for a caller in the running event loop: queues the record at once
-        and returns an asyncio future to await (no thread-safe future, no wrapping)."""
+        and returns an asyncio future to await (no thread-safe future, no wrapping).
+
+        With ``idempotency`` (caller, key, body hash) the key is stored with the record in its
+        transaction; a key the caller used before resolves the future to :class:`Replayed` (same
+        body hash) or ConflictError ``idempotency_key_reused`` (another body), writing nothing."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._enqueue("assessment", assessment_row(rid, **fields), fut, loop)
+        self._queue.put(_Item("assessment", assessment_row(rid, **fields), fut, loop, None, (), idempotency))
         return fut
+
+    def idempotent(self, caller: str, key: str) -> tuple[str, str] | None:
+        """The (body hash, assessment id) stored for a caller's Idempotency-Key, or None."""
+        with self.engine.connect() as conn:
+            got = conn.execute(select(idempotency_keys.c.body_hash, idempotency_keys.c.assessment_id).where(
+                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)).first()
+        return None if got is None else (got[0], got[1])
 
     def submit_decision(
         self, assessment_id: str, *, amount: int, reason: str | None, within_band: bool, who: Any
@@ -314,8 +341,19 @@ class ChainWriter:
                                                .where(decisions.c.assessment_id.in_(wanted))).scalars())
                     known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(wanted))).scalars())
                 rows: dict[str, list[tuple[Any, ...]]] = {"assessment": [], "decision": []}
+                keys: dict[tuple[str, str], tuple[str, str]] = {}  # (caller, key) → (body hash, id), this batch
                 for item in batch:
                     row = item.row
+                    if item.idempotency is not None:
+                        caller, key, body_hash = item.idempotency
+                        seen = keys.get((caller, key))
+                        if seen is None:
+                            seen = conn.execute(select(idempotency_keys.c.body_hash, idempotency_keys.c.assessment_id).where(
+                                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)).first()
+                        if seen is not None:
+                            refused.append((item, Replayed(seen[1]) if seen[0] == body_hash else key_reused()))
+                            continue
+                        keys[(caller, key)] = (body_hash, row["id"])
                     if item.kind == "decision":
                         aid = row["assessment_id"]
                         if aid in decided:
@@ -339,6 +377,11 @@ class ChainWriter:
                         cur.executemany(self._sql_insert[kind], params)
                 if written:
                     cur.execute(self._sql_move, (seq, prev_id, prev_hash))
+                if keys:
+                    now = written[-1].row["created_at"]
+                    conn.execute(idempotency_keys.insert(), [
+                        {"caller": c, "key": k, "body_hash": h, "assessment_id": aid, "created_at": now}
+                        for (c, k), (h, aid) in keys.items()])
             except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it (IntegrityError, OperationalError …)
                 raise DBAPIError.instance(None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
             finally:

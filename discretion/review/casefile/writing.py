@@ -145,7 +145,7 @@ def _write_table(
         w = csv.writer(text)
         w.writerow(ids)
         for r in rows:
-            w.writerow([_text(r.get(k)) for k in ids])
+            w.writerow([_text(_neutral(r.get(k))) for k in ids])
         text.flush()
         text.detach()
         return
@@ -161,10 +161,20 @@ def _write_table(
             ws.append([label for _, label in cols])
             keys = [c for c, _ in cols]
             for r in body:
-                ws.append([_xlsx(r.get(k)) for k in keys])
+                ws.append([_neutral(_xlsx(r.get(k))) for k in keys])
         wb.save(fh)
         return
     raise ValueError(f"unknown format {fmt}")
+
+
+# A text cell that a spreadsheet would read as a formula (or as the start of one) when the file is
+# opened: written with a leading apostrophe, so it shows as the text it is and never runs. Numbers,
+# dates and booleans are not text and are written as they are.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
 
 
 def _xlsx(v: Any) -> Any:
