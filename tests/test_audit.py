@@ -207,3 +207,88 @@ def test_verify_without_a_database_exits_two(tmp_path: Any, capsys: pytest.Captu
     empty.dispose()
     assert main(["audit", "verify", "--database-url", f"sqlite:///{tmp_path}/empty.db"]) == 2
     assert "database_not_initialised" in capsys.readouterr().err
+
+
+# --- a head kept outside the database (audit head, verify --expect-head) --------------------------
+
+
+def _kept(url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """``discretion audit head``'s line to keep: ``SEQ:HASH``."""
+    assert main(["audit", "head", "--database-url", url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("链头：序号 6，记录 ") and "北京时间" in lines[0]
+    return lines[1]
+
+
+def _verify_against(url: str, kept: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["audit", "verify", "--database-url", url, "--expect-head", kept])
+    return code, capsys.readouterr().out
+
+
+def test_audit_head_prints_the_head_to_keep_and_verify_accepts_it(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The printed SEQ:HASH is the last record's; verifying against it while nothing changed passes."""
+    url, _, recs = ledger
+    kept = _kept(url, capsys)
+    assert kept == f"6:{recs['a5']['hash']}"
+    code, out = _verify_against(url, kept, capsys)
+    assert code == 0 and "与保存的链头（序号 6）相符" in out
+
+
+def test_a_later_record_keeps_an_earlier_head_valid(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Records added after a head was kept do not fail the check: the kept record is still in the chain."""
+    url, engine, recs = ledger
+    kept = _kept(url, capsys)
+    store = Store(url)
+    try:
+        _assessment(store, store.put_snapshot(SOURCES), 7)
+    finally:
+        store.close()
+    code, out = _verify_against(url, kept, capsys)
+    assert code == 0, out
+
+
+def test_records_deleted_after_a_kept_head_with_the_head_moved_back_are_found(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Who deletes the last records and moves chain_head back leaves a sound-looking chain; the kept head shows it."""
+    url, engine, recs = ledger
+    kept = _kept(url, capsys)
+    with engine.begin() as conn:
+        conn.execute(assessments.delete().where(assessments.c.id.in_([recs["a4"]["id"], recs["a5"]["id"]])))
+        conn.execute(update(chain_head).values(seq=4, record_id=recs["a3"]["id"], hash=recs["a3"]["hash"]))
+    assert verify(url, capsys)[0] == 0  # without the kept head nothing shows
+    code, out = _verify_against(url, kept, capsys)
+    assert code == 1
+    assert "删除：保存的链头为序号 6，现在的链头只到序号 4" in out
+
+
+def test_a_rebuilt_chain_is_found_against_a_kept_head(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Who alters a record and recomputes every hash after it (and chain_head) leaves a sound chain; the kept head shows it."""
+    url, engine, recs = ledger
+    kept = _kept(url, capsys)
+    with engine.begin() as conn:
+        rows = [("assessment", dict(r._mapping)) for r in conn.execute(select(assessments))]
+        rows += [("decision", dict(r._mapping)) for r in conn.execute(select(decisions))]
+        rows.sort(key=lambda kr: kr[1]["seq"])
+        prev_hash = rows[0][1]["prev_hash"]
+        for kind, row in rows:
+            if row["id"] == recs["a2"]["id"]:
+                row["outcome"] = "no_penalty"
+            row["prev_hash"] = prev_hash
+            row["hash"] = prev_hash = link_hash(prev_hash, content_bytes(kind, row))
+            table = assessments if kind == "assessment" else decisions
+            conn.execute(update(table).where(table.c.id == row["id"]).values(
+                prev_hash=row["prev_hash"], hash=row["hash"], **({"outcome": row["outcome"]} if kind == "assessment" else {})))
+        conn.execute(update(chain_head).values(hash=prev_hash))
+    assert verify(url, capsys)[0] == 0  # the rebuilt chain is sound in itself
+    code, out = _verify_against(url, kept, capsys)
+    assert code == 1
+    assert "篡改：保存的链头（序号 6" in out and "哈希链被重新计算" in out
+
+
+def test_a_kept_head_written_wrongly_is_refused_with_exit_two(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """--expect-head takes SEQ:HASH (64 lowercase hex digits); anything else exits 2 with a Chinese message."""
+    url, _, _ = ledger
+    for bad in ("6", "x:" + "a" * 64, "6:" + "A" * 64, "6:abc"):
+        with pytest.raises(SystemExit) as exc:
+            main(["audit", "verify", "--database-url", url, "--expect-head", bad])
+        assert exc.value.code == 2
+        assert "链头须写作 序号:哈希" in capsys.readouterr().err

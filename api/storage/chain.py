@@ -141,9 +141,14 @@ def _stream(conn: Connection, kind: str) -> Iterator[tuple[int, str, str, dict[s
         yield int(m["seq"]), kind, m["id"], m
 
 
-def verify(engine: Engine) -> VerifyReport:
-    """Walk the chain in seq order and name every altered, inserted and deleted record."""
+def verify(engine: Engine, expect_head: tuple[int, str] | None = None) -> VerifyReport:
+    """Walk the chain in seq order and name every altered, inserted and deleted record.
+
+    ``expect_head``: a head kept outside the database earlier, (seq, hash). The record at that seq
+    must still be in the chain with that hash (each hash covers every record before it): otherwise
+    the records after it were deleted and the head moved back, or the chain was rebuilt."""
     rep = VerifyReport()
+    kept_hash: str | None = None  # the hash of the record now at the kept head's seq
     add = rep.problems.append
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
@@ -162,7 +167,7 @@ def verify(engine: Engine) -> VerifyReport:
             group: list[tuple[int, str, str, dict[str, Any]]] = []
 
             def settle(group: list[tuple[int, str, str, dict[str, Any]]]) -> None:
-                nonlocal prev, expected
+                nonlocal prev, expected, kept_hash
                 seq = group[0][0]
                 p_id, p_hash = (prev[1], prev[2]) if prev else ("", GENESIS)
                 checked = []
@@ -202,6 +207,8 @@ def verify(engine: Engine) -> VerifyReport:
                                                    f"{row['prev_id'] or '链首'}，但链中前一条是 {before}（插入或改写）", seq, rid))
                 prev = (seq, rid, row["hash"], kind)
                 expected = seq + 1
+                if expect_head is not None and seq == expect_head[0]:
+                    kept_hash = row["hash"]
 
             for item in merged:
                 if group and item[0] != group[0][0]:
@@ -218,6 +225,15 @@ def verify(engine: Engine) -> VerifyReport:
                 elif head_seq == last_seq and prev is not None and (prev[2] != head_hash or prev[1] != head_id):
                     add(Problem("altered", f"篡改：最后一条{_label(prev[3], prev[1], prev[0])}与链头记载的"
                                            f"（{head_id}，哈希 {head_hash[:12]}…）不符", prev[0], prev[1]))
+            if expect_head is not None:
+                k_seq, k_hash = expect_head
+                if k_seq > head_seq:
+                    add(Problem("deleted", f"删除：保存的链头为序号 {k_seq}，现在的链头只到序号 {head_seq}："
+                                           f"其后的记录已被删除，链头被改回", k_seq))
+                elif k_seq > 0 and kept_hash != k_hash:
+                    now = "不存在" if kept_hash is None else f"的哈希为 {kept_hash[:12]}…"
+                    add(Problem("altered", f"篡改：保存的链头（序号 {k_seq}，哈希 {k_hash[:12]}…）与链中序号 {k_seq} 的记录不符"
+                                           f"（现在{now}）：该记录或其之前的记录被改写，哈希链被重新计算", k_seq))
             # decisions whose assessment is gone name the deleted assessment
             orphans = conn.execute(
                 select(decisions.c.id, decisions.c.seq, decisions.c.assessment_id)
@@ -241,3 +257,27 @@ def verify(engine: Engine) -> VerifyReport:
             for key in missing_sets:
                 add(Problem("snapshot", f"删除：计算记录所用的规则集快照 {key[:16]}… 不存在"))
     return rep
+
+
+@dataclass
+class Head:
+    """The chain's head: its last record's seq, hash, id and time (seq 0: no record yet)."""
+
+    seq: int
+    hash: str
+    record_id: str
+    at: dt.datetime | None
+
+
+def head(engine: Engine) -> Head:
+    """The head as the chain_head row names it, with the time of that record."""
+    with engine.connect() as conn:
+        row = conn.execute(select(chain_head.c.seq, chain_head.c.record_id, chain_head.c.hash).where(chain_head.c.id == 1)).first()
+        if row is None:
+            return Head(0, GENESIS, "", None)
+        at = None
+        for t in (assessments, decisions):
+            at = conn.execute(select(t.c.created_at).where(t.c.id == row[1])).scalar()
+            if at is not None:
+                break
+    return Head(int(row[0]), row[2], row[1], at)
