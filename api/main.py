@@ -19,9 +19,9 @@ from . import errors
 from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .limits import BodyLimit
-from .security import SecurityHeaders
 from .pages import form, login, replay, results, review
 from .routes import admin, assessments, daily, health, violations
+from .security import SecurityHeaders
 from .settings import Settings, load_settings
 from .storage import Store
 from .storage.records import Records

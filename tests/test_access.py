@@ -576,3 +576,21 @@ def test_cli_disabling_a_user_says_how_many_tokens_it_revoked(tmp_path: Path, mo
     assert rc == 0 and "吊销其令牌 1 个" in out
     rc, out, _ = run_cli("tokens", "list", "--database-url", url)
     assert "zhao" in out and "有效" not in out.split("zhao", 1)[1].splitlines()[0]
+
+
+def test_a_handler_cannot_store_a_record_made_with_an_unpublished_edition(
+        secured: FastAPI, web: TestClient, accounts: dict[str, str]) -> None:
+    """A handler asking for the draft edition gets 403 unpublished_edition and nothing is stored;
+    a reviewer's what-if with it is kept, marked unpublished in its rulebook."""
+    draft = {**CASE, "edition": "yunnan@2026-draft"}
+    before = web.get("/v1/assessments?limit=200", headers=_bearer(accounts, "admin")).json()["items"]
+    r = web.post("/v1/assessments", json=draft, headers=_bearer(accounts, "handler"))
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "unpublished_edition" and r.json()["field"] == "edition"
+    assert "尚未发布" in r.json()["message"] and "草案" in r.json()["message"]
+    after = web.get("/v1/assessments?limit=200", headers=_bearer(accounts, "admin")).json()["items"]
+    assert len(after) == len(before)
+    r = web.post("/v1/assessments", json=draft, headers=_bearer(accounts, "reviewer"))
+    assert r.status_code == 201, r.text
+    assert r.json()["rulebook"]["status"] == "draft"
+    assert web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).status_code == 201

@@ -30,6 +30,7 @@ from ..deps import (
     state,
     unique_keys,
 )
+from ..limits import unwritable
 from ..schemas import (
     ERROR_RESPONSES,
     AssessmentIn,
@@ -41,11 +42,10 @@ from ..schemas import (
     ErrorOut,
     ReproductionOut,
 )
-from ..limits import unwritable
 from ..storage import new_id
 from ..storage.records import Records, check_decision
-from ..storage.writer import Replayed, key_reused
 from ..storage.rows import decision_out
+from ..storage.writer import Replayed, key_reused
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 

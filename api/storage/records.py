@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from discretion import __version__
 from discretion.engine.assessment import Assessment, Engine
 from discretion.engine.case import Case
-from discretion.errors import ConflictError, DiscretionError, InputError, RulebookError
+from discretion.errors import ConflictError, DiscretionError, ForbiddenError, InputError, RulebookError
 from discretion.rulebooks import tree
 from discretion.rulebooks.loaded import RulebookSet
 
@@ -81,6 +81,7 @@ class Records:
         return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who))
 
     def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> AssessmentFields:
+        check_official(a, who)
         fine = a.applied.fine
         return AssessmentFields(
             request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
@@ -138,6 +139,21 @@ class Records:
             "reproduced_at": dt.datetime.now(dt.UTC).isoformat(),
             "differences": differences,
         }
+
+
+STATUS_LABELS = {"draft": "草案", "approved": "已审核、尚未发布"}
+
+
+def check_official(a: Assessment, who: Any) -> None:
+    """A handler's record is an official one: made with a published benchmark edition only. An
+    unpublished edition (a draft, or approved and not yet published) is for reviewers' what-if work;
+    a handler asking for one is refused (403 ``unpublished_edition``) before anything is stored."""
+    status = a.rulebook["status"]
+    if status != "published" and getattr(who, "role", None) == "handler":
+        raise ForbiddenError(
+            message=f"裁量基准“{a.rulebook['title']}”（{STATUS_LABELS.get(status, status)}）尚未发布，仅供审核人员试算，"
+            "不能作为案件的正式记录；请不指定版本，按施行中的已发布版本计算",
+            code="unpublished_edition", field="edition")
 
 
 def check_decision(row: Mapping[str, Any], amount: int, reason: str | None) -> tuple[bool, str | None]:
