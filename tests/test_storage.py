@@ -504,3 +504,16 @@ def test_the_writer_reconnects_when_its_connection_is_dropped(store: Store, db_u
     second = submit(store).result(30)
     assert (second["seq"], second["prev_id"]) == (2, first["id"])
     assert store.verify().sound
+
+
+def test_a_new_sqlite_database_and_its_wal_are_created_owner_only(tmp_path: Path) -> None:
+    """The database file (records, password hashes, keys) and SQLite's -wal and -shm files are 0600."""
+    url = f"sqlite:///{tmp_path}/new/discretion.db"
+    store = Store(url)
+    try:
+        store.put_snapshot({"law/law.yaml": b"edition: perms\n"})
+        files = [p for p in (tmp_path / "new").iterdir() if p.name.startswith("discretion.db")]
+        assert {p.name for p in files} >= {"discretion.db", "discretion.db-wal"}
+        assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: "0o600" for p in files}
+    finally:
+        store.close()

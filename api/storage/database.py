@@ -24,7 +24,9 @@ MIGRATION_LOCK = CHAIN_LOCK + 1
 def make_engine(url: str) -> Engine:
     """An engine with the pragmas and transaction handling the chain needs."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_owner_only(path)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
 
@@ -47,6 +49,17 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create a new SQLite database file owner-only (0600): it holds the records, the users' password
+    hashes and the service's keys. SQLite gives its -wal and -shm files the database file's
+    permissions. An existing file keeps the permissions its operator gave it."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def lock_path(engine: Engine) -> Path | None:
