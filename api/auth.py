@@ -29,7 +29,7 @@ import secrets
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from discretion.errors import AuthError, ConflictError, InputError, NotFoundError
 
 from .deps import ANONYMOUS, ROLES, Principal
+from .limits import Receive, Scope, Send
 from .security import is_https
 from .settings import Settings
 
@@ -322,10 +323,6 @@ class Signer:
 
 
 # --- the middleware --------------------------------------------------------------------------
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
