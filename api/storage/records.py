@@ -28,6 +28,7 @@ from discretion.engine.assessment import Assessment, Engine
 from discretion.engine.case import Case
 from discretion.errors import ConflictError, DiscretionError, ForbiddenError, InputError, RulebookError
 from discretion.rulebooks import tree
+from discretion.rulebooks.approval import STATUS_LABELS
 from discretion.rulebooks.loaded import RulebookSet
 
 from .rows import AssessmentFields, RequestIn, band_of
@@ -139,9 +140,6 @@ class Records:
             "reproduced_at": dt.datetime.now(dt.UTC).isoformat(),
             "differences": differences,
         }
-
-
-STATUS_LABELS = {"draft": "草案", "approved": "已审核、尚未发布"}
 
 
 def check_official(a: Assessment, who: Any) -> None:
