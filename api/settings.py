@@ -58,13 +58,18 @@ class Settings(BaseSettings):
         """The data directory as an absolute path, and the default database inside it."""
         self.home = self.home.expanduser().resolve()
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.home / DATABASE_FILE}"
+            self.database_url = self.home_database_url
         return self
+
+    @property
+    def home_database_url(self) -> str:
+        """The default database: the SQLite file in the data directory."""
+        return f"sqlite:///{self.home / DATABASE_FILE}"
 
     @property
     def uses_home(self) -> bool:
         """Whether the database is the default SQLite file in the data directory."""
-        return self.database_url == f"sqlite:///{self.home / DATABASE_FILE}"
+        return self.database_url == self.home_database_url
 
 
 def load_settings() -> Settings:
@@ -83,12 +88,20 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or load_settings().database_url
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///`` URL names (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
 def database_location(url: str) -> str:
     """Where ``url`` points, for people: a SQLite file's absolute path, otherwise the URL with its
     password masked (without importing SQLAlchemy: ``serve`` prints it before anything else loads)."""
     if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///").split("?", 1)[0]
-        return url if path in ("", ":memory:") else str(Path(path).absolute())
+        path = sqlite_file(url)
+        return url if path is None else str(path.absolute())
     parts = urlsplit(url)
     userinfo, at, host = parts.netloc.rpartition("@")
     if not at or ":" not in userinfo:

@@ -20,15 +20,13 @@ def _engine(args: argparse.Namespace) -> Any:
 
     from discretion.errors import DiscretionError
 
-    from ..settings import database_url
+    from ..settings import database_url, sqlite_file
     from ..storage import make_engine
 
     url = database_url(args.database_url)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        from pathlib import Path
-
-        if not Path(url.removeprefix("sqlite:///")).is_file():
-            raise DiscretionError(code="database_not_found", message=f"数据库文件不存在：{url.removeprefix('sqlite:///')}")
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise DiscretionError(code="database_not_found", message=f"数据库文件不存在：{path}")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

@@ -17,14 +17,16 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
+from ..settings import sqlite_file
+
 CHAIN_LOCK = 0x64697363_72657421  # pg_advisory_xact_lock key of the chain ("discret!")
 MIGRATION_LOCK = CHAIN_LOCK + 1
 
 
 def make_engine(url: str) -> Engine:
     """An engine with the pragmas and transaction handling the chain needs."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        path = Path(url.removeprefix("sqlite:///").partition("?")[0])
+    path = sqlite_file(url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _create_owner_only(path)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
