@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ._common import DATABASE_URL_HELP
 
+T = TypeVar("T")
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 KIND_LABELS = {"altered": "篡改", "inserted": "插入", "deleted": "删除", "broken_link": "链接断开", "snapshot": "快照"}
 
 
-def _engine(args: argparse.Namespace) -> Any:
-    """The records' database, refused with a Chinese message when missing or never migrated."""
+def _read(args: argparse.Namespace, read: Callable[[Any], T]) -> T:
+    """``read`` the records' database; refused with a Chinese message when it is missing, never
+    migrated or unreadable."""
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,22 +33,9 @@ def _engine(args: argparse.Namespace) -> Any:
     try:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise DiscretionError(code="database_unavailable", message=f"无法读取数据库：{str(getattr(exc, 'orig', exc)).strip()}") from None
-    if not {"assessments", "decisions", "chain_head"} <= tables:
-        engine.dispose()
-        raise DiscretionError(code="database_not_initialised",
-                              message="数据库中没有记录表（尚未迁移？请先运行 discretion db upgrade 或启动服务）")
-    return engine
-
-
-def _reading(engine: Any, read: Any) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from discretion.errors import DiscretionError
-
-    try:
+        if not {"assessments", "decisions", "chain_head"} <= tables:
+            raise DiscretionError(code="database_not_initialised",
+                                  message="数据库中没有记录表（尚未迁移？请先运行 discretion db upgrade 或启动服务）")
         return read(engine)
     except SQLAlchemyError as exc:
         raise DiscretionError(code="database_unavailable", message=f"无法读取数据库：{str(getattr(exc, 'orig', exc)).strip()}") from None
@@ -65,7 +54,7 @@ def kept_head(text: str) -> tuple[int, str]:
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..storage.chain import verify
 
-    rep = _reading(_engine(args), lambda engine: verify(engine, args.expect_head))
+    rep = _read(args, lambda engine: verify(engine, args.expect_head))
     if rep.sound:
         kept = f"；与保存的链头（序号 {args.expect_head[0]}）相符" if args.expect_head else ""
         print(f"哈希链完整：共 {rep.records} 条记录（计算记录 {rep.assessments} 条，决定记录 {rep.decisions} 条），"
@@ -80,7 +69,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_head(args: argparse.Namespace) -> int:
     from ..storage.chain import head
 
-    h = _reading(_engine(args), head)
+    h = _read(args, head)
     if h.seq == 0:
         print("尚无记录：链头为空（序号 0）")
         return 0
