@@ -26,8 +26,8 @@ Then, where both regimes ran:
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from ..errors import InputError
@@ -402,7 +402,7 @@ def _grounds(plan: Plan, circumstances: list[str]) -> tuple[str, tuple[str, ...]
 
 def fine(
     plan: Plan, winner: Evaluated, position: Decimal, fired: set[str], counts: dict[str, int], out: RegimeResult,
-    circumstances: list[str] = (),  # type: ignore[assignment]
+    circumstances: list[str],
 ) -> None:
     """The recommended fine: 减轻 below the statutory minimum where the edition's reduction rule fired
     on the regime's statutory grounds (``counts['mitigating_count']``, 行政处罚法第三十二条) and the
@@ -610,6 +610,8 @@ def _heavy(r: RegimeResult) -> set[str]:
         if k is not None:
             out.add(k)
     return out
+
+
 _COUNTS = (("较重的处罚种类", "heavy"), ("单位罚款幅度", "fine"), ("罚款是否必处", "optional"), ("个人罚款幅度", "individuals"))
 
 
