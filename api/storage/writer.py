@@ -76,6 +76,13 @@ def key_reused() -> ConflictError:
                          code="idempotency_key_reused", field="Idempotency-Key")
 
 
+def _stored_key(conn: Connection, caller: str, key: str) -> tuple[str, str] | None:
+    """The (body hash, assessment id) stored for a caller's Idempotency-Key, or None."""
+    got = conn.execute(select(idempotency_keys.c.body_hash, idempotency_keys.c.assessment_id).where(
+        idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)).first()
+    return None if got is None else (got[0], got[1])
+
+
 def _resolve(done: list[tuple[Any, dict[str, Any], BaseException | None]]) -> None:
     """Settle a batch's asyncio futures (in their loop; one wake-up per batch and loop)."""
     for fut, row, exc in done:
@@ -160,15 +167,13 @@ class ChainWriter:
         body hash) or ConflictError ``idempotency_key_reused`` (another body), writing nothing."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
-        self._queue.put(_Item("assessment", assessment_row(rid, **fields), fut, loop, None, (), idempotency))
+        self._enqueue("assessment", assessment_row(rid, **fields), fut, loop, idempotency)
         return fut
 
     def idempotent(self, caller: str, key: str) -> tuple[str, str] | None:
         """The (body hash, assessment id) stored for a caller's Idempotency-Key, or None."""
         with self.engine.connect() as conn:
-            got = conn.execute(select(idempotency_keys.c.body_hash, idempotency_keys.c.assessment_id).where(
-                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)).first()
-        return None if got is None else (got[0], got[1])
+            return _stored_key(conn, caller, key)
 
     def submit_decision(
         self, assessment_id: str, *, amount: int, reason: str | None, within_band: bool, who: Any
@@ -187,8 +192,9 @@ class ChainWriter:
         self._enqueue("decision", decision_row(assessment_id, amount, reason, within_band, who), fut, loop)
         return fut
 
-    def _enqueue(self, kind: str, row: dict[str, Any], fut: Any, loop: asyncio.AbstractEventLoop | None) -> None:
-        self._queue.put(_Item(kind, row, fut, loop, None, ()))
+    def _enqueue(self, kind: str, row: dict[str, Any], fut: Any, loop: asyncio.AbstractEventLoop | None,
+                 idempotency: tuple[str, str, str] | None = None) -> None:
+        self._queue.put(_Item(kind, row, fut, loop, None, (), idempotency))
 
     def _prepare(self, batch: list[_Item]) -> list[_Item]:
         """Encode, once per record and before the chain lock, what does not depend on the chain: the
@@ -348,8 +354,7 @@ class ChainWriter:
                         caller, key, body_hash = item.idempotency
                         seen = keys.get((caller, key))
                         if seen is None:
-                            seen = conn.execute(select(idempotency_keys.c.body_hash, idempotency_keys.c.assessment_id).where(
-                                idempotency_keys.c.caller == caller, idempotency_keys.c.key == key)).first()
+                            seen = _stored_key(conn, caller, key)
                         if seen is not None:
                             refused.append((item, Replayed(seen[1]) if seen[0] == body_hash else key_reused()))
                             continue
