@@ -9,7 +9,8 @@
   which ends every session issued before on the server, not only in the browser. Disabling a user
   also revokes the API tokens they own.
 - Every form post (logged in or not) carries a CSRF token: HMAC of a random per-browser cookie
-  under the service secret (shared by workers through the ``service_keys`` table).
+  under the service secret, which signs the session cookies too. The secret is in an owner-only
+  key file every worker reads (``api/keyfile.py``), never in the database.
 - Without auth (``DISCRETION_AUTH`` unset) the service only runs on a loopback address, every
   caller is the local operator (admin), and every page shows a banner saying so.
 
@@ -130,7 +131,7 @@ class TokenInfo:
 
 
 class AccessStore:
-    """Users, tokens and the service secret, in the same database as the records."""
+    """Users and tokens, in the same database as the records."""
 
     def __init__(self, engine: Engine) -> None:
         from .storage import schema
@@ -138,7 +139,6 @@ class AccessStore:
         self.engine = engine
         self.users = schema.users
         self.tokens = schema.api_tokens
-        self.keys = schema.service_keys
         self._token_cache: dict[str, tuple[float, Principal | None]] = {}
 
     # users
@@ -255,20 +255,6 @@ class AccessStore:
             self._token_cache.clear()
         self._token_cache[token] = (now + TOKEN_CACHE_SECONDS, who)
         return who
-
-    # the service secret (session and CSRF signing), shared by every worker
-    def secret(self) -> bytes:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).first()
-        if row is None:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(self.keys).values(name="session_secret", value=secrets.token_hex(32)))
-            except IntegrityError:  # another worker made it first
-                pass
-            with self.engine.connect() as conn:
-                row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).one()
-        return bytes.fromhex(row[0])
 
 
 def cli_principal(token: str | None, settings: Settings) -> Principal:

@@ -594,3 +594,17 @@ def test_a_handler_cannot_store_a_record_made_with_an_unpublished_edition(
     assert r.status_code == 201, r.text
     assert r.json()["rulebook"]["status"] == "draft"
     assert web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).status_code == 201
+
+
+# --- the session secret: one key file for every worker ----------------------------------------
+
+
+def test_a_session_from_one_worker_opens_pages_in_another(secured: FastAPI, web: TestClient, db_url: str) -> None:
+    """A second app on the same database and data directory (another worker) reads the same key file and accepts the session."""
+    assert login(web, "u-handler", "password-handler").status_code == 303
+    cookie = web.cookies.get("dc_session")
+    other = create_app(Settings(database_url=db_url, auth=True))
+    assert other.state.access.signer.secret == secured.state.access.signer.secret
+    with TestClient(other) as c:
+        c.cookies.set("dc_session", cookie)
+        assert c.get("/", follow_redirects=False).status_code == 200

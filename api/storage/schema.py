@@ -117,6 +117,8 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+# Keys the service keeps in the database. Not the session secret: that is in a key file
+# (api/keyfile.py; migration 0004 removed the row it had here).
 service_keys = Table(
     "service_keys",
     metadata,
