@@ -95,6 +95,18 @@ def test_a_malformed_key_file_is_refused_and_kept(tmp_path: Path, content: str) 
     assert path.read_text(encoding="utf-8") == content
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_key_file_another_user_owns_is_refused(tmp_path: Path) -> None:
+    """A 0600 key file owned by another user (who could replace the secret) stops the service."""
+    path = tmp_path / "session.key"
+    path.write_text("ab" * 32 + "\n", encoding="ascii")
+    path.chmod(0o600)
+    os.chown(path, 65534, 65534)
+    with pytest.raises(KeyFileError) as refused:
+        session_secret(path)
+    assert refused.value.code == "secret_file_insecure" and "属于另一用户（uid 65534）" in refused.value.message
+
+
 def test_a_key_file_that_is_a_folder_is_refused(tmp_path: Path) -> None:
     """A folder where the key file should be is refused, not written into."""
     path = tmp_path / "session.key"
