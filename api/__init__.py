@@ -8,8 +8,9 @@
 - ``cli.py`` and ``commands/``: the command line, one module per command group.
 - ``storage/``: the records on their hash chain, rulebook snapshots, and the schema migrations.
 - ``deps.py`` (the shared state, callers and roles), ``auth.py`` (tokens, logins, CSRF),
-  ``errors.py`` (errors as JSON), ``limits.py`` (input limits), ``security.py`` (security
-  headers, HTTPS detection), ``reload.py`` (rulebook reload).
+  ``throttle.py`` (failed-login counts in the database), ``keyfile.py`` (the session secret's
+  owner-only key file), ``errors.py`` (errors as JSON), ``limits.py`` (input limits),
+  ``security.py`` (security headers, HTTPS detection), ``reload.py`` (rulebook reload).
 
 Imports run one way: ``cli`` → ``commands`` → ``server`` → ``main`` → ``routes``, ``pages`` →
 ``auth``, ``deps``, ``reload`` … → ``storage`` → the library (``discretion``); never back.

@@ -9,7 +9,14 @@
   which ends every session issued before on the server, not only in the browser. Disabling a user
   also revokes the API tokens they own.
 - Every form post (logged in or not) carries a CSRF token: HMAC of a random per-browser cookie
-  under the service secret (shared by workers through the ``service_keys`` table).
+  under the service secret, which signs the session cookies too. The secret is in an owner-only
+  key file every worker reads (``api/keyfile.py``), never in the database.
+- Logins are throttled per name tried and per client address, counted in the database so that
+  every worker sees the same counts (``api/throttle.py``: 5 failures of a name in 15 minutes lock
+  it until the window passes or ``discretion users unlock NAME``; 20 from an address stop it).
+  An unknown or disabled name costs the same scrypt verification as a wrong password (against a
+  dummy hash made once per process), is counted and locked like any other, and gets the same
+  answer, so neither timing nor answers tell whether an account exists.
 - Without auth (``DISCRETION_AUTH`` unset) the service only runs on a loopback address, every
   caller is the local operator (admin), and every page shows a banner saying so.
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -41,6 +49,7 @@ from .deps import ANONYMOUS, ROLES, Principal
 from .limits import Receive, Scope, Send
 from .security import is_https
 from .settings import Settings
+from .throttle import LoginThrottle, address_key
 
 SESSION_COOKIE = "dc_session"
 CSRF_COOKIE = "dc_csrf"
@@ -72,6 +81,14 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password with the same cost as the users' (made once per process): the
+    password of a name that has no enabled user is checked against it, so that a wrong name takes
+    as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def hash_token(token: str) -> str:
@@ -107,8 +124,13 @@ def _check_role(role: str) -> None:
         raise InputError(message=f"未知的角色：{role}（可选：{'、'.join(ROLES)}）", field="role")
 
 
+def _possible_name(name: str) -> bool:
+    """Whether ``name`` could be a user's or a token owner's name (1 to 64 printable characters, no white space)."""
+    return 1 <= len(name) <= 64 and not any(c.isspace() for c in name) and name.isprintable()
+
+
 def _check_name(name: str, field: str) -> None:
-    if not (1 <= len(name) <= 64) or any(c.isspace() for c in name) or not name.isprintable():
+    if not _possible_name(name):
         raise InputError(message="名称须为 1 至 64 个字符，不含空白", field=field)
 
 
@@ -130,7 +152,7 @@ class TokenInfo:
 
 
 class AccessStore:
-    """Users, tokens and the service secret, in the same database as the records."""
+    """Users, tokens and the failed-login counters, in the same database as the records."""
 
     def __init__(self, engine: Engine) -> None:
         from .storage import schema
@@ -138,7 +160,7 @@ class AccessStore:
         self.engine = engine
         self.users = schema.users
         self.tokens = schema.api_tokens
-        self.keys = schema.service_keys
+        self.throttle = LoginThrottle(engine)
         self._token_cache: dict[str, tuple[float, Principal | None]] = {}
 
     # users
@@ -201,14 +223,34 @@ class AccessStore:
             conn.execute(update(self.users).where(self.users.c.name == name)
                          .values(session_generation=self.users.c.session_generation + 1))
 
-    def login(self, name: str, password: str) -> Principal | None:
+    def login(self, name: str, password: str, client: str | None = None) -> Principal | None:
+        """The user ``name`` if ``password`` is theirs and they are enabled, else None; raises
+        ``TooManyAttemptsError`` (checking no password) while the name or the client address
+        (``client``, the caller's IP address) has had too many failures (:mod:`api.throttle`)."""
+        if not _possible_name(name):  # no user has it (nor can any have it): not counted, nothing stored
+            verify_password(password, _dummy_hash())  # and no quicker than any other refusal
+            return None
+        attempt = self.throttle.admit(name, address_key(client))
+        who = self._check_password(name, password)
+        if who is not None:
+            self.throttle.succeeded(attempt, name)
+        return who
+
+    def _check_password(self, name: str, password: str) -> Principal | None:
+        """One scrypt verification whether or not ``name`` is an enabled user (timing tells nothing)."""
+        dummy = _dummy_hash()  # before the lookup: a process's first login pays for it, whoever's name it is
         with self.engine.connect() as conn:
             row = conn.execute(select(self.users.c.role, self.users.c.password_hash).where(
                 self.users.c.name == name, self.users.c.disabled_at.is_(None))).first()
-        if row is None:
-            verify_password(password, hash_password("timing-equaliser"))  # same cost for unknown names
-            return None
-        return Principal(name=name, role=row[0], via="session") if verify_password(password, row[1]) else None
+        ok = verify_password(password, dummy if row is None else row[1])
+        return Principal(name=name, role=row[0], via="session") if row is not None and ok else None
+
+    def unlock(self, name: str) -> int:
+        """Lift a user's login lock: forget the failed logins of their name. Returns how many."""
+        with self.engine.connect() as conn:
+            if conn.execute(select(self.users.c.name).where(self.users.c.name == name)).first() is None:
+                raise NotFoundError(message=f"没有该用户：{name}", field="name")
+        return self.throttle.unlock(name)
 
     # tokens
     def create_token(self, owner: str, role: str, label: str = "") -> tuple[str, str]:
@@ -255,20 +297,6 @@ class AccessStore:
             self._token_cache.clear()
         self._token_cache[token] = (now + TOKEN_CACHE_SECONDS, who)
         return who
-
-    # the service secret (session and CSRF signing), shared by every worker
-    def secret(self) -> bytes:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).first()
-        if row is None:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(self.keys).values(name="session_secret", value=secrets.token_hex(32)))
-            except IntegrityError:  # another worker made it first
-                pass
-            with self.engine.connect() as conn:
-                row = conn.execute(select(self.keys.c.value).where(self.keys.c.name == "session_secret")).one()
-        return bytes.fromhex(row[0])
 
 
 def cli_principal(token: str | None, settings: Settings) -> Principal:

@@ -23,6 +23,7 @@ from discretion.errors import (
     InputError,
     NotFoundError,
     RulebookError,
+    TooManyAttemptsError,
 )
 
 from .limits import UNWRITABLE_MESSAGE
@@ -88,7 +89,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 _FIELD_LABELS = {"q": "关键词或条文", "on": "日期", "decision_date": "决定日期", "limit": "每页条数"}
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
     """Pages of the web form answer errors as pages; the JSON API always answers JSON."""
     path = request.url.path
     if path.startswith("/v1") or path in ("/healthz", "/openapi.json"):
@@ -125,7 +126,7 @@ def install(app: FastAPI) -> None:
                 msg = raw.removeprefix("Value error, ") if raw.startswith("Value error, ") else f"取值无效（{raw}）"
             errors.append({"code": "invalid_input", "message": msg, "field": _field(tuple(err.get("loc", ())))})
         first = errors[0] if errors else {"code": "invalid_input", "message": "输入无效", "field": None}
-        if _wants_html(request):  # e.g. a bad date or an overlong keyword in a page's address
+        if wants_html(request):  # e.g. a bad date or an overlong keyword in a page's address
             return _page(422, "；".join(f"{_FIELD_LABELS.get(e['field'], e['field'])}：{e['message']}" for e in errors))
         return JSONResponse(body(first["code"], first["message"], first["field"], errors), status_code=422)
 
@@ -141,15 +142,20 @@ def install(app: FastAPI) -> None:
             status = 403
         elif isinstance(exc, ConflictError):
             status = 409
+        elif isinstance(exc, TooManyAttemptsError):
+            status = 429
         elif isinstance(exc, RulebookError):
             log.error("rulebook error while serving: %s", exc)
             status = 500
         else:
             log.error("engine error: %s", exc)
             status = 500
-        if _wants_html(request):
-            return _page(status, exc.message)
-        return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
+        if wants_html(request):
+            page = _page(status, exc.message)
+            page.headers.update(headers or {})
+            return page
+        return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -158,7 +164,7 @@ def install(app: FastAPI) -> None:
         code, msg = _STATUS_CODES.get(exc.status_code, ("http_error", "请求无效"))
         if isinstance(exc.detail, dict):
             return JSONResponse(exc.detail, status_code=exc.status_code)
-        if _wants_html(request):
+        if wants_html(request):
             return _page(exc.status_code, msg)
         return JSONResponse(body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -18,6 +18,7 @@ from discretion.rulebooks.loaded import RulebookSet
 from . import errors
 from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
+from .keyfile import session_secret
 from .limits import BodyLimit
 from .pages import form, login, replay, results, review
 from .routes import admin, assessments, daily, health, violations
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _install_access(app: FastAPI, settings: Settings) -> None:
     """Authentication (when on) and CSRF checks on form posts, in front of every route."""
     store = AccessStore(app.state.discretion.store.engine)
-    signer = Signer(store.secret())
+    signer = Signer(session_secret(settings.secret_path))  # the key file, never the database
     app.state.access = SimpleNamespace(store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
     app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies,
                        allowed_hosts=settings.host_names)

@@ -74,6 +74,13 @@ def serve(host: str, port: int, workers: int, rulebooks: Path | None) -> int:
             return 2
         print("注意：未启用身份认证，仅供本机使用；所有操作记为本机操作员。", file=sys.stderr)
     print(f"数据库：{database_location(settings.database_url)}", file=sys.stderr)
+    from api.keyfile import session_secret
+
+    try:  # made (or checked) once here, before any worker: an exposed or broken key file stops start-up
+        session_secret(settings.secret_path)
+    except DiscretionError as exc:
+        print(f"启动失败：{exc.message}", file=sys.stderr)
+        return 1
     # Load and compile in this process first, so a broken set stops start-up with file:line.
     # With one worker this process serves the app it built; with several, each worker builds its own.
     try:

@@ -6,6 +6,10 @@ Every command that opens the database (``serve``, ``db``, ``audit``, ``users``, 
 command is started from: ``--database-url``, else ``DISCRETION_DATABASE_URL`` (or ``DATABASE_URL``),
 else ``discretion.db`` in the data directory ``DISCRETION_HOME`` (default: the platform's user
 data directory, e.g. ``~/.local/share/discretion`` on Linux).
+
+The session secret (which signs login sessions and CSRF tokens) is never in the database: it is the
+key file ``session.key`` in the data directory, or the file ``DISCRETION_SECRET_FILE`` names, even
+when the database is PostgreSQL (``api/keyfile.py``).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATABASE_FILE = "discretion.db"
+SECRET_FILE = "session.key"
 
 
 def default_home() -> Path:
@@ -48,6 +53,15 @@ class Settings(BaseSettings):
     # *.localhost, 127.0.0.0/8, ::1) that a service without auth answers; each must resolve to this
     # machine only. Everything else is refused (400 host_not_allowed: DNS rebinding).
     allowed_hosts: str = ""
+    # DISCRETION_SECRET_FILE: the session secret's key file (owner-only, 0600); None: session.key in
+    # the data directory. Every worker (and every machine serving the same users) must read the same one.
+    secret_file: Path | None = None
+
+    @field_validator("secret_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """``DISCRETION_SECRET_FILE=`` (empty) means unset, not the current folder."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def host_names(self) -> frozenset[str]:
@@ -57,6 +71,8 @@ class Settings(BaseSettings):
     def _absolute_home(self) -> Settings:
         """The data directory as an absolute path, and the default database inside it."""
         self.home = self.home.expanduser().resolve()
+        if self.secret_file is not None:
+            self.secret_file = self.secret_file.expanduser().absolute()
         if not self.database_url:
             self.database_url = self.home_database_url
         return self
@@ -65,6 +81,11 @@ class Settings(BaseSettings):
     def home_database_url(self) -> str:
         """The default database: the SQLite file in the data directory."""
         return f"sqlite:///{self.home / DATABASE_FILE}"
+
+    @property
+    def secret_path(self) -> Path:
+        """The key file of the session secret: ``DISCRETION_SECRET_FILE``, else ``session.key`` in the data directory."""
+        return self.secret_file or self.home / SECRET_FILE
 
     @property
     def uses_home(self) -> bool:

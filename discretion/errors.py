@@ -103,3 +103,12 @@ class ConflictError(DiscretionError):
     """The request conflicts with what is stored (maps to HTTP 409), e.g. a second decision."""
 
     code: str = "conflict"
+
+
+@dataclass
+class TooManyAttemptsError(DiscretionError):
+    """Too many failed attempts (e.g. logins); the caller may try again after ``retry_after``
+    seconds (maps to HTTP 429 with ``Retry-After``)."""
+
+    code: str = "too_many_attempts"
+    retry_after: int = 60

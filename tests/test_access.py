@@ -594,3 +594,157 @@ def test_a_handler_cannot_store_a_record_made_with_an_unpublished_edition(
     assert r.status_code == 201, r.text
     assert r.json()["rulebook"]["status"] == "draft"
     assert web.post("/v1/assessments", json=CASE, headers=_bearer(accounts, "handler")).status_code == 201
+
+
+# --- login throttling: lockout, admin unlock, no user enumeration -----------------------------
+
+
+@pytest.fixture()
+def browsers(secured: FastAPI, accounts: dict[str, str]) -> Iterator[Any]:
+    """Opens clients at a given client address: browsers (Accept: text/html) or JSON clients."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        def open_(address: str, html: bool = True) -> TestClient:
+            headers = {"Accept": "text/html,application/xhtml+xml"} if html else {"Accept": "application/json"}
+            return stack.enter_context(TestClient(secured, raise_server_exceptions=False, client=(address, 50000),
+                                                  headers=headers))
+        yield open_
+
+
+def _fail(c: TestClient, name: str, times: int) -> None:
+    for _ in range(times):
+        assert login(c, name, "wrong-password").status_code == 401
+
+
+def test_five_failures_lock_the_name_with_a_chinese_page_and_retry_after(secured: FastAPI, browsers: Any) -> None:
+    """After five wrong passwords even the right one is refused: 429, a Chinese login page, Retry-After, no session."""
+    secured.state.access.store.add_user("u-locked", "handler", "password-locked")
+    c = browsers("10.14.0.1")
+    _fail(c, "u-locked", 5)
+    r = login(c, "u-locked", "password-locked")
+    assert r.status_code == 429 and "登录失败次数过多" in r.text and "分钟后再试" in r.text
+    assert 'action="/login"' in r.text and r.headers["content-type"].startswith("text/html")
+    assert 0 < int(r.headers["retry-after"]) <= 15 * 60
+    assert "dc_session" not in r.headers.get("set-cookie", "")
+    assert c.get("/", follow_redirects=False).status_code == 303
+    api_client = browsers("10.14.0.2", html=False)
+    r = login(api_client, "u-locked", "password-locked")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert r.json()["code"] == "login_locked" and r.json()["field"] == "name" and "登录失败次数过多" in r.json()["message"]
+
+
+def test_a_wrong_password_answers_a_json_client_in_the_error_shape(browsers: Any) -> None:
+    """A client that does not ask for HTML gets 401 invalid_credentials as JSON, for a wrong password or name alike."""
+    c = browsers("10.14.1.1", html=False)
+    for name in ("u-handler", "nobody-at-all"):
+        r = login(c, name, "wrong-password")
+        assert r.status_code == 401 and r.json() == {
+            "code": "invalid_credentials", "message": "用户名或密码错误，或该用户已停用。", "field": None,
+            "errors": [{"code": "invalid_credentials", "message": "用户名或密码错误，或该用户已停用。", "field": None}]}
+
+
+def test_lockout_answers_the_same_whether_or_not_the_account_exists(secured: FastAPI, browsers: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An existing name and one nobody has get the same answers, failure by failure, up to and after the lock."""
+    secured.state.access.store.add_user("u-real", "handler", "password-real")
+    monkeypatch.setattr(secured.state.access.store.throttle, "clock", lambda: 1_900_000_000.0)  # one instant
+    seen = {}
+    for address, name in (("10.14.2.1", "u-real"), ("10.14.2.2", "u-ghost")):
+        c = browsers(address, html=False)
+        seen[name] = [(r.status_code, r.json(), r.headers.get("retry-after"))
+                      for r in (login(c, name, "wrong-password") for _ in range(7))]
+    assert seen["u-real"] == seen["u-ghost"]
+    assert [s for s, _, _ in seen["u-real"]] == [401] * 5 + [429] * 2
+    pages = []
+    for address, name in (("10.14.2.3", "u-real"), ("10.14.2.4", "u-ghost")):
+        r = login(browsers(address), name, "wrong-password")
+        pages.append((r.status_code, r.headers["retry-after"], re.sub(r'value="[^"]*"', "", r.text)))
+    assert pages[0] == pages[1] and pages[0][0] == 429
+
+
+def test_an_admin_lifts_a_lock_with_the_command_line(secured: FastAPI, browsers: Any, db_url: str) -> None:
+    """`users list` shows the lock; `users unlock NAME` lifts it at once; an unknown name is refused with exit 2."""
+    secured.state.access.store.add_user("u-unlock", "handler", "password-unlock")
+    c = browsers("10.14.3.1")
+    _fail(c, "u-unlock", 5)
+    assert login(c, "u-unlock", "password-unlock").status_code == 429
+    rc, out, _ = run_cli("users", "list", "--database-url", db_url)
+    assert rc == 0 and "登录已锁定" in [line for line in out.splitlines() if line.startswith("u-unlock\t")][0]
+    rc, out, _ = run_cli("users", "unlock", "u-unlock", "--database-url", db_url)
+    assert rc == 0 and "已解除用户 u-unlock 的登录锁定（清除失败记录 5 条）" in out
+    assert login(c, "u-unlock", "password-unlock").status_code == 303
+    rc, _, err = run_cli("users", "unlock", "no-such-user", "--database-url", db_url)
+    assert rc == 2 and "没有该用户" in err
+    rc, _, err = run_cli("users", "unlock", "--database-url", db_url)
+    assert rc == 2 and "二者选一" in err
+
+
+def test_twenty_failures_from_one_address_stop_its_logins_until_an_admin_lifts_it(
+        secured: FastAPI, browsers: Any, db_url: str) -> None:
+    """Twenty failures from one address (a different name each time) stop a right password from it, not from elsewhere."""
+    c = browsers("10.14.4.1")
+    for i in range(20):
+        assert login(c, f"guess-{i}", "wrong-password").status_code == 401
+    r = login(c, "u-handler", "password-handler")
+    assert r.status_code == 429 and "此网络地址" in r.text and int(r.headers["retry-after"]) > 0
+    assert login(browsers("10.14.4.2"), "u-handler", "password-handler").status_code == 303
+    rc, out, _ = run_cli("users", "unlock", "--address", "10.14.4.1", "--database-url", db_url)
+    assert rc == 0 and "清除失败记录 20 条" in out
+    assert login(c, "u-handler", "password-handler").status_code == 303
+    rc, _, err = run_cli("users", "unlock", "--address", "not-an-address", "--database-url", db_url)
+    assert rc == 2 and "不是有效的 IP 地址" in err
+
+
+def test_an_unknown_or_disabled_name_runs_the_same_password_check(secured: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name with no enabled user costs one scrypt verification like a wrong password, against a hash of the same
+    parameters, and no hashing besides (structural: it does not depend on the machine's speed)."""
+    import api.auth
+
+    store = secured.state.access.store
+    store.add_user("u-timing", "handler", "password-timing")
+    store.add_user("u-timing-gone", "handler", "password-timing")
+    store.disable_user("u-timing-gone")
+    store.login("u-timing", "warm-up-password", "10.14.5.1")  # the process's dummy hash exists from here on
+    calls: list[tuple[str, str]] = []
+    real_verify = api.auth.verify_password
+    monkeypatch.setattr(api.auth, "verify_password", lambda p, h: calls.append((p, h)) or real_verify(p, h))
+    monkeypatch.setattr(api.auth, "hash_password", lambda p: pytest.fail("login hashed a password"))
+    for i, name in enumerate(("u-timing", "u-nobody", "u-timing-gone")):
+        calls.clear()
+        assert store.login(name, "wrong-password", f"10.14.5.{i + 2}") is None
+        assert [p for p, _ in calls] == ["wrong-password"], name
+        kind, n, r, p, salt, digest = calls[0][1].split("$")
+        assert (kind, n, r, p, len(salt), len(digest)) == ("scrypt", "16384", "8", "1", 24, 44), name
+
+
+def test_an_unknown_name_takes_about_as_long_as_a_wrong_password(secured: FastAPI) -> None:
+    """Loose statistical check: the fastest of eight interleaved tries of each path lie within a factor of 1.5."""
+    import time
+
+    store = secured.state.access.store
+    store.add_user("u-stopwatch", "handler", "password-stopwatch")
+    best = {"u-stopwatch": float("inf"), "u-nobody-here": float("inf")}
+    for i in range(9):
+        for name in best:
+            start = time.perf_counter()
+            store.login(name, "wrong-password", f"10.14.6.{i}")
+            if i:  # the first round warms up
+                best[name] = min(best[name], time.perf_counter() - start)
+            store.throttle.unlock(name)
+    known, unknown = best["u-stopwatch"], best["u-nobody-here"]
+    assert 1 / 1.5 < unknown / known < 1.5, (known, unknown)
+
+
+# --- the session secret: one key file for every worker ----------------------------------------
+
+
+def test_a_session_from_one_worker_opens_pages_in_another(secured: FastAPI, web: TestClient, db_url: str) -> None:
+    """A second app on the same database and data directory (another worker) reads the same key file and accepts the session."""
+    assert login(web, "u-handler", "password-handler").status_code == 303
+    cookie = web.cookies.get("dc_session")
+    other = create_app(Settings(database_url=db_url, auth=True))
+    assert other.state.access.signer.secret == secured.state.access.signer.secret
+    with TestClient(other) as c:
+        c.cookies.set("dc_session", cookie)
+        assert c.get("/", follow_redirects=False).status_code == 200

@@ -106,3 +106,19 @@ def test_serve_started_elsewhere_keeps_its_records_in_the_data_directory(home: P
     assert sorted(p.name for p in elsewhere.iterdir()) == []
     assert main(["audit", "verify"]) == 0
     assert "计算记录 1 条" in capsys.readouterr().out
+
+
+def test_a_new_database_its_folder_and_its_side_files_are_owner_only(tmp_path: Path) -> None:
+    """A SQLite database named anywhere is made 0600 in a folder made 0700; its -wal, -shm and lock files are 0600 too."""
+    from api.storage import Store
+
+    db = tmp_path / "made" / "records.db"
+    store = Store(f"sqlite:///{db}")
+    try:
+        store.put_snapshot({"law/law.yaml": b"edition: test\n"})  # a write: the WAL exists
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.parent.iterdir()}
+    finally:
+        store.close()
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert {"records.db", "records.db-wal", "records.db-shm", "records.db.lock"} <= set(files)
+    assert set(files.values()) == {0o600}, files

@@ -87,7 +87,7 @@ def test_migration_creates_every_table_exactly_as_the_models_declare(store: Stor
         assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
         insp = inspect(conn)
         assert set(insp.get_table_names()) >= {
-            "assessments", "decisions", "chain_head", "rulebook_snapshots", "users", "api_tokens", "service_keys", "alembic_version"}
+            "assessments", "decisions", "chain_head", "rulebook_snapshots", "users", "api_tokens", "service_keys", "login_failures", "alembic_version"}
         expected = {
             "users": [("name", String, 64, False), ("role", String, 16, False), ("password_hash", String, 255, False),
                       ("created_at", DateTime, None, False), ("disabled_at", DateTime, None, True),

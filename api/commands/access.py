@@ -10,6 +10,7 @@ from typing import Any
 from discretion.errors import InputError
 
 from ..deps import ROLES
+from ..throttle import ACCOUNT_LIMIT, ADDRESS_LIMIT, WINDOW_SECONDS, address_key, minutes
 from ._common import DATABASE_URL_HELP
 
 
@@ -47,9 +48,32 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    """Lift a login lock: a user's (``NAME``) or a client address's (``--address``)."""
+    if (args.name is None) == (args.address is None):
+        raise InputError(message="请指定要解除登录锁定的用户名，或用 --address 指定网络地址（二者选一）", field="name")
+    if args.address is not None:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(args.address)
+        except ValueError:
+            raise InputError(message=f"不是有效的 IP 地址：{args.address}", field="address") from None
+        n = _store(args).throttle.unlock_address(args.address)
+        print(f"已解除网络地址 {address_key(args.address)} 的登录限制（清除失败记录 {n} 条）")
+    else:
+        n = _store(args).unlock(args.name)
+        print(f"已解除用户 {args.name} 的登录锁定（清除失败记录 {n} 条）")
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
-    for u in _store(args).list_users():
+    store = _store(args)
+    locked = store.throttle.locked()
+    for u in store.list_users():
         status = f"已停用于 {u['disabled_at']:%Y-%m-%d %H:%M}" if u["disabled_at"] else "有效"
+        if u["name"] in locked:
+            status += f"（登录已锁定，约 {minutes(locked[u['name']])} 分钟后自动解除；discretion users unlock {u['name']}）"
         print(f"{u['name']}\t{u['role']}\t{status}")
     return 0
 
@@ -89,7 +113,11 @@ def register(sub: Any, rulebooks: Any) -> None:
     d = db(us.add_parser("disable", help="停用用户"))
     d.add_argument("name")
     d.set_defaults(func=cmd_user_disable)
-    db(us.add_parser("list", help="列出用户")).set_defaults(func=cmd_user_list)
+    db(us.add_parser("list", help="列出用户（含登录锁定）")).set_defaults(func=cmd_user_list)
+    u = db(us.add_parser("unlock", help=f"解除登录锁定（{WINDOW_SECONDS // 60} 分钟内同一用户名登录失败 {ACCOUNT_LIMIT} 次、同一地址 {ADDRESS_LIMIT} 次即锁定）"))
+    u.add_argument("name", nargs="?", help="用户名")
+    u.add_argument("--address", help="改为解除一个网络地址（IPv6 按 /64 网段）的登录限制")
+    u.set_defaults(func=cmd_user_unlock)
 
     tokens = sub.add_parser("tokens", help="API 令牌")
     ts = tokens.add_subparsers(dest="tokens_command", required=True)

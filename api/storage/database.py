@@ -27,7 +27,7 @@ def make_engine(url: str) -> Engine:
     """An engine with the pragmas and transaction handling the chain needs."""
     path = sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder made for it: owner-only
         _create_owner_only(path)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -117,9 +118,25 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+# Keys the service keeps in the database. Not the session secret: that is in a key file
+# (api/keyfile.py; migration 0004 removed the row it had here).
 service_keys = Table(
     "service_keys",
     metadata,
     Column("name", String(40), primary_key=True),
     Column("value", String(255), nullable=False),
+)
+
+# Failed logins, counted per name tried and per client address (api/throttle.py, migration 0004):
+# each attempt is two rows, one of each kind, sharing its ``attempt`` id; rows older than the
+# window are deleted by the next attempt.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("attempt", String(16), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # "name" or "address"
+    Column("subject", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),  # milliseconds since the epoch
+    Index("ix_login_failures_subject", "kind", "subject", "at_ms"),
+    Index("ix_login_failures_at_ms", "at_ms"),
 )
