@@ -112,7 +112,7 @@ class LoginThrottle:
                 f"此网络地址的登录失败次数过多，已暂停登录：请 {minutes(wait)} 分钟后再试。"))
         raise TooManyAttemptsError(code="login_locked", field="name", retry_after=wait, message=(
             f"该用户名的登录失败次数过多，已暂停登录：请 {minutes(wait)} 分钟后再试，"
-            "或请管理员解除（discretion users unlock 用户名）。"))
+            "或请管理员解除锁定。"))
 
     def _forget(self, attempt: str) -> None:
         with self.engine.begin() as conn:
