@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import Any
 
-from discretion.errors import InputError
-
 from ..deps import ROLES
-from ._common import DATABASE_URL_HELP
+from ._common import DATABASE_URL_HELP, read_secret
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -25,14 +22,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    if not sys.stdin.isatty():
-        raise InputError(message="非交互环境下请用 --password-stdin 从标准输入提供密码", field="password")
-    first = getpass.getpass("密码：")
-    if getpass.getpass("再次输入密码：") != first:
-        raise InputError(message="两次输入的密码不一致", field="password")
-    return first
+    return read_secret(args.password_stdin, "密码", "password", "--password-stdin", confirm=True)
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
