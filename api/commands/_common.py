@@ -38,12 +38,16 @@ def date_arg(text: str) -> dt.date:
 
 
 def token_principal(args: argparse.Namespace, roles: tuple[str, ...], what: str) -> Any:
-    """The owner of the API token given with ``--token`` (or ``DISCRETION_TOKEN``), who must hold
-    one of ``roles`` to do ``what`` (a Chinese phrase)."""
+    """The owner of the API token given with ``--token`` (or ``DISCRETION_TOKEN``), looked up in the
+    database the command works on (``--database-url`` where it has one), who must hold one of
+    ``roles`` to do ``what`` (a Chinese phrase)."""
     from .. import auth
     from ..settings import load_settings
 
-    who = auth.cli_principal(args.token or os.environ.get("DISCRETION_TOKEN"), load_settings())
+    settings = load_settings()
+    if getattr(args, "database_url", None):
+        settings = settings.model_copy(update={"database_url": args.database_url})
+    who = auth.cli_principal(args.token or os.environ.get("DISCRETION_TOKEN"), settings)
     if who.role not in roles:
         raise ForbiddenError(message=f"当前令牌的角色（{who.role}）无权{what}，需要：{'、'.join(roles)}", field="token")
     return who
