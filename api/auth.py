@@ -19,6 +19,11 @@
   answer, so neither timing nor answers tell whether an account exists.
 - Without auth (``DISCRETION_AUTH`` unset) the service only runs on a loopback address, every
   caller is the local operator (admin), and every page shows a banner saying so.
+- Every change of access (a token created or revoked, a user added or disabled) is appended to the
+  records' hash chain as an access event, in the same transaction as the change: who did it (the
+  acting admin's token owner, or the operating-system user running ``discretion tokens``/``users``),
+  the action, the token id or user name and its role, never the token or password
+  (``discretion audit verify`` checks them with the records).
 
 Interface used by other modules (stable):
 - ``cli_principal(token, settings) -> Principal``: the owner of an API token given on the command
@@ -33,23 +38,29 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import os
 import secrets
+import socket
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from discretion.errors import AuthError, ConflictError, InputError, NotFoundError
+from discretion.errors import AuthError, ConflictError, DiscretionError, InputError, NotFoundError
 
 from .deps import ANONYMOUS, ROLES, Principal
 from .limits import Receive, Scope, Send
 from .security import is_https
 from .settings import Settings
 from .throttle import LoginThrottle, address_key
+
+if TYPE_CHECKING:
+    from .storage.writer import ChainWriter
 
 SESSION_COOKIE = "dc_session"
 CSRF_COOKIE = "dc_csrf"
@@ -151,45 +162,88 @@ class TokenInfo:
     revoked_at: dt.datetime | None
 
 
-class AccessStore:
-    """Users, tokens and the failed-login counters, in the same database as the records."""
+def os_user() -> str:
+    """The operating-system account running this process (from the user database, not the
+    environment), or ``uid:N`` when it has no name."""
+    import pwd
 
-    def __init__(self, engine: Engine) -> None:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid:{os.getuid()}"
+
+
+class AccessStore:
+    """Users, tokens and the failed-login counters, in the same database as the records.
+
+    ``chain``: the records' chain writer (:class:`api.storage.Store`); every change of access goes
+    through it as an access event (:meth:`_change`), so a store without one only reads (and ends
+    sessions). ``by`` of a change: the acting admin (their token's owner), or None for the
+    operating-system user running the command."""
+
+    def __init__(self, engine: Engine, chain: ChainWriter | None = None) -> None:
         from .storage import schema
 
         self.engine = engine
+        self.chain = chain
         self.users = schema.users
         self.tokens = schema.api_tokens
         self.throttle = LoginThrottle(engine)
         self._token_cache: dict[str, tuple[float, Principal | None]] = {}
 
+    def _change(self, action: str, target: str, role: str, by: Principal | None, detail: dict[str, Any],
+                apply: Callable[[Connection], None]) -> None:
+        """Make a change of access (``apply``, in the chain writer's transaction) and append its access
+        event to the hash chain; both or neither are stored."""
+        from .storage.rows import access_row
+
+        if self.chain is None:
+            raise DiscretionError(code="access_unrecorded", message="权限变更须记入哈希链：此处没有记录库的写入器，未作改动")
+        me = os_user()
+        detail = {**detail, "os_user": me, "host": socket.gethostname()}
+        row = access_row(action, target, role, by.name if by else me, by.role if by else "os_user", detail)
+        try:
+            self.chain.submit_access(row, apply).result()
+        except IntegrityError:
+            raise ConflictError(message=f"{target} 已存在（同时有另一次创建）", code="access_conflict", field="name") from None
+
     # users
-    def add_user(self, name: str, role: str, password: str) -> None:
+    def add_user(self, name: str, role: str, password: str, by: Principal | None = None) -> None:
         _check_name(name, "name")
         _check_role(role)
         if len(password) < 8:
             raise InputError(message="密码至少 8 个字符", field="password")
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(self.users).values(
-                    name=name, role=role, password_hash=hash_password(password), created_at=_now(), disabled_at=None))
-        except IntegrityError:
-            raise ConflictError(message=f"用户已存在：{name}", code="user_exists", field="name") from None
+        values = {"name": name, "role": role, "password_hash": hash_password(password), "created_at": _now(), "disabled_at": None}
 
-    def disable_user(self, name: str) -> int:
+        def apply(conn: Connection) -> None:
+            if conn.execute(select(self.users.c.name).where(self.users.c.name == name)).first() is not None:
+                raise ConflictError(message=f"用户已存在：{name}", code="user_exists", field="name")
+            conn.execute(insert(self.users).values(**values))
+
+        self._change("user_added", name, role, by, {}, apply)
+
+    def disable_user(self, name: str, by: Principal | None = None) -> int:
         """Disable a user and, in the same transaction, revoke every API token they own (a token's
         owner is a user's name). Their sessions end at once; their tokens within
         ``TOKEN_CACHE_SECONDS`` in every worker, as with ``revoke_token``. Returns the tokens revoked."""
-        now = _now()
-        with self.engine.begin() as conn:
-            n = conn.execute(update(self.users).where(self.users.c.name == name, self.users.c.disabled_at.is_(None))
-                             .values(disabled_at=now)).rowcount
-            if not n:
-                raise NotFoundError(message=f"没有可停用的用户：{name}", field="name")
-            revoked = conn.execute(update(self.tokens).where(self.tokens.c.owner == name, self.tokens.c.revoked_at.is_(None))
-                                   .values(revoked_at=now)).rowcount
+        with self.engine.connect() as conn:
+            role = conn.execute(select(self.users.c.role).where(self.users.c.name == name, self.users.c.disabled_at.is_(None))).scalar()
+        missing = NotFoundError(message=f"没有可停用的用户：{name}", field="name")
+        if role is None:
+            raise missing
+        revoked = [0]
+
+        def apply(conn: Connection) -> None:
+            now = _now()
+            if not conn.execute(update(self.users).where(self.users.c.name == name, self.users.c.disabled_at.is_(None))
+                                .values(disabled_at=now)).rowcount:
+                raise missing
+            revoked[0] = conn.execute(update(self.tokens).where(self.tokens.c.owner == name, self.tokens.c.revoked_at.is_(None))
+                                      .values(revoked_at=now)).rowcount
+
+        self._change("user_disabled", name, role, by, {}, apply)
         self._token_cache.clear()
-        return int(revoked)
+        return int(revoked[0])
 
     def _disabled(self, name: str) -> bool:
         with self.engine.connect() as conn:
@@ -253,8 +307,9 @@ class AccessStore:
         return self.throttle.unlock(name)
 
     # tokens
-    def create_token(self, owner: str, role: str, label: str = "") -> tuple[str, str]:
-        """Create a token; returns (id, token). The token is shown once and stored only hashed."""
+    def create_token(self, owner: str, role: str, label: str = "", by: Principal | None = None) -> tuple[str, str]:
+        """Create a token; returns (id, token). The token is shown once and stored only hashed; the
+        access event records its id, owner, role and label, and who created it."""
         _check_name(owner, "owner")
         _check_role(role)
         if len(label) > 80:
@@ -263,17 +318,28 @@ class AccessStore:
             raise InputError(message=f"用户 {owner} 已停用，不能为其创建令牌", field="owner")
         tid = secrets.token_hex(8)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.engine.begin() as conn:
-            conn.execute(insert(self.tokens).values(
-                id=tid, label=label, owner=owner, role=role, token_hash=hash_token(token), created_at=_now(), revoked_at=None))
+        values = {"id": tid, "label": label, "owner": owner, "role": role, "token_hash": hash_token(token),
+                  "created_at": _now(), "revoked_at": None}
+
+        def apply(conn: Connection) -> None:
+            conn.execute(insert(self.tokens).values(**values))
+
+        self._change("token_created", tid, role, by, {"owner": owner, "label": label}, apply)
         return tid, token
 
-    def revoke_token(self, tid: str) -> None:
-        with self.engine.begin() as conn:
-            n = conn.execute(update(self.tokens).where(self.tokens.c.id == tid, self.tokens.c.revoked_at.is_(None))
-                             .values(revoked_at=_now())).rowcount
-        if not n:
-            raise NotFoundError(message=f"没有可吊销的令牌：{tid}", field="id")
+    def revoke_token(self, tid: str, by: Principal | None = None) -> None:
+        t = self.tokens.c
+        with self.engine.connect() as conn:
+            got = conn.execute(select(t.owner, t.role).where(t.id == tid, t.revoked_at.is_(None))).first()
+        missing = NotFoundError(message=f"没有可吊销的令牌：{tid}", field="id")
+        if got is None:
+            raise missing
+
+        def apply(conn: Connection) -> None:
+            if not conn.execute(update(self.tokens).where(t.id == tid, t.revoked_at.is_(None)).values(revoked_at=_now())).rowcount:
+                raise missing
+
+        self._change("token_revoked", tid, got[1], by, {"owner": got[0]}, apply)
         self._token_cache.clear()
 
     def list_tokens(self) -> list[TokenInfo]:

@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _install_access(app: FastAPI, settings: Settings) -> None:
     """Authentication (when on) and CSRF checks on form posts, in front of every route."""
-    store = AccessStore(app.state.discretion.store.engine)
+    store = AccessStore(app.state.discretion.store.engine, chain=app.state.discretion.store)
     signer = Signer(session_secret(settings.secret_path))  # the key file, never the database
     app.state.access = SimpleNamespace(store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies)
     app.add_middleware(AccessMiddleware, store=store, signer=signer, auth=settings.auth, secure_cookies=settings.secure_cookies,

@@ -332,7 +332,9 @@ def test_handlers_list_only_their_own_assessments_and_supervisors_list_all(web: 
 
 
 def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """End to end, no stand-ins: tokens from the store; a handler's is refused, a reviewer's approves."""
+    """End to end, no stand-ins: tokens from the store, the reviewer's key from ``reviewers keygen``
+    registered by an admin; a handler's token is refused, a reviewer's without the key too, and the
+    reviewer's token with the key approves and signs."""
     import shutil
 
     from discretion.rulebooks import tree
@@ -343,16 +345,77 @@ def test_approving_an_edition_needs_a_real_reviewer_token(tmp_path: Path, monkey
     url = f"sqlite:///{tmp_path / 'r.db'}"
     monkeypatch.setenv("DISCRETION_DATABASE_URL", url)
     monkeypatch.delenv("DISCRETION_TOKEN", raising=False)
+    monkeypatch.delenv("DISCRETION_REVIEWER_KEY", raising=False)
     handler = run_cli("tokens", "create", "--owner", "zhang", "--role", "handler")[1].strip()
     reviewer = run_cli("tokens", "create", "--owner", "li-shenhe", "--role", "reviewer")[1].strip()
+    admin = run_cli("tokens", "create", "--owner", "wang-admin", "--role", "admin")[1].strip()
+    key = tmp_path / "li-shenhe.pem"
+    rc, out, err = run_cli("reviewers", "keygen", "li-shenhe", "--out", str(key), "--passphrase-stdin",
+                           stdin="li-shenhe passphrase\n", monkeypatch=monkeypatch)
+    assert rc == 0, err
+    public = out.split()[-1]
+    rc, _, err = run_cli("--rulebooks", str(root), "reviewers", "add", "li-shenhe", "--public-key", public, "--token", reviewer)
+    assert rc == 2 and "forbidden" in err  # only an admin registers keys
+    rc, _, err = run_cli("--rulebooks", str(root), "reviewers", "add", "li-shenhe", "--public-key", public, "--token", admin)
+    assert rc == 0, err
+    assert run_cli("--rulebooks", str(root), "reviewers", "list")[1].count("li-shenhe") == 1
     before = draft.read_text(encoding="utf-8")
     rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", handler)
     assert rc == 2 and "forbidden" in err and draft.read_text(encoding="utf-8") == before
     rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", "dsk_forged")
     assert rc == 2 and "unauthenticated" in err
-    rc, out, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer)
+    rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer)
+    assert rc == 2 and "--key" in err and draft.read_text(encoding="utf-8") == before
+    rc, out, err = run_cli("rulebooks", "approve", str(draft), "--token", reviewer, "--key", str(key), "--passphrase-stdin",
+                           stdin="li-shenhe passphrase\n", monkeypatch=monkeypatch)
     assert rc == 0, err
-    assert "status: approved" in draft.read_text(encoding="utf-8") and 'reviewer: "li-shenhe"' in draft.read_text(encoding="utf-8")
+    text = draft.read_text(encoding="utf-8")
+    assert "status: approved" in text and 'reviewer: "li-shenhe"' in text and "  signature:" in text
+    assert tree.load(root).editions["yunnan@2026-draft"].model.status == "approved"
+
+
+def test_a_database_writer_cannot_forge_an_approval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whoever can write the database can give themselves a reviewer token (a row written straight
+    into api_tokens, even in a registered reviewer's name), but not an approval: without that
+    reviewer's private key ``rulebooks approve`` refuses, a key of their own is not registered, and an
+    approval they write into the edition file with it is refused whole when the rulebooks load."""
+    import datetime as dt
+    import shutil
+
+    from rulebook_tree import register
+
+    from api.auth import hash_token
+    from discretion.errors import RulebookError
+    from discretion.rulebooks import approval, loading, signing, tree
+    from discretion.rulebooks.models import BenchmarkEdition
+
+    root = tmp_path / "rulebooks"
+    shutil.copytree(tree.SHIPPED, root)
+    register(root, "li-shenhe")  # the real reviewer, whose private key the writer does not have
+    draft = root / "yunnan" / "code-draft.yaml"
+    db = tmp_path / "r.db"
+    monkeypatch.setenv("DISCRETION_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.delenv("DISCRETION_TOKEN", raising=False)
+    monkeypatch.delenv("DISCRETION_REVIEWER_KEY", raising=False)
+    assert run_cli("tokens", "list")[0] == 0  # the database exists, migrated
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO api_tokens (id, label, owner, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     ("f0f0f0f0f0f0f0f0", "", "li-shenhe", "reviewer", hash_token("dsk_written_by_sql"), "2026-12-01 00:00:00"))
+    before = draft.read_bytes()
+    rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", "dsk_written_by_sql")
+    assert rc == 2 and "--key" in err
+    own = signing.new_key()
+    own_file = tmp_path / "own.pem"
+    own_file.write_bytes(signing.private_pem(own, None))
+    rc, _, err = run_cli("rulebooks", "approve", str(draft), "--token", "dsk_written_by_sql", "--key", str(own_file))
+    assert rc == 2 and "forbidden（key）" in err and "不是审核人“li-shenhe”" in err
+    assert draft.read_bytes() == before
+    e = loading.validate(loading.read(draft), BenchmarkEdition)
+    by_hand = signing.sign(own, "yunnan@2026-draft", approval.approve(e, "li-shenhe", dt.date.today()), dt.datetime.now(dt.UTC))
+    draft.write_text(approval.rewrite(before.decode("utf-8"), "approved", by_hand), encoding="utf-8")
+    with pytest.raises(RulebookError) as refused:
+        tree.load(root)
+    assert "yunnan@2026-draft 的审批签名所用的密钥" in str(refused.value) and "不是审核人“li-shenhe”" in str(refused.value)
 
 
 # --- ownership of records ------------------------------------------------------------------

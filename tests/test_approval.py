@@ -8,17 +8,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rulebook_tree import edit, line_of, refusal
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rulebook_tree import edit, line_of, refusal, register, reviewer_key
 
 import api.auth
 from api.cli import main
 from api.deps import Principal
 from discretion.errors import AuthError, ConflictError, ForbiddenError
 from discretion.review import diff
-from discretion.rulebooks import approval, editions, loading
+from discretion.rulebooks import approval, editions, loading, signing
 from discretion.rulebooks.loaded import RulebookSet
 from discretion.rulebooks.models import BenchmarkEdition
-from discretion.rulebooks.tree import SHIPPED
+from discretion.rulebooks.tree import SHIPPED, source_files
 from discretion.rulebooks.tree import load as load_tree
 
 Y2023 = "yunnan/2023.yaml"
@@ -171,6 +172,14 @@ def test_rewrite_replaces_only_the_status_line_and_approval_block() -> None:
     assert twice.replace(twice[twice.index("status:"):twice.index("effective_from")], "") == text.replace("status: draft\r\n", "")
 
 
+def key_file(tmp_path: Path, key: Ed25519PrivateKey, passphrase: bytes | None = None) -> Path:
+    """A reviewer's private key written as ``reviewers keygen`` writes it."""
+    path = tmp_path / f"reviewer-{signing.fingerprint(signing.public_raw(key))[:8]}.pem"
+    path.write_bytes(signing.private_pem(key, passphrase))
+    path.chmod(0o600)
+    return path
+
+
 # --- the commands --------------------------------------------------------------------------------
 
 
@@ -197,17 +206,21 @@ def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[s
     the tree still loads, and the published draft is then the edition in force under the Code."""
     root = tree(tmp_path)
     path = root / DRAFT
+    key = key_file(tmp_path, register(root, "李审核"))
     before = path.read_text(encoding="utf-8")
-    assert main(["rulebooks", "approve", str(path), "--token", "李审核"]) == 0
+    assert main(["rulebooks", "approve", str(path), "--token", "李审核", "--key", str(key)]) == 0
     approved = path.read_text(encoding="utf-8")
     rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
-    assert e.status == "approved" and e.approval is not None
+    assert e.status == "approved" and e.approval is not None and e.approval.signature is not None
     assert (e.approval.reviewer, e.approval.author, e.approval.date) == ("李审核", DRAFT_AUTHOR, dt.date.today())
     assert e.approval.sha256 == approval.content_hash(parsed(SHIPPED / DRAFT))
+    sig = e.approval.signature
+    assert sig.key == signing.fingerprint(signing.public_raw(reviewer_key("李审核")))
     changed = set(approved.splitlines()) ^ set(before.splitlines())
     assert changed == {"status: draft", "status: approved", "approval:", f'  author: "{DRAFT_AUTHOR}"', '  reviewer: "李审核"',
-                       f"  date: {dt.date.today().isoformat()}", f"  sha256: {e.approval.sha256}"}
+                       f"  date: {dt.date.today().isoformat()}", f"  sha256: {e.approval.sha256}", "  signature:",
+                       f"    key: {sig.key}", f'    signed_at: "{sig.signed_at}"', f'    value: "{sig.value}"'}
     assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2023"  # approved: not yet served
 
     monkeypatch.setenv("DISCRETION_TOKEN", "王发布")
@@ -215,7 +228,7 @@ def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[s
     assert as_reviewer == ["李审核", "王发布"]
     rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
-    assert e.status == "published" and e.approval is not None
+    assert e.status == "published" and e.approval is not None and e.approval.signature == sig
     assert (e.approval.published_by, e.approval.published_on) == ("王发布", dt.date.today())
     assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2026-draft"
     out = capsys.readouterr().out
@@ -268,6 +281,192 @@ def test_cli_approve_of_a_file_that_is_no_edition_is_not_found(tmp_path: Path, a
     root = tree(tmp_path)
     assert main(["rulebooks", "approve", str(root / "law" / "law.yaml"), "--token", "李审核"]) == 2
     assert "不是" in capsys.readouterr().err
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+
+SIGNATURE_BLOCK_END = '=="\n  published_by:'
+
+
+def unsigned(path: Path) -> None:
+    """Remove the signature block of an edition's approval (an approval made before signing existed)."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  signature:\n")
+    end = text.index(SIGNATURE_BLOCK_END) + len(SIGNATURE_BLOCK_END) - len("  published_by:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+
+
+def test_shipped_approvals_are_signed_by_keys_registered_for_their_reviewers(rulebooks: RulebookSet) -> None:
+    """Every approved or published shipped edition carries a signature that verifies against a key
+    reviewers.yaml registers for its own reviewer."""
+    assert rulebooks.reviewers is not None and rulebooks.reviewers.doc is not None
+    for le in rulebooks.editions.values():
+        a = le.model.approval
+        if a is None:
+            continue
+        assert a.signature is not None
+        raw = rulebooks.reviewers.of(a.reviewer)[a.signature.key]
+        assert signing.verify(raw, le.key, a)
+        assert not signing.verify(raw, "yunnan@other", a)  # bound to its edition
+
+
+def test_a_valid_signed_approval_loads(tmp_path: Path) -> None:
+    """An edition approved and signed with its reviewer's registered key is accepted as published."""
+    root = tree(tmp_path)
+    key = register(root, "测试审核人")
+    path = root / Y2023
+    e = parsed(path)
+    assert e.approval is not None
+    record = approval.approve(e.model_copy(update={"status": "draft", "approval": None}), "测试审核人", dt.date(2026, 11, 26))
+    signed = signing.sign(key, "yunnan@2023", record, dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC))
+    published = approval.publish(e.model_copy(update={"status": "approved", "approval": signed}), "王发布", dt.date(2026, 11, 27))
+    path.write_text(approval.rewrite(path.read_text(encoding="utf-8"), "published", published), encoding="utf-8")
+    got = load_tree(root).editions["yunnan@2023"].model
+    assert got.status == "published" and got.approval == published and published.signature is not None
+
+
+def test_an_unsigned_legacy_approval_is_refused_until_approved_again(tmp_path: Path) -> None:
+    """An approval without a signature (as every approval before signing was) no longer counts:
+    the set is refused, naming the edition, the line and how to approve it again."""
+    root = tree(tmp_path)
+    path = root / Y2023
+    unsigned(path)
+    [issue] = [i for i in refusal(root).issues if i.severity == "error"]
+    assert issue.file == f"rulebooks/{Y2023}" and issue.line == line_of(path, "approval:")
+    assert "yunnan@2023" in issue.message and "没有审核人的电子签名" in issue.message and "旧版未签名" in issue.message
+    assert "rulebooks approve --key" in issue.message
+
+
+def test_a_tampered_content_hash_fails_the_signature(tmp_path: Path) -> None:
+    """Changing the content and writing its new hash into the approval (what anyone can compute)
+    is refused: the reviewer signed the old hash."""
+    root = tree(tmp_path)
+    path = root / Y2023
+    edit(path, "  legal_review: 100000\n", "  legal_review: 300000\n")
+    e = parsed(path)
+    assert e.approval is not None
+    edit(path, f"  sha256: {e.approval.sha256}\n", f"  sha256: {approval.content_hash(e)}\n")
+    [issue] = [i for i in refusal(root).issues if i.severity == "error"]
+    assert issue.path == "approval.signature.value" and issue.line == line_of(path, "    value: ")
+    assert "yunnan@2023 的审批签名无效" in issue.message
+
+
+def test_an_approval_signed_with_an_unregistered_key_is_refused(tmp_path: Path) -> None:
+    """A well-formed signature by a key nobody registered (anyone can make one) does not count."""
+    root = tree(tmp_path)
+    path = root / Y2023
+    e = parsed(path)
+    assert e.approval is not None
+    forged = signing.sign(signing.new_key(), "yunnan@2023", e.approval.model_copy(update={"signature": None}),
+                          dt.datetime.now(dt.UTC))
+    path.write_text(approval.rewrite(path.read_text(encoding="utf-8"), "published", forged), encoding="utf-8")
+    [issue] = [i for i in refusal(root).issues if i.severity == "error"]
+    assert issue.path == "approval.signature.key" and "不是审核人“云南省生态环境厅法制审核（示例）”在 reviewers.yaml 中登记的公钥" in issue.message
+
+
+def test_a_signature_by_another_reviewers_key_is_refused(tmp_path: Path) -> None:
+    """The Kunming reviewer's key cannot sign for the provincial reviewer: keys are per reviewer."""
+    root = tree(tmp_path)
+    register(root, "另一审核人")
+    path = root / Y2023
+    e = parsed(path)
+    assert e.approval is not None
+    other = signing.sign(reviewer_key("另一审核人"), "yunnan@2023", e.approval, dt.datetime.now(dt.UTC))
+    path.write_text(approval.rewrite(path.read_text(encoding="utf-8"), "published", other), encoding="utf-8")
+    [issue] = [i for i in refusal(root).issues if i.severity == "error"]
+    assert issue.path == "approval.signature.key"
+
+
+def test_without_reviewers_yaml_no_approval_is_trusted(tmp_path: Path) -> None:
+    """Deleting the registry does not make approvals unverifiable-but-accepted: every approved
+    edition is refused, each naming its reviewer."""
+    root = tree(tmp_path)
+    (root / signing.REGISTRY).unlink()
+    msgs = errors(root)
+    assert len(msgs) == 3 and all("未登记公钥" in m and "没有审核人公钥登记文件" in m for m in msgs)
+
+
+def test_a_broken_registry_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A public key that is not one, or registered twice, is named in reviewers.yaml."""
+    root = tree(tmp_path)
+    registry = root / signing.REGISTRY
+    text = registry.read_text(encoding="utf-8")
+    first = text[text.index("  - reviewer:"):text.index("  - reviewer:", text.index("  - reviewer:") + 1)]
+    registry.write_text(text + first.replace("（示例）", "（复制）"), encoding="utf-8")
+    [msg] = errors(root)
+    assert msg.startswith("rulebooks/reviewers.yaml:") and "重复登记" in msg
+
+
+def test_a_snapshot_with_unsigned_approvals_still_rebuilds_for_reproduction(tmp_path: Path) -> None:
+    """A stored snapshot from before signing (no reviewers.yaml, unsigned approvals) is refused as a
+    set to serve but rebuilds to reproduce the records made with it."""
+    from api.storage.records import load_files
+
+    root = tree(tmp_path)
+    (root / signing.REGISTRY).unlink()
+    for rel in (Y2023, "yunnan/2021.yaml", "yunnan/kunming/2021.yaml"):
+        unsigned(root / rel)
+    refusal(root)
+    rs = load_files(source_files(root))
+    assert rs.reviewers is None and rs.editions["yunnan@2023"].model.status == "published"
+
+
+def test_cli_approve_without_a_key_is_refused_and_leaves_the_file(tmp_path: Path, as_reviewer: list[str | None],
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reviewer token alone cannot approve: the private key is required (exit 2, file unchanged)."""
+    root = tree(tmp_path)
+    monkeypatch.delenv("DISCRETION_REVIEWER_KEY", raising=False)
+    before = (root / DRAFT).read_bytes()
+    assert main(["rulebooks", "approve", str(root / DRAFT), "--token", "李审核"]) == 2
+    assert "--key" in capsys.readouterr().err and (root / DRAFT).read_bytes() == before
+
+
+def test_cli_approve_with_a_key_not_registered_for_the_reviewer_is_forbidden(
+        tmp_path: Path, as_reviewer: list[str | None], capsys: pytest.CaptureFixture[str]) -> None:
+    """A key registered for someone else, or for nobody, cannot sign the token owner's approval."""
+    root = tree(tmp_path)
+    other = key_file(tmp_path, register(root, "王审核"))
+    before = (root / DRAFT).read_bytes()
+    assert main(["rulebooks", "approve", str(root / DRAFT), "--token", "李审核", "--key", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "forbidden（key）" in err and "不是审核人“李审核”" in err and (root / DRAFT).read_bytes() == before
+
+
+def test_cli_approve_with_an_encrypted_key_needs_its_passphrase(tmp_path: Path, as_reviewer: list[str | None],
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passphrase-protected key is refused with a wrong passphrase and signs with the right one."""
+    import io
+
+    root = tree(tmp_path)
+    key = key_file(tmp_path, register(root, "李审核"), b"correct horse")
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong horse\n"))
+    assert main(["rulebooks", "approve", str(root / DRAFT), "--token", "李审核", "--key", str(key), "--passphrase-stdin"]) == 2
+    assert "口令不正确" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse\n"))
+    assert main(["rulebooks", "approve", str(root / DRAFT), "--token", "李审核", "--key", str(key), "--passphrase-stdin"]) == 0
+    assert load_tree(root).editions["yunnan@2026-draft"].model.status == "approved"
+
+
+def test_reviewers_keygen_writes_a_private_key_only_its_owner_can_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """keygen writes an encrypted PKCS#8 key with mode 0600, prints the public key to register, and
+    never overwrites an existing file."""
+    import io
+
+    out = tmp_path / "li.pem"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    assert main(["reviewers", "keygen", "李审核", "--out", str(out), "--passphrase-stdin"]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    pem = out.read_bytes()
+    assert signing.pem_is_encrypted(pem)
+    key = signing.load_private(pem, b"a long passphrase")
+    printed = capsys.readouterr().out.split()
+    assert printed[:3] == ["discretion", "reviewers", "add"] and printed[-1] == signing.public_text(key)
+    assert main(["reviewers", "keygen", "李审核", "--out", str(out), "--no-passphrase"]) == 2
+    assert out.read_bytes() == pem
 
 
 # --- changelogs ----------------------------------------------------------------------------------

@@ -65,6 +65,42 @@ def test_a_sound_chain_verifies_with_a_count(ledger: Any, capsys: pytest.Capture
     assert recs["a5"]["hash"] in out
 
 
+def test_token_creation_from_the_cli_is_recorded_in_the_chain_and_verified(
+        ledger: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tokens create`` for a reviewer (by the operating-system user) and an admin (by an acting
+    admin's token) appends access events after the records: who, the role, the token id, never the
+    token; ``audit verify`` counts them, and raising a recorded role afterwards is found."""
+    from api.auth import os_user
+    from api.storage.schema import access_events
+
+    url, engine, recs = ledger
+    monkeypatch.delenv("DISCRETION_TOKEN", raising=False)
+    assert main(["tokens", "create", "--database-url", url, "--owner", "li", "--role", "reviewer"]) == 0
+    reviewer = capsys.readouterr().out.strip()
+    assert main(["tokens", "create", "--database-url", url, "--owner", "boss", "--role", "admin"]) == 0
+    boss = capsys.readouterr().out.strip()
+    assert main(["tokens", "create", "--database-url", url, "--owner", "wang-2", "--role", "admin", "--token", reviewer]) == 2
+    assert "forbidden" in capsys.readouterr().err  # only an admin acts for another admin's token
+    assert main(["tokens", "create", "--database-url", url, "--owner", "wang-2", "--role", "admin", "--token", boss,
+                 "--label", "第二位管理员"]) == 0
+    third = capsys.readouterr().out.strip()
+    with engine.connect() as conn:
+        events = [dict(r._mapping) for r in conn.execute(select(access_events).order_by(access_events.c.seq))]
+    assert [(e["seq"], e["action"], e["role"], e["created_by"], e["created_role"]) for e in events] == [
+        (7, "token_created", "reviewer", os_user(), "os_user"), (8, "token_created", "admin", os_user(), "os_user"),
+        (9, "token_created", "admin", "boss", "admin")]
+    assert events[0]["prev_id"] == recs["a5"]["id"]
+    for e, token in zip(events, (reviewer, boss, third)):
+        assert token not in e["detail"] and token[4:] not in e["detail"]
+    code, out = verify(url, capsys)
+    assert code == 0, out
+    assert "哈希链完整：共 9 条记录（计算记录 5 条，决定记录 1 条，权限变更记录 3 条），链头序号 9" in out
+    with engine.begin() as conn:
+        conn.execute(update(access_events).where(access_events.c.seq == 7).values(role="admin"))
+    code, out = verify(url, capsys)
+    assert code == 1 and f"篡改：权限变更记录 {events[0]['id']}（序号 7）的内容与其哈希不符" in out
+
+
 def test_an_altered_assessment_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Changing a stored result (the recommended amount) is found at that record."""
     url, engine, recs = ledger

@@ -158,6 +158,40 @@ def test_a_broken_set_is_refused_with_file_and_line_and_the_last_good_set_keeps_
         mend_file(tree)
 
 
+def test_an_edition_with_a_forged_approval_is_refused_on_reload_and_at_start(
+    rc: TestClient, reload_app: FastAPI, tree: Path, tmp_path: Path
+) -> None:
+    """An approval re-signed with a key nobody registered: reload answers 422 naming the edition and
+    keeps serving the last good set (as for any broken set); a service started on those files
+    refuses to start."""
+    import datetime as dt
+
+    from discretion.errors import RulebookError
+    from discretion.rulebooks import approval, loading, signing
+    from discretion.rulebooks.models import BenchmarkEdition
+
+    good = reload_app.state.discretion
+    path = tree / EDITION
+    original = path.read_bytes()
+    e = loading.validate(loading.read(path), BenchmarkEdition)
+    assert e.approval is not None
+    forged = signing.sign(signing.new_key(), "yunnan@2023", e.approval, dt.datetime.now(dt.UTC))
+    path.write_text(approval.rewrite(original.decode("utf-8"), "published", forged), encoding="utf-8")
+    try:
+        r = rc.post("/v1/admin/reload")
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["code"] == "rulebook_invalid" and body["field"].startswith(f"rulebooks/{EDITION.as_posix()}:")
+        assert any("yunnan@2023" in x["message"] and "不是审核人" in x["message"] for x in body["errors"]), body
+        assert reload_app.state.discretion is good
+        assert rc.post("/v1/assessments", json=CASE).status_code == 201
+        with pytest.raises(RulebookError) as refused:
+            create_app(Settings(database_url=f"sqlite:///{tmp_path / 'start.db'}", rulebooks=tree))
+        assert "yunnan@2023" in str(refused.value)
+    finally:
+        path.write_bytes(original)
+
+
 def test_only_an_admin_may_reload(reload_app: FastAPI) -> None:
     """A handler or reviewer gets 403 forbidden (documented error shape); an admin gets 200."""
     for role, status in (("handler", 403), ("reviewer", 403), ("admin", 200)):

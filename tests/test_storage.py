@@ -30,7 +30,8 @@ from api.cli import main
 from api.deps import Principal
 from api.storage import Store, make_engine, migrations, new_id
 from api.storage.chain import CONTENT, GENESIS, chained_hash, content_bytes, content_parts, link_hash
-from api.storage.schema import assessments, chain_head, decisions, metadata, rulebook_snapshots
+from api.auth import hash_token, os_user
+from api.storage.schema import access_events, api_tokens, assessments, chain_head, decisions, metadata, rulebook_snapshots
 from api.storage.snapshots import set_hash
 from discretion.errors import ConflictError, DiscretionError, NotFoundError
 
@@ -202,6 +203,44 @@ def test_assessments_and_decisions_form_one_chain(store: Store) -> None:
     assert rep.sound and (rep.records, rep.assessments, rep.decisions) == (4, 3, 1)
 
 
+def test_access_events_take_their_place_in_the_same_chain(store: Store) -> None:
+    """A token created between two assessments is chained between them with the change it records
+    (the token row, in the same transaction); verify counts it; a change its own check refuses (a
+    user that exists) writes neither the change nor an event."""
+    from api.auth import AccessStore
+
+    access = AccessStore(store.engine, chain=store)
+    a1 = submit(store).result(10)
+    tid, token = access.create_token("li", "reviewer", "审核", by=Principal(name="wang-admin", role="admin", via="token"))
+    a2 = submit(store).result(10)
+    access.add_user("zhang", "handler", "password-zhang")
+    with pytest.raises(ConflictError):
+        access.add_user("zhang", "admin", "password-other")
+    with store.engine.connect() as conn:
+        events = [dict(r._mapping) for r in conn.execute(select(access_events).order_by(access_events.c.seq))]
+        assert conn.execute(select(api_tokens.c.owner).where(api_tokens.c.id == tid)).scalar() == "li"
+    assert [(e["action"], e["target"], e["role"], e["created_by"], e["created_role"]) for e in events] == [
+        ("token_created", tid, "reviewer", "wang-admin", "admin"), ("user_added", "zhang", "handler", os_user(), "os_user")]
+    assert [a1["seq"], events[0]["seq"], a2["seq"], events[1]["seq"]] == [1, 2, 3, 4]
+    assert events[0]["prev_id"] == a1["id"] and events[0]["hash"] == link_hash(events[0]["prev_hash"], content_bytes("access", events[0]))
+    detail = orjson.loads(events[0]["detail"])
+    assert detail["owner"] == "li" and detail["label"] == "审核" and detail["os_user"] == os_user()
+    assert token not in events[0]["detail"] and hash_token(token) not in events[0]["detail"]
+    rep = store.verify()
+    assert rep.sound and (rep.records, rep.assessments, rep.decisions, rep.access) == (4, 2, 0, 2)
+
+
+def test_an_access_store_without_the_chain_changes_nothing(store: Store) -> None:
+    """Access changes are only ever made with their event: a store without the chain refuses them."""
+    from api.auth import AccessStore
+
+    with pytest.raises(DiscretionError) as refused:
+        AccessStore(store.engine).create_token("li", "admin")
+    assert refused.value.code == "access_unrecorded"
+    with store.engine.connect() as conn:
+        assert conn.execute(select(api_tokens.c.id)).first() is None
+
+
 def test_a_record_is_committed_when_its_future_resolves(store: Store, db_url: str) -> None:
     """The future resolves after the commit: another connection (another process) reads the row at once."""
     rid = submit(store).result(10)["id"]
@@ -371,7 +410,7 @@ def test_the_content_split_around_the_chain_fields_hashes_exactly_as_the_whole()
                     row[k] = rnd.choice([None, 0, 10**15, 136000])
             if kind == "assessment":
                 row["result"] = _odd_text(rnd, rnd.randint(0, 12000))
-            else:
+            elif kind == "decision":
                 row["within_band"] = rnd.choice([True, False, 0, 1])
                 row["reason"] = rnd.choice([None, _odd_text(rnd, rnd.randint(0, 3000))])
             row["seq"], row["prev_id"] = rnd.randint(1, 10**12), rnd.choice(["", new_id(), _odd_text(rnd, 5)])

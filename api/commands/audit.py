@@ -57,7 +57,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     rep = _read(args, lambda engine: verify(engine, args.expect_head))
     if rep.sound:
         kept = f"；与保存的链头（序号 {args.expect_head[0]}）相符" if args.expect_head else ""
-        print(f"哈希链完整：共 {rep.records} 条记录（计算记录 {rep.assessments} 条，决定记录 {rep.decisions} 条），"
+        access = f"，权限变更记录 {rep.access} 条" if rep.access else ""
+        print(f"哈希链完整：共 {rep.records} 条记录（计算记录 {rep.assessments} 条，决定记录 {rep.decisions} 条{access}），"
               f"链头序号 {rep.head_seq}，哈希 {rep.head_hash}{kept}")
         return 0
     for p in rep.problems:

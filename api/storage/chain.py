@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection, Engine
 
-from .schema import assessments, chain_head, decisions, rulebook_snapshots
+from .schema import access_events, assessments, chain_head, decisions, rulebook_snapshots
 from .snapshots import set_hash, unpack_files
 
 GENESIS = "0" * 64  # prev_hash of the first record
 
-KINDS = {"assessment": assessments, "decision": decisions}
-KIND_LABELS = {"assessment": "计算记录", "decision": "决定记录"}
+KINDS = {"assessment": assessments, "decision": decisions, "access": access_events}
+KIND_LABELS = {"assessment": "计算记录", "decision": "决定记录", "access": "权限变更记录"}
 CONTENT = {
     "assessment": (
         "id", "seq", "prev_id", "created_at", "created_by", "created_role", "violation", "title", "outcome",
@@ -34,6 +34,7 @@ CONTENT = {
     "decision": (
         "id", "seq", "prev_id", "assessment_id", "created_at", "created_by", "created_role", "amount", "reason", "within_band",
     ),
+    "access": ("id", "seq", "prev_id", "created_at", "created_by", "created_role", "action", "role", "target", "detail"),
 }
 
 
@@ -82,7 +83,7 @@ def content_parts(kind: str, row: Mapping[str, Any]) -> tuple[bytes, memoryview,
     before["created_at"] = utc_text(row["created_at"])
     before["kind"] = kind
     after = {k: row[k] for k in after_keys}
-    if "within_band" in row:
+    if "within_band" in CONTENT[kind]:
         after["within_band"] = bool(row["within_band"])
     sort = orjson.OPT_SORT_KEYS
     return (
@@ -120,6 +121,7 @@ class VerifyReport:
     records: int = 0
     assessments: int = 0
     decisions: int = 0
+    access: int = 0  # access events (tokens and users created, revoked, disabled)
     head_seq: int = 0
     head_hash: str = GENESIS
     problems: list[Problem] = field(default_factory=list)
@@ -139,6 +141,13 @@ def _stream(conn: Connection, kind: str) -> Iterator[tuple[int, str, str, dict[s
     for r in result:
         m = dict(r._mapping)
         yield int(m["seq"]), kind, m["id"], m
+
+
+def _kinds(conn: Connection) -> list[str]:
+    """The kinds of record whose table the database has (a database not yet migrated to 0005 has
+    no access events: ``audit verify`` reads a database as it is, without migrating it)."""
+    tables = set(inspect(conn).get_table_names())
+    return [kind for kind, t in KINDS.items() if t.name in tables]
 
 
 def verify(engine: Engine, expect_head: tuple[int, str] | None = None) -> VerifyReport:
@@ -161,7 +170,7 @@ def verify(engine: Engine, expect_head: tuple[int, str] | None = None) -> Verify
                 add(Problem("deleted", "删除：链头记录（chain_head）已被删除，无法判断链尾是否完整"))
             rep.head_seq, rep.head_hash = head_seq, head_hash
             last_allowed = head_seq if head is not None else 2**63
-            merged = heapq.merge(_stream(conn, "assessment"), _stream(conn, "decision"), key=lambda x: (x[0], x[2]))
+            merged = heapq.merge(*(_stream(conn, kind) for kind in _kinds(conn)), key=lambda x: (x[0], x[2]))
             prev: tuple[int, str, str, str] | None = None  # seq, id, hash, kind of the last good record
             expected = 1
             group: list[tuple[int, str, str, dict[str, Any]]] = []
@@ -175,6 +184,7 @@ def verify(engine: Engine, expect_head: tuple[int, str] | None = None) -> Verify
                     rep.records += 1
                     rep.assessments += kind == "assessment"
                     rep.decisions += kind == "decision"
+                    rep.access += kind == "access"
                     ok = link_hash(row["prev_hash"], content_bytes(kind, row)) == row["hash"]
                     if not ok:
                         add(Problem("altered", f"篡改：{_label(kind, rid, seq)}的内容与其哈希不符（记录被改动过）", seq, rid))
@@ -276,7 +286,8 @@ def head(engine: Engine) -> Head:
         if row is None:
             return Head(0, GENESIS, "", None)
         at = None
-        for t in (assessments, decisions):
+        for kind in _kinds(conn):
+            t = KINDS[kind]
             at = conn.execute(select(t.c.created_at).where(t.c.id == row[1])).scalar()
             if at is not None:
                 break

@@ -39,8 +39,10 @@ MAX_DIFFERENCES = 100
 
 
 def loaded_hashes(rs: RulebookSet) -> set[str]:
-    """The sha256 of every document a loaded set was built from."""
-    return {rs.law_doc.sha256, *(v.doc.sha256 for v in rs.violations.values()), *(e.doc.sha256 for e in rs.editions.values())}
+    """The sha256 of every document a loaded set was built from (reviewers.yaml included)."""
+    registry = rs.reviewers.doc if rs.reviewers is not None else None
+    return {rs.law_doc.sha256, *(v.doc.sha256 for v in rs.violations.values()), *(e.doc.sha256 for e in rs.editions.values()),
+            *([registry.sha256] if registry is not None and registry.sha256 else [])}
 
 
 def snapshot_files(rs: RulebookSet) -> dict[str, bytes]:
@@ -173,7 +175,10 @@ def check_decision(row: Mapping[str, Any], amount: int, reason: str | None) -> t
 
 
 def load_files(files: Mapping[str, bytes]) -> RulebookSet:
-    """Load a rulebook set from its source files (written to a temporary tree, then removed)."""
+    """Load a rulebook set from its source files (written to a temporary tree, then removed), to
+    reproduce the records made with it. Approval signatures are not required here: the service
+    accepted this set when it made those records (possibly before approvals were signed), and a
+    rebuilt snapshot serves reproduction only, never a new assessment."""
     with tempfile.TemporaryDirectory(prefix="discretion-snapshot-") as tmp:
         root = Path(tmp) / "rulebooks"
         for rel, data in files.items():
@@ -182,7 +187,7 @@ def load_files(files: Mapping[str, bytes]) -> RulebookSet:
                 raise RulebookError(message=f"快照中的文件路径无效：{rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        return tree.load(root)
+        return tree.load(root, signatures=False)
 
 
 def diff(stored: Any, now: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:

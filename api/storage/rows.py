@@ -104,6 +104,22 @@ def decision_row(assessment_id: str, amount: int, reason: str | None, within_ban
     }
 
 
+def access_row(action: str, target: str, role: str, by_name: str, by_role: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    """An access event: ``action`` (token_created, token_revoked, user_added, user_disabled) on
+    ``target`` (a token id or user name) of ``role``, done by ``by_name`` in ``by_role``; ``detail``
+    (owner, label, operating-system user, host …) is kept as sorted-key JSON. Never a token or password."""
+    return {
+        "id": new_id(),
+        "created_at": dt.datetime.now(dt.UTC),
+        "created_by": by_name[:64],
+        "created_role": by_role[:16],
+        "action": action,
+        "target": target,
+        "role": role,
+        "detail": orjson.dumps(dict(detail), option=orjson.OPT_SORT_KEYS).decode(),
+    }
+
+
 def is_id(text: str) -> bool:
     """Whether ``text`` has the form of a record id (so nothing else reaches the database)."""
     return len(text) == 24 and all(c in "0123456789abcdef" for c in text)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,14 +22,23 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def chain_columns() -> list[Column[Any]]:
+    """The chain's columns, first in every chained table (the writer inserts them first): the
+    record's id, its place in the one sequence, and its link to the record before it."""
+    return [
+        Column("id", String(32), primary_key=True),
+        Column("seq", BigInteger, nullable=False, unique=True),
+        Column("prev_id", String(32), nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
 assessments = Table(
     "assessments",
     metadata,
-    Column("id", String(32), primary_key=True),
-    Column("seq", BigInteger, nullable=False, unique=True),
-    Column("prev_id", String(32), nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *chain_columns(),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("created_by", String(64), nullable=False, index=True),
     Column("created_role", String(16), nullable=False),
@@ -48,11 +59,7 @@ assessments = Table(
 decisions = Table(
     "decisions",
     metadata,
-    Column("id", String(32), primary_key=True),
-    Column("seq", BigInteger, nullable=False, unique=True),
-    Column("prev_id", String(32), nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *chain_columns(),
     Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", String(64), nullable=False),
@@ -60,6 +67,23 @@ decisions = Table(
     Column("amount", BigInteger, nullable=False),
     Column("reason", Text, nullable=True),
     Column("within_band", Boolean, nullable=False),
+)
+
+# Changes of who may do what (an API token created or revoked, a user added or disabled), on the
+# same chain as the records: who did it (the acting admin's token owner, or the operating-system
+# user who ran the command), what (action), to which token or user (target) and its role; never a
+# token or a password. Written by api/auth.py through the chain's writer (migration 0005).
+access_events = Table(
+    "access_events",
+    metadata,
+    *chain_columns(),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_role", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("detail", Text, nullable=False),  # sorted-key JSON: owner, label, os_user, host …
 )
 
 # The last record of the chain (one row, id 1): a deleted tail is found by comparing with it.

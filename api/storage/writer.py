@@ -22,7 +22,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Unpack
@@ -51,6 +51,7 @@ class _Item:
     parts: tuple[bytes, memoryview, bytes] | None  # set by ChainWriter._prepare in the writer
     values: tuple[Any, ...]
     idempotency: tuple[str, str, str] | None = None  # (caller, key, body hash) of an Idempotency-Key
+    apply: Callable[[Connection], None] | None = None  # an access event's own change (ChainWriter.submit_access)
 
 
 class Replayed(Exception):
@@ -190,6 +191,16 @@ class ChainWriter:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._enqueue("decision", decision_row(assessment_id, amount, reason, within_band, who), fut, loop)
+        return fut
+
+    def submit_access(self, row: dict[str, Any], apply: Callable[[Connection], None]) -> Future[dict[str, Any]]:
+        """Queue an access event (:func:`~api.storage.rows.access_row`) with the change it records:
+        ``apply`` makes the change (a token or user row) in the same transaction, under the chain
+        lock, just before the event is chained, so the change is never stored without its event nor
+        the event without its change. ``apply`` may refuse with a DiscretionError before writing
+        anything: that event alone is refused. Resolves to the stored event row."""
+        fut: Future[dict[str, Any]] = Future()
+        self._queue.put(_Item("access", row, fut, None, None, (), None, apply))
         return fut
 
     def _enqueue(self, kind: str, row: dict[str, Any], fut: Any, loop: asyncio.AbstractEventLoop | None,
@@ -346,7 +357,7 @@ class ChainWriter:
                     decided = set(conn.execute(select(decisions.c.assessment_id)
                                                .where(decisions.c.assessment_id.in_(wanted))).scalars())
                     known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(wanted))).scalars())
-                rows: dict[str, list[tuple[Any, ...]]] = {"assessment": [], "decision": []}
+                rows: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in KINDS}
                 keys: dict[tuple[str, str], tuple[str, str]] = {}  # (caller, key) → (body hash, id), this batch
                 for item in batch:
                     row = item.row
@@ -370,6 +381,12 @@ class ChainWriter:
                             refused.append((item, NotFoundError(message=f"没有编号为 {aid} 的计算结果", field="id")))
                             continue
                         decided.add(aid)
+                    if item.apply is not None:
+                        try:
+                            item.apply(conn)
+                        except DiscretionError as exc:  # refused before it wrote anything
+                            refused.append((item, exc))
+                            continue
                     seq += 1
                     assert item.parts is not None, "prepared by _prepare"
                     digest = chained_hash(prev_hash, item.parts, prev_id, seq)

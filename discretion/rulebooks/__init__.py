@@ -5,8 +5,9 @@
 - ``loading`` — the only code that opens rulebook files: safe YAML with a line for every node;
 - ``loaded`` — the loaded tree as data; ``checks`` — cross-checks of the law layer;
   ``editions`` — benchmark editions: cross-checks, prefecture narrowing, the edition in force;
-  ``approval`` — content hashes, approval and publication; ``tree`` — ``load()``: the whole tree,
-  all or nothing;
+  ``approval`` — content hashes, approval and publication; ``signing`` — reviewers' Ed25519
+  signatures of approvals and the registry of their public keys (``reviewers.yaml``); ``tree`` —
+  ``load()``: the whole tree, all or nothing;
 - ``compiler`` — rulesets for the matchers, compiled from the loaded tree.
 
 May import: :mod:`discretion.errors` and this room only (never the engine, the review tools, or any

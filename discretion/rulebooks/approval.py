@@ -5,9 +5,11 @@ An edition's **content hash** is the sha256 of its canonical JSON: the parsed ed
 normalised (``0.70`` → ``"0.7"``), dates as ``YYYY-MM-DD``, keys sorted, no whitespace, UTF-8.
 Comments, quoting, key order and layout of the YAML do not change it; any change of content does.
 
-Approval records author, reviewer (never the author), date and that hash; publishing needs a
-valid approval and adds who published and when. Loading refuses an approved or published
-edition whose content no longer matches its approval, naming file and line. Approving and
+Approval records author, reviewer (never the author), date and that hash, signed with the
+reviewer's private key (:mod:`discretion.rulebooks.signing`); publishing needs a valid approval and
+adds who published and when. Loading refuses an approved or published edition whose content no
+longer matches its approval, or whose approval lacks a good signature by a key registered for its
+reviewer in ``reviewers.yaml``, naming file and line. Approving and
 publishing rewrite only the ``status`` line and the ``approval`` block of the edition file
 (:func:`rewrite`); everything else stays byte for byte.
 """
@@ -23,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import ConflictError, ForbiddenError, RulebookError, RulebookIssue
-from . import loading
+from . import loading, signing
 from .loaded import LoadedEdition, LoadedViolation
 from .models import Approval, BenchmarkEdition, Status
 
@@ -75,8 +77,10 @@ def check_changelog(le: LoadedEdition, violations: Mapping[str, LoadedViolation]
                 yield doc.issue(("changelog", i, name), f"变更影响的日期 {day.isoformat()} 不在本版本施行期间（{period}）内")
 
 
-def check_approval(le: LoadedEdition) -> Iterator[RulebookIssue]:
-    """Status and approval agree, and an approved or published edition's content is what was approved."""
+def check_approval(le: LoadedEdition, reviewers: signing.Registry | None) -> Iterator[RulebookIssue]:
+    """Status and approval agree, an approved or published edition's content is what was approved,
+    and its approval is signed by a key registered for its reviewer (``reviewers``; None: signatures
+    are not checked, for rebuilding a stored snapshot only)."""
     e, doc = le.model, le.doc
     a = e.approval
     if e.status == "draft":
@@ -95,10 +99,38 @@ def check_approval(le: LoadedEdition) -> Iterator[RulebookIssue]:
             f"版本内容与审批记录不符：审核时的内容哈希为 {a.sha256[:12]}…，现在为 {got[:12]}…；"
             "审核后内容被改动，须改回草案重新法制审核",
         )
+    if reviewers is not None:
+        yield from _check_signature(le, a, reviewers)
     if e.status == "published" and a.published_on is None:
         yield doc.issue(("approval",), "已发布的版本须记录发布人和发布日期（published_by、published_on）")
     if e.status == "approved" and a.published_on is not None:
         yield doc.issue(("approval", "published_on"), "未发布的版本不得有发布记录")
+
+
+REAPPROVE = "请把状态改回 draft、删除 approval 块，由审核人用登记的私钥重新审核（discretion rulebooks approve --key 私钥文件）后再发布"
+
+
+def _check_signature(le: LoadedEdition, a: Approval, reviewers: signing.Registry) -> Iterator[RulebookIssue]:
+    """The approval carries a good signature by one of its reviewer's registered keys."""
+    doc, key = le.doc, le.key
+    s = a.signature
+    if s is None:
+        yield doc.issue(("approval",), f"{key} 的审批记录没有审核人的电子签名，不承认为已审核或已发布"
+                                       f"（旧版未签名的审批记录一律须重新审核）：{REAPPROVE}")
+        return
+    keys = reviewers.of(a.reviewer)
+    if not keys:
+        where = "规则集没有审核人公钥登记文件 reviewers.yaml" if reviewers.doc is None else "reviewers.yaml 中没有其公钥"
+        yield doc.issue(("approval", "reviewer"), f"{key} 的审核人“{a.reviewer}”未登记公钥（{where}），审批签名无法核验，不承认为已审核或已发布")
+        return
+    raw = keys.get(s.key)
+    if raw is None:
+        yield doc.issue(("approval", "signature", "key"), f"{key} 的审批签名所用的密钥 {s.key[:16]}… 不是审核人“{a.reviewer}”"
+                                                         "在 reviewers.yaml 中登记的公钥，不承认为已审核或已发布")
+        return
+    if not signing.verify(raw, key, a):
+        yield doc.issue(("approval", "signature", "value"), f"{key} 的审批签名无效：签名与审批记录（版本、起草人、审核人、日期、"
+                                                           f"内容哈希、签名时间）不符，审批记录在签名后被改动或签名系伪造；{REAPPROVE}")
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -143,6 +175,9 @@ def _block(approval: Approval, eol: str) -> list[str]:
         f"  date: {approval.date.isoformat()}",
         f"  sha256: {approval.sha256}",
     ]
+    if approval.signature is not None:
+        s = approval.signature
+        lines += ["  signature:", f"    key: {s.key}", f"    signed_at: \"{s.signed_at}\"", f"    value: \"{s.value}\""]
     if approval.published_by is not None and approval.published_on is not None:
         lines += [f"  published_by: {q(approval.published_by)}", f"  published_on: {approval.published_on.isoformat()}"]
     return [line + eol for line in lines]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError
-from . import loading
+from . import loading, signing
 from .models import BenchmarkEdition, CircumstanceDef, FactDef, LawEdition, Violation
 
 
@@ -46,6 +46,7 @@ class RulebookSet:
     circumstances: dict[str, CircumstanceDef]
     sha256: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    reviewers: "signing.Registry | None" = None  # reviewers.yaml, the keys approvals were verified with (None: not verified)
 
     def violation(self, code: str) -> LoadedViolation:
         try:

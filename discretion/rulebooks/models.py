@@ -398,15 +398,29 @@ class EditionChange(Model):
         return self
 
 
+Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # sha256 (hex) of a raw Ed25519 public key
+
+
+class Signature(Model):
+    """The reviewer's Ed25519 signature of an approval (``discretion.rulebooks.signing``): the key
+    it was made with (its fingerprint), when (UTC) and the signature itself (base64)."""
+
+    key: Fingerprint
+    signed_at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    value: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$")  # 64 bytes
+
+
 class Approval(Model):
     """法制审核 of an edition: author, reviewer (never the author), date and the sha256 of the
-    edition's canonical content (``discretion.rulebooks.approval.content_hash``); publication adds who
-    published it and when."""
+    edition's canonical content (``discretion.rulebooks.approval.content_hash``), signed by the
+    reviewer (``signature``; required on loading, see ``discretion.rulebooks.signing``); publication
+    adds who published it and when."""
 
     author: str = Field(min_length=1, max_length=80)
     reviewer: str = Field(min_length=1, max_length=80)
     date: IsoDate
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signature: Signature | None = None
     published_by: str | None = Field(default=None, min_length=1, max_length=80)
     published_on: IsoDate | None = None
 
@@ -422,6 +436,23 @@ class Approval(Model):
 
 
 Status = Literal["draft", "approved", "published"]
+
+
+class ReviewerKey(Model):
+    """One entry of ``rulebooks/reviewers.yaml``: a reviewer's Ed25519 public key (base64 of the 32
+    raw bytes), registered on ``added`` by ``added_by`` (an admin)."""
+
+    reviewer: str = Field(min_length=1, max_length=80)
+    public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{43}=$")
+    added: IsoDate
+    added_by: str = Field(min_length=1, max_length=80)
+    note: str | None = None
+
+
+class ReviewerRegistry(Model):
+    """``rulebooks/reviewers.yaml``: the public keys approvals are verified against (the trust anchor)."""
+
+    keys: list[ReviewerKey] = Field(default_factory=list)
 
 
 class LawEdition(Model):

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, RulebookError, RulebookIssue
-from . import approval, loading
+from . import approval, loading, signing
 from .checks import check_law, check_violation, resolve_facts
 from .editions import check_edition, merge_parent
 from .loaded import LoadedEdition, LoadedViolation, RulebookSet
-from .models import BenchmarkEdition, LawEdition, Violation
+from .models import BenchmarkEdition, LawEdition, ReviewerRegistry, Violation
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "rulebooks"
 
@@ -32,14 +32,19 @@ def source_files(root: Path | None = None) -> dict[str, bytes]:
     stored snapshot of the rulebooks is rebuilt (the caller checks each loaded document's sha256
     against the copy, so a change of file selection here or in ``load`` cannot go unnoticed)."""
     root = (root or SHIPPED).resolve()
-    paths = [root / "law" / "law.yaml", *yaml_files(root / "law" / "violations")]
+    paths = [root / signing.REGISTRY, root / "law" / "law.yaml", *yaml_files(root / "law" / "violations")]
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
         paths.extend(yaml_files(folder))
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in paths if p.is_file()}
 
 
-def load(root: Path | None = None) -> RulebookSet:
-    """Load and cross-check every rulebook under ``root`` (the shipped ones by default)."""
+def load(root: Path | None = None, *, signatures: bool = True) -> RulebookSet:
+    """Load and cross-check every rulebook under ``root`` (the shipped ones by default).
+
+    Every approved or published edition's approval must be signed by a key its reviewer has in
+    ``reviewers.yaml``. ``signatures=False`` skips that check (the content hashes are still checked):
+    only for rebuilding a stored snapshot to reproduce a past record, whose set the service accepted
+    when the record was made, possibly before approvals were signed."""
     root = (root or SHIPPED).resolve()
     issues: list[RulebookIssue] = []
 
@@ -77,6 +82,9 @@ def load(root: Path | None = None) -> RulebookSet:
             e = read(path, BenchmarkEdition)
             if e:
                 raw_editions.append(e)
+    reviewers: signing.Registry | None = None
+    if signatures:
+        reviewers = _reviewers(root, read, issues)
     if got is None:
         raise RulebookError(message="规则集无法加载", issues=issues)
     law, law_doc = got
@@ -106,7 +114,7 @@ def load(root: Path | None = None) -> RulebookSet:
             found = [i for i in found if not _follows_from(i, unreadable)]
         issues.extend(found)
         if not any(i.severity == "error" for i in found):  # the approval covers valid content only
-            issues.extend(approval.check_approval(le))
+            issues.extend(approval.check_approval(le, reviewers))
 
     if any(i.severity == "error" for i in issues):
         raise RulebookError(message=f"规则集有 {len(issues)} 处错误，整体拒绝加载", issues=issues)
@@ -123,10 +131,24 @@ def load(root: Path | None = None) -> RulebookSet:
         facts=facts,
         circumstances=circumstances,
         sha256=h.hexdigest(),
+        reviewers=reviewers,
     )
     for le in editions.values():
         merge_parent(le, editions)
     return rs
+
+
+def _reviewers(root: Path, read: Any, issues: list[RulebookIssue]) -> signing.Registry:
+    """The tree's registry of reviewers' public keys (empty when it has none or it is refused)."""
+    path = root / signing.REGISTRY
+    if not path.is_file():
+        return signing.Registry({}, None)
+    got = read(path, ReviewerRegistry)
+    if got is None:
+        return signing.Registry({}, loading.Document(file=signing.REGISTRY, data=None))
+    reg, found = signing.registry(*got)
+    issues.extend(found)
+    return reg
 
 
 _UNKNOWN_VIOLATION = re.compile(r"未知的违法行为：(\S+)$")
