@@ -30,6 +30,17 @@ class Clock:
         return self.now
 
 
+def add_user(db_url: str, name: str, password: str) -> None:
+    """A handler account, added as the CLI adds one (through the records' chain writer)."""
+    from api.storage import Store
+
+    store = Store(db_url)
+    try:
+        AccessStore(store.engine, chain=store).add_user(name, "handler", password)
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def workers(db_url: str) -> Iterator[tuple[AccessStore, AccessStore, Clock]]:
     """Two access stores on one database, each with its own engine and connections (as two worker
@@ -40,7 +51,7 @@ def workers(db_url: str) -> Iterator[tuple[AccessStore, AccessStore, Clock]]:
     stores = [AccessStore(e) for e in engines]
     for s in stores:
         s.throttle.clock = clock
-    stores[0].add_user("li", "handler", "right-password")
+    add_user(db_url, "li", "right-password")
     try:
         yield stores[0], stores[1], clock
     finally:
@@ -62,12 +73,7 @@ def test_failures_in_one_worker_lock_the_name_in_another(workers: tuple[AccessSt
 
 def test_failures_in_separate_processes_add_up(db_url: str) -> None:
     """Five processes (as the service's workers are) each fail once; a sixth process is refused the right password."""
-    engine = make_engine(db_url)
-    try:
-        upgrade(engine)
-        AccessStore(engine).add_user("li", "handler", "right-password")
-    finally:
-        engine.dispose()
+    add_user(db_url, "li", "right-password")
     code = ("import sys\n"
             "from api.auth import AccessStore\n"
             "from api.storage import make_engine\n"
@@ -156,7 +162,7 @@ def test_racing_attempts_check_no_more_passwords_than_the_limit(db_url: str, mon
     engines = [make_engine(db_url) for _ in range(6)]
     upgrade(engines[0])
     stores = [AccessStore(e) for e in engines]
-    stores[0].add_user("li", "handler", "right-password")
+    add_user(db_url, "li", "right-password")
     checked: list[str] = []
     import api.auth
 
