@@ -212,6 +212,18 @@ def test_law_not_belonging_to_the_regime_is_refused(tmp_path: Path) -> None:
     assert issue.line == line_of(path, "ref: {law: 中华人民共和国生态环境法典, article: 1107}")
 
 
+def test_a_measures_own_basis_outside_the_regime_is_refused(tmp_path: Path) -> None:
+    """A measure ordered by another paragraph cites it (``basis``); under the separate laws that
+    paragraph cannot be the Code's."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+         "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治,"
+         " basis: {ref: {law: 中华人民共和国生态环境法典, article: 1107}, text: 由生态环境主管部门责令改正}}")
+    issue = only(refusal(root))
+    assert "中华人民共和国生态环境法典" in issue.message and "pre2026" in issue.message and issue.rule_id == "order_correction"
+
+
 def test_violated_provision_from_another_regime_is_refused(tmp_path: Path) -> None:
     """The 义务条款 of the Code regime must be a law of that regime too."""
     root = make_tree(tmp_path)

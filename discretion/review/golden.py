@@ -68,7 +68,7 @@ class Expect(BaseModel):
     basis: list[str] | None = None
     flags: list[str] | None = None
     no_flags: list[str] | None = None
-    measures: list[str] | None = None
+    measures: list[str] | None = None  # each must be ordered; an id given twice, twice (e.g. two bans)
     individual_fines: list[dict[str, int | None]] | None = None
     fine_if_punished: dict[str, int | None] | None = None  # 首违不罚: the fine if the bureau punishes
     reasoning: list[str] | None = None  # each must appear in the reasoning text
@@ -201,9 +201,10 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
         if f in flags:
             diffs.append(f"不应有提示 {f}")
     measures = [m["id"] for m in d["measures"]]
-    for m in exp.measures or []:
-        if m not in measures:
-            diffs.append(f"应有措施 {m}，实际措施为 {measures}")
+    for m in dict.fromkeys(exp.measures or []):  # an id listed twice: two measures of that id
+        if measures.count(m) < exp.measures.count(m):  # type: ignore[union-attr]
+            want = exp.measures.count(m)  # type: ignore[union-attr]
+            diffs.append(f"应有措施 {m}" + (f" {want} 项" if want > 1 else "") + f"，实际措施为 {measures}")
     if exp.fine_if_punished is not None:
         have_fine = d.get("fine_if_punished") or {}
         for k, v in exp.fine_if_punished.items():

@@ -137,6 +137,8 @@ def check_violation(
                     yield from check_condition(doc, ep + ("individual_fines", k, "when"), f.when, known, facts)
                 for k, m in enumerate(esc.measures):
                     yield from check_condition(doc, ep + ("measures", k, "when"), m.when, known, facts)
+                    if m.basis and m.basis.ref.law not in laws:
+                        yield doc.issue(ep + ("measures", k, "basis", "ref", "law"), f"《{m.basis.ref.law}》不属于法律体系 {rid}")
                 for k, fl in enumerate(esc.flags):
                     yield from check_condition(doc, ep + ("flags", k, "when"), fl.when, known, facts)
                 if esc.basis and esc.basis.ref.law not in laws:
@@ -145,6 +147,8 @@ def check_violation(
                 yield from check_condition(doc, pp + ("individual_fines", k, "when"), f.when, known, facts)
             for k, m in enumerate(p.measures):
                 yield from check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
+                if m.basis and m.basis.ref.law not in laws:
+                    yield doc.issue(pp + ("measures", k, "basis", "ref", "law"), f"《{m.basis.ref.law}》不属于法律体系 {rid}")
             for k, fl in enumerate(p.flags):
                 yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
             if p.amount_elsewhere and (p.fine is not None or "依法予以处罚" not in p.basis.text):

@@ -233,6 +233,7 @@ class Measure(Model):
     id: Id
     text: str
     when: Condition = None
+    basis: Quoted | None = None  # where another paragraph orders it; defaults to its provision's (escalation's) basis
 
 
 FlagId = Literal[
