@@ -549,3 +549,73 @@ def test_measures_of_a_penalty_without_a_fine_reach_the_trail(any_engine: Engine
     assert [mid for mid, _ in _measures(a)] == ["penalty_set_elsewhere", "order_correction"]
     for _, text in _measures(a):
         assert text in steps
+
+
+# --- the duties breached and the provisions cited ---------------------------------------------------
+
+
+def _violated(a: Assessment) -> list[str]:
+    return [v["citation"] for v in a.to_dict()["law"]["violated"]]
+
+
+def test_an_inspection_refused_under_one_law_cites_only_that_laws_duty(any_engine: Engine) -> None:
+    """拒不接受大气污染防治监督检查 (inspection_law: air) broke 大气污染防治法第二十九条 only: the result and
+    “该行为违反了…” name neither the water, permit, solid waste, noise nor soil law's duty."""
+    a = any_engine.assess(Case(violation="inspection_refused", facts={"inspection_law": "air"},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert _violated(a) == ["《中华人民共和国大气污染防治法》第二十九条"]
+    first = a.reasoning.split("。")[1]
+    assert first == "该行为违反了《中华人民共和国大气污染防治法》第二十九条的规定"
+    for law in ("水污染防治法", "排污许可管理条例", "固体废物", "噪声", "土壤"):
+        assert law not in first
+
+
+def test_the_duties_named_are_exactly_those_whose_condition_the_facts_meet(engine: Engine, assessments: list[Assessment]) -> None:
+    """Golden and 1,500 synthetic cases: each regime's result names the duties whose ``when`` holds for
+    the case's facts (with the unconditional ones), in the rulebook's order; all of them only where
+    the facts meet none (and then the result says so)."""
+    from discretion.review import synth
+    from discretion.rulebooks import conditions
+
+    results = assessments + [engine.assess(c) for c in synth.generate_valid(engine, 1_500, seed=12)]
+    selective = 0
+    for a in results:
+        case_ = a.case
+        for r in (a.applied, a.compared):
+            if r is None or not r.violated:
+                continue
+            rules = engine.rulebooks.violations[case_.violation].model.regimes[r.regime]  # type: ignore[index]
+            rs = engine.compiled.get(case_.violation, a.rulebook["key"])
+            fact = {**rs.false_bools, **case_.facts, **dict.fromkeys(case_.circumstances, True)}
+            held = [d.ref for d in rules.violated if d.when is None or conditions.to_predicate(conditions.parse(d.when))(fact)]
+            if held:
+                assert r.violated == held and not r.duties_unselected, case_
+                selective += len(held) < len(rules.violated)
+            else:
+                assert r.violated == [d.ref for d in rules.violated] and r.duties_unselected, case_
+    assert selective > 300
+
+
+def test_a_fine_set_in_a_later_paragraph_is_cited_with_the_acts_paragraph(any_engine: Engine) -> None:
+    """擅自倾倒危险废物 (固体废物污染环境防治法第一百一十二条第一款第三项) is fined under 第二款: the basis lists
+    both, the provision step and the reasoning cite “第一百一十二条第一款第三项、第二款”."""
+    a = any_engine.assess(Case(violation="hazardous_waste_dumping", facts={"act": "dumping", "disposal_cost": 100_000},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    law = "《中华人民共和国固体废物污染环境防治法》"
+    assert [b["citation"] for b in a.to_dict()["law"]["basis"]] == [f"{law}第一百一十二条第一款第三项", f"{law}第一百一十二条第二款"]
+    whole = f"{law}第一百一十二条第一款第三项、第二款"
+    step = next(s for s in a.trail if s.step == "provision")
+    assert step.text.startswith(f"该行为适用{whole}") and step.basis == (whole,)
+    assert f"依据{whole}的规定" in a.reasoning
+
+
+def test_when_no_fact_says_which_act_every_duty_is_listed_and_the_reasoning_says_so(any_engine: Engine) -> None:
+    """未验先投 without the fact that says which act (未建成、未验收、验收不合格、弄虚作假): the provision
+    (条例第二十三条第一款) punishes all of them, so every duty is listed and the reasoning says why;
+    with the fact, only that act's duty."""
+    bare = any_engine.assess(Case(violation="acceptance_not_done_operation", violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert len(_violated(bare)) == 4 and "所填事实未指明具体违法情形" in bare.reasoning
+    falsified = any_engine.assess(Case(violation="acceptance_not_done_operation", facts={"acceptance_defect": "falsified"},
+                                       violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert _violated(falsified) == ["《建设项目环境保护管理条例》第十七条第二款"]
+    assert "所填事实未指明具体违法情形" not in falsified.reasoning

@@ -212,16 +212,72 @@ def test_law_not_belonging_to_the_regime_is_refused(tmp_path: Path) -> None:
     assert issue.line == line_of(path, "ref: {law: 中华人民共和国生态环境法典, article: 1107}")
 
 
+def water_refusal(tmp_path: Path, old: str, new: str) -> tuple[Path, RulebookIssue]:
+    """The one refusal of the minimal tree with ``old`` replaced by ``new`` in water_over_standard."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, old, new)
+    return path, only(refusal(root))
+
+
 def test_a_measures_own_basis_outside_the_regime_is_refused(tmp_path: Path) -> None:
     """A measure ordered by another paragraph cites it (``basis``); under the separate laws that
     paragraph cannot be the Code's."""
-    root = make_tree(tmp_path)
-    path = root / WATER
-    edit(path, "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
-         "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治,"
-         " basis: {ref: {law: 中华人民共和国生态环境法典, article: 1107}, text: 由生态环境主管部门责令改正}}")
-    issue = only(refusal(root))
+    _, issue = water_refusal(tmp_path, "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+                             "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治,"
+                             " basis: {ref: {law: 中华人民共和国生态环境法典, article: 1107}, text: 由生态环境主管部门责令改正}}")
     assert "中华人民共和国生态环境法典" in issue.message and "pre2026" in issue.message and issue.rule_id == "order_correction"
+
+
+def test_a_duty_selected_by_an_unknown_fact_is_refused(tmp_path: Path) -> None:
+    """A duty's ``when`` reads the violation's facts like a provision's: an unknown name is refused
+    at the duty's line."""
+    duty = "        text: 排放水污染物，不得超过国家或者地方规定的水污染物排放标准和重点水污染物排放总量控制指标。\n"
+    path, issue = water_refusal(tmp_path, duty + "    provisions:", duty + "        when: exceedence_ratio > 0\n    provisions:")
+    assert "exceedence_ratio" in issue.message and issue.line == line_of(path, "when: exceedence_ratio > 0")
+
+
+SOIL = "law/violations/soil_key_unit_violation.yaml"
+
+
+def test_a_provision_whose_fine_is_in_another_paragraph_must_name_it(tmp_path: Path) -> None:
+    """土壤污染防治法第八十六条第一款第一项 quotes “有前款规定行为之一的，处……” of 第二款: without
+    ``read_with`` it would be cited without the paragraph that sets its fine, and is refused."""
+    root = make_tree(tmp_path, "soil_key_unit_violation")
+    path = root / SOIL
+    text = path.read_text(encoding="utf-8")
+    first = "        read_with: {law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 2}\n"
+    path.write_text(text.replace(first, "", 1), encoding="utf-8")
+    issue = only(refusal(root))
+    assert issue.rule_id == "soil-86-1-1" and "read_with" in issue.message
+
+
+@pytest.mark.parametrize(
+    "other, says",
+    [("{law: 中华人民共和国土壤污染防治法, article: 87, paragraph: 2}", "同一条"),
+     ("{law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 1}", "不得与 basis 的款相同")],
+)
+def test_read_with_must_be_another_paragraph_of_the_same_article(tmp_path: Path, other: str, says: str) -> None:
+    """``read_with`` names another paragraph of the provision's own article, never another article
+    or the provision's own paragraph."""
+    root = make_tree(tmp_path, "soil_key_unit_violation")
+    path = root / SOIL
+    text = path.read_text(encoding="utf-8")
+    first = "read_with: {law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 2}"
+    path.write_text(text.replace(first, f"read_with: {other}", 1), encoding="utf-8")
+    issue = only(refusal(root))
+    assert issue.rule_id == "soil-86-1-1" and says in issue.message
+
+
+def test_read_with_on_a_provision_that_reads_no_other_paragraph_is_refused(tmp_path: Path) -> None:
+    """水污染防治法第八十三条第二项 sets its own fine: a ``read_with`` there cites a paragraph the
+    provision does not read."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "        fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+         "        read_with: {law: 中华人民共和国水污染防治法, article: 83, paragraph: 2}\n"
+         "        fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}")
+    issue = only(refusal(root))
+    assert issue.rule_id == "water-83-2" and "不需要 read_with" in issue.message
 
 
 def test_violated_provision_from_another_regime_is_refused(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from ..rulebooks.models import (
     UpToFine,
 )
 from .amounts import fmt
-from .citation import cite, edition_citation
+from .citation import cite, cite_provision, edition_citation, provision_refs
 from .inputs import fact_checks
 from .money import Range, fine_range
 from .results import FLAG_LABELS
@@ -185,13 +185,15 @@ class Esc:
 class Prov:
     """A penalty provision, prepared."""
 
-    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "steps")
+    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "refs", "steps")
 
     def __init__(self, plan: Plan, p: Provision) -> None:
         regime = plan.regime
         self.p = p
         self.id = pid = f"{regime}/{p.id}"  # its rule id when p.when is given
-        self.cite = cite(p.basis.ref)
+        # with the paragraph it is read with, in the article's order: “第一百一十二条第一款第三项、第二款”
+        self.refs = tuple((cite(r), r) for r in provision_refs(p.basis.ref, p.read_with))
+        self.cite = cite_provision(p.basis.ref, p.read_with)
         self.basis = (self.cite,)
         self.escs = tuple(Esc(plan, p, pid, x) for x in p.escalations)
         ind_ids: dict[int, str] = {}
@@ -240,7 +242,12 @@ class Plan:
         self.discretionary = frozenset(k for k, c in rs.circumstances.items() if c.group == "mitigating" and k not in self.grounds)
         self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
         self.requires = tuple(rules.requires) if rules is not None else ()
-        self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()
+        # the duties the act breaks (义务条款): those whose condition selects the act found (rule id,
+        # None: every act); when the facts select none (they do not say which act), every duty
+        duties = rules.violated if rules is not None else []
+        self.violated = tuple(q.ref for q in duties)
+        self.duties = tuple((None if q.when is None else f"{regime}/violated/{k}", q.ref) for k, q in enumerate(duties))
+        self.selects_duties = any(rid is not None for rid, _ in self.duties)
         self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
         self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
         self.edition_cite = (edition_citation(e),)

@@ -167,7 +167,13 @@ def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> lis
     under this regime (``no_penalty``, 行政处罚法第四条)."""
     provisions: list[Prov] = []
     if plan.rules is not None:
-        out.violated = list(plan.violated)
+        if plan.selects_duties:
+            out.violated = [ref for rid, ref in plan.duties if rid is None or rid in fired]
+            if not out.violated:  # the facts do not say which act: every duty, and the reasoning says so
+                out.violated = list(plan.violated)
+                out.duties_unselected = True
+        else:
+            out.violated = list(plan.violated)
         provisions = [pp for pp, rid in zip(plan.provisions, plan.provision_ids) if rid is None or rid in fired]
     if not provisions:
         out.outcome = "no_penalty"
@@ -312,13 +318,14 @@ def statutory_range(
                     data={"applied": winner[0].p.id, "candidates": [t[0].p.id for t in with_fine]},
                 )
             )
-    # basis: every applicable provision and each fired escalation's own basis
+    # basis: every applicable provision (with the paragraph it is read with) and each fired
+    # escalation's own basis
     if len(evaluated) == 1 and not evaluated[0][2]:
-        out.basis.append(evaluated[0][0].p.basis.ref)
+        out.basis.extend(ref for _, ref in evaluated[0][0].refs)
     else:
         seen: set[str] = set()
         for pp, _, escs, _ in evaluated:
-            for c, ref in [(pp.cite, pp.p.basis.ref)] + [xp.basis_ref for xp in escs if xp.basis_ref]:
+            for c, ref in [*pp.refs, *(xp.basis_ref for xp in escs if xp.basis_ref)]:
                 if c not in seen:
                     seen.add(c)
                     out.basis.append(ref)

@@ -66,6 +66,7 @@ class Expect(BaseModel):
     recommended: int | None = None
     band: tuple[int, int] | None = None
     basis: list[str] | None = None
+    violated: list[str] | None = None  # the duties the act breaks, exactly these, in this order
     flags: list[str] | None = None
     no_flags: list[str] | None = None
     measures: list[str] | None = None  # each must be ordered; an id given twice, twice (e.g. two bans)
@@ -193,6 +194,10 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
     for b in exp.basis or []:
         if b not in cited:
             diffs.append(f"依据中应有 {b}，实际依据为 {cited}")
+    if exp.violated is not None:
+        breached = [b["citation"] for b in d["law"]["violated"]]
+        if breached != exp.violated:
+            diffs.append(f"所违反的义务条款：应为 {exp.violated}，实际为 {breached}")
     flags = [f["id"] for f in d["flags"]]
     for f in exp.flags or []:
         if f not in flags:

@@ -23,7 +23,7 @@ from .models import BenchmarkEdition, FactDef, LawEdition, Violation
 class Rule:
     id: str
     kind: str  # provision, escalation, individual_fine, measure, flag, limitation, exemption,
-    #            level, edition_exemption, reduction
+    #            duty, level, edition_exemption, reduction
     regime: str | None  # None: a benchmark rule, matched under whichever regime is evaluated
     node: Node
     target: Any  # the rulebook object this rule decides about
@@ -106,6 +106,9 @@ def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterat
                 yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, scope(regime, lim.when), lim)
         for ex in gen.exemptions:
             yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, scope(regime, ex.when), ex)
+        for k, duty in enumerate(rules.violated if rules is not None else []):
+            if duty.when:
+                yield Rule(f"{regime}/violated/{k}", "duty", regime, scope(regime, duty.when), duty)
         for p in rules.provisions if rules is not None else []:
             pid = f"{regime}/{p.id}"
             if p.when:
