@@ -75,9 +75,7 @@ def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: Rulebook
     assert km.rounding == parent.rounding
     assert km.violations["water_over_standard"].max_position == Decimal("0.9")
     assert set(km.violations) == set(parent.violations)
-    points = {a.id: a.points for a in km.adjustments or []}
-    assert points["agg-sensitive-area"] == 10
-    assert len(km.adjustments or []) == len(parent.adjustments or [])
+    assert km.adjustments == parent.adjustments  # since 2026-12-03 it lowers no aggravating adjustment
 
 
 def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
@@ -99,13 +97,13 @@ def test_broken_edition_refuses_the_whole_set_with_file_line_and_rule(tmp_path: 
     """A typo in one benchmark edition refuses every rulebook, naming file, line and rule id."""
     root = full_tree(tmp_path)
     path = root / KUNMING
-    edit(path, "    points: 10\n", "    points: 10\n    pionts: 5\n")
+    edit(path, "    kind: first_offense\n", "    kind: first_offense\n    knid: minor\n")
     err = refusal(root)
     issue = only(err)
     assert issue.file == f"rulebooks/{KUNMING}"
-    assert issue.line == line_of(path, "pionts")
-    assert issue.rule_id == "agg-sensitive-area"
-    assert f"rulebooks/{KUNMING}:{issue.line}: [agg-sensitive-area]" in str(err)
+    assert issue.line == line_of(path, "knid")
+    assert issue.rule_id == "ex-exceedance-first"
+    assert f"rulebooks/{KUNMING}:{issue.line}: [ex-exceedance-first]" in str(err)
 
 
 def test_broken_violation_refuses_the_whole_set_with_file_line_and_rule(tmp_path: Path) -> None:
@@ -363,11 +361,19 @@ def test_prefecture_widening_its_position_window_is_refused(tmp_path: Path) -> N
     assert "0.05" in issue.message and "只能收窄" in issue.message
 
 
-def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None:
-    """Kunming may lower the province's 15 points for a sensitive area, never raise them."""
-    root = full_tree(tmp_path)
+def with_adjustment(root: Path, id: str, points: int) -> Path:
+    """Kunming given an adjustment of a sensitive area (the province's is agg-sensitive-area, 15 points)."""
     path = root / KUNMING
-    edit(path, "    points: 10\n", "    points: 20\n")
+    edit(path, "# (c) 替换省级同 id 条目", f"adjustments:\n  - id: {id}\n    circumstance: sensitive_area\n    direction: aggravate\n"
+         f"    points: {points}\n    modelled: {{note: 测试, source: 测试}}\n\n# (c) 替换省级同 id 条目")
+    return path
+
+
+def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None:
+    """Kunming may not move a position further than the province: 20 points for a sensitive area
+    against the province's 15 is refused (lowering them is the lint's prefecture-widens)."""
+    root = full_tree(tmp_path)
+    path = with_adjustment(root, "agg-sensitive-area", 20)
     issue = only(refusal(root))
     assert issue.rule_id == "agg-sensitive-area"
     assert issue.line == line_of(path, "points: 20")
@@ -376,7 +382,7 @@ def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None
 def test_prefecture_new_adjustment_is_refused(tmp_path: Path) -> None:
     """A prefecture may not add an adjustment the province does not have."""
     root = full_tree(tmp_path)
-    edit(root / KUNMING, "  - id: agg-sensitive-area\n", "  - id: agg-sensitive-area-km\n")
+    with_adjustment(root, "agg-sensitive-area-km", 15)
     issue = only(refusal(root))
     assert "agg-sensitive-area-km" in issue.message
 
