@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from ..rulebooks.compiler import Compiled, FactorInfo, compile_all
+from ..rulebooks.compiler import Compiled, FactorInfo, compile_all, duty_rule_ids
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition, RulebookSet
 from ..rulebooks.models import (
@@ -246,7 +246,7 @@ class Plan:
         # None: every act); when the facts select none (they do not say which act), every duty
         duties = rules.violated if rules is not None else []
         self.violated = tuple(q.ref for q in duties)
-        self.duties = tuple((None if q.when is None else f"{regime}/violated/{k}", q.ref) for k, q in enumerate(duties))
+        self.duties = tuple(zip(duty_rule_ids(regime, rules), self.violated)) if rules is not None else ()
         self.selects_duties = any(rid is not None for rid, _ in self.duties)
         self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
         self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
