@@ -425,3 +425,197 @@ def test_the_reasoning_says_whether_a_fine_up_to_an_amount_is_due_or_may_be_left
     assert "对该行为应处50000元（5万元）以下的罚款" in old.reasoning and not old.applied.fine_optional
     assert "对该行为可以处50000元（5万元）以下的罚款" in new.reasoning and new.applied.fine_optional
     assert "fine_optional" not in new.to_json().decode()
+
+
+# --- measures: none lost, 责令改正 with every penalty ----------------------------------------------
+
+
+def _measures(a: Assessment) -> list[tuple[str, str]]:
+    return [(m["id"], m["text"]) for m in a.to_dict()["measures"]]
+
+
+def test_an_escalations_measure_with_the_provisions_id_is_kept_beside_it(any_engine: Engine) -> None:
+    """情节严重 adds 禁止技术单位从事编制工作 (环评法第三十二条第二款) beside the provision's ban of the
+    编制人员 (第三款), both with id ``ban``: both reach the result, the trail and the reasoning."""
+    a = any_engine.assess(Case(violation="eia_report_quality_consultant", facts={"fees_received": 300_000, "serious": True},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    bans = [text for mid, text in _measures(a) if mid == "ban"]
+    assert len(bans) == 2 and any(t.startswith("禁止技术单位") for t in bans) and any(t.startswith("编制主持人") for t in bans)
+    steps = [s.text for s in a.trail if s.step == "measure"]
+    for text in bans:
+        assert text in steps and text in a.reasoning
+    by_text = {m["text"]: m["basis"] for m in a.to_dict()["measures"]}
+    assert by_text["禁止技术单位从事环境影响报告书、环境影响报告表编制工作"] == ["《中华人民共和国环境影响评价法》第三十二条第二款"]
+    assert by_text["编制主持人和主要编制人员五年内禁止从事环境影响报告书、环境影响报告表编制工作"] == ["《中华人民共和国环境影响评价法》第三十二条第三款"]
+
+
+def test_forced_dismantling_is_ordered_beside_the_order_to_dismantle_in_time(any_engine: Engine) -> None:
+    """逾期不拆除 (水污染防治法第八十四条第二款; 法典第一千一百零九条第一款): 强制拆除 is ordered beside 责令限期拆除."""
+    for date in ("2025-03-01", "2026-09-01"):
+        a = any_engine.assess(Case(violation="illegal_sewage_outlet",
+                                   facts={"in_drinking_water_area": False, "new_outlet_in_special_area": False, "not_corrected": True},
+                                   violation_date=D(date), decision_date=D(date) + dt.timedelta(days=60)))
+        dismantle = [text for mid, text in _measures(a) if mid == "dismantle"]
+        assert len(dismantle) == 2 and any("强制拆除" in t for t in dismantle), (date, dismantle)
+
+
+def test_every_penalty_provision_of_every_violation_type_orders_correction(any_engine: Engine) -> None:
+    """行政处罚法第二十八条第一款 (“实施行政处罚时，应当责令当事人改正或者限期改正违法行为”): every
+    provision of every violation type, under both regimes, gives 责令改正 among its measures: its own
+    order where it has one, else the general one citing 第二十八条第一款."""
+    from discretion.engine import stages
+
+    rs = any_engine.rulebooks
+    le, _ = any_engine.edition("yunnan", D("2026-09-01"), None)
+    checked = 0
+    for code in rs.violations:
+        unit = any_engine.unit(code, le)
+        for regime in ("pre2026", "code2026"):
+            plan = unit.plan(regime)
+            everything = set(plan.matching.by_id)
+            for pp in plan.provisions:
+                for fired in (set(), everything):  # the provision alone, and with every escalation and condition
+                    escs = [xp for xp in pp.escs if xp.id in fired]
+                    measures, _ = stages.measures_and_flags(plan, [(pp, None, escs, [])], fired)
+                    ids = [key[0] for key in measures]
+                    assert "order_correction" in ids, (code, regime, pp.id)
+                    own = any(key[0] == "order_correction" for rid, key, _ in pp.measures if rid is None or rid in fired)
+                    if not own:
+                        t = measures[("order_correction", "")]
+                        assert t[3] == ("《中华人民共和国行政处罚法》第二十八条第一款",) and ids[0] == "order_correction"
+                checked += 1
+    assert checked > 200
+
+
+def test_every_synthetic_and_golden_penalty_orders_correction(engine: Engine, assessments: list[Assessment]) -> None:
+    """Every result that imposes a penalty (golden cases and 1,500 synthetic cases, the applied and the
+    compared regime alike) orders 责令改正; one that does not punish under 第三十三条 educates and orders it."""
+    from discretion.review import synth
+
+    cases = synth.generate_valid(engine, 1_500, seed=11)
+    results = assessments + [engine.assess(c) for c in cases]
+    seen = {"penalty": 0, "exempt": 0}
+    for a in results:
+        for r in (a.applied, a.compared):
+            if r is None:
+                continue
+            ids = [m["id"] for m in r.measures]
+            if r.outcome == "penalty":
+                seen["penalty"] += 1
+                assert "order_correction" in ids, (a.case, r.regime, ids)
+            elif r.exemption is not None:
+                seen["exempt"] += 1
+                assert ids == ["education", "order_correction"], (a.case, ids)
+    assert seen["penalty"] > 1_000 and seen["exempt"] > 10
+
+
+def test_an_act_not_punished_is_ordered_to_correct_on_its_provisions_own_order(any_engine: Engine) -> None:
+    """轻微不罚 of 超标排放水污染物: 教育 (行政处罚法第三十三条第三款) and 责令改正 on the provision's own
+    order (水污染防治法第八十三条 “责令改正或者责令限制生产、停产整治”), not on 第二十八条 (“实施行政处罚时”)."""
+    a = any_engine.assess(case(circumstances=["minor", "corrected_promptly", "no_harm"], decision_date=D("2025-07-01")))
+    assert a.outcome == "no_penalty"
+    by_id = {m["id"]: m for m in a.to_dict()["measures"]}
+    assert by_id["education"]["basis"] == ["《中华人民共和国行政处罚法》第三十三条第三款"]
+    assert by_id["order_correction"]["basis"] == ["《中华人民共和国水污染防治法》第八十三条第二项"]
+    step = next(s for s in a.trail if s.rule == "education")
+    assert step.data["correction_basis"] == "provision" and "不予处罚不免除改正违法行为的义务" in step.text
+
+
+def test_an_act_not_punished_whose_provision_orders_no_correction_is_ordered_on_article_28(any_engine: Engine) -> None:
+    """没有主观过错 (行政处罚法第三十三条第二款) for a report of serious quality problems (环评法第三十二条第一款
+    orders no correction): 责令改正 cites 第二十八条第一款, the step marks the reading (``general``)."""
+    a = any_engine.assess(Case(violation="eia_report_quality_builder", circumstances=["no_fault"],
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert a.outcome == "no_penalty"
+    by_id = {m["id"]: m for m in a.to_dict()["measures"]}
+    assert by_id["order_correction"]["basis"] == ["《中华人民共和国行政处罚法》第二十八条第一款"]
+    assert next(s for s in a.trail if s.rule == "education").data["correction_basis"] == "general"
+
+
+def test_a_time_barred_act_orders_no_measure(any_engine: Engine) -> None:
+    """超过追责期限 (行政处罚法第三十六条 “不再给予行政处罚”): the act ended before the period began; no
+    教育 or 责令改正 is proposed."""
+    a = any_engine.assess(case(violation_date=D("2022-01-10"), decision_date=D("2024-03-01")))
+    assert a.outcome == "time_barred" and a.to_dict()["measures"] == []
+
+
+def test_measures_of_a_penalty_without_a_fine_reach_the_trail(any_engine: Engine) -> None:
+    """大气污染防治法第一百一十四条第二款 “依法予以处罚” sets no fine: its measures (the penalty set
+    elsewhere, 责令改正) reach the trail as they do for a fine."""
+    a = any_engine.assess(Case(violation="vehicle_emission_cheating", facts={"act": "high_emission_zone", "vehicles": 1},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert a.outcome == "penalty" and a.applied.fine is None
+    steps = [s.text for s in a.trail if s.step == "measure"]
+    assert [mid for mid, _ in _measures(a)] == ["penalty_set_elsewhere", "order_correction"]
+    for _, text in _measures(a):
+        assert text in steps
+
+
+# --- the duties breached and the provisions cited ---------------------------------------------------
+
+
+def _violated(a: Assessment) -> list[str]:
+    return [v["citation"] for v in a.to_dict()["law"]["violated"]]
+
+
+def test_an_inspection_refused_under_one_law_cites_only_that_laws_duty(any_engine: Engine) -> None:
+    """拒不接受大气污染防治监督检查 (inspection_law: air) broke 大气污染防治法第二十九条 only: the result and
+    “该行为违反了…” name neither the water, permit, solid waste, noise nor soil law's duty."""
+    a = any_engine.assess(Case(violation="inspection_refused", facts={"inspection_law": "air"},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert _violated(a) == ["《中华人民共和国大气污染防治法》第二十九条"]
+    first = a.reasoning.split("。")[1]
+    assert first == "该行为违反了《中华人民共和国大气污染防治法》第二十九条的规定"
+    for law in ("水污染防治法", "排污许可管理条例", "固体废物", "噪声", "土壤"):
+        assert law not in first
+
+
+def test_the_duties_named_are_exactly_those_whose_condition_the_facts_meet(engine: Engine, assessments: list[Assessment]) -> None:
+    """Golden and 1,500 synthetic cases: each regime's result names the duties whose ``when`` holds for
+    the case's facts (with the unconditional ones), in the rulebook's order; all of them only where
+    the facts meet none (and then the result says so)."""
+    from discretion.review import synth
+    from discretion.rulebooks import conditions
+
+    results = assessments + [engine.assess(c) for c in synth.generate_valid(engine, 1_500, seed=12)]
+    selective = 0
+    for a in results:
+        case_ = a.case
+        for r in (a.applied, a.compared):
+            if r is None or not r.violated:
+                continue
+            rules = engine.rulebooks.violations[case_.violation].model.regimes[r.regime]  # type: ignore[index]
+            rs = engine.compiled.get(case_.violation, a.rulebook["key"])
+            fact = {**rs.false_bools, **case_.facts, **dict.fromkeys(case_.circumstances, True)}
+            held = [d.ref for d in rules.violated if d.when is None or conditions.to_predicate(conditions.parse(d.when))(fact)]
+            if held:
+                assert r.violated == held and not r.duties_unselected, case_
+                selective += len(held) < len(rules.violated)
+            else:
+                assert r.violated == [d.ref for d in rules.violated] and r.duties_unselected, case_
+    assert selective > 300
+
+
+def test_a_fine_set_in_a_later_paragraph_is_cited_with_the_acts_paragraph(any_engine: Engine) -> None:
+    """擅自倾倒危险废物 (固体废物污染环境防治法第一百一十二条第一款第三项) is fined under 第二款: the basis lists
+    both, the provision step and the reasoning cite “第一百一十二条第一款第三项、第二款”."""
+    a = any_engine.assess(Case(violation="hazardous_waste_dumping", facts={"act": "dumping", "disposal_cost": 100_000},
+                               violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    law = "《中华人民共和国固体废物污染环境防治法》"
+    assert [b["citation"] for b in a.to_dict()["law"]["basis"]] == [f"{law}第一百一十二条第一款第三项", f"{law}第一百一十二条第二款"]
+    whole = f"{law}第一百一十二条第一款第三项、第二款"
+    step = next(s for s in a.trail if s.step == "provision")
+    assert step.text.startswith(f"该行为适用{whole}") and step.basis == (whole,)
+    assert f"依据{whole}的规定" in a.reasoning
+
+
+def test_when_no_fact_says_which_act_every_duty_is_listed_and_the_reasoning_says_so(any_engine: Engine) -> None:
+    """未验先投 without the fact that says which act (未建成、未验收、验收不合格、弄虚作假): the provision
+    (条例第二十三条第一款) punishes all of them, so every duty is listed and the reasoning says why;
+    with the fact, only that act's duty."""
+    bare = any_engine.assess(Case(violation="acceptance_not_done_operation", violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert len(_violated(bare)) == 4 and "所填事实未指明具体违法情形" in bare.reasoning
+    falsified = any_engine.assess(Case(violation="acceptance_not_done_operation", facts={"acceptance_defect": "falsified"},
+                                       violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
+    assert _violated(falsified) == ["《建设项目环境保护管理条例》第十七条第二款"]
+    assert "所填事实未指明具体违法情形" not in falsified.reasoning

@@ -112,3 +112,20 @@ def test_results_are_built_with_exactly_the_dataclass_fields(engine: Engine, var
     a = engine.assess(varied[0])
     assert list(vars(a)) == [f.name for f in dataclasses.fields(Assessment)]
     assert list(vars(a.applied)) == [f.name for f in dataclasses.fields(RegimeResult)]
+
+
+def test_a_duty_with_its_provisions_condition_is_selected_by_the_provisions_rule(rulebooks: RulebookSet) -> None:
+    """The matcher fires each condition once: a duty whose ``when`` is a provision's (大气污染防治法第二十九条,
+    ``inspection_law == "air"`` like air-98) is selected by that provision's rule and compiles no rule of
+    its own; one whose condition no provision has (a union of two items) keeps its own rule."""
+    from discretion.rulebooks.compiler import compile_ruleset, duty_rule_ids
+
+    rules = rulebooks.violations["inspection_refused"].model.regimes["pre2026"]
+    assert duty_rule_ids("pre2026", rules)[0] == "pre2026/air-98"
+    compiled = compile_ruleset(rulebooks, "inspection_refused", None, "pre2026")
+    assert not any(r.kind == "duty" for r in compiled.rules)
+    dusty = rulebooks.violations["dusty_material_uncovered"].model.regimes["pre2026"]
+    assert duty_rule_ids("pre2026", dusty)[0] == "pre2026/violated/0"  # not_enclosed or not_covered: two items
+    assert [r.id for r in compile_ruleset(rulebooks, "dusty_material_uncovered", None, "pre2026").rules if r.kind == "duty"] == [
+        "pre2026/violated/0"
+    ]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from discretion.engine.citation import as_dict, chinese_number, cite
+from discretion.engine.citation import as_dict, chinese_number, cite, cite_all, cite_provision
 from discretion.rulebooks.loaded import RulebookSet
 from discretion.rulebooks.models import LegalRef
 
@@ -98,3 +98,38 @@ def test_every_shipped_reference_can_be_cited(rulebooks: RulebookSet) -> None:
                 assert shape.match(cite(p.basis.ref)), cite(p.basis.ref)
                 seen += 1
     assert seen >= 40
+
+
+WATER = "中华人民共和国水污染防治法"
+
+
+@pytest.mark.parametrize(
+    "refs, text",
+    [
+        ([LegalRef(law=WATER, article=85, paragraph=1, item=1), LegalRef(law=WATER, article=85, paragraph=2)],
+         "《中华人民共和国水污染防治法》第八十五条第一款第一项、第二款"),
+        ([LegalRef(law=WATER, article=21, paragraph=2, item=1), LegalRef(law=WATER, article=21, paragraph=2, item=2)],
+         "《中华人民共和国水污染防治法》第二十一条第二款第一项、第二项"),
+        ([LegalRef(law=WATER, article=100, item=1), LegalRef(law=WATER, article=100, item=2)],
+         "《中华人民共和国水污染防治法》第一百条第一项、第二项"),
+        ([LegalRef(law=WATER, article=22), LegalRef(law=WATER, article=64)], "《中华人民共和国水污染防治法》第二十二条、第六十四条"),
+        ([LegalRef(law=WATER, article=83, item=1), LegalRef(law="排污许可管理条例", article=33, item=1)],
+         "《中华人民共和国水污染防治法》第八十三条第一项和《排污许可管理条例》第三十三条第一项"),
+    ],
+)
+def test_a_list_of_citations_names_each_article_and_paragraph_once(refs: list[LegalRef], text: str) -> None:
+    """Several places of one article are written as Chinese law writes them: the article once
+    (第八十五条第一款第一项、第二款), the paragraph once (第二十一条第二款第一项、第二项)."""
+    assert cite_all(refs) == text
+
+
+def test_a_provision_read_with_its_fines_paragraph_is_cited_whole() -> None:
+    """固体废物污染环境防治法第一百一十二条第一款第三项 sets its fine in 第二款: cited “第一款第三项、第二款”;
+    第三十一条第二款 “依照前款的规定处罚” is cited with the paragraph before it, in the article's order."""
+    sw = "中华人民共和国固体废物污染环境防治法"
+    item = LegalRef(law=sw, article=112, paragraph=1, item=3)
+    assert cite_provision(item, LegalRef(law=sw, article=112, paragraph=2)) == f"《{sw}》第一百一十二条第一款第三项、第二款"
+    eia = "中华人民共和国环境影响评价法"
+    second = LegalRef(law=eia, article=31, paragraph=2)
+    assert cite_provision(second, LegalRef(law=eia, article=31, paragraph=1)) == f"《{eia}》第三十一条第一款、第二款"
+    assert cite_provision(item, None) == cite(item)

@@ -22,6 +22,8 @@ from rulebook_tree import reapprove
 from api.cli import main
 from discretion.review import lint
 from discretion.review.lint import CHECKS, Dom, Space
+from discretion.rulebooks import loading
+from discretion.rulebooks.models import BenchmarkEdition
 
 CORPUS = Path(__file__).parent / "lint_corpus"
 BASE = CORPUS / "_base"
@@ -219,3 +221,16 @@ def test_rulebooks_check_passes_with_warnings_and_prints_them(capsys: pytest.Cap
     code, out, _ = run(capsys, "--rulebooks", str(build(tmp_path, "missing-basis-adjustment-warning")), "rulebooks", "check")
     assert code == 0
     assert "warning [missing-basis]" in out and "规则集有效" in out and "1 个警告" in out
+
+
+def test_a_prefecture_lowering_a_mitigating_adjustment_narrows_its_province(tmp_path: Path) -> None:
+    """The base tree's prefecture gives 主动供述 5 points of 从轻 where its province gives 10: less
+    leniency is a narrowing, and lint finds nothing; raising an aggravating adjustment is the
+    loader's refusal, lowering one the lint's (corpus: prefecture-widens-aggravating-lowered)."""
+    root = build(tmp_path)
+    kunming = loading.validate(loading.parse((root / "yunnan/kunming/2021.yaml").read_bytes(), "k.yaml"), BenchmarkEdition)
+    province = loading.validate(loading.parse((root / "yunnan/2021.yaml").read_bytes(), "p.yaml"), BenchmarkEdition)
+    mine = {a.id: a for a in kunming.adjustments or []}["mit-confessed"]
+    theirs = {a.id: a for a in province.adjustments or []}["mit-confessed"]
+    assert mine.direction == "mitigate" and mine.points < theirs.points
+    assert [f for f in lint.lint(root) if f.check == "prefecture-widens"] == []

@@ -75,9 +75,7 @@ def test_prefecture_edition_inherits_what_it_does_not_narrow(rulebooks: Rulebook
     assert km.rounding == parent.rounding
     assert km.violations["water_over_standard"].max_position == Decimal("0.9")
     assert set(km.violations) == set(parent.violations)
-    points = {a.id: a.points for a in km.adjustments or []}
-    assert points["agg-sensitive-area"] == 10
-    assert len(km.adjustments or []) == len(parent.adjustments or [])
+    assert km.adjustments == parent.adjustments  # since 2026-12-03 it lowers no aggravating adjustment
 
 
 def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
@@ -99,13 +97,13 @@ def test_broken_edition_refuses_the_whole_set_with_file_line_and_rule(tmp_path: 
     """A typo in one benchmark edition refuses every rulebook, naming file, line and rule id."""
     root = full_tree(tmp_path)
     path = root / KUNMING
-    edit(path, "    points: 10\n", "    points: 10\n    pionts: 5\n")
+    edit(path, "    kind: first_offense\n", "    kind: first_offense\n    knid: minor\n")
     err = refusal(root)
     issue = only(err)
     assert issue.file == f"rulebooks/{KUNMING}"
-    assert issue.line == line_of(path, "pionts")
-    assert issue.rule_id == "agg-sensitive-area"
-    assert f"rulebooks/{KUNMING}:{issue.line}: [agg-sensitive-area]" in str(err)
+    assert issue.line == line_of(path, "knid")
+    assert issue.rule_id == "ex-exceedance-first"
+    assert f"rulebooks/{KUNMING}:{issue.line}: [ex-exceedance-first]" in str(err)
 
 
 def test_broken_violation_refuses_the_whole_set_with_file_line_and_rule(tmp_path: Path) -> None:
@@ -212,6 +210,74 @@ def test_law_not_belonging_to_the_regime_is_refused(tmp_path: Path) -> None:
     assert issue.line == line_of(path, "ref: {law: 中华人民共和国生态环境法典, article: 1107}")
 
 
+def water_refusal(tmp_path: Path, old: str, new: str) -> tuple[Path, RulebookIssue]:
+    """The one refusal of the minimal tree with ``old`` replaced by ``new`` in water_over_standard."""
+    root = make_tree(tmp_path)
+    path = root / WATER
+    edit(path, old, new)
+    return path, only(refusal(root))
+
+
+def test_a_measures_own_basis_outside_the_regime_is_refused(tmp_path: Path) -> None:
+    """A measure ordered by another paragraph cites it (``basis``); under the separate laws that
+    paragraph cannot be the Code's."""
+    _, issue = water_refusal(tmp_path, "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+                             "          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治,"
+                             " basis: {ref: {law: 中华人民共和国生态环境法典, article: 1107}, text: 由生态环境主管部门责令改正}}")
+    assert "中华人民共和国生态环境法典" in issue.message and "pre2026" in issue.message and issue.rule_id == "order_correction"
+
+
+def test_a_duty_selected_by_an_unknown_fact_is_refused(tmp_path: Path) -> None:
+    """A duty's ``when`` reads the violation's facts like a provision's: an unknown name is refused
+    at the duty's line."""
+    duty = "        text: 排放水污染物，不得超过国家或者地方规定的水污染物排放标准和重点水污染物排放总量控制指标。\n"
+    path, issue = water_refusal(tmp_path, duty + "    provisions:", duty + "        when: exceedence_ratio > 0\n    provisions:")
+    assert "exceedence_ratio" in issue.message and issue.line == line_of(path, "when: exceedence_ratio > 0")
+
+
+SOIL = "law/violations/soil_key_unit_violation.yaml"
+
+
+def test_a_provision_whose_fine_is_in_another_paragraph_must_name_it(tmp_path: Path) -> None:
+    """土壤污染防治法第八十六条第一款第一项 quotes “有前款规定行为之一的，处……” of 第二款: without
+    ``read_with`` it would be cited without the paragraph that sets its fine, and is refused."""
+    root = make_tree(tmp_path, "soil_key_unit_violation")
+    path = root / SOIL
+    text = path.read_text(encoding="utf-8")
+    first = "        read_with: {law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 2}\n"
+    path.write_text(text.replace(first, "", 1), encoding="utf-8")
+    issue = only(refusal(root))
+    assert issue.rule_id == "soil-86-1-1" and "read_with" in issue.message
+
+
+@pytest.mark.parametrize(
+    "other, says",
+    [("{law: 中华人民共和国土壤污染防治法, article: 87, paragraph: 2}", "同一条"),
+     ("{law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 1}", "不得与 basis 的款相同")],
+)
+def test_read_with_must_be_another_paragraph_of_the_same_article(tmp_path: Path, other: str, says: str) -> None:
+    """``read_with`` names another paragraph of the provision's own article, never another article
+    or the provision's own paragraph."""
+    root = make_tree(tmp_path, "soil_key_unit_violation")
+    path = root / SOIL
+    text = path.read_text(encoding="utf-8")
+    first = "read_with: {law: 中华人民共和国土壤污染防治法, article: 86, paragraph: 2}"
+    path.write_text(text.replace(first, f"read_with: {other}", 1), encoding="utf-8")
+    issue = only(refusal(root))
+    assert issue.rule_id == "soil-86-1-1" and says in issue.message
+
+
+def test_read_with_on_a_provision_that_reads_no_other_paragraph_is_refused(tmp_path: Path) -> None:
+    """水污染防治法第八十三条第二项 sets its own fine: a ``read_with`` there cites a paragraph the
+    provision does not read."""
+    root = make_tree(tmp_path)
+    edit(root / WATER, "        fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}",
+         "        read_with: {law: 中华人民共和国水污染防治法, article: 83, paragraph: 2}\n"
+         "        fine: {kind: range, min: 100000, max: 1000000}\n        measures:\n          - {id: order_correction, text: 责令改正或者责令限制生产、停产整治}")
+    issue = only(refusal(root))
+    assert issue.rule_id == "water-83-2" and "不需要 read_with" in issue.message
+
+
 def test_violated_provision_from_another_regime_is_refused(tmp_path: Path) -> None:
     """The 义务条款 of the Code regime must be a law of that regime too."""
     root = make_tree(tmp_path)
@@ -295,11 +361,19 @@ def test_prefecture_widening_its_position_window_is_refused(tmp_path: Path) -> N
     assert "0.05" in issue.message and "只能收窄" in issue.message
 
 
-def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None:
-    """Kunming may lower the province's 15 points for a sensitive area, never raise them."""
-    root = full_tree(tmp_path)
+def with_adjustment(root: Path, id: str, points: int) -> Path:
+    """Kunming given an adjustment of a sensitive area (the province's is agg-sensitive-area, 15 points)."""
     path = root / KUNMING
-    edit(path, "    points: 10\n", "    points: 20\n")
+    edit(path, "# (c) 替换省级同 id 条目", f"adjustments:\n  - id: {id}\n    circumstance: sensitive_area\n    direction: aggravate\n"
+         f"    points: {points}\n    modelled: {{note: 测试, source: 测试}}\n\n# (c) 替换省级同 id 条目")
+    return path
+
+
+def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None:
+    """Kunming may not move a position further than the province: 20 points for a sensitive area
+    against the province's 15 is refused (lowering them is the lint's prefecture-widens)."""
+    root = full_tree(tmp_path)
+    path = with_adjustment(root, "agg-sensitive-area", 20)
     issue = only(refusal(root))
     assert issue.rule_id == "agg-sensitive-area"
     assert issue.line == line_of(path, "points: 20")
@@ -308,7 +382,7 @@ def test_prefecture_raising_adjustment_points_is_refused(tmp_path: Path) -> None
 def test_prefecture_new_adjustment_is_refused(tmp_path: Path) -> None:
     """A prefecture may not add an adjustment the province does not have."""
     root = full_tree(tmp_path)
-    edit(root / KUNMING, "  - id: agg-sensitive-area\n", "  - id: agg-sensitive-area-km\n")
+    with_adjustment(root, "agg-sensitive-area-km", 15)
     issue = only(refusal(root))
     assert "agg-sensitive-area-km" in issue.message
 

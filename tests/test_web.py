@@ -391,3 +391,21 @@ def test_absurd_amount_rerenders_form_not_a_server_error(client: TestClient, amo
     assert r.status_code < 500, f"server error for form input {amount!r}: {r.text[:300]}"
     assert r.status_code == 422
     assert '<span class="error">' in label_around(r.text, "fact.total_investment")
+
+
+def test_two_measures_with_one_id_both_reach_the_result_page_print_view_and_docx(client: TestClient) -> None:
+    """逾期不拆除 (水污染防治法第八十四条第二款): 责令限期拆除 and 强制拆除 share the id ``dismantle``; the result
+    page and the print view list both measures, and the .docx's reasoning names both."""
+    form = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
+            "fact.in_drinking_water_area": "false", "fact.not_corrected": "true"}
+    r = submit(client, "illegal_sewage_outlet", form)
+    assert r.status_code == 303, r.text[:500]
+    where = r.headers["location"]
+    for page in (client.get(where).text, client.get(where + "/print").text):
+        measures = re.search(r"<h3>措施</h3><ul>(.*?)</ul>", page, re.S)
+        assert measures, page[:2000]
+        items = htmllib.unescape(measures.group(1))
+        assert "责令限期拆除" in items and "强制拆除，所需费用由违法者承担" in items and "责令当事人改正或者限期改正违法行为" in items
+    with zipfile.ZipFile(io.BytesIO(client.get(where + "/reasoning.docx").content)) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert "责令限期拆除；强制拆除，所需费用由违法者承担" in xml

@@ -20,7 +20,7 @@ from discretion.engine.catalog import (
     form_facts,
     violations_on,
 )
-from discretion.engine.citation import cite
+from discretion.engine.citation import cite_provision
 from discretion.engine.inputs import date_problems, fact_checks, fact_problem
 from discretion.engine.trail import REGIME_LABELS
 from discretion.errors import DiscretionError, InputError, NotFoundError
@@ -80,7 +80,7 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         c["basis"] = list(dict.fromkeys(old + c["basis"] + benchmark.get(cid, [])))
         groups.setdefault(c["group"], []).append(c)
     v = s.rulebooks.violations[code].model
-    basis = {r: list(dict.fromkeys(cite(p.basis.ref) for p in rules.provisions)) for r, rules in v.regimes.items()}
+    basis = {r: list(dict.fromkeys(cite_provision(p.basis.ref, p.read_with) for p in rules.provisions)) for r, rules in v.regimes.items()}
     return {
         "code": code,
         "violation": v,

@@ -58,7 +58,7 @@ def _evaluate(
     provisions = stages.applicable_provisions(plan, fired, out)
     if not provisions:
         return out
-    if stages.exemption(plan, fired, out):
+    if stages.exemption(plan, provisions, fired, out):
         if out.discretionary:  # 可以不予处罚: the fine if the bureau punishes all the same
             shadow = new_result(plan.regime, "penalty")
             _punish(engine, plan, case, fired, counts, provisions, shadow)
@@ -73,7 +73,7 @@ def _punish(
 ) -> None:
     """The stages from the statutory range to the procedural flags, for a case that is punished."""
     evaluated, winner = stages.statutory_range(plan, provisions, case.facts, fired, engine.range_of, out)
-    measures, flags = stages.measures_and_flags(evaluated, fired)
+    measures, flags = stages.measures_and_flags(plan, evaluated, fired)
     if winner is None:
         stages.without_fine(plan, evaluated, measures, flags, out)
         return

@@ -12,7 +12,7 @@ from ..rulebooks.compiler import Compiled, applicable_circumstances
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition
 from ..rulebooks.models import FactDef
-from .citation import chinese_number, cite, edition_citation
+from .citation import chinese_number, cite, edition_citation, provision_refs
 from .dates import regime_on
 from .inputs import date_problems
 
@@ -95,11 +95,11 @@ def violation_entry(
     basis = []
     seen = set()
     for p in rules.provisions if rules else []:
-        c = cite(p.basis.ref)
-        if c not in seen:
-            seen.add(c)
-            basis.append({"law": p.basis.ref.law, "article": p.basis.ref.article, "paragraph": p.basis.ref.paragraph,
-                          "item": p.basis.ref.item, "citation": c})
+        for ref in provision_refs(p.basis.ref, p.read_with):  # with the paragraph that sets its fine
+            c = cite(ref)
+            if c not in seen:
+                seen.add(c)
+                basis.append({"law": ref.law, "article": ref.article, "paragraph": ref.paragraph, "item": ref.item, "citation": c})
     circumstances = [c for c in ruleset.circumstances]
     return {
         "code": code,

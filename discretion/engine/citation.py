@@ -55,6 +55,19 @@ def _cite(law: str, article: int, paragraph: int | None, item: int | None) -> st
     return text
 
 
+def provision_refs(ref: LegalRef, read_with: LegalRef | None) -> tuple[LegalRef, ...]:
+    """A penalty provision's place with the paragraph it is read with (its fine's, or its act's), in
+    the article's order."""
+    if read_with is None:
+        return (ref,)
+    return tuple(sorted((ref, read_with), key=lambda r: r.paragraph or 0))
+
+
+def cite_provision(ref: LegalRef, read_with: LegalRef | None) -> str:
+    """A penalty provision cited whole: 《固体废物污染环境防治法》第一百一十二条第一款第三项、第二款."""
+    return cite(ref) if read_with is None else cite_all(list(provision_refs(ref, read_with)))
+
+
 def as_dict(ref: LegalRef) -> dict[str, object]:
     """The contract's shape of a legal basis, with its citation text."""
     return {
@@ -106,16 +119,38 @@ def cite_all(refs: "list[LegalRef]") -> str:
     return got[1]
 
 
+Place = tuple[str, int, int | None, int | None]  # law, article, paragraph, item
+
+
+def _after(prev: Place | None, cur: Place) -> str:
+    """``cur`` cited after ``prev`` of the same law, as Chinese law writes a list: the article once
+    (第八十五条第一款第一项、第二款), the paragraph once (第二十一条第二款第一项、第二项)."""
+    law, article, paragraph, item = cur
+    full = _cite(law, article, paragraph, item).split("》", 1)[1]
+    if prev is None or prev[1] != article:
+        return full
+    if paragraph is None:  # an article without paragraphs: 第一百条第一项、第二项
+        return f"第{chinese_number(item)}项" if item and prev[2] is None and prev[3] else full
+    if paragraph != prev[2]:
+        return f"第{chinese_number(paragraph)}款" + (f"第{chinese_number(item)}项" if item else "")
+    return f"第{chinese_number(item)}项" if item and prev[3] else full
+
+
 @lru_cache(maxsize=4096)
-def _cite_all(refs: tuple[tuple[str, int, int | None, int | None], ...]) -> str:
+def _cite_all(refs: tuple[Place, ...]) -> str:
     groups: list[tuple[str, list[str]]] = []
-    for law, article, paragraph, item in refs:
-        part = _cite(law, article, paragraph, item).split("》", 1)[1]
+    seen: set[Place] = set()
+    prev: Place | None = None
+    for ref in refs:
+        if ref in seen:
+            continue
+        seen.add(ref)
+        law = ref[0]
         if groups and groups[-1][0] == law:
-            if part not in groups[-1][1]:
-                groups[-1][1].append(part)
+            groups[-1][1].append(_after(prev, ref))
         else:
-            groups.append((law, [part]))
+            groups.append((law, [_after(None, ref)]))
+        prev = ref
     texts = [f"《{law}》" + "、".join(parts) for law, parts in groups]
     if len(texts) <= 1:
         return "".join(texts)

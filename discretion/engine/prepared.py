@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from ..rulebooks.compiler import Compiled, FactorInfo, compile_all
+from ..rulebooks.compiler import Compiled, FactorInfo, compile_all, duty_rule_ids
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition, RulebookSet
 from ..rulebooks.models import (
@@ -29,7 +29,7 @@ from ..rulebooks.models import (
     UpToFine,
 )
 from .amounts import fmt
-from .citation import cite, edition_citation
+from .citation import cite, cite_provision, edition_citation, provision_refs
 from .inputs import fact_checks
 from .money import Range, fine_range
 from .results import FLAG_LABELS
@@ -176,7 +176,7 @@ class Esc:
         self.basis_ref = (cite(x.basis.ref), x.basis.ref) if x.basis else None
         b = x.basis or p.basis
         self.measures = tuple(
-            (None if m.when is None else f"{eid}/measure/{k}", m.id, plan.measure(m, b)) for k, m in enumerate(x.measures)
+            (None if m.when is None else f"{eid}/measure/{k}", (m.id, m.text), plan.measure(m, m.basis or b)) for k, m in enumerate(x.measures)
         )
         self.flags = tuple((None if fl.when is None else f"{eid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(x.flags))
         self.steps: dict[bool, Step] = {}  # chosen or not → the step, when it reads no fact
@@ -185,13 +185,15 @@ class Esc:
 class Prov:
     """A penalty provision, prepared."""
 
-    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "steps")
+    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "refs", "steps")
 
     def __init__(self, plan: Plan, p: Provision) -> None:
         regime = plan.regime
         self.p = p
         self.id = pid = f"{regime}/{p.id}"  # its rule id when p.when is given
-        self.cite = cite(p.basis.ref)
+        # with the paragraph it is read with, in the article's order: “第一百一十二条第一款第三项、第二款”
+        self.refs = tuple((cite(r), r) for r in provision_refs(p.basis.ref, p.read_with))
+        self.cite = cite_provision(p.basis.ref, p.read_with)
         self.basis = (self.cite,)
         self.escs = tuple(Esc(plan, p, pid, x) for x in p.escalations)
         ind_ids: dict[int, str] = {}
@@ -202,7 +204,7 @@ class Prov:
             ind_ids[id(f)] = f"{pid}/individual/{k}"  # the provision's own first, as _ind_fired looks
         self.ind_ids = ind_ids
         self.measures = tuple(
-            (None if m.when is None else f"{pid}/measure/{k}", m.id, plan.measure(m, p.basis)) for k, m in enumerate(p.measures)
+            (None if m.when is None else f"{pid}/measure/{k}", (m.id, m.text), plan.measure(m, m.basis or p.basis)) for k, m in enumerate(p.measures)
         )
         self.flags = tuple((None if fl.when is None else f"{pid}/flag/{k}", fl.flag, plan.flag(fl)) for k, fl in enumerate(p.flags))
         self.steps: dict[int, tuple[Fine | None, Step]] = {}  # id(fine form) → the step, when it reads no fact
@@ -240,7 +242,12 @@ class Plan:
         self.discretionary = frozenset(k for k, c in rs.circumstances.items() if c.group == "mitigating" and k not in self.grounds)
         self.rules = rules = v.regimes.get(regime)  # type: ignore[call-overload]
         self.requires = tuple(rules.requires) if rules is not None else ()
-        self.violated = tuple(q.ref for q in rules.violated) if rules is not None else ()
+        # the duties the act breaks (义务条款): those whose condition selects the act found (rule id,
+        # None: every act); when the facts select none (they do not say which act), every duty
+        duties = rules.violated if rules is not None else []
+        self.violated = tuple(q.ref for q in duties)
+        self.duties = tuple(zip(duty_rule_ids(regime, rules), self.violated)) if rules is not None else ()
+        self.selects_duties = any(rid is not None for rid, _ in self.duties)
         self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
         self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
         self.edition_cite = (edition_citation(e),)
@@ -285,9 +292,14 @@ class Plan:
         self.exempt_ids = frozenset(x[0] for x in self.exemptions) | frozenset(x[0] for x in self.entries)
         self.education_cite = cite(gen.education.ref)
         self.correction_cite = cite(gen.correction.ref)
-        self.education = Step(
-            "measure", "依法对当事人进行教育，并责令改正违法行为", rule="education",
-            basis=(self.education_cite, self.correction_cite), regime=regime,
+        # not punished (行政处罚法第三十三条): 教育 (第三款) and 责令改正, on the act's own provision's
+        # order to correct where it gives one, else 第二十八条第一款 (docs/rulebooks.md “Doctrine”);
+        # prepared per citation of the order, on first use
+        self._unpunished: dict[tuple[str, ...], tuple[Step, tuple[tuple[str, str, tuple[str, ...]], ...]]] = {}
+        # 行政处罚法第二十八条第一款: every penalty orders 责令改正; where no applicable provision gives
+        # its own order to correct, the general one
+        self.correction = self.item(
+            "measure", "order_correction", "text", "责令当事人改正或者限期改正违法行为", (self.correction_cite,)
         )
         self.no_fine = Step(
             "range",
@@ -320,6 +332,27 @@ class Plan:
             for flag, article in (("hearing_notice", 63), ("collective_discussion", 57), ("legal_review", 58)):
                 cites = [cite(q.ref) for q in th.basis if q.ref.article == article] or [cite(q.ref) for q in th.basis]
                 self.thresholds[flag] = self.item("flag", flag, "label", FLAG_LABELS[flag], tuple(cites))
+
+    def unpunished(self, own: tuple[str, ...]) -> tuple[Step, list[dict[str, Any]]]:
+        """The step and measures of an act not punished (行政处罚法第三十三条): 教育 (第三款) and
+        责令改正, citing ``own`` (the applicable provisions' own orders to correct), else 第二十八条第一款."""
+        got = self._unpunished.get(own)
+        if got is None:
+            order = own or (self.correction_cite,)
+            step = Step(
+                "measure",
+                "依法对当事人进行教育，并责令改正违法行为（责令改正不是行政处罚，不予处罚不免除改正违法行为的义务）",
+                rule="education",
+                basis=(self.education_cite, *order),
+                regime=self.regime,
+                data={"correction_basis": "provision" if own else "general"},
+            )
+            got = self._unpunished[own] = (
+                step,
+                (("education", "对当事人进行教育", (self.education_cite,)), ("order_correction", "责令改正违法行为", order)),
+            )
+        step, measures = got
+        return step, [{"id": mid, "text": text, "basis": list(basis)} for mid, text, basis in measures]
 
     def item(self, step: str, id: str, key: str, text: str, basis: tuple[str, ...]) -> Item:
         return (id, key, text, basis, Step(step, text, rule=id, basis=basis, regime=self.regime))

@@ -21,6 +21,8 @@ def render(a: Assessment) -> str:
     violated = a.violated  # the duties of the law in force at the time of the act
     if violated:
         text = f"该行为违反了{cite_all(violated)}的规定"
+        if a.violated_unselected:  # no fact said which act: every duty of the violation type is listed
+            text += "（所填事实未指明具体违法情形，列出该类违法行为涉及的全部义务条款，请核对）"
         if violated is not r.violated and r.violated:  # the later law applies: the act is unlawful under it too
             text += f"，按{cite_all(r.violated)}的规定亦属违法行为"
         parts.append(text + "。")

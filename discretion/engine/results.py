@@ -61,6 +61,9 @@ class RegimeResult:
     # 首违不罚 (“可以不予”): the result recommends no penalty; the fine that applies if the bureau punishes
     discretionary: bool = False
     fine_if_punished: FineResult | None = None
+    # the facts selected none of the duties the violation type's acts break (they do not say which
+    # act): ``violated`` lists them all, and the reasoning says so (not in the contract's JSON)
+    duties_unselected: bool = False
 
     def severity(self) -> tuple[Any, ...]:
         """Ordering for 从旧兼从轻: lower is lighter (outcome, then maximum, minimum, amount)."""
@@ -108,6 +111,12 @@ class Assessment:
     def violated(self) -> list[LegalRef]:
         """The provisions the act violated: the act-time law's (the applied law's where it names none)."""
         return self.act_result.violated or self.applied.violated
+
+    @property
+    def violated_unselected(self) -> bool:
+        """``violated`` lists every duty of the violation type: the facts did not say which act."""
+        r = self.act_result if self.act_result.violated else self.applied
+        return r.duties_unselected
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result as plain data."""
@@ -179,6 +188,7 @@ def new_result(regime: str, outcome: str) -> RegimeResult:
     r.amount_elsewhere = False
     r.discretionary = False
     r.fine_if_punished = None
+    r.duties_unselected = False
     return r
 
 

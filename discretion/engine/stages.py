@@ -167,7 +167,13 @@ def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> lis
     under this regime (``no_penalty``, 行政处罚法第四条)."""
     provisions: list[Prov] = []
     if plan.rules is not None:
-        out.violated = list(plan.violated)
+        if plan.selects_duties:
+            out.violated = [ref for rid, ref in plan.duties if rid is None or rid in fired]
+            if not out.violated:  # the facts do not say which act: every duty, and the reasoning says so
+                out.violated = list(plan.violated)
+                out.duties_unselected = True
+        else:
+            out.violated = list(plan.violated)
         provisions = [pp for pp, rid in zip(plan.provisions, plan.provision_ids) if rid is None or rid in fired]
     if not provisions:
         out.outcome = "no_penalty"
@@ -176,9 +182,10 @@ def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> lis
     return provisions
 
 
-def exemption(plan: Plan, fired: set[str], out: RegimeResult) -> bool:
+def exemption(plan: Plan, provisions: list[Prov], fired: set[str], out: RegimeResult) -> bool:
     """The statutory grounds for 不予处罚, then the edition's list (轻微不罚、首违不罚); True when one
-    applies (``no_penalty``, with 教育 and 责令改正)."""
+    applies (``no_penalty``, with 教育 and 责令改正: the applicable ``provisions``' own order to
+    correct where they give one, else 行政处罚法第二十八条第一款)."""
     if plan.exempt_ids.isdisjoint(fired):
         return False
     exempt = [(ground, step) for rid, ground, step in plan.exemptions if rid in fired]
@@ -193,13 +200,13 @@ def exemption(plan: Plan, fired: set[str], out: RegimeResult) -> bool:
     for entry, step in entries:
         out.exemption = out.exemption or entry.id
         steps.append(step)
-    steps.append(plan.education)
+    own = tuple(dict.fromkeys(
+        t[3][0] for pp in provisions for rid, key, t in pp.measures if key[0] == "order_correction" and (rid is None or rid in fired)
+    ))
+    step, out.measures = plan.unpunished(own)
+    steps.append(step)
     # 首违不罚 only (“可以不予”, 行政处罚法第三十三条第一款; 法典第一千零五十六条第二款): a recommendation
     out.discretionary = all(not ground.mandatory for ground, _ in exempt) and all(entry.kind == "first_offense" for entry, _ in entries)
-    out.measures = [
-        {"id": "education", "text": "对当事人进行教育", "basis": [plan.education_cite]},
-        {"id": "order_correction", "text": "责令改正违法行为", "basis": [plan.correction_cite]},
-    ]
     out.basis = [exempt[0][0].basis.ref] if exempt else [q.ref for q in entries[0][0].basis]
     return True
 
@@ -311,37 +318,49 @@ def statutory_range(
                     data={"applied": winner[0].p.id, "candidates": [t[0].p.id for t in with_fine]},
                 )
             )
-    # basis: every applicable provision and each fired escalation's own basis
+    # basis: every applicable provision (with the paragraph it is read with) and each fired
+    # escalation's own basis
     if len(evaluated) == 1 and not evaluated[0][2]:
-        out.basis.append(evaluated[0][0].p.basis.ref)
+        out.basis.extend(ref for _, ref in evaluated[0][0].refs)
     else:
         seen: set[str] = set()
         for pp, _, escs, _ in evaluated:
-            for c, ref in [(pp.cite, pp.p.basis.ref)] + [xp.basis_ref for xp in escs if xp.basis_ref]:
+            for c, ref in [*pp.refs, *(xp.basis_ref for xp in escs if xp.basis_ref)]:
                 if c not in seen:
                     seen.add(c)
                     out.basis.append(ref)
     return evaluated, winner
 
 
-def measures_and_flags(evaluated: list[Evaluated], fired: set[str]) -> tuple[dict[str, Item], dict[str, Item]]:
+# a measure of a result, by its id and text: an escalation's measure with the provision's id (强制拆除
+# beside 责令限期拆除, 禁止技术单位从事编制工作 beside the 编制人员's ban) is another measure, never lost
+MeasureKey = tuple[str, str]
+_CORRECTION = ("order_correction", "")
+
+
+def measures_and_flags(plan: Plan, evaluated: list[Evaluated], fired: set[str]) -> tuple[dict[MeasureKey, Item], dict[str, Item]]:
     """The measures and flags of every applicable norm, the provision's before its fired
-    escalations', each id once (行政处罚法第二十九条 concerns fines only)."""
-    measures: dict[str, Item] = {}
+    escalations', each measure (id and text) and each flag once (行政处罚法第二十九条 concerns fines
+    only); 责令改正 first where no applicable norm orders it (行政处罚法第二十八条第一款)."""
+    measures: dict[MeasureKey, Item] = {}
     flags: dict[str, Item] = {}
+    corrected = False
     for pp, _, escs, _ in evaluated:
         for source in (pp, *escs):  # the provision, then its fired escalations
-            for rid, mid, t in source.measures:
+            for rid, key, t in source.measures:
                 if rid is None or rid in fired:
-                    measures.setdefault(mid, t)
+                    measures.setdefault(key, t)
+                    corrected = corrected or key[0] == "order_correction"
             for rid, fid, t in source.flags:
                 if rid is None or rid in fired:
                     flags.setdefault(fid, t)
+    if not corrected:
+        measures = {_CORRECTION: plan.correction, **measures}
     return measures, flags
 
 
 def without_fine(
-    plan: Plan, evaluated: list[Evaluated], measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult
+    plan: Plan, evaluated: list[Evaluated], measures: dict[MeasureKey, Item], flags: dict[str, Item], out: RegimeResult
 ) -> None:
     """No applicable provision fines: its measures and flags only; with none but 责令改正 (not a
     penalty, 行政处罚法第九条、第二十八条) the outcome is ``no_penalty``. A provision that punishes
@@ -350,14 +369,18 @@ def without_fine(
     if elsewhere is not None:
         out.amount_elsewhere = True
         text = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定（本计算器不计算罚款数额）"
-        measures = {"penalty_set_elsewhere": plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
-        out.steps.append(measures["penalty_set_elsewhere"][4])
+        measures = {("penalty_set_elsewhere", ""): plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]
+    steps = out.steps
+    for t in measures.values():
+        steps.append(t[4])
+    for t in flags.values():
+        steps.append(t[4])
     real = [m for m in out.measures if m["id"] != "order_correction"]
     if not real:
         out.outcome = "no_penalty"
-        out.steps.append(plan.no_fine)
+        steps.append(plan.no_fine)
 
 
 # --- 5. factor placement, 6. adjustments and 减轻 ---------------------------------------------------
@@ -495,7 +518,7 @@ def individual_fines(
 # --- 7. procedural flags --------------------------------------------------------------------------
 
 
-def procedural_flags(plan: Plan, party: str, measures: dict[str, Item], flags: dict[str, Item], out: RegimeResult) -> None:
+def procedural_flags(plan: Plan, party: str, measures: dict[MeasureKey, Item], flags: dict[str, Item], out: RegimeResult) -> None:
     """听证告知 (行政处罚法第六十三条), 集体讨论 (第五十七条) and 法制审核 (第五十八条) from the
     edition's thresholds and the measures; then the result's measures and flags with their steps."""
     assert out.fine is not None
@@ -505,12 +528,13 @@ def procedural_flags(plan: Plan, party: str, measures: dict[str, Item], flags: d
     hearing_unit, hearing_individual, collective_discussion, legal_review = th
     thresholds = plan.thresholds
     hearing_at = hearing_unit if party == "unit" else hearing_individual
-    if not measures.keys().isdisjoint(_HEARING_MEASURES) or rec >= hearing_at:
+    ids = {key[0] for key in measures}
+    if not ids.isdisjoint(_HEARING_MEASURES) or rec >= hearing_at:
         flags.setdefault("hearing_notice", thresholds["hearing_notice"])
     if rec >= collective_discussion or out.reduced or "government_approval_closure" in flags:
         flags.setdefault("collective_discussion", thresholds["collective_discussion"])
     # 行政处罚法 art. 58: a hearing merely offered is not "经过听证程序"; amount and major measures count
-    if rec >= legal_review or not flags.keys().isdisjoint(_MAJOR_FLAGS) or "closure" in measures or "revoke_permit" in measures:
+    if rec >= legal_review or not flags.keys().isdisjoint(_MAJOR_FLAGS) or "closure" in ids or "revoke_permit" in ids:
         flags.setdefault("legal_review", thresholds["legal_review"])
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]

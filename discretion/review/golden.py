@@ -66,9 +66,10 @@ class Expect(BaseModel):
     recommended: int | None = None
     band: tuple[int, int] | None = None
     basis: list[str] | None = None
+    violated: list[str] | None = None  # the duties the act breaks, exactly these, in this order
     flags: list[str] | None = None
     no_flags: list[str] | None = None
-    measures: list[str] | None = None
+    measures: list[str] | None = None  # each must be ordered; an id given twice, twice (e.g. two bans)
     individual_fines: list[dict[str, int | None]] | None = None
     fine_if_punished: dict[str, int | None] | None = None  # 首违不罚: the fine if the bureau punishes
     reasoning: list[str] | None = None  # each must appear in the reasoning text
@@ -193,6 +194,10 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
     for b in exp.basis or []:
         if b not in cited:
             diffs.append(f"依据中应有 {b}，实际依据为 {cited}")
+    if exp.violated is not None:
+        breached = [b["citation"] for b in d["law"]["violated"]]
+        if breached != exp.violated:
+            diffs.append(f"所违反的义务条款：应为 {exp.violated}，实际为 {breached}")
     flags = [f["id"] for f in d["flags"]]
     for f in exp.flags or []:
         if f not in flags:
@@ -201,9 +206,10 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
         if f in flags:
             diffs.append(f"不应有提示 {f}")
     measures = [m["id"] for m in d["measures"]]
-    for m in exp.measures or []:
-        if m not in measures:
-            diffs.append(f"应有措施 {m}，实际措施为 {measures}")
+    for m in dict.fromkeys(exp.measures or []):  # an id listed twice: two measures of that id
+        if measures.count(m) < exp.measures.count(m):  # type: ignore[union-attr]
+            want = exp.measures.count(m)  # type: ignore[union-attr]
+            diffs.append(f"应有措施 {m}" + (f" {want} 项" if want > 1 else "") + f"，实际措施为 {measures}")
     if exp.fine_if_punished is not None:
         have_fine = d.get("fine_if_punished") or {}
         for k, v in exp.fine_if_punished.items():

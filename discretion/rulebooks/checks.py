@@ -7,11 +7,12 @@ Each check yields :class:`~discretion.errors.RulebookIssue` at the file and line
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Iterator
 
 from ..errors import RulebookIssue
 from . import conditions, loading
-from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Violation
+from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Provision, Violation
 
 # Names every condition may read besides facts and circumstances; the pipeline sets them.
 DERIVED = {
@@ -94,6 +95,27 @@ def check_condition(
             yield doc.issue(path, f"日期事实 {c.name} 不能用于条件")
 
 
+# a penalty provision's quoted text that refers to another paragraph of its article for its act or
+# its fine (“有前款第三项……行为之一，处……”, “依照前款的规定处罚”)
+_BACK_REFERENCE = re.compile(r"有前款|依照前款|按照前款|前款规定的|依照本条第[一二三四五六七八九十]+款|适用本条第[一二三四五六七八九十]+款")
+
+
+def _check_read_with(doc: loading.Document, pp: tuple[Any, ...], p: Provision) -> Iterator[RulebookIssue]:
+    """``read_with`` names another paragraph of the provision's own article; a provision of one
+    paragraph (or item) whose quoted text reads another paragraph of its article must name it, so
+    that it is cited whole (“第一款第三项、第二款”)."""
+    ref, other = p.basis.ref, p.read_with
+    if other is not None:
+        if other.law != ref.law or other.article != ref.article:
+            yield doc.issue(pp + ("read_with",), "read_with 须为同一条的另一款")
+        elif other.paragraph is None or other.paragraph == ref.paragraph:
+            yield doc.issue(pp + ("read_with",), "read_with 须写明另一款（paragraph），不得与 basis 的款相同")
+        elif not _BACK_REFERENCE.search(p.basis.text):
+            yield doc.issue(pp + ("read_with",), "所引条文没有援引本条另一款（“有前款……”“依照前款……”），不需要 read_with")
+    elif (ref.paragraph is not None or ref.item is not None) and _BACK_REFERENCE.search(p.basis.text):
+        yield doc.issue(pp + ("basis",), "所引条文的违法行为或者罚款在本条另一款（“有前款……”“依照前款……”）：请用 read_with 写明该款，引用时一并写明")
+
+
 def check_violation(
     v: Violation,
     doc: loading.Document,
@@ -112,6 +134,7 @@ def check_violation(
         for i, q in enumerate(rules.violated):
             if q.ref.law not in laws:
                 yield doc.issue(base + ("violated", i, "ref", "law"), f"《{q.ref.law}》不属于法律体系 {rid}")
+            yield from check_condition(doc, base + ("violated", i, "when"), q.when, known, facts)
         for i, name in enumerate(rules.requires):
             if name not in facts:
                 yield doc.issue(base + ("requires", i), f"必填事实 {name} 未在 facts 中列出")
@@ -137,6 +160,8 @@ def check_violation(
                     yield from check_condition(doc, ep + ("individual_fines", k, "when"), f.when, known, facts)
                 for k, m in enumerate(esc.measures):
                     yield from check_condition(doc, ep + ("measures", k, "when"), m.when, known, facts)
+                    if m.basis and m.basis.ref.law not in laws:
+                        yield doc.issue(ep + ("measures", k, "basis", "ref", "law"), f"《{m.basis.ref.law}》不属于法律体系 {rid}")
                 for k, fl in enumerate(esc.flags):
                     yield from check_condition(doc, ep + ("flags", k, "when"), fl.when, known, facts)
                 if esc.basis and esc.basis.ref.law not in laws:
@@ -145,8 +170,11 @@ def check_violation(
                 yield from check_condition(doc, pp + ("individual_fines", k, "when"), f.when, known, facts)
             for k, m in enumerate(p.measures):
                 yield from check_condition(doc, pp + ("measures", k, "when"), m.when, known, facts)
+                if m.basis and m.basis.ref.law not in laws:
+                    yield doc.issue(pp + ("measures", k, "basis", "ref", "law"), f"《{m.basis.ref.law}》不属于法律体系 {rid}")
             for k, fl in enumerate(p.flags):
                 yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
+            yield from _check_read_with(doc, pp, p)
             if p.amount_elsewhere and (p.fine is not None or "依法予以处罚" not in p.basis.text):
                 yield doc.issue(pp + ("amount_elsewhere",), "amount_elsewhere 只用于未规定罚款数额、写明“依法予以处罚”的规定（fine 须为 null）")
             if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:

@@ -16,14 +16,14 @@ from . import conditions
 from .checks import DERIVED
 from .conditions import And, Cmp, Node
 from .loaded import LoadedEdition, RulebookSet
-from .models import BenchmarkEdition, FactDef, LawEdition, Violation
+from .models import BenchmarkEdition, FactDef, LawEdition, RegimeRules, Violation
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     kind: str  # provision, escalation, individual_fine, measure, flag, limitation, exemption,
-    #            level, edition_exemption, reduction
+    #            duty, level, edition_exemption, reduction
     regime: str | None  # None: a benchmark rule, matched under whichever regime is evaluated
     node: Node
     target: Any  # the rulebook object this rule decides about
@@ -106,6 +106,10 @@ def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterat
                 yield Rule(f"{regime}/limitation/{lim.id}", "limitation", regime, scope(regime, lim.when), lim)
         for ex in gen.exemptions:
             yield Rule(f"{regime}/exemption/{ex.id}", "exemption", regime, scope(regime, ex.when), ex)
+        if rules is not None:
+            for k, (duty, rid) in enumerate(zip(rules.violated, duty_rule_ids(regime, rules))):
+                if rid == f"{regime}/violated/{k}":  # a condition of its own (else a provision's rule selects it)
+                    yield Rule(rid, "duty", regime, scope(regime, duty.when), duty)
         for p in rules.provisions if rules is not None else []:
             pid = f"{regime}/{p.id}"
             if p.when:
@@ -131,6 +135,20 @@ def _law_rules(law: LawEdition, v: Violation, only: str | None = None) -> Iterat
                 for k, fl in enumerate(esc.flags):
                     if fl.when:
                         yield Rule(f"{eid}/flag/{k}", "flag", regime, scope(regime, fl.when), fl)
+
+
+def duty_rule_ids(regime: str, rules: RegimeRules) -> list[str | None]:
+    """The rule whose firing selects each duty (``violated``) of a regime: None for a duty without
+    ``when``; the rule of a provision (or of an earlier duty) with the same condition; else the
+    duty's own, ``{regime}/violated/{k}``. Sharing a rule, the matcher fires each condition once."""
+    by_node: dict[Node, str] = {}
+    for p in rules.provisions:
+        if p.when:
+            by_node.setdefault(conditions.parse(p.when), f"{regime}/{p.id}")
+    out: list[str | None] = []
+    for k, duty in enumerate(rules.violated):
+        out.append(None if duty.when is None else by_node.setdefault(conditions.parse(duty.when), f"{regime}/violated/{k}"))
+    return out
 
 
 def _edition_rules(e: BenchmarkEdition, code: str) -> Iterator[Rule]:
@@ -217,4 +235,4 @@ def compile_all(rs: RulebookSet) -> Compiled:
     return Compiled(rulebooks=rs, rulesets=out, matching=matching)
 
 
-__all__ = ["Rule", "RuleSet", "Compiled", "compile_all", "compile_ruleset", "DERIVED"]
+__all__ = ["Rule", "RuleSet", "Compiled", "compile_all", "compile_ruleset", "duty_rule_ids", "DERIVED"]

@@ -95,6 +95,14 @@ class Quoted(Model):
     text: str = Field(min_length=4)
 
 
+class Duty(Quoted):
+    """A provision the act breaks (义务条款), quoted; ``when``: the facts that select the act that
+    breaks it (the sub-act or item), as a provision's ``when`` selects its penalty (None: every act
+    of the violation type breaks it)."""
+
+    when: Condition = None
+
+
 class Modelled(Model):
     """Marks a value that is not verified against official text, with its source."""
 
@@ -233,6 +241,7 @@ class Measure(Model):
     id: Id
     text: str
     when: Condition = None
+    basis: Quoted | None = None  # where another paragraph orders it; defaults to its provision's (escalation's) basis
 
 
 FlagId = Literal[
@@ -283,13 +292,17 @@ class Provision(Model):
     measures: list[Measure] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
+    # the other paragraph of the same article the provision is read with: the one that sets its fine
+    # (固体废物污染环境防治法第一百一十二条第一款第三项 with 第二款), or the one whose act its paragraph
+    # refers back to (“依照前款的规定处罚”); cited whole, “第一款第三项、第二款”
+    read_with: LegalRef | None = None
     note: str | None = None
 
 
 class RegimeRules(Model):
     """The law of one regime for one violation type."""
 
-    violated: list[Quoted] = Field(min_length=1)
+    violated: list[Duty] = Field(min_length=1)
     requires: list[Id] = Field(default_factory=list)  # facts required under this regime
     provisions: list[Provision] = Field(min_length=1)
     note: str | None = None

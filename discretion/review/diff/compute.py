@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...engine.citation import cite
+from ...engine.citation import cite, cite_provision
 from ...engine.money import yuan_text
 from ...errors import InputError, NotFoundError
 from ...rulebooks.approval import STATUS_LABELS, content_hash
@@ -241,7 +241,7 @@ def _adj_basis(adj: Adjustment, rs: RulebookSet, regime: str) -> tuple[tuple[Quo
 def _provisions_text(ps: Sequence[Provision], facts: dict[str, FactDef]) -> str:
     parts = []
     for p in ps:
-        t = f"{cite(p.basis.ref)}{'（' + p.when + '）' if p.when else ''}：罚款{fine_text(p.fine, facts)}"
+        t = f"{cite_provision(p.basis.ref, p.read_with)}{'（' + p.when + '）' if p.when else ''}：罚款{fine_text(p.fine, facts)}"
         for f in p.individual_fines:
             t += f"；对{f.role}罚款{fine_text(f.fine, facts)}"
         for esc in p.escalations:
@@ -298,9 +298,10 @@ def _statutory(bld: _Builder, code: str, rs_a: RulebookSet, ra: str, rs_b: Ruleb
                     a_text=_provisions_text([x], fa) if x else None, b_text=_provisions_text([y], fb) if y else None)
             continue
         qa, qb = _provision_quotes([x]), _provision_quotes([y])
-        if x.basis != y.basis:
+        if x.basis != y.basis or x.read_with != y.read_with:
             bld.add("changed", "statutory", pid, label, "basis", x.basis, y.basis, qa, qb,
-                    a_text=f"{cite(x.basis.ref)}：{x.basis.text}", b_text=f"{cite(y.basis.ref)}：{y.basis.text}")
+                    a_text=f"{cite_provision(x.basis.ref, x.read_with)}：{x.basis.text}",
+                    b_text=f"{cite_provision(y.basis.ref, y.read_with)}：{y.basis.text}")
         if x.fine != y.fine:
             bld.add("changed", "statutory", pid, label, "fine", x.fine, y.fine, qa, qb,
                     a_text=fine_text(x.fine, fa), b_text=fine_text(y.fine, fb))

@@ -13,8 +13,9 @@ The checks (``CHECKS``; docs/rulebooks.md, section "Lint", explains each with an
 * ``ids`` – ``duplicate-id``: two rules, factors, entries, facts or circumstances share an id;
 * ``basis`` – ``missing-basis``: a rule without legal basis, or a quoted text that quotes nothing;
 * ``firing`` – ``never-fires`` (a condition that can never hold: alone, with its enclosing rule,
-  for the violation types an entry lists, or after an earlier first-match rule) and
-  ``exclusive-overlap`` (two rules of which only one may apply can apply together);
+  for the violation types an entry lists, or after an earlier first-match rule; a duty breached
+  that no provision of its regime reaches), ``missing-basis`` for a provision whose case selects
+  no duty breached, and ``exclusive-overlap`` (two rules of which only one may apply can apply together);
 * ``levels`` – ``level-gap`` / ``level-overlap``: the levels of one factor leave values
   unassigned or assign one value to two levels;
 * ``bands`` – ``band-outside-range``: an amount the edition produces (band bounds, extreme amounts

@@ -9,7 +9,7 @@ from typing import Any
 from ...rulebooks import conditions
 from .findings import Finding, _at
 from .scope import _all, _boxes, _covered, _edition_env, _law_env, _violation_env
-from .space import Box, Space
+from .space import Box, Space, _Skip
 from .tree import Tree
 
 
@@ -96,6 +96,45 @@ def check_conditions(tree: Tree) -> Iterator[Finding]:
                 yield _at(doc, ("exemptions", xi, "when"), "never-fires", f"免罚条目的条件对下列违法行为永远不成立：{'；'.join(dead)}")
         if e.parent is not None and e.effective_to is not None and e.effective_to < e.effective_from:
             yield _at(doc, ("effective_to",), "never-fires", "失效日期早于施行日期，本版本永远不会施行", rule_id=le.key)
+
+
+def check_duties(tree: Tree) -> Iterator[Finding]:
+    """The duties (义务条款) of each regime against its provisions: a duty whose condition never
+    holds, or never holds when a provision applies, is never cited (``never-fires``); a case a
+    provision punishes whose facts select no duty would cite none of its own (``missing-basis``)."""
+    for lv in tree.violations.values():
+        v, doc = lv.model, lv.doc
+        space = Space(_violation_env(tree, lv))
+        for rid, rules in v.regimes.items():
+            provisions = [(pi, p, _boxes(space, p.when)) for pi, p in enumerate(rules.provisions)]
+            if any(b is None for _, _, b in provisions):
+                continue  # a condition the analysis cannot read (the loader reports it)
+            punished = [box for _, _, b in provisions for box in b]  # type: ignore[union-attr]
+            duties: list[Box] = []
+            for di, duty in enumerate(rules.violated):
+                path = ("regimes", rid, "violated", di, "when")
+                boxes = _boxes(space, duty.when)
+                if boxes is None:
+                    duties = []
+                    break
+                if not boxes:
+                    yield _at(doc, path, "never-fires", f"义务条款的条件永远不成立：{duty.when}", rule_id=f"{rid}/violated/{di}")
+                elif duty.when is not None and punished and space.overlap(boxes, punished) is None:
+                    yield _at(doc, path, "never-fires",
+                              f"义务条款的条件 {duty.when} 与本法律体系任何罚则的条件都不能同时成立，该条款永远不会被引用",
+                              rule_id=f"{rid}/violated/{di}")
+                duties.extend(boxes)
+            else:
+                for pi, p, pboxes in provisions:
+                    try:
+                        rest = space.uncovered(pboxes, duties)  # type: ignore[arg-type]
+                    except _Skip:
+                        continue
+                    if rest:
+                        yield _at(doc, ("regimes", rid, "provisions", pi, "when" if p.when else "id"), "missing-basis",
+                                  f"罚则 {p.id} 适用的情形中，有的不符合任何义务条款的条件（例如 {space.show(rest[0])}）："
+                                  "说理无从写明该行为违反了哪一条；请为该情形列出所违反的义务条款（violated 的 when）",
+                                  rule_id=p.id)
 
 
 def check_exclusive(tree: Tree) -> Iterator[Finding]:

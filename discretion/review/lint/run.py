@@ -12,7 +12,7 @@ from ...rulebooks.tree import load as load_tree
 from .bands import check_bands
 from .basis import check_basis
 from .findings import ERROR, WARNING, Finding, _finding
-from .firing import check_conditions, check_exclusive
+from .firing import check_conditions, check_duties, check_exclusive
 from .ids import check_duplicates
 from .levels import check_levels
 from .periods import check_periods
@@ -26,6 +26,7 @@ Check = Callable[[Tree], Iterator[Finding]]
 ALL_CHECKS: tuple[Check, ...] = (
     check_duplicates,
     check_conditions,
+    check_duties,
     check_levels,
     check_exclusive,
     check_basis,
