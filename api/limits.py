@@ -100,6 +100,19 @@ def error_json(code: str, message: str, field: str) -> bytes:
     return json.dumps({**item, "errors": [item]}, ensure_ascii=False).encode()
 
 
+class Answering:
+    """An ASGI ``send`` that notes whether the answer has begun (after which no other can be sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodyLimit:
     def __init__(self, app: Any, max_bytes: int, body_timeout_s: float = BODY_TIMEOUT_S) -> None:
         self.app = app
@@ -123,7 +136,6 @@ class BodyLimit:
         seen = 0
         complete = False
         deadline: float | None = None
-        started = False
 
         async def limited() -> dict[str, Any]:
             nonlocal seen, complete, deadline
@@ -146,19 +158,14 @@ class BodyLimit:
                 complete = True
             return message
 
-        async def tracked(message: dict[str, Any]) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = Answering(send)
         try:
             await self.app(scope, limited, tracked)
         except _TooLarge:
-            if not started:
+            if not tracked.started:
                 await _too_large(send, limit)
         except _TooSlow:
-            if not started:
+            if not tracked.started:
                 await _send_error(send, 408, "request_timeout", f"请求体未在 {self.body_timeout_s:g} 秒内收齐", "body")
 
 

@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    store = Store(settings.database_url)  # migrates the schema first (locked: safe with several workers)
+    # migrates the schema first (locked: safe with several workers); refuses a database it could not write
+    store = Store(settings.database_url, timeouts=settings.database_timeouts)
     app.state.discretion = State(settings=settings, rulebooks=rs, engine=engine, store=store,
                                  records=Records(store, rs, engine, settings.matcher))
     errors.install(app)
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.StorageGuard)  # 503 for a storage failure raised anywhere inside (the access checks too)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     # The rulebooks and compiled rules live as long as the process: move them out of the cyclic
     # collector's reach, and collect the young generation less often. Each request allocates many

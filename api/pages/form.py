@@ -29,6 +29,7 @@ from discretion.rulebooks.editions import in_force
 from ..deps import Principal, State, principal, state
 from ..limits import unwritable
 from ..storage import new_id
+from ..storage.failures import StorageUnavailable
 from .rendering import JURISDICTIONS, REGIMES, render
 
 router = APIRouter(include_in_schema=False)
@@ -186,8 +187,10 @@ async def submit(
             a = s.engine.assess(case)
             rid = new_id()
             assert s.records is not None
-            await s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who)  # dumped in the store's writer
+            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who))  # dumped in the store's writer
             return RedirectResponse(f"/result/{rid}", status_code=303)
+        except StorageUnavailable:
+            raise  # 503, a page of its own (api/errors.py): not an error of the form
         except DiscretionError as exc:
             errors[exc.field or "form"] = exc.message
         except ValidationError as exc:  # a bound of the Case model: the message goes next to its field
