@@ -62,10 +62,6 @@ class DailyPenaltyIn(BaseModel):
     reinspection_date: IsoDate
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 class ErrorItem(BaseModel):
     code: str = Field(description="稳定的错误代码，如 unknown_violation")
     message: str = Field(description="中文说明")

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
+from ..clock import BEIJING, refuse_future, today
 from ..deps import (
     Principal,
     State,
@@ -80,9 +81,9 @@ def _fact_value(name: str, v: Any) -> Any:
 def to_case(body: AssessmentIn) -> Case:
     data = body.model_dump()
     data["facts"] = {k: _fact_value(k, v) for k, v in body.facts.items()}
-    data["decision_date"] = data["decision_date"] or dt.date.today()
+    data["decision_date"] = data["decision_date"] or today()
     try:
-        return Case.model_validate(data)
+        case = Case.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
@@ -90,6 +91,7 @@ def to_case(body: AssessmentIn) -> Case:
         chinese = any("\u4e00" <= ch <= "\u9fff" for ch in msg)
         code = "date_out_of_range" if msg.startswith("日期超出") else "invalid_input"
         raise InputError(message=msg if chinese else "输入无效", code=code, field=loc) from None
+    return refuse_future(case)  # an act or discovery after today: 422 date_in_future
 
 
 _BODY_SCHEMA = AssessmentIn.model_json_schema()
@@ -99,7 +101,6 @@ _MORE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # Filters reach the database as bound parameters; control characters (NUL) are refused first.
 Printable = r"^[^\x00-\x1f\x7f]+$"
-BEIJING = dt.timezone(dt.timedelta(hours=8))  # dates of the list filters are days in China
 
 
 def _records(s: State) -> Records:
