@@ -1,7 +1,9 @@
 """One error shape for every error the service answers: a stable code, a Chinese message, the field.
 
 ``{"code": "unknown_violation", "message": "未知的违法行为代码：x", "field": "violation", "errors": [...]}``
-Domain errors are mapped here in one place; nothing a client can send yields a 500.
+Domain errors are mapped here in one place; nothing a client can send yields a 500. A storage
+failure (the database unreachable, hanging, read-only or full: api/storage/failures.py), wherever
+it is raised, is 503 ``storage_unavailable`` with ``Connection: close`` (:class:`StorageGuard`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from discretion.errors import (
     AuthError,
@@ -26,7 +29,8 @@ from discretion.errors import (
     TooManyAttemptsError,
 )
 
-from .limits import UNWRITABLE_MESSAGE
+from .limits import UNWRITABLE_MESSAGE, Answering
+from .storage.failures import StorageUnavailable, is_failure, unavailable
 
 log = logging.getLogger("discretion.api")
 
@@ -91,20 +95,60 @@ _FIELD_LABELS = {"q": "关键词或条文", "on": "日期", "decision_date": "�
 
 def wants_html(request: Request) -> bool:
     """Pages of the web form answer errors as pages; the JSON API always answers JSON."""
-    path = request.url.path
+    return _html_wanted(request.url.path, request.headers.get("accept", ""))
+
+
+def _html_wanted(path: str, accept: str) -> bool:
     if path.startswith("/v1") or path in ("/healthz", "/openapi.json"):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    return "text/html" in accept
 
 
-def _page(status: int, message: str) -> HTMLResponse:
+def _page(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
     text = html.escape(message)
     return HTMLResponse(
         f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{status}</title>"
         f"<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{status}</h1>"
         f"<p>{text}</p><p><a href=\"/\">返回首页</a></p></main></body></html>",
-        status_code=status,
+        status_code=status, headers=headers,
     )
+
+
+# A storage failure: the connection is closed after the answer (a client, or a proxy, then connects
+# afresh, possibly to another worker or instance).
+UNAVAILABLE_HEADERS = {"connection": "close"}
+
+
+def unavailable_response(exc: StorageUnavailable, html_wanted: bool) -> Response:
+    """503 ``storage_unavailable``: the JSON error shape, or a Chinese page for the web form."""
+    if html_wanted:
+        return _page(503, exc.message, UNAVAILABLE_HEADERS)
+    return JSONResponse(body(exc.code, exc.message, exc.field), status_code=503, headers=UNAVAILABLE_HEADERS)
+
+
+class StorageGuard:
+    """ASGI middleware: a storage failure raised anywhere inside (a route, a page, the access checks,
+    which read users and tokens) is answered 503 as above, if nothing was answered yet, and logged
+    in one line instead of a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        watched = Answering(send)
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            if watched.started or not is_failure(exc):
+                raise
+            answer = unavailable(exc)
+            log.error("%s %s：%s（%s）", scope.get("method"), scope.get("path"), answer.message,
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            accept = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept"), "")
+            await unavailable_response(answer, _html_wanted(scope["path"], accept))(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -131,7 +175,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body(first["code"], first["message"], first["field"], errors), status_code=422)
 
     @app.exception_handler(DiscretionError)
-    async def _domain(request: Request, exc: DiscretionError) -> JSONResponse:
+    async def _domain(request: Request, exc: DiscretionError) -> Response:
+        if isinstance(exc, StorageUnavailable):
+            log.error("%s %s：%s", request.method, request.url.path, exc.message)
+            return unavailable_response(exc, wants_html(request))
         if isinstance(exc, NotFoundError):
             status = 404
         elif isinstance(exc, InputError):

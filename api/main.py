@@ -21,11 +21,12 @@ from .deps import State
 from .keyfile import session_secret
 from .limits import BodyLimit
 from .pages import form, login, replay, results, review
+from .reload import starting_set
 from .routes import admin, assessments, daily, health, violations
 from .security import SecurityHeaders
 from .settings import Settings, load_settings
 from .storage import Store
-from .storage.records import Records
+from .storage.records import Records, snapshot_files
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Swagger UI from local files only, started by static/docs.js (no inline script: see api/security.py).
@@ -39,45 +40,39 @@ DOCS_PAGE = """<!doctype html>
 """
 
 
-# Rulebooks loaded and compiled by ``discretion serve`` before it forks its workers (see preload).
-_preloaded: tuple[Path | None, str, RulebookSet, Engine] | None = None
+# Rulebooks loaded and compiled by ``discretion serve`` before it forks its workers (see preload):
+# (tree, matcher, the set, its engine, its source files as loaded).
+_preloaded: tuple[Path | None, str, RulebookSet, Engine, dict[str, bytes]] | None = None
 
 
 def preload(settings: Settings) -> RulebookSet:
     """Load and compile every rulebook in this process, for the workers it is about to fork: each
     worker's :func:`create_app` takes them over instead of reading the files again, and they share
-    the pages (frozen out of the cyclic collector, so that collections do not copy them)."""
+    the pages (frozen out of the cyclic collector, so that collections do not copy them). The
+    supervisor keeps them: a worker restarted while the files are broken may serve them again."""
     global _preloaded
     rs = tree.load(settings.rulebooks)
-    _preloaded = (settings.rulebooks, settings.matcher, rs, Engine(rs, settings.matcher))
+    files = snapshot_files(rs)  # refused if the files changed while loading
+    _preloaded = (settings.rulebooks, settings.matcher, rs, Engine(rs, settings.matcher), files)
     gc.freeze()  # without a collection first: it would cost more (~0.15 s) than the little garbage it frees
     return rs
 
 
-def _take_preloaded(settings: Settings) -> tuple[RulebookSet, Engine] | None:
-    """The preloaded set, once, if it is still the one to serve: same tree and matcher, and no
-    reload announced since (a worker started after a reload reads the files afresh)."""
+def _take_preloaded(settings: Settings) -> tuple[RulebookSet, Engine, dict[str, bytes]] | None:
+    """The preloaded set (this process's copy, once), if it was loaded from the same tree with the same matcher."""
     global _preloaded
     got, _preloaded = _preloaded, None
     if got is None or got[:2] != (settings.rulebooks, settings.matcher):
         return None
-    from .reload import shared
-
-    generation = shared()
-    if generation is not None and generation.read()[0] != 0:
-        return None
-    return got[2], got[3]
+    return got[2], got[3], got[4]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Load and compile every rulebook once (a broken one stops here, whole), then build the app."""
+    """Load and compile every rulebook once (a broken one stops here, whole, unless a worker restarted
+    after a reload serves the last good set: api/reload.starting_set), then build the app."""
     settings = settings or load_settings()
-    got = _take_preloaded(settings)
-    if got is None:
-        rs = tree.load(settings.rulebooks)
-        engine = Engine(rs, settings.matcher)  # compiles every ruleset; the engine registers each on first use
-    else:
-        rs, engine = got
+    # compiles every ruleset (or takes the preloaded ones); the engine registers each on first use
+    rs, engine, files, start_attempt = starting_set(settings, _take_preloaded(settings))
     app = FastAPI(
         title="discretion 生态环境行政处罚裁量计算 API",
         version=__version__,
@@ -85,9 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    store = Store(settings.database_url)  # migrates the schema first (locked: safe with several workers)
+    # migrates the schema first (locked: safe with several workers); refuses a database it could not write
+    store = Store(settings.database_url, timeouts=settings.database_timeouts)
+    app.state.start_attempt = start_attempt
     app.state.discretion = State(settings=settings, rulebooks=rs, engine=engine, store=store,
-                                 records=Records(store, rs, engine, settings.matcher))
+                                 records=Records(store, rs, engine, settings.matcher, files))
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -107,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.StorageGuard)  # 503 for a storage failure raised anywhere inside (the access checks too)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     # The rulebooks and compiled rules live as long as the process: move them out of the cyclic
     # collector's reach, and collect the young generation less often. Each request allocates many

@@ -31,10 +31,16 @@ answering worker's pid, loaded set hash and generation, and the outcome of its l
 Old engines are released once no request uses them (the durable_rules adapter deletes its
 rulesets from the C core when its matcher is dropped), so repeated reloads do not grow memory.
 
+A worker that uvicorn restarts after a crash (:func:`starting_set`) takes over the set the
+supervisor preloaded while no reload has been announced; after one, it loads whatever the files
+hold then, and when they are broken it serves the *last good set* instead (one warning naming
+each ``file:line``, not a crash at every restart): every set a worker swapped in is kept, as a copy
+of its source files, in the folder of the reload generation file, and named there
+(``good.json``: its hash and generation); the set preloaded at start-up needs no copy.
+
 Limitations (documented in docs/limits.md): update the rulebook tree as a whole (e.g. unpack a new
 tree and swap a symlink) before asking for a reload; a reload re-reads the files while they are
-being edited only as far as detecting that they changed under it (refused, try again). A worker
-that uvicorn restarts after a crash loads whatever the files hold then.
+being edited only as far as detecting that they changed under it (refused, try again).
 """
 
 from __future__ import annotations
@@ -48,10 +54,12 @@ import gc
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +73,8 @@ from discretion.rulebooks.loaded import RulebookSet
 ENV_FILE = "DISCRETION_RELOAD_FILE"
 POLL_S = 0.5  # how often a worker reads the shared generation
 ATTEMPTS = 3  # loads tried while the files keep changing under the reload
+KEEP_SETS = 3  # copies of good sets kept for restarted workers (the newest)
+MAX_ISSUES_LOGGED = 5  # issues named in a restarted worker's warning
 COLLECT_AGAIN_S = 5.0  # a second collection after a swap, once requests in flight have finished
 
 log = logging.getLogger("discretion.reload")
@@ -87,11 +97,29 @@ class SharedGeneration:
     """A tiny JSON file ``{"generation": n, "rulebook_set": hash|null, "pid": p, "at": iso}``.
 
     Written whole with ``os.replace`` (a reader never sees half a file), incremented under an
-    exclusive ``flock`` on a lock file beside it (two processes never take the same number)."""
+    exclusive ``flock`` on a lock file beside it (two processes never take the same number).
+    Beside it, the last good set: ``good.json`` ``{"rulebook_set": hash, "generation": n}`` and a
+    copy of the source files of each of the newest good sets under ``sets/<hash>/rulebooks``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = path.with_name(path.name + ".lock")
+        self.good_path = path.with_name("good.json")
+        self.sets = path.with_name("sets")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.lock, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, path: Path, data: dict[str, Any]) -> None:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
 
     def read(self) -> tuple[int, str | None]:
         try:
@@ -101,19 +129,53 @@ class SharedGeneration:
             return 0, None
 
     def bump(self, rulebook_set: str | None) -> int:
-        with open(self.lock, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                generation = self.read()[0] + 1
-                tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({
-                    "generation": generation, "rulebook_set": rulebook_set, "pid": os.getpid(),
-                    "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                }))
-                os.replace(tmp, self.path)
-                return generation
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        with self._locked():
+            generation = self.read()[0] + 1
+            self._write(self.path, {
+                "generation": generation, "rulebook_set": rulebook_set, "pid": os.getpid(),
+                "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            })
+            return generation
+
+    # the last good set ---------------------------------------------------------------------------
+
+    def keep(self, files: Mapping[str, bytes], key: str) -> None:
+        """Keep a copy of the source files of set ``key`` (once; only the newest KEEP_SETS stay)."""
+        from .storage.snapshots import write_tree
+
+        target = self.sets / key
+        if target.is_dir():
+            return
+        tmp = self.sets / f".{key}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        write_tree(files, tmp / "rulebooks")
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another worker kept it first
+            shutil.rmtree(tmp, ignore_errors=True)
+        kept = sorted((p for p in self.sets.iterdir() if not p.name.startswith(".")),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[KEEP_SETS:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def name_good(self, key: str, generation: int) -> None:
+        """Name set ``key`` (swapped in at ``generation``) the last good one, unless a later is named."""
+        with self._locked():
+            named = self.good()
+            if named is None or named[1] <= generation:
+                self._write(self.good_path, {"rulebook_set": key, "generation": generation})
+
+    def good(self) -> tuple[str, int] | None:
+        """The last good set named (hash, generation), or None (none since start-up)."""
+        try:
+            data = json.loads(self.good_path.read_bytes())
+            return str(data["rulebook_set"]), int(data["generation"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def kept(self, key: str) -> Path:
+        """The root of the kept copy of set ``key`` (it may be gone)."""
+        return self.sets / key / "rulebooks"
 
 
 def prepare_shared_file() -> Path:
@@ -249,7 +311,7 @@ class Reloader:
         self.lock = asyncio.Lock()
         self.shared = shared()
         self.seen = self.shared.read()[0] if self.shared else 0  # the generation this process has acted on
-        self.last: Attempt | None = None
+        self.last: Attempt | None = getattr(app.state, "start_attempt", None)  # a restart on the last good set
         self._poller: asyncio.Task[None] | None = None
         self._signal = False
 
@@ -373,6 +435,11 @@ class Reloader:
             except OSError as exc:  # e.g. the temporary directory was cleaned away: serve it here at least
                 log.error("无法通知其他工作进程重新加载（%s）：%s", self.shared.path, exc)
         self.seen = max(self.seen, generation)
+        if self.shared is not None:
+            try:
+                self.shared.name_good(built.rulebook_set, generation)
+            except OSError as exc:
+                log.error("无法记下最近一次有效的规则集（%s）：%s", self.shared.good_path, exc)
         update: dict[str, Any] = {"rulebooks": built.rulebooks, "engine": built.engine,
                                   "rulebook_set": built.rulebook_set, "generation": generation}
         if built.records is not None:
@@ -410,8 +477,68 @@ def _build(old: Any, current: str) -> _Built | None:
                 raise
         after = records.set_hash if records is not None else set_hash_of(root)
         if after == before:
+            _keep(root, after)
             return _Built(rs, engine, records, after)
     raise RulebookError(message="规则集文件在重新加载期间不断变化，请在修改完成后重试", code="rulebook_changed")
+
+
+def _keep(root: Path | None, key: str) -> None:
+    """Keep a copy of the set just built (under ``root``, hashed ``key``) for restarted workers."""
+    generation = shared()
+    if generation is None:
+        return
+    from .storage.snapshots import set_hash
+
+    try:
+        files = tree.source_files(root)
+        if set_hash(files) == key:  # else changed since: the next reload keeps it
+            generation.keep(files, key)
+    except (OSError, ValueError) as exc:  # a worker restarted later falls back to an older set
+        log.error("无法保存规则集 %s 的副本（%s）：%s", key[:12], generation.sets, exc)
+
+
+# --- the set a (re)started worker serves ---------------------------------------------------------------
+
+
+def starting_set(settings: Any, preloaded: tuple[RulebookSet, Engine, dict[str, bytes]] | None
+                 ) -> tuple[RulebookSet, Engine, dict[str, bytes] | None, Attempt | None]:
+    """The rulebooks a worker of ``discretion serve`` starts with, given the ``preloaded`` set (rulebooks,
+    engine and source files of the supervisor's start-up load; None elsewhere): that set while no
+    reload has been announced; afterwards the files as they are now, and when they are broken the
+    last good set (the copy named in ``good.json``, or the preloaded set) with one warning naming each
+    ``file:line``, and the refused attempt to show in ``/healthz?detail=true``. Returns the set, its
+    engine, its source files when known without reading its tree, and that attempt. Without a
+    preloaded set (one process, tests) the files are loaded and a broken set is refused (RulebookError)."""
+    generation = shared()
+    announced = generation.read()[0] if generation is not None else 0
+    if preloaded is not None and announced == 0:
+        return *preloaded, None
+    try:
+        rs = tree.load(settings.rulebooks)
+        return rs, Engine(rs, settings.matcher), None, None
+    except RulebookError as exc:
+        if preloaded is None or generation is None:
+            raise
+        broken = exc
+    from .storage.snapshots import set_hash
+
+    rs, engine, files = preloaded
+    got: dict[str, bytes] | None = files
+    key = set_hash(files)
+    named = generation.good()
+    if named is not None and named[0] != key:
+        try:
+            rs = tree.load(generation.kept(named[0]))
+            engine, got, key = Engine(rs, settings.matcher), None, named[0]
+        except (RulebookError, OSError) as exc:  # the copy is gone: the start-up set is the good one left
+            log.error("无法加载所保存的规则集 %s（%s），改用启动时的规则集", named[0][:12], exc)
+    issues = broken.issues[:MAX_ISSUES_LOGGED]
+    where = "；".join(str(i) for i in issues) if issues else broken.message
+    more = f"（另有 {len(broken.issues) - len(issues)} 处）" if len(broken.issues) > len(issues) else ""
+    text = (f"规则集文件有误，未能加载：{where}{more}。重新启动的工作进程（{os.getpid()}）沿用最近一次有效的规则集"
+            f"（{key[:12]}）；修正文件后重新加载（SIGHUP 或 POST /v1/admin/reload）")
+    log.warning("%s", text)
+    return rs, engine, got, Attempt(False, False, announced, key, "restart", text, list(broken.issues))
 
 
 def _collect() -> None:

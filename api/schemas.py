@@ -62,10 +62,6 @@ class DailyPenaltyIn(BaseModel):
     reinspection_date: IsoDate
 
 
-def today() -> dt.date:
-    return dt.date.today()
-
-
 class ErrorItem(BaseModel):
     code: str = Field(description="稳定的错误代码，如 unknown_violation")
     message: str = Field(description="中文说明")
@@ -81,6 +77,7 @@ class ErrorOut(ErrorItem):
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut, "description": "资源不存在"},
     422: {"model": ErrorOut, "description": "输入无效（请求体过大时 code 为 body_too_large）"},
+    503: {"model": ErrorOut, "description": "记录数据库暂时不可用（storage_unavailable：无法连接、超时、只读或磁盘已满），答复后关闭连接；请稍后重试"},
 }
 
 
@@ -601,3 +598,12 @@ class HealthOut(BaseModel):
     pid: int = _absent("本进程号（仅 detail=true）")
     rulebooks: HealthRulebooks = _absent("所加载的规则集（仅 detail=true）")
     reload: HealthReload = _absent("重新加载的情况（仅 detail=true）")
+
+
+class HealthFailingOut(ErrorOut):
+    """GET /healthz 的 503：某项检查未通过（code 为 storage_unavailable，field 为未通过的检查，如 database）。"""
+
+    model_config = _OUT
+
+    status: Literal["unavailable"]
+    checks: dict[str, Literal["ok", "failing"]] = Field(description="各项检查的结果，如 {\"database\": \"failing\"}")

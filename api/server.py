@@ -11,13 +11,17 @@ from discretion.errors import DiscretionError, RulebookError
 
 
 def _migrate(url: str) -> None:
-    """Bring the database's schema up to date (Alembic), before any worker opens it."""
+    """Bring the database's schema up to date (Alembic), before any worker opens it; a database the
+    service could not write is refused here (``database_read_only``), not in every worker."""
     from api.storage import make_engine
+    from api.storage.database import check_writable
     from api.storage.migrations import upgrade
 
     engine = make_engine(url)
     try:
+        check_writable(engine, files_only=True)
         upgrade(engine)
+        check_writable(engine)
     finally:
         engine.dispose()
 

@@ -25,6 +25,29 @@ DATABASE_FILE = "discretion.db"
 SECRET_FILE = "session.key"
 
 
+class DatabaseTimeouts(BaseSettings):
+    """How long the service waits for its database, each wait bounded (docs/limits.md, "Storage").
+
+    ``DISCRETION_DB_CONNECT_TIMEOUT_S``: connecting to PostgreSQL (libpq ``connect_timeout``, whole
+    seconds, at least 2); ``DISCRETION_DB_STATEMENT_TIMEOUT_S``: one statement (PostgreSQL
+    ``statement_timeout``); ``DISCRETION_DB_LOCK_TIMEOUT_S``: waiting for a lock (PostgreSQL
+    ``lock_timeout``, SQLite ``busy_timeout``, the chain's file lock beside a SQLite database);
+    ``DISCRETION_DB_POOL_TIMEOUT_S``: waiting for a free connection of the pool. A request waits for
+    storage at most their sum (:attr:`request_s`); beyond it it is answered 503 ``storage_unavailable``."""
+
+    model_config = SettingsConfigDict(env_prefix="DISCRETION_DB_", extra="ignore")
+
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=600)
+    statement_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    lock_timeout_s: float = Field(default=5.0, gt=0, le=600)
+    pool_timeout_s: float = Field(default=5.0, gt=0, le=600)
+
+    @property
+    def request_s(self) -> float:
+        """The longest a request waits for storage, all waits together."""
+        return self.connect_timeout_s + self.statement_timeout_s + self.lock_timeout_s + self.pool_timeout_s
+
+
 def default_home() -> Path:
     """The platform's user data directory for discretion (``~/.local/share/discretion`` on Linux)."""
     from platformdirs import user_data_dir
@@ -38,6 +61,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home)  # DISCRETION_HOME: where the data lives
     rulebooks: Path | None = None  # DISCRETION_RULEBOOKS; None: the shipped rulebooks
     database_url: str = ""  # DISCRETION_DATABASE_URL (or DATABASE_URL); empty: sqlite:///<home>/discretion.db
+    database_timeouts: DatabaseTimeouts = Field(default_factory=DatabaseTimeouts)  # DISCRETION_DB_*_TIMEOUT_S
     max_body_bytes: int = 64 * 1024
     matcher: str = "durable"
     # DISCRETION_STORAGE=off: POST /v1/assessments answers without keeping a record. For the

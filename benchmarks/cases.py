@@ -1,7 +1,8 @@
 """The benchmarks' cases and targets; the varied-case generator itself is :mod:`discretion.review.synth`.
 
-``generate(rulebooks, compiled, n, seed)`` draws ``n`` varied cases (deterministic for a seed) and
-``generate_valid(engine, n)`` keeps those that assess without :class:`~discretion.errors.InputError`,
+``generate(rulebooks, compiled, n, seed, today=TODAY)`` draws ``n`` varied cases (deterministic for a seed
+and day; no date after today in Beijing time, which the service would refuse) and
+``generate_valid(engine, n, today=TODAY)`` keeps those that assess without :class:`~discretion.errors.InputError`,
 asserting that at least 99 % of the drawn cases were valid; both are re-exported from
 :mod:`discretion.review.synth`, which documents the violation mix, fact distributions, circumstance
 frequencies and dates. ``TYPICAL`` and ``LIGHTER_LAW`` are the two fixed cases of the per-case
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from api.clock import today
 from discretion.engine.case import Case
 from discretion.review.synth import (  # noqa: F401  (re-exported for the benchmarks)
     CIRCUMSTANCE_RATES,
@@ -25,6 +27,8 @@ from discretion.review.synth import (  # noqa: F401  (re-exported for the benchm
     generate,
     generate_valid,
 )
+
+TODAY = today()  # the day the benchmarks' synthetic cases are drawn up to (Beijing time)
 
 # Shared by the benchmarks: the matchers compared, the batch size and the issue's targets.
 MATCHERS = ("durable", "reference")

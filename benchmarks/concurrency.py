@@ -188,7 +188,7 @@ def bodies(n: int, seed: int = 20260815) -> list[bytes]:
 
     engine = Engine(tree.load(), "reference")
     out = []
-    for c in case_gen.generate_valid(engine, n, seed):
+    for c in case_gen.generate_valid(engine, n, seed, today=case_gen.TODAY):
         d = c.model_dump(mode="json", exclude_none=True)
         d["facts"] = {k: _number(v) for k, v in c.facts.items()}
         out.append(json.dumps(d, ensure_ascii=False).encode())

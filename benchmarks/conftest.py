@@ -42,7 +42,7 @@ def engine(request: pytest.FixtureRequest, engines: dict[str, Engine]) -> Engine
 @pytest.fixture(scope="session")
 def batch(engines: dict[str, Engine]) -> list[Case]:
     """10,000 varied valid cases (checked with the reference evaluator; ≥ 99 % of those drawn valid)."""
-    return case_gen.generate_valid(engines["reference"], case_gen.BATCH_SIZE)
+    return case_gen.generate_valid(engines["reference"], case_gen.BATCH_SIZE, today=case_gen.TODAY)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import orjson
 
+from api.clock import today
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
 from discretion.errors import DiscretionError
@@ -44,7 +45,7 @@ def write_corpus(path: Path, n: int) -> int:
         lines.append(orjson.dumps(raw, default=str))
     per = n // len(SEEDS)
     for seed in SEEDS:
-        for c in synth.generate(rs, engine.compiled, per, seed):
+        for c in synth.generate(rs, engine.compiled, per, seed, today=today()):
             lines.append(c.model_dump_json().encode())
     path.write_bytes(b"\n".join(lines) + b"\n")
     return len(lines)

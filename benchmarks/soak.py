@@ -78,7 +78,7 @@ def soak(n: int, warmup: int = 100_000, sample_every: int = 50_000, seed: int = 
     t0 = time.perf_counter()
     t_warm = t0
     while done < n:
-        batch = case_gen.generate(rs, engine.compiled, min(CHUNK, n - done), seed=seed + chunk_no)
+        batch = case_gen.generate(rs, engine.compiled, min(CHUNK, n - done), seed=seed + chunk_no, today=case_gen.TODAY)
         chunk_no += 1
         for case in batch:
             if done % DRAFT_EVERY == DRAFT_EVERY - 1:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
-from benchmarks.cases import REPLAY_CASES, SEED, TARGET_REPLAY_S
+from benchmarks.cases import REPLAY_CASES, SEED, TARGET_REPLAY_S, TODAY
 from discretion.review import casefile, replay, synth
 from discretion.rulebooks.compiler import compile_all
 from discretion.rulebooks.loaded import RulebookSet
@@ -34,7 +34,7 @@ Record = Callable[..., None]
 @pytest.fixture(scope="session")
 def replay_file(rulebooks: RulebookSet, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """100,000 synthetic cases as JSONL (generated once, not timed)."""
-    cases = synth.generate(rulebooks, compile_all(rulebooks), REPLAY_CASES, SEED)
+    cases = synth.generate(rulebooks, compile_all(rulebooks), REPLAY_CASES, SEED, today=TODAY)
     path = tmp_path_factory.mktemp("replay") / "cases.jsonl"
     casefile.write_cases(path, list(synth.entries(cases, SEED)))
     return path

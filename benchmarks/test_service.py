@@ -58,7 +58,7 @@ def _bodies(n: int = 500) -> list[str]:
     def encode(v: Any) -> Any:
         return v.isoformat() if hasattr(v, "isoformat") else float(v)  # dates as text, Decimals as JSON numbers
 
-    return [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False, default=encode) for c in case_gen.generate_valid(engine, n)]
+    return [json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False, default=encode) for c in case_gen.generate_valid(engine, n, today=case_gen.TODAY)]
 
 
 def _wrk(url: str, path: str, tmp: str, bodies: list[str]) -> dict[str, float]:

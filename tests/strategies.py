@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from api.clock import today
 from discretion.engine.case import Case
 from discretion.engine.dates import regime_on
 from discretion.rulebooks import editions
@@ -24,7 +25,7 @@ from discretion.rulebooks.models import FactDef
 
 CODE_DATE = dt.date(2026, 8, 15)  # 《生态环境法典》 in force
 FIRST_VIOLATION = dt.date(2021, 8, 1)
-LAST_VIOLATION = dt.date(2027, 12, 31)
+LAST_VIOLATION = today()  # no act or discovery after today (Beijing time): the service refuses them
 JURISDICTIONS = ("yunnan", "yunnan/kunming")
 DRAFT_EDITION = "yunnan@2026-draft"
 
@@ -109,7 +110,7 @@ def _draw_dates(draw: st.DrawFn, first_decision: dt.date, max_gap_days: int) -> 
     decision = draw(st.dates(earliest, max(earliest, last + dt.timedelta(days=max_gap_days))))
     discovered: dt.date | None = None
     if draw(st.booleans()):
-        discovered = draw(st.dates(violation, decision))
+        discovered = draw(st.dates(violation, min(decision, LAST_VIOLATION)))
     return {"violation_date": violation, "violation_end_date": end, "discovered_date": discovered, "decision_date": decision}
 
 
@@ -123,9 +124,10 @@ def cases(
 ) -> st.SearchStrategy[Case]:
     """A random valid case of one of ``violations`` (default: every encoded violation type).
 
-    Dates fall on both sides of 2026-08-15 (violation 2021-08-01..2027-12-31, an optional end
-    date, the decision 0..``max_gap_days`` days after the end and never before the first
-    published edition, an optional discovery date between); the jurisdiction is Yunnan or
+    Dates fall on both sides of 2026-08-15 (violation 2021-08-01..today in Beijing time, an optional
+    end date up to today, the decision 0..``max_gap_days`` days after the end (it may lie ahead: a
+    planned decision) and never before the first published edition, an optional discovery date
+    between, up to today); the jurisdiction is Yunnan or
     Kunming, occasionally asking for the draft Code-aligned edition; facts are drawn from the
     ruleset's facts by type, always including those the regimes involved require; and a
     random subset of the ruleset's circumstances is present.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any, Iterator
@@ -12,6 +13,7 @@ from dbfixtures import BACKENDS, Databases
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.clock import today
 from api.main import create_app
 from api.settings import Settings
 
@@ -231,6 +233,27 @@ def test_assessment_lighter_law_applies_the_code(client: TestClient) -> None:
 def test_assessment_decision_date_defaults_to_today(client: TestClient) -> None:
     """Without decision_date the case is decided today (201)."""
     r = client.post("/v1/assessments", json={"violation": "water_over_standard", "violation_date": "2026-09-01"})
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("field", ["violation_date", "violation_end_date", "discovered_date"])
+def test_an_act_or_discovery_after_today_is_refused_naming_the_field(client: TestClient, field: str) -> None:
+    """A violation, end or discovery date after today in Beijing time is 422 date_in_future naming the
+    field, with a Chinese message; nothing is stored."""
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    before = len(client.get("/v1/assessments", params={"limit": 200}).json()["items"])
+    r = client.post("/v1/assessments", json={**WATER, field: tomorrow, "decision_date": tomorrow})
+    body = assert_error_shape(r)
+    assert (r.status_code, body["code"], body["field"]) == (422, "date_in_future", field), body
+    assert tomorrow in body["message"] and "晚于今天（北京时间" in body["message"], body
+    assert len(client.get("/v1/assessments", params={"limit": 200}).json()["items"]) == before
+
+
+def test_an_act_today_and_a_decision_planned_ahead_are_computed(client: TestClient) -> None:
+    """Today (Beijing time) is not after today, and a decision date ahead is a planned decision: 201."""
+    day = today()
+    r = client.post("/v1/assessments", json={**WATER, "violation_date": day.isoformat(), "discovered_date": day.isoformat(),
+                                              "decision_date": (day + dt.timedelta(days=60)).isoformat()})
     assert r.status_code == 201, r.text
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 
+from api.clock import today
 from discretion.engine import amounts, citation, dates, money
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
@@ -24,7 +25,7 @@ from discretion.rulebooks.loaded import RulebookSet
 @pytest.fixture(scope="module")
 def varied(reference_engine: Engine) -> list[Case]:
     """Varied cases (both regimes, lighter law, continuing acts, Kunming, exemptions, reductions)."""
-    return generate_valid(reference_engine, 400, seed=11)
+    return generate_valid(reference_engine, 400, seed=11, today=today())
 
 
 def _golden_cases() -> list[Case]:

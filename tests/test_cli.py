@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.clock import today
 from discretion.review import golden
 from discretion.rulebooks import tree
 
@@ -162,6 +164,27 @@ def test_assess_input_file_missing_a_date_exits_two_naming_it(capsys: pytest.Cap
     code, _, err = run(capsys, "assess", "--input", str(path))
     assert code == 2
     assert "violation_date" in err
+
+
+@pytest.mark.parametrize("field", ["violation_date", "violation_end_date", "discovered_date"])
+def test_assess_refuses_an_act_or_discovery_after_today_from_arguments_and_files(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, field: str) -> None:
+    """A violation, end or discovery date after today (Beijing time) exits 2 with date_in_future naming
+    the field, whether given as arguments or in an --input file; a decision date ahead is computed."""
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    dates = {"violation_date": "2025-03-01", "decision_date": tomorrow, field: tomorrow}
+    flags = {"violation_date": "--violation-date", "violation_end_date": "--end-date", "discovered_date": "--discovered-date",
+             "decision_date": "--decision-date"}
+    args = [x for k, v in dates.items() for x in (flags[k], v)]
+    code, out, err = run(capsys, "assess", "--violation", "water_over_standard", "--fact", "exceedance_ratio=0.5", *args)
+    assert code == 2 and out == "" and f"date_in_future（{field}）" in err and "晚于今天（北京时间" in err, err
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5}, **dates}), encoding="utf-8")
+    code, _, err = run(capsys, "assess", "--input", str(path))
+    assert code == 2 and f"date_in_future（{field}）" in err, err
+    code, _, err = run(capsys, "assess", "--violation", "water_over_standard", "--fact", "exceedance_ratio=0.5",
+                       "--violation-date", today().isoformat(), "--decision-date", tomorrow)
+    assert code == 0, err  # an act today, decided on a day planned ahead
 
 
 def test_assess_with_an_unreadable_input_file_exits_two(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from strategies import CODE_DATE, DRAFT_EDITION, JURISDICTIONS, fact_values, first_decision_date, regimes_for, required_facts
 
+from api.clock import today
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
 from discretion.engine.results import Assessment, RegimeResult
@@ -57,7 +58,7 @@ with warnings.catch_warnings():  # see tests/test_properties.py: the patching im
 CODES = sorted(p.stem for p in (SHIPPED / "law" / "violations").glob("*.yaml"))
 REGIMES = ("pre2026", "code2026")
 FIRST_ACT = dt.date(2021, 8, 1)
-LAST_ACT = dt.date(2027, 12, 31)
+LAST_ACT = today()  # no act or discovery after today (Beijing time), as the service requires
 MAX_GAP_DAYS = 500
 
 # 80 tests × this many cases, each assessed four times (durable, reference, +mitigating,
@@ -118,7 +119,7 @@ def _dates(draw: st.DrawFn, regime: str, first_decision: dt.date) -> dict[str, d
     act = end or violation
     earliest = max(act, first_decision)
     decision = draw(st.dates(earliest, earliest + dt.timedelta(days=MAX_GAP_DAYS)))
-    discovered = draw(st.none() | st.dates(violation, decision))
+    discovered = draw(st.none() | st.dates(violation, min(decision, LAST_ACT)))
     return {"violation_date": violation, "violation_end_date": end, "discovered_date": discovered, "decision_date": decision}
 
 

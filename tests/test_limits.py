@@ -347,3 +347,148 @@ def test_the_web_form_accepts_only_iso_dates(client: TestClient) -> None:
                 "fact.exceedance_ratio": "0.5", "csrf_token": token}
         r = client.post("/assess/water_over_standard", data=form, follow_redirects=False)
         assert r.status_code == 422 and "日期格式应为" in r.text, written
+
+
+# --- the request head however it arrives, under both of uvicorn's HTTP/1.1 protocols ---------------
+
+PROTOCOLS = {"httptools": "api.limits:HeadLimitedHttpTools", "h11": "api.limits:HeadLimitedH11"}
+SLOW_HEAD_S = 2.0  # the head timeout of these servers: the segmented heads below arrive well within it
+MAX_HEAD = 32 * 1024
+
+
+@pytest.fixture(scope="module", params=sorted(PROTOCOLS))
+def uvicorn_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """``uvicorn --factory api.main:create_app --http <protocol>`` as a real process on a loopback port."""
+    import os
+    import subprocess
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DISCRETION_RULEBOOKS", "DISCRETION_RELOAD_FILE")}
+    env.update({"DISCRETION_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('uvicorn')}/u.db",
+                "DISCRETION_HEAD_TIMEOUT_S": str(SLOW_HEAD_S), "PYTHONUNBUFFERED": "1"})
+    log = tmp_path_factory.mktemp("uvicorn-log") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
+                                 "--port", str(port), "--http", PROTOCOLS[request.param], "--log-level", "warning"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        end = time.monotonic() + 60
+        while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            assert proc.poll() is None and time.monotonic() < end, log.read_text(errors="replace")
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def send_head(port: int, parts: list[bytes], pause: float = 0.0) -> bytes:
+    """Send ``parts`` as separate TCP segments (Nagle off, ``pause`` between them) and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for part in parts:
+                s.sendall(part)
+                if pause:
+                    time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return read_all(s, 5)
+
+
+def head_of(size: int, header_size: int = 0) -> bytes:
+    """A GET /healthz head of exactly ``size`` bytes: one long header, or headers of ``header_size`` bytes each."""
+    start, end = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", b"\r\n"
+    room = size - len(start) - len(end)
+    if not header_size:
+        return start + b"X-Long: " + b"v" * (room - 10) + b"\r\n" + end
+    lines = []
+    assert header_size >= 14  # "X-H000000: v\r\n"
+    while room >= 2 * header_size:
+        name = b"X-H%06d: " % len(lines)
+        lines.append(name + b"v" * (header_size - len(name) - 2) + b"\r\n")
+        room -= header_size
+    name = b"X-Last: "
+    lines.append(name + b"v" * (room - len(name) - 2) + b"\r\n")
+    head = start + b"".join(lines) + end
+    assert len(head) == size
+    return head
+
+
+@pytest.mark.parametrize(("how", "size", "header_size", "segment"), [
+    ("one header, one send", MAX_HEAD, 0, 0),
+    ("one header, 100-byte segments", MAX_HEAD, 0, 100),
+    ("2,000 small headers, one send", MAX_HEAD, 16, 0),
+    ("2,000 small headers, 7-byte segments", MAX_HEAD, 16, 7),
+])
+def test_a_head_at_the_limit_is_served_however_it_arrives(uvicorn_server: int, how: str, size: int, header_size: int,
+                                                          segment: int) -> None:
+    """A request head of exactly 32 KiB is served (200), in one send or many small segments, as one
+    long header or 2,000 short ones (the count is bytes, not headers), under httptools and h11."""
+    head = head_of(size, header_size)
+    parts = [head[i:i + segment] for i in range(0, len(head), segment)] if segment else [head]
+    data = send_head(uvicorn_server, parts)
+    assert data.startswith(b"HTTP/1.1 200"), (how, data[:300])
+
+
+@pytest.mark.parametrize(("how", "header_size", "segment"), [
+    ("one header, one send", 0, 0),
+    ("one header, 100-byte segments", 0, 100),
+    ("2,000 small headers, 7-byte segments", 16, 7),
+    ("2,340 headers, each in its own segment", 14, 14),
+])
+def test_a_head_one_byte_over_the_limit_answers_431_however_it_arrives(uvicorn_server: int, how: str, header_size: int,
+                                                                     segment: int) -> None:
+    """One byte more than 32 KiB of head, however it is cut into segments or headers: 431
+    headers_too_large in the error shape, under httptools and h11 (stock h11 answers a plain 400 at 16 KiB)."""
+    head = head_of(MAX_HEAD + 1, header_size)
+    parts = [head[i:i + segment] for i in range(0, len(head), segment)] if segment else [head]
+    status, body = error_of(send_head(uvicorn_server, parts))
+    assert (status, body["code"], body["field"]) == (431, "headers_too_large", "headers"), (how, body)
+    assert set(body) == ERROR_KEYS
+
+
+def test_a_huge_header_streamed_after_a_pipelined_request_answers_431(uvicorn_server: int) -> None:
+    """A first request answered, then on the same connection a head streamed without end (sent right
+    behind the first, in its segment): the first is served, the second cut off with 431."""
+    first = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    parts = [first + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Junk: ", *[b"j" * 65536] * 16]
+    data = send_head(uvicorn_server, parts)
+    assert data.startswith(b"HTTP/1.1 200"), data[:300]
+    second = data[data.index(b"HTTP/1.1 431"):]
+    status, body = error_of(second)
+    assert (status, body["code"]) == (431, "headers_too_large"), body
+
+
+def test_a_head_trickled_in_tiny_segments_is_cut_off_at_the_head_timeout(uvicorn_server: int) -> None:
+    """A small head sent a byte every 50 ms (never too large) is answered 408 request_timeout once the
+    head timeout has passed since its first byte, under httptools and h11 (stock h11 waits forever)."""
+    head = head_of(200)
+    t0 = time.monotonic()
+    status, body = error_of(send_head(uvicorn_server, [head[i:i + 1] for i in range(len(head))], pause=0.05))
+    took = time.monotonic() - t0
+    assert (status, body["code"], body["field"]) == (408, "request_timeout", "headers"), body
+    assert SLOW_HEAD_S * 0.9 < took < SLOW_HEAD_S + 5, took
+
+
+def test_a_silent_connection_to_either_protocol_is_closed(uvicorn_server: int) -> None:
+    """A connection that sends nothing is closed, without an answer, after the head timeout."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", uvicorn_server), timeout=10) as s:
+        assert read_all(s, SLOW_HEAD_S + 5) == b""
+    assert time.monotonic() - t0 < SLOW_HEAD_S + 4

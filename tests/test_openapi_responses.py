@@ -49,7 +49,7 @@ TIME_BARRED = {**PENALTY, "circumstances": [], "violation_date": "2022-01-01"}
 RARE: dict[str, dict[str, Any]] = {
     "individual_fine_without_maximum": {
         "violation": "pollution_accident", "facts": {"medium": "water", "accident_level": "general", "direct_loss": 3179400},
-        "circumstances": ["first_offense", "slight_harm"], "violation_date": "2027-02-21", "decision_date": "2027-09-09",
+        "circumstances": ["first_offense", "slight_harm"], "violation_date": "2026-09-21", "decision_date": "2027-04-09",
     },
     "reduction_below_minimum": {
         "violation": "acceptance_not_done_operation",
@@ -200,7 +200,7 @@ def _generated_bodies(engine: Engine, n: int) -> list[dict[str, Any]]:
 
     return [
         json.loads(json.dumps(c.model_dump(exclude_none=True), ensure_ascii=False, default=encode))
-        for c in case_gen.generate_valid(engine, n)
+        for c in case_gen.generate_valid(engine, n, today=case_gen.TODAY)
     ]
 
 

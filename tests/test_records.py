@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from api.clock import today
 from api.deps import Principal
 from api.main import create_app
 from api.schemas import AssessmentList, AssessmentRecordOut, DecisionOut, ReproductionOut
@@ -126,12 +127,12 @@ def test_an_assessment_is_stored_with_who_when_rulebooks_and_engine(service: tup
 
 
 def test_the_stored_request_fixes_the_decision_date_when_it_defaulted_to_today(service: tuple[FastAPI, TestClient, str]) -> None:
-    """A request without decision_date is stored with the day it was decided, so reproducing it later
-    uses that day, not the day of the reproduction."""
+    """A request without decision_date is stored with the day it was decided (today in Beijing time,
+    whatever the server's time zone), so reproducing it later uses that day, not the day of the reproduction."""
     app, client, _ = service
     posted = post(client, {k: v for k, v in WATER.items() if k != "decision_date"})
     row = app.state.discretion.store.get_row(posted["id"])
-    assert json.loads(row["request"])["decision_date"] == dt.date.today().isoformat()
+    assert json.loads(row["request"])["decision_date"] == today().isoformat()
 
 
 def test_the_caller_defaults_to_the_local_operator_without_auth(client: TestClient) -> None:
@@ -156,10 +157,10 @@ def test_the_list_filters_by_violation_outcome_handler_and_dates(client: TestCli
     assert ids(handler=h1, violation="water_over_standard") == [exempt, *reversed(water)]
     assert ids(handler=h1, outcome="no_penalty") == [exempt]
     assert ids(handler=h1, violation="eia_unapproved_construction", outcome="penalty") == [eia]
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    assert ids(handler=h1, **{"from": today.isoformat(), "to": today.isoformat()}) == [exempt, eia, *reversed(water)]
-    assert ids(handler=h1, to=(today - dt.timedelta(days=1)).isoformat()) == []
-    assert ids(handler=h1, **{"from": (today + dt.timedelta(days=1)).isoformat()}) == []
+    day = today()  # in Beijing time
+    assert ids(handler=h1, **{"from": day.isoformat(), "to": day.isoformat()}) == [exempt, eia, *reversed(water)]
+    assert ids(handler=h1, to=(day - dt.timedelta(days=1)).isoformat()) == []
+    assert ids(handler=h1, **{"from": (day + dt.timedelta(days=1)).isoformat()}) == []
     item = listing(client, handler=h1, outcome="penalty", violation="eia_unapproved_construction")["items"][0]
     assert item["created_by"] == {"name": h1, "role": "handler"}
     assert item["title"] and item["recommended"] and item["band"] and item["edition"] == "yunnan@2023"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import shutil
 import signal
 import sys
@@ -314,3 +315,57 @@ def test_sighup_reloads_a_single_process_server_instead_of_ending_it(tmp_path: P
         wait_for(lambda: server.health()["rulebooks"]["rulebook_set"] != before, 20, "the new set after SIGHUP")
         assert server.alive()
         assert post_case(server)["rulebook"]["sha256"] == sha
+
+
+def respawned(server: LiveServer, killed: int, before: list[int]) -> int:
+    """SIGKILL worker ``killed``; returns the pid of the worker the supervisor starts in its place, once it answers."""
+    os.kill(killed, signal.SIGKILL)
+    wait_for(lambda: len(server.children()) == len(before) and killed not in server.children(), 30, "a new worker")
+    (new,) = set(server.children()) - set(before)
+    wait_for(lambda: new in sets(server), 30, "the new worker answering")
+    return new
+
+
+def test_a_worker_restarted_while_the_files_are_broken_serves_the_last_good_set(tmp_path: Path) -> None:
+    """`discretion serve --workers 2`: a worker killed (SIGKILL) after a reload was announced, while a
+    rulebook file is broken, is restarted on the last good set (the start-up set after a refused
+    SIGHUP; the reloaded set after a good reload), with one Chinese warning naming file:line and its
+    refused attempt in healthz, instead of failing at every restart; both workers answer with that set."""
+    tree = tmp_path / "rulebooks"
+    shutil.copytree(SHIPPED, tree)
+    with LiveServer(workers=2, rulebooks=tree) as server:
+        s0 = set(sets(server).values())
+        assert len(s0) == 1
+
+        # 1. broken, SIGHUP: every worker refuses and keeps the start-up set; one is killed
+        line = break_file(tree)
+        where = f"rulebooks/{VIOLATION.as_posix()}:{line}"
+        server.signal(signal.SIGHUP)
+        wait_for(lambda: all((h["reload"]["last"] or {}).get("trigger") == "generation"
+                             for h in server.worker_health().values()), 20, "both workers refused the broken set")
+        pids = server.children()
+        new = respawned(server, pids[0], pids)
+        health = server.worker_health()
+        assert set(sets(server).values()) == s0, "the restarted worker serves the start-up set"
+        last = health[new]["reload"]["last"]
+        assert (last["trigger"], last["ok"]) == ("restart", False) and last["issues"][0]["field"] == where, last
+
+        # 2. mended and reloaded (a new set), broken again: a killed worker comes back on the reloaded set
+        mend_file(tree)
+        sha1 = touch(tree, EDITION, "revision")
+        status, raw = server.request("POST", "/v1/admin/reload")
+        assert status == 200, raw
+        s1 = json.loads(raw)["rulebook_set"]
+        wait_for(lambda: set(sets(server).values()) == {s1}, 15, "both workers on the reloaded set")
+        line = break_file(tree)
+        pids = server.children()
+        new = respawned(server, pids[1], pids)
+        assert set(sets(server).values()) == {s1}
+        assert server.worker_health()[new]["reload"]["last"]["issues"][0]["field"] == f"rulebooks/{VIOLATION.as_posix()}:{line}"
+        assert all(post_case(server)["rulebook"]["sha256"] == sha1 for _ in range(8))
+
+        time.sleep(3)  # six polls of the supervisor: a worker failing at start would have been restarted again
+        assert server.alive() and len(server.children()) == 2 and new in server.children()
+        log = server.log.read_text(encoding="utf-8", errors="replace")
+        assert log.count("沿用最近一次有效的规则集") == 2, log[-3000:]
+        assert log.count(where) >= 2 and "Traceback" not in log, log[-3000:]

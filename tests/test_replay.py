@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from api.cli import main
+from api.clock import today
 from api.deps import Principal
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
@@ -231,7 +232,7 @@ def test_yuan_changes_are_signed_and_short() -> None:
 
 @pytest.fixture(scope="module")
 def synthetic(rulebooks: RulebookSet, reference_engine: Engine) -> casefile.CaseFile:
-    cases = synth.generate(rulebooks, reference_engine.compiled, 1200, seed=5)
+    cases = synth.generate(rulebooks, reference_engine.compiled, 1200, seed=5, today=today())
     return casefile.from_cases(synth.entries(cases, 5))
 
 

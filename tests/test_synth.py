@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from api.cli import main
+from api.clock import today
 from discretion.engine.assessment import Engine
 from discretion.errors import DiscretionError, InputError
 from discretion.review import casefile, synth
@@ -18,12 +19,12 @@ from discretion.rulebooks.loaded import RulebookSet
 
 @pytest.fixture(scope="module")
 def drawn(reference_engine: Engine) -> list:
-    return synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=11)
+    return synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=11, today=today())
 
 
 def test_the_same_seed_draws_the_same_cases_and_another_seed_others(reference_engine: Engine, drawn: list) -> None:
-    again = synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=11)
-    other = synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=12)
+    again = synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=11, today=today())
+    other = synth.generate(reference_engine.rulebooks, reference_engine.compiled, 3000, seed=12, today=today())
     assert again == drawn
     assert other != drawn
     assert sum(a == b for a, b in zip(drawn, other)) < 30
@@ -61,7 +62,7 @@ def test_generate_valid_refuses_when_the_generator_no_longer_fits_the_rulebooks(
             raise InputError(message="不适用", code="unknown_fact", field="facts.x")
 
     with pytest.raises(DiscretionError) as info:
-        synth.generate_valid(Refusing(rulebooks, "reference"), 10)
+        synth.generate_valid(Refusing(rulebooks, "reference"), 10, today=today())
     assert info.value.code == "synth_invalid"
 
 
@@ -93,7 +94,7 @@ def test_cli_writes_a_case_file_that_reads_back_as_the_same_cases(
     code, out, _ = run(capsys, "cases", "synth", "--n", "40", "--seed", "9", "--out", str(path))
     assert code == 0 and "40" in out and "合成案例" in out
     entries = list(casefile.read(path).entries())
-    expected = synth.generate_valid(reference_engine, 40, 9)
+    expected = synth.generate_valid(reference_engine, 40, 9, today=today())
     assert [e.case for e in entries] == expected  # type: ignore[union-attr]
     assert {e.source for e in entries} == {"synthetic"}  # type: ignore[union-attr]
     if suffix == "xlsx":

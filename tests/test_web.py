@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html as htmllib
 import io
 import re
@@ -11,6 +12,8 @@ from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
+
+from api.clock import today
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -61,6 +64,19 @@ def label_around(page: str, input_name: str) -> str:
     start = page.rindex("<label", 0, i)
     end = page.index("</label>", i)
     return page[start:end]
+
+
+def test_the_form_refuses_an_act_or_discovery_after_today_next_to_the_field(client: TestClient) -> None:
+    """The form shows, next to each field, that a violation or discovery date after today (Beijing time)
+    cannot be computed; nothing is stored; its decision date defaults to today in Beijing time."""
+    page = client.get("/assess/water_over_standard").text
+    assert f'name="decision_date" value="{today().isoformat()}"' in page
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    r = submit(client, "water_over_standard", {**ORDINARY_FORM, "violation_date": tomorrow, "discovered_date": tomorrow,
+                                               "decision_date": tomorrow})
+    assert r.status_code == 422
+    for label in ("违法行为发生日期", "发现日期"):
+        assert f"{label}（{tomorrow}）晚于今天（北京时间 {today().isoformat()}）" in text_of(r.text)
 
 
 # --- index ------------------------------------------------------------------------------------

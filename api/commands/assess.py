@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -13,6 +12,7 @@ from discretion.engine.case import Case
 from discretion.engine.money import yuan_text
 from discretion.errors import DiscretionError
 
+from ..clock import refuse_future, today
 from ._common import date_arg, load_engine, print_json
 
 
@@ -38,7 +38,9 @@ def _value(text: str) -> Any:
 def _case_from_args(args: argparse.Namespace) -> Case:
     if args.input:
         raw = json.loads(Path(args.input).read_text(encoding="utf-8"), parse_float=Decimal)
-        return Case.model_validate(raw)
+        if isinstance(raw, dict) and raw.get("decision_date") is None:
+            raw["decision_date"] = today()  # not the library's default: the day in China
+        return refuse_future(Case.model_validate(raw))
     if not args.violation or not args.violation_date:
         raise DiscretionError(message="须给出 --violation 和 --violation-date，或者 --input 文件", code="invalid_input")
     facts: dict[str, Any] = {}
@@ -56,10 +58,10 @@ def _case_from_args(args: argparse.Namespace) -> Case:
         "violation_date": args.violation_date,
         "violation_end_date": args.end_date,
         "discovered_date": args.discovered_date,
-        "decision_date": args.decision_date or dt.date.today(),
+        "decision_date": args.decision_date or today(),
         "edition": args.edition,
     }
-    return Case.model_validate(data)
+    return refuse_future(Case.model_validate(data))
 
 
 def cmd_assess(args: argparse.Namespace) -> int:

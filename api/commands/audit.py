@@ -7,10 +7,10 @@ import argparse
 import datetime as dt
 from typing import Any, Callable, TypeVar
 
+from ..clock import BEIJING
 from ._common import DATABASE_URL_HELP
 
 T = TypeVar("T")
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 KIND_LABELS = {"altered": "篡改", "inserted": "插入", "deleted": "删除", "broken_link": "链接断开", "snapshot": "快照"}
 
 

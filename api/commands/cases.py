@@ -17,6 +17,8 @@ from discretion.errors import DiscretionError, InputError
 from discretion.review import casefile, synth
 from discretion.rulebooks import tree
 
+from ..clock import today
+
 MAX_N = 1_000_000
 
 
@@ -41,7 +43,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     fmt = casefile.format_of(args.out) if args.out else "jsonl"
     rs = tree.load(Path(args.rulebooks) if args.rulebooks else None)
     engine = Engine(rs, "reference")  # validity only: the plain evaluator needs no engine registration
-    cases = synth.generate_valid(engine, args.n, args.seed)
+    cases = synth.generate_valid(engine, args.n, args.seed, today=today())  # no act after today (Beijing time)
     items = list(synth.entries(cases, args.seed))
     if not args.out:
         casefile.write_cases_jsonl(sys.stdout.buffer, items)

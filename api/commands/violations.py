@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from discretion.engine.catalog import violations_on
 
+from ..clock import today
 from ._common import date_arg, load_engine, print_json
 
 
@@ -26,7 +26,7 @@ def cmd_violations(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     v = sub.add_parser("violations", help="列出某日适用的违法行为")
-    v.add_argument("--on", type=date_arg, default=dt.date.today())
+    v.add_argument("--on", type=date_arg, default=today())
     v.add_argument("--q", help="关键词或条文，如“水污染防治法 83”")
     v.add_argument("--jurisdiction", default="yunnan")
     v.add_argument("--format", choices=["text", "json"], default="text")

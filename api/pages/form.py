@@ -21,14 +21,16 @@ from discretion.engine.catalog import (
     violations_on,
 )
 from discretion.engine.citation import cite_provision
-from discretion.engine.inputs import date_problems, fact_checks, fact_problem
+from discretion.engine.inputs import date_problems, fact_checks, fact_problem, future_problems
 from discretion.engine.trail import REGIME_LABELS
 from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.rulebooks.editions import in_force
 
+from ..clock import today
 from ..deps import Principal, State, principal, state
 from ..limits import unwritable
 from ..storage import new_id
+from ..storage.failures import StorageUnavailable
 from .rendering import JURISDICTIONS, REGIMES, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +43,7 @@ async def index(
     q: Annotated[str | None, Query(max_length=100)] = None,
     on: Annotated[dt.date | None, Query()] = None,
 ) -> HTMLResponse:
-    day = on or dt.date.today()
+    day = on or today()
     items = violations_on(s.engine.compiled, day, q)
     elsewhere = _elsewhere(s, day, q) if q and not items else None
     return render(request, "index.html", items=items, q=q or "", on=day.isoformat(), elsewhere=elsewhere)
@@ -94,9 +96,9 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
 
 @router.get("/assess/{code}", response_class=HTMLResponse)
 async def form(request: Request, code: str, s: Annotated[State, Depends(state)]) -> HTMLResponse:
-    today = dt.date.today()
-    ctx = _form_context(s, code, today, "yunnan")
-    values = {"decision_date": today.isoformat(), "jurisdiction": "yunnan", "party": "unit"}
+    day = today()
+    ctx = _form_context(s, code, day, "yunnan")
+    values = {"decision_date": day.isoformat(), "jurisdiction": "yunnan", "party": "unit"}
     return render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
 
 
@@ -104,7 +106,7 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")
 
 
-def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], day: dt.date) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     for key, value in form.multi_items():  # nothing a record may not hold (api.limits.UNWRITABLE), in any field
         if isinstance(value, str) and (problem := unwritable(value)) is not None:
@@ -159,7 +161,8 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any]) 
         errors["violation_date"] = "请填写违法行为发生日期"
     if data.get("violation_date"):  # every misplaced date at once (the engine stops at the first)
         got = data.get
-        for field, message in date_problems(got("violation_date"), got("violation_end_date"), got("decision_date"), got("discovered_date")):
+        for field, message in [*future_problems(got("violation_date"), got("violation_end_date"), got("discovered_date"), day),
+                               *date_problems(got("violation_date"), got("violation_end_date"), got("decision_date"), got("discovered_date"))]:
             errors.setdefault(field, message)
     return data, errors
 
@@ -172,22 +175,24 @@ async def submit(
     jurisdiction = str(form.get("jurisdiction") or "yunnan")
     if jurisdiction not in JURISDICTIONS:
         jurisdiction = "yunnan"
-    today = dt.date.today()
-    ctx = _form_context(s, code, today, jurisdiction)
-    data, errors = _parse_form(form, ctx["facts"], ctx["checks"])
+    day = today()
+    ctx = _form_context(s, code, day, jurisdiction)
+    data, errors = _parse_form(form, ctx["facts"], ctx["checks"], day)
     values = {k: (form.get(k) or "") for k in _FIELDS}
     values.update({f"fact.{f['name']}": form.get(f"fact.{f['name']}") or "" for f in ctx["facts"]})
     chosen = set(data["circumstances"])
     if not errors:
         data["violation"] = code
-        data["decision_date"] = data["decision_date"] or today
+        data["decision_date"] = data["decision_date"] or day
         try:
             case = Case.model_validate(data)
             a = s.engine.assess(case)
             rid = new_id()
             assert s.records is not None
-            await s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who)  # dumped in the store's writer
+            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who))  # dumped in the store's writer
             return RedirectResponse(f"/result/{rid}", status_code=303)
+        except StorageUnavailable:
+            raise  # 503, a page of its own (api/errors.py): not an error of the form
         except DiscretionError as exc:
             errors[exc.field or "form"] = exc.message
         except ValidationError as exc:  # a bound of the Case model: the message goes next to its field

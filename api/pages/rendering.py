@@ -13,6 +13,8 @@ from markupsafe import Markup, escape
 
 from discretion.engine.money import wan
 
+from ..clock import BEIJING
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 TEMPLATES.env.filters["wan"] = lambda v: "" if v is None else wan(v)
 TEMPLATES.env.filters["yuan"] = lambda v: "—" if v is None else f"{v:,}"
@@ -30,7 +32,6 @@ JURISDICTIONS = {"yunnan": "云南省", "yunnan/kunming": "云南省昆明市"}
 OUTCOMES = {"penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限，不再给予行政处罚"}
 REGIMES = {"pre2026": "单行法（2026年8月15日前）", "code2026": "《生态环境法典》（2026年8月15日起）"}
 ROLE_LABELS = {"handler": "承办人", "reviewer": "审核人", "admin": "管理员"}
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:

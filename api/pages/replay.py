@@ -32,6 +32,7 @@ from discretion.review import replay as rp
 from discretion.rulebooks.loaded import RulebookSet
 
 from .. import limits
+from ..clock import today
 from ..deps import State, require, state
 from .rendering import TEMPLATES
 
@@ -120,8 +121,9 @@ async def _cases(form: Any, s: State) -> tuple[casefile.CaseFile, str]:
     n = _int(form, "n", DEFAULT_SYNTH, 1, MAX_ROWS, "合成案例数")
     seed = _int(form, "seed", synth.SEED, 0, 2**63 - 1, "随机种子")
     engine = s.engine
-    cases = synth.generate(engine.rulebooks, engine.compiled, n, seed)
-    return casefile.from_cases(synth.entries(cases, seed)), f"{n:,} 个合成案例（种子 {seed}，非真实案件）"
+    day = today()
+    cases = synth.generate(engine.rulebooks, engine.compiled, n, seed, today=day)
+    return casefile.from_cases(synth.entries(cases, seed)), f"{n:,} 个合成案例（种子 {seed}，截至 {day.isoformat()}，非真实案件）"
 
 
 def _cleanup(now: float) -> None:

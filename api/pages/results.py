@@ -3,7 +3,6 @@ the print and Word versions, and the handler's recent cases (``/cases``)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from typing import Annotated, Any
 
@@ -15,14 +14,15 @@ from discretion.errors import DiscretionError, InputError, NotFoundError
 
 from ..deps import Principal, State, check_owner, principal, require, state
 from ..limits import unwritable
+from ..storage.failures import StorageUnavailable
 from ..storage.records import check_decision
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, beijing, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _stored(s: State, rid: str, who: Principal) -> dict[str, Any]:
-    got = s.store.get_record(rid)  # the result with its record and the officer's decision
+async def _stored(s: State, rid: str, who: Principal) -> dict[str, Any]:
+    got = await s.store.call(s.store.get_record, rid)  # the result with its record and the officer's decision
     if got is None:
         raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
     check_owner(who, got["record"]["created_by"]["name"])
@@ -42,15 +42,15 @@ def decision_lines(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
-    r = _stored(s, rid, who)
+async def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
+    r = await _stored(s, rid, who)
     return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)
 async def result(request: Request, rid: str, s: Annotated[State, Depends(state)],
                  who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
-    return render(request, "result.html", **_result_context(s, rid, who))
+    return render(request, "result.html", **await _result_context(s, rid, who))
 
 
 @router.post("/result/{rid}/decision", response_class=HTMLResponse)
@@ -62,7 +62,7 @@ async def result_decide(
     form = await request.form()
     raw = str(form.get("amount") or "").strip().replace(",", "").replace("，", "")
     reason = str(form.get("reason") or "")
-    row = await asyncio.to_thread(s.store.get_row, rid)
+    row = await s.store.call(s.store.get_row, rid)
     if row is None:
         raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
     check_owner(who, row["created_by"])
@@ -75,11 +75,13 @@ async def result_decide(
         if (problem := unwritable(reason)) is not None:
             raise InputError(message=f"理由{problem}", code="invalid_character", field="reason")
         within, why = check_decision(row, int(raw), reason)
-        await s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who)
+        await s.store.wait(s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who))
         return RedirectResponse(f"/result/{rid}", status_code=303)
+    except StorageUnavailable:
+        raise  # 503, a page of its own (api/errors.py): not an error of the form
     except DiscretionError as exc:
         errors[exc.field or "form"] = exc.message
-    ctx = _result_context(s, rid, who)
+    ctx = await _result_context(s, rid, who)
     return render(request, "result.html", status=422, decision_errors=errors,
                    decision_values={"amount": raw, "reason": reason}, **ctx)
 
@@ -87,14 +89,14 @@ async def result_decide(
 @router.get("/cases", response_class=HTMLResponse)
 async def cases(request: Request, s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
     """最近案件: the current user's recent assessments, with their decisions."""
-    items, _ = await asyncio.to_thread(lambda: s.store.list(handler=who.name, limit=50))
+    items, _ = await s.store.call(s.store.list, handler=who.name, limit=50)
     return render(request, "cases.html", items=items, me=who, outcomes=OUTCOMES, roles=ROLE_LABELS)
 
 
 @router.get("/result/{rid}/print", response_class=HTMLResponse)
 async def result_print(request: Request, rid: str, s: Annotated[State, Depends(state)],
                        who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
-    return render(request, "print.html", **_result_context(s, rid, who))
+    return render(request, "print.html", **await _result_context(s, rid, who))
 
 
 @router.get("/result/{rid}/reasoning.docx")
@@ -104,7 +106,7 @@ async def result_docx(rid: str, s: Annotated[State, Depends(state)],
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    r = _stored(s, rid, who)
+    r = await _stored(s, rid, who)
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "SimSun"

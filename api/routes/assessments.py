@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
+from ..clock import BEIJING, refuse_future, today
 from ..deps import (
     Principal,
     State,
@@ -80,9 +81,9 @@ def _fact_value(name: str, v: Any) -> Any:
 def to_case(body: AssessmentIn) -> Case:
     data = body.model_dump()
     data["facts"] = {k: _fact_value(k, v) for k, v in body.facts.items()}
-    data["decision_date"] = data["decision_date"] or dt.date.today()
+    data["decision_date"] = data["decision_date"] or today()
     try:
-        return Case.model_validate(data)
+        case = Case.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
@@ -90,6 +91,7 @@ def to_case(body: AssessmentIn) -> Case:
         chinese = any("\u4e00" <= ch <= "\u9fff" for ch in msg)
         code = "date_out_of_range" if msg.startswith("日期超出") else "invalid_input"
         raise InputError(message=msg if chinese else "输入无效", code=code, field=loc) from None
+    return refuse_future(case)  # an act or discovery after today: 422 date_in_future
 
 
 _BODY_SCHEMA = AssessmentIn.model_json_schema()
@@ -99,7 +101,6 @@ _MORE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # Filters reach the database as bound parameters; control characters (NUL) are refused first.
 Printable = r"^[^\x00-\x1f\x7f]+$"
-BEIJING = dt.timezone(dt.timedelta(hours=8))  # dates of the list filters are days in China
 
 
 def _records(s: State) -> Records:
@@ -136,7 +137,7 @@ async def create(request: Request) -> Response:
     idempotency = None
     if key is not None and s.settings.storage:
         idempotency = (who.name, _idempotency_key(key), body_hash(body))
-        earlier = await asyncio.to_thread(s.store.idempotent, who.name, idempotency[1])
+        earlier = await s.store.call(s.store.idempotent, who.name, idempotency[1])
         if earlier is not None:  # a retry: the first answer, without assessing again
             if earlier[0] != idempotency[2]:
                 raise key_reused()
@@ -152,7 +153,7 @@ async def create(request: Request) -> Response:
             return {**body.model_dump(mode="json"), "decision_date": decided}
 
         try:
-            await _records(s).add(rid, stored, a, payload, who, idempotency)
+            await s.store.wait(_records(s).add(rid, stored, a, payload, who, idempotency))
         except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
             return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
@@ -175,7 +176,7 @@ def body_hash(body: AssessmentIn) -> str:
 
 async def _replayed(s: State, rid: str) -> Response:
     """The first answer to an Idempotency-Key again: 200 (not 201: nothing new was stored)."""
-    stored = await asyncio.to_thread(s.store.get, rid)
+    stored = await s.store.call(s.store.get, rid)
     assert stored is not None, "a key is written with its assessment"
     return Response(orjson.dumps(stored), status_code=200, media_type="application/json",
                     headers={"Idempotent-Replayed": "true"})
@@ -207,7 +208,7 @@ def _day_start(d: dt.date, field: str) -> dt.datetime:
 @router.get("", summary="查询计算记录（最新的在前，分页）", response_model=AssessmentList, responses=_MORE_ERRORS,
             description="计算记录及其决定，最新的在前；按 next_cursor 翻页，翻页期间新增记录不影响已翻过的页。"
                         "承办人只能列出自己的记录（以他人为 handler 查询答复 403），审核人和管理员可列出全部。")
-def list_assessments(
+async def list_assessments(
     request: Request,
     s: Annotated[State, Depends(state)],
     who: Annotated[Principal, Depends(principal)],
@@ -228,7 +229,8 @@ def list_assessments(
         if handler is not None and handler != who.name:
             raise ForbiddenError(message="承办人只能查询本人的计算记录", field="handler")
         handler = who.name
-    items, more = s.store.list(
+    items, more = await s.store.call(
+        s.store.list,
         violation=violation,
         outcome=outcome,
         handler=handler,
@@ -260,9 +262,9 @@ def _not_found(assessment_id: str) -> NotFoundError:
     responses={200: {"model": AssessmentRecordOut, "description": "保存的计算结果（与 POST 的回答相同），加上 record 和 decision"},
                **_MORE_ERRORS},
 )
-def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
-         who: Annotated[Principal, Depends(principal)]) -> Response:
-    got = s.store.get_record(assessment_id)
+async def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
+               who: Annotated[Principal, Depends(principal)]) -> Response:
+    got = await s.store.call(s.store.get_record, assessment_id)
     if got is None:
         raise _not_found(assessment_id)
     check_owner(who, got["record"]["created_by"]["name"])
@@ -287,12 +289,12 @@ async def decide(
 ) -> dict[str, Any]:
     """The amount decided, and a reason, required when the amount lies outside the recommended band.
     A decision is its own record on the hash chain; an assessment has at most one."""
-    row = await asyncio.to_thread(s.store.get_row, assessment_id)
+    row = await s.store.call(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
     check_owner(who, row["created_by"])
     within, reason = check_decision(row, body.amount, body.reason)
-    dec = await s.store.add_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who)
+    dec = await s.store.wait(s.store.add_decision(assessment_id, amount=body.amount, reason=reason, within_band=within, who=who))
     return decision_out(dec, row)
 
 
@@ -308,8 +310,8 @@ async def reproduce(assessment_id: AssessmentId, s: Annotated[State, Depends(sta
                     who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
     """Re-evaluates the stored request with the rulebook set it was made with (identified by hash:
     the current set, or one rebuilt from its stored snapshot) and lists every field that differs."""
-    row = await asyncio.to_thread(s.store.get_row, assessment_id)
+    row = await s.store.call(s.store.get_row, assessment_id)
     if row is None:
         raise _not_found(assessment_id)
     check_owner(who, row["created_by"])
-    return await asyncio.to_thread(_records(s).reproduce, row)
+    return await asyncio.to_thread(_records(s).reproduce, row)  # may rebuild a set from its snapshot: not bounded

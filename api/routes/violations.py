@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from discretion.engine.catalog import violation_entry, violations_on
 from discretion.errors import NotFoundError
 
+from ..clock import today
 from ..deps import State, state
 from ..schemas import ERROR_RESPONSES, ViolationDetailOut, ViolationList
 
@@ -28,7 +29,7 @@ async def list_violations(
     q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”")] = None,
     jurisdiction: Jurisdiction = "yunnan",
 ) -> dict[str, Any]:
-    return {"items": violations_on(s.engine.compiled, on or dt.date.today(), q, jurisdiction)}
+    return {"items": violations_on(s.engine.compiled, on or today(), q, jurisdiction)}
 
 
 def _number(text: str) -> int | float:
@@ -80,6 +81,6 @@ async def get_violation(
 ) -> dict[str, Any]:
     if code not in s.rulebooks.violations:
         raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
-    entry = violation_entry(s.engine.compiled, code, on or dt.date.today(), jurisdiction, decision_date)
+    entry = violation_entry(s.engine.compiled, code, on or today(), jurisdiction, decision_date)
     entry["facts_schema"] = facts_schema(entry)
     return entry

@@ -8,7 +8,9 @@ There is no update or delete path for records.
 
 The modules, lowest first (each imports only those above it):
 
-- ``database``: engines with the pragmas the chain needs (SQLite, PostgreSQL) and the file locks;
+- ``failures``: when the database counts as unavailable (503 ``storage_unavailable``), and bounded waits on it;
+- ``database``: engines with the pragmas and timeouts the chain needs (SQLite, PostgreSQL), the file
+  locks, and the check that the service can write;
 - ``schema``: the tables (made by the Alembic migrations in ``migrations/``, run on start-up and
   by ``discretion db upgrade``);
 - ``snapshots``: content-addressed copies of rulebook source files;

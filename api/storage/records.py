@@ -32,7 +32,7 @@ from discretion.rulebooks.approval import STATUS_LABELS
 from discretion.rulebooks.loaded import RulebookSet
 
 from .rows import AssessmentFields, RequestIn, band_of
-from .snapshots import set_hash
+from .snapshots import set_hash, write_tree
 from .store import Store
 
 MAX_DIFFERENCES = 100
@@ -61,11 +61,13 @@ class Records:
 
     CACHE = 3
 
-    def __init__(self, store: Store, rs: RulebookSet, engine: Engine, matcher: str) -> None:
+    def __init__(self, store: Store, rs: RulebookSet, engine: Engine, matcher: str,
+                 files: Mapping[str, bytes] | None = None) -> None:
+        """``files``: the set's source files as they were loaded (read from its tree when not given)."""
         self.store = store
         self.engine = engine
         self.matcher = matcher
-        self.set_hash = store.put_snapshot(snapshot_files(rs))
+        self.set_hash = store.put_snapshot(snapshot_files(rs) if files is None else files)
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -181,12 +183,10 @@ def load_files(files: Mapping[str, bytes]) -> RulebookSet:
     rebuilt snapshot serves reproduction only, never a new assessment."""
     with tempfile.TemporaryDirectory(prefix="discretion-snapshot-") as tmp:
         root = Path(tmp) / "rulebooks"
-        for rel, data in files.items():
-            target = (root / rel).resolve()
-            if root.resolve() not in target.parents:
-                raise RulebookError(message=f"快照中的文件路径无效：{rel}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        try:
+            write_tree(files, root)
+        except ValueError as exc:
+            raise RulebookError(message=f"快照中的文件路径无效：{exc}") from None
         return tree.load(root, signatures=False)
 
 

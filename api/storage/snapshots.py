@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
 
 import orjson
 
@@ -24,3 +25,15 @@ def pack_files(files: Mapping[str, bytes]) -> bytes:
 
 def unpack_files(blob: bytes) -> dict[str, bytes]:
     return {p: t.encode("utf-8") for p, t in orjson.loads(zlib.decompress(blob)).items()}
+
+
+def write_tree(files: Mapping[str, bytes], root: Path) -> None:
+    """Write a set of source files out under ``root`` (a tree that loads as the same set); a path
+    that would leave ``root`` is refused (ValueError)."""
+    base = root.resolve()
+    for rel, data in files.items():
+        target = (base / rel).resolve()
+        if base not in target.parents:
+            raise ValueError(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

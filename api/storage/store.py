@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import and_, literal, select
 
 from .chain import VerifyReport, verify
-from .database import make_engine
+from ..settings import DatabaseTimeouts
+from .database import check_writable, make_engine
+from .failures import bounded, settled
 from .rows import decision_out, is_id, iso_z, record_meta
 from .schema import assessments, decisions, rulebook_snapshots
 from .snapshots import pack_files, set_hash, unpack_files
 from .writer import ChainWriter
+
+T = TypeVar("T")
+GRACE_S = 1.0  # the writer answers a record it could not begin in time; the caller waits this much longer for that answer
 
 
 class Store(ChainWriter):
@@ -23,19 +30,38 @@ class Store(ChainWriter):
     Records are appended by the writer this store is (:class:`~api.storage.writer.ChainWriter`:
     ``submit_*`` and ``add_*``); here they are read, snapshots kept, and the chain verified."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, timeouts: DatabaseTimeouts | None = None) -> None:
+        """Open (and with ``migrate``, migrate) the database; one the service could not write to is
+        refused (``database_read_only``, :func:`~api.storage.database.check_writable`)."""
         self.url = url
-        engine = make_engine(url)
-        if migrate:
-            from .migrations import upgrade
+        engine = make_engine(url, timeouts)
+        try:
+            if migrate:
+                from .migrations import upgrade
 
-            upgrade(engine)
+                check_writable(engine, files_only=True)
+                upgrade(engine)
+            check_writable(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         super().__init__(engine)
 
     def close(self) -> None:
         """Stop the writer (after what is queued) and release the connections."""
         self._stop_writer()
         self.engine.dispose()
+
+    # --- bounded waits for the service's event loop ---------------------------------------------
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)``, a read of this store, in a thread; a storage failure, or no answer
+        within the request bound, is 503 ``storage_unavailable`` (api/storage/failures.py)."""
+        return await bounded(self.timeouts.request_s, functools.partial(fn, *args, **kwargs))
+
+    async def wait(self, fut: asyncio.Future[T]) -> T:
+        """The outcome of a record queued with ``add_*``, within the request bound (as :meth:`call`)."""
+        return await settled(fut, self.timeouts.request_s + GRACE_S)
 
     # --- snapshots ---------------------------------------------------------------------------
 

@@ -12,12 +12,20 @@ writer encodes each record once before taking the chain lock (request and result
 canonical content around its two chain fields, the values to insert), and under the lock splices in
 ``prev_id`` and ``seq``, hashes, and writes with plain SQL on the driver's cursor of a connection
 it keeps between batches.
+
+Every wait is bounded (:class:`~api.settings.DatabaseTimeouts`): a record not begun within the
+request bound is not written (its caller gets 503 ``storage_unavailable``, and the caller's own wait
+ends then too: :func:`api.storage.failures.settled`); a failed batch is tried again only while the
+failure came quickly (a dropped connection), never after a timeout; a storage failure reaches every
+caller of the batch as :class:`~api.storage.failures.StorageUnavailable` and is remembered
+(:attr:`ChainWriter.failure`, reported by ``/healthz``) until a batch is written again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -34,7 +42,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from discretion.errors import ConflictError, DiscretionError, NotFoundError
 
 from .chain import KINDS, chained_hash, content_parts
-from .database import CHAIN_LOCK, lock_path
+from .database import CHAIN_LOCK, lock_path, timeouts_of
+from .failures import StorageUnavailable, is_failure, message, reason, unavailable
 from .rows import AssessmentFields, assessment_row, decision_row, dumps
 from .schema import assessments, decisions, idempotency_keys
 
@@ -52,6 +61,7 @@ class _Item:
     values: tuple[Any, ...]
     idempotency: tuple[str, str, str] | None = None  # (caller, key, body hash) of an Idempotency-Key
     apply: Callable[[Connection], None] | None = None  # an access event's own change (ChainWriter.submit_access)
+    deadline: float = 0.0  # time.monotonic() after which the record is not begun (its caller has given up)
 
 
 class Replayed(Exception):
@@ -64,6 +74,7 @@ class Replayed(Exception):
 
 
 _STOP = object()
+log = logging.getLogger("discretion.storage")
 
 # The insert's columns: the chain fields first (as both tables declare them), then the record's own.
 CHAIN_COLUMNS = ("id", "seq", "prev_id", "prev_hash", "hash")
@@ -108,6 +119,7 @@ class ChainWriter:
     GATHER_S = 0.002  # after the first waiting row, gather others at most this long: fewer, larger commits
     GATHER_STEP_S = 0.0005  # … and stop when none arrived for this long
     RETRIES = 5
+    RETRY_WINDOW_S = 1.0  # a failure later than this after the batch began (a timeout) is not tried again
 
     def __init__(self, engine: Engine) -> None:
         """Start the writer on ``engine`` (a SQLite or PostgreSQL database at the newest schema)."""
@@ -130,10 +142,18 @@ class ChainWriter:
                   f"VALUES ({', '.join([mark] * (len(CHAIN_COLUMNS) + len(cols)))})"
             for kind, cols in VALUE_COLUMNS.items()
         }
+        self.timeouts = timeouts_of(engine)
+        # the last storage failure (time.monotonic(), Chinese reason) not followed by a written batch
+        self.failure: tuple[float, str] | None = None
         self._lock_path = lock_path(self.engine)
         self._lock_fd: int | None = None
         if self._lock_path is not None:
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                self.engine.dispose()
+                raise DiscretionError(code="database_read_only",
+                                      message=f"无法打开数据库的锁文件 {self._lock_path}：{exc.strerror or exc}") from None
         self._conn: Connection | None = None  # the writer's connection, kept between batches
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="discretion-store-writer", daemon=True)
@@ -200,12 +220,12 @@ class ChainWriter:
         the event without its change. ``apply`` may refuse with a DiscretionError before writing
         anything: that event alone is refused. Resolves to the stored event row."""
         fut: Future[dict[str, Any]] = Future()
-        self._queue.put(_Item("access", row, fut, None, None, (), None, apply))
+        self._enqueue("access", row, fut, None, apply=apply)
         return fut
 
     def _enqueue(self, kind: str, row: dict[str, Any], fut: Any, loop: asyncio.AbstractEventLoop | None,
-                 idempotency: tuple[str, str, str] | None = None) -> None:
-        self._queue.put(_Item(kind, row, fut, loop, None, (), idempotency))
+                 idempotency: tuple[str, str, str] | None = None, apply: Callable[[Connection], None] | None = None) -> None:
+        self._queue.put(_Item(kind, row, fut, loop, None, (), idempotency, apply, time.monotonic() + self.timeouts.request_s))
 
     def _prepare(self, batch: list[_Item]) -> list[_Item]:
         """Encode, once per record and before the chain lock, what does not depend on the chain: the
@@ -271,24 +291,39 @@ class ChainWriter:
                 return
             size = now
 
+    def _in_time(self, batch: list[_Item]) -> list[_Item]:
+        """The records whose callers still wait; the others fail unwritten (503), never written later."""
+        now = time.monotonic()
+        late = [item for item in batch if item.deadline <= now]
+        if late:
+            self._settle([(item, StorageUnavailable(message=message(
+                f"{self.timeouts.request_s:g} 秒内未能写入，本次未保存"))) for item in late])
+            return [item for item in batch if item.deadline > now]
+        return batch
+
     def _write(self, batch: list[_Item]) -> None:
-        batch = self._prepare(batch)
-        if not batch:
-            return
+        batch = self._prepare(self._in_time(batch))
+        began = time.monotonic()
         for attempt in range(self.RETRIES):
+            if not batch:
+                return
             try:
                 written, refused = self._append(batch)
                 break
-            except OperationalError as exc:  # locked, or the connection dropped: try again
-                self._drop_connection(invalidate=True)
-                if attempt == self.RETRIES - 1:
-                    self._settle([(item, exc) for item in batch])
-                    return
-                time.sleep(0.05 * (attempt + 1))
             except Exception as exc:  # noqa: BLE001 - the whole batch failed: its callers get the error, the writer lives on
-                self._drop_connection()
+                self._drop_connection(invalidate=isinstance(exc, OperationalError))
+                quick = time.monotonic() - began < self.RETRY_WINDOW_S
+                if isinstance(exc, OperationalError) and quick and attempt < self.RETRIES - 1:
+                    time.sleep(0.05 * (attempt + 1))  # locked a moment, or the connection dropped: try again
+                    batch = self._in_time(batch)
+                    continue
+                if is_failure(exc):
+                    self.failure = (time.monotonic(), reason(exc))
+                    log.error("无法写入记录（%d 条）：%s：%s", len(batch), self.failure[1], str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                    exc = unavailable(exc)
                 self._settle([(item, exc) for item in batch])
                 return
+        self.failure = None
         self._settle([(item, None) for item in written] + refused)
 
     @staticmethod

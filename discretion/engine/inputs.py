@@ -46,6 +46,22 @@ def date_problems(
     return out
 
 
+def future_problems(
+    violation: dt.date, end: dt.date | None, discovered: dt.date | None, today: dt.date
+) -> list[tuple[str, str]]:
+    """The act and discovery dates of a case that lie after ``today`` (given by the caller: the
+    check does not read the clock), as (field, Chinese message): an act that has not happened, or
+    was not discovered yet, cannot be penalised. The decision date may lie ahead (a decision
+    planned for that day: 《行政处罚法》第三十七条 makes the law in force when the decision is made
+    matter), so it is not checked here (docs/rulebooks.md, "Doctrine")."""
+    out: list[tuple[str, str]] = []
+    for field, label, day in (("violation_date", "违法行为发生日期", violation), ("violation_end_date", "违法行为终了日期", end),
+                              ("discovered_date", "发现日期", discovered)):
+        if day is not None and day > today:
+            out.append((field, f"{label}（{day.isoformat()}）晚于今天（北京时间 {today.isoformat()}），尚未发生的日期不能计算"))
+    return out
+
+
 _MAX_INT = int(MAX_AMOUNT)
 _CENT = Decimal("0.01")
 

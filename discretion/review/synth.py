@@ -1,6 +1,7 @@
 """Synthetic cases: a seeded generator of realistic, valid cases for demos, tests and benchmarks.
 
-``generate(rulebooks, compiled, n, seed)`` draws ``n`` cases with a seeded :class:`random.Random`:
+``generate(rulebooks, compiled, n, seed, today=…)`` draws ``n`` cases with a seeded :class:`random.Random`
+(the same seed and ``today`` give the same cases; ``today`` is given, the generator does not read the clock):
 
 - the violation type from all types, weighted toward the common ones (over-standard discharge,
   no permit, EIA, hazardous waste, monitoring, evading supervision);
@@ -11,7 +12,8 @@
 - violation dates on both sides of 2026-08-15, the day the 《生态环境法典》 took effect (some just
   before it, so that both regimes are evaluated), a quarter of them continuing acts with an end
   date; the decision 30–200 days after the act (its end for a continuing act); a discovery date
-  for half of them;
+  for half of them; no date after ``today`` (an act at the latest 30 days before it, the decision
+  on ``today`` at the latest), as the service refuses acts and discoveries after today;
 - Yunnan and Kunming (which falls back to the province after its 2021 edition).
 
 ``generate_valid`` also assesses every case and keeps the ones that do not raise
@@ -40,6 +42,7 @@ from ..rulebooks.models import FactDef
 
 SEED = 20260815
 CODE_DAY = dt.date(2026, 8, 15)  # 《中华人民共和国生态环境法典》施行
+MIN_GAP = dt.timedelta(days=30)  # the shortest time from the act (its end) to the decision
 SOURCE = "synthetic"  # the mark every synthetic case carries in a case file
 
 # Relative frequency of each violation type (unlisted types weigh 1).
@@ -141,10 +144,12 @@ class _Shape:
 class CaseGenerator:
     """Draws one case at a time from a seeded stream (the same seed gives the same cases)."""
 
-    def __init__(self, rulebooks: RulebookSet, compiled: Compiled, seed: int = SEED) -> None:
+    def __init__(self, rulebooks: RulebookSet, compiled: Compiled, seed: int = SEED, *, today: dt.date) -> None:
+        """``today``: no date drawn lies after it (the caller's day: the generator does not read the clock)."""
         self.rs = rulebooks
         self.compiled = compiled
         self.rng = random.Random(seed)
+        self.today = today
         self.codes = sorted(rulebooks.violations)
         self.code_weights = [VIOLATION_WEIGHTS.get(c, 1.0) for c in self.codes]
         self._shapes: dict[str, _Shape] = {}
@@ -234,7 +239,7 @@ class CaseGenerator:
                 return self._clamp(f, Decimal(f"{tonnes:.3f}"))
             return self._clamp(f, Decimal(f"{r.lognormvariate(0, 1):.2f}"))
         if f.type == "date":
-            return (dt.date(2025, 1, 1) + dt.timedelta(days=r.randrange(700))).isoformat()
+            return min(dt.date(2025, 1, 1) + dt.timedelta(days=r.randrange(700)), self.today).isoformat()
         raise ValueError(f"no generator for fact type {f.type}")
 
     # --- dates ----------------------------------------------------------------------------------
@@ -250,6 +255,8 @@ class CaseGenerator:
             lo, hi = dt.date(2026, 2, 1), CODE_DAY - dt.timedelta(days=1)
         else:
             lo, hi = CODE_DAY, dt.date(2027, 6, 30)
+        hi = min(hi, self.today - MIN_GAP)  # decided (at least MIN_GAP later) by today
+        lo = min(lo, hi)
         return lo + dt.timedelta(days=r.randrange((hi - lo).days + 1))
 
     # --- cases ----------------------------------------------------------------------------------
@@ -261,8 +268,8 @@ class CaseGenerator:
         start = self._violation_date()
         end: dt.date | None = None
         if r.random() < 0.25:
-            end = start + dt.timedelta(days=int(r.expovariate(1 / 20)) + 1)
-        decision = (end or start) + dt.timedelta(days=r.randint(30, 200))
+            end = min(start + dt.timedelta(days=int(r.expovariate(1 / 20)) + 1), max(start, self.today - MIN_GAP))
+        decision = min((end or start) + dt.timedelta(days=r.randint(MIN_GAP.days, 200)), self.today)
         discovered: dt.date | None = None
         if r.random() < 0.5:
             discovered = start + dt.timedelta(days=r.randrange((decision - start).days - 20))
@@ -308,18 +315,19 @@ class CaseGenerator:
         )
 
 
-def generate(rulebooks: RulebookSet, compiled: Compiled, n: int, seed: int = SEED) -> list[Case]:
-    """``n`` varied cases (deterministic for a seed); not yet checked against the engine."""
-    g = CaseGenerator(rulebooks, compiled, seed)
+def generate(rulebooks: RulebookSet, compiled: Compiled, n: int, seed: int = SEED, *, today: dt.date) -> list[Case]:
+    """``n`` varied cases, no date after ``today`` (deterministic for a seed and day); not yet checked
+    against the engine."""
+    g = CaseGenerator(rulebooks, compiled, seed, today=today)
     return [g.case() for _ in range(n)]
 
 
-def generate_valid(engine: Engine, n: int, seed: int = SEED, min_valid: float = 0.99) -> list[Case]:
+def generate_valid(engine: Engine, n: int, seed: int = SEED, min_valid: float = 0.99, *, today: dt.date) -> list[Case]:
     """``n`` varied cases that assess without InputError (deterministic for a seed).
 
     Raises :class:`~discretion.errors.DiscretionError` (``synth_invalid``) when fewer than
     ``min_valid`` of the drawn cases were valid: the generator no longer fits the rulebooks."""
-    g = CaseGenerator(engine.rulebooks, engine.compiled, seed)
+    g = CaseGenerator(engine.rulebooks, engine.compiled, seed, today=today)
     out: list[Case] = []
     drawn = 0
     errors: dict[str, int] = {}
