@@ -463,7 +463,7 @@ def test_openapi_documents_the_records_endpoints(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     params = {p["name"] for p in paths["/v1/assessments"]["get"]["parameters"]}
-    assert params == {"violation", "outcome", "handler", "from", "to", "outside_band", "decided", "limit", "cursor"}
+    assert params == {"violation", "outcome", "handler", "from", "to", "outside_band", "decided", "q", "limit", "cursor"}
     ref = lambda op: json.dumps(op["responses"])
     assert "AssessmentList" in ref(paths["/v1/assessments"]["get"])
     assert "AssessmentRecordOut" in ref(paths["/v1/assessments/{assessment_id}"]["get"])

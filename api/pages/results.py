@@ -7,12 +7,13 @@ import asyncio
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from discretion.engine.money import wan
 from discretion.errors import DiscretionError, InputError, NotFoundError
 
+from ..casedata import MAX_SEARCH, SEARCH_PATTERN, lines
 from ..deps import Principal, State, check_owner, principal, require, state
 from ..limits import unwritable
 from ..storage.records import check_decision
@@ -44,7 +45,8 @@ def decision_lines(d: dict[str, Any]) -> list[str]:
 
 def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
     r = _stored(s, rid, who)
-    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS}
+    # pages never show a personal identity number in full (api/casedata.py)
+    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True)}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)
@@ -85,10 +87,13 @@ async def result_decide(
 
 
 @router.get("/cases", response_class=HTMLResponse)
-async def cases(request: Request, s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
-    """最近案件: the current user's recent assessments, with their decisions."""
-    items, _ = await asyncio.to_thread(lambda: s.store.list(handler=who.name, limit=50))
-    return render(request, "cases.html", items=items, me=who, outcomes=OUTCOMES, roles=ROLE_LABELS)
+async def cases(request: Request, s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)],
+                q: Annotated[str | None, Query(max_length=MAX_SEARCH, pattern=SEARCH_PATTERN)] = None) -> HTMLResponse:
+    """最近案件: the current user's recent assessments, with their decisions; ``q`` searches their
+    case numbers and party names (as GET /v1/assessments?q= does)."""
+    search = (q or "").strip() or None
+    items, _ = await asyncio.to_thread(lambda: s.store.list(handler=who.name, search=search, limit=50))
+    return render(request, "cases.html", items=items, me=who, outcomes=OUTCOMES, roles=ROLE_LABELS, q=search or "")
 
 
 @router.get("/result/{rid}/print", response_class=HTMLResponse)
