@@ -655,7 +655,7 @@ def test_an_empty_case_object_is_no_case(client: TestClient) -> None:
 
 
 def test_no_party_data_reaches_the_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    """Storing, listing, searching, reading and refusing a case logs nothing of the party."""
+    """Storing, listing, searching, reading, refusing and documenting a case logs nothing of the party."""
     import logging
 
     caplog.set_level(logging.DEBUG)
@@ -664,6 +664,8 @@ def test_no_party_data_reaches_the_logs(client: TestClient, caplog: pytest.LogCa
     client.get("/v1/assessments", params={"q": "王某某"})
     client.get(f"/v1/assessments/{rid}")
     client.post(f"/v1/assessments/{rid}/decision", json={"amount": 136000})
+    for kind in ("notice", "decision", "reasoning"):
+        assert client.get(f"/v1/assessments/{rid}/documents/{kind}.docx").status_code == 200
     logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
     for secret in ("王某某", PERSON_CODE, "1101**", "昆环罚〔2025〕22号"):
         assert secret not in logged

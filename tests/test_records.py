@@ -320,7 +320,7 @@ def test_the_decision_shows_in_the_result_page_print_view_and_reasoning_document
     from xml.etree import ElementTree
 
     paragraphs = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in ElementTree.fromstring(xml).iter(f"{W}p")]
-    assert "决定：罚款人民币60,000元（6万元），不在建议裁量档次（100,000元至280,000元）内。" in paragraphs, paragraphs
+    assert "决定：罚款人民币60000元（大写：人民币陆万元整），不在建议裁量档次（100000元至280000元）内。" in paragraphs, paragraphs
     assert "理由：当事人系初次违法，经集体讨论减轻处罚" in paragraphs
     assert any(p.startswith("决定人：local（管理员）") for p in paragraphs)
 

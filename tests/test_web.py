@@ -279,7 +279,7 @@ def test_docx_download_is_a_word_document_with_the_reasoning(client: TestClient,
     paragraphs = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in root.iter(f"{W}p")]
     reasoning = client.get(f"/v1/assessments/{rid}").json()["reasoning"]
     assert reasoning in paragraphs
-    assert any("136,000元（13.6万元）" in p for p in paragraphs), paragraphs
+    assert any("人民币136000元（大写：人民币壹拾叁万陆仟元整）" in p for p in paragraphs), paragraphs
     assert any(rid in p for p in paragraphs)
 
 
@@ -457,3 +457,14 @@ def test_the_cases_page_searches_case_numbers_and_party_names(client: TestClient
     assert "data-id=" not in none and "没有案号或当事人含" in none
     assert client.get("/cases", params={"q": ""}).status_code == 200
     assert client.get("/cases", params={"q": "x" * 65}).status_code == 422
+
+
+def test_the_result_page_links_the_case_files_documents(client: TestClient, ordinary_result: str) -> None:
+    """The result page offers the notice and the reasoning, and the decision once one is recorded."""
+    page = client.get(ordinary_result).text
+    rid = ordinary_result.rsplit("/", 1)[1]
+    assert f'href="/result/{rid}/notice.docx"' in page and f'href="/result/{rid}/reasoning.docx"' in page
+    assert "决定书（记录决定后可下载）" in page
+    r = client.get(f"/result/{rid}/notice.docx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
