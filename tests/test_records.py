@@ -337,6 +337,9 @@ def test_the_result_page_records_a_decision_and_asks_for_a_reason(client: TestCl
     assert "须说明理由" in re.search(r'data-testid="reason-error">([^<]*)<', r.text).group(1)  # type: ignore[union-attr]
     r = client.post(f"/result/{rid}/decision", data={"amount": "1万", "reason": "", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 422 and 'data-testid="amount-error"' in r.text
+    # a superscript is a digit to str.isdigit, not to int(): refused beside the amount (it answered 500)
+    r = client.post(f"/result/{rid}/decision", data={"amount": "1³", "reason": "", "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 422 and 'data-testid="amount-error"' in r.text
     r = client.post(f"/result/{rid}/decision", data={"amount": "150,000", "reason": "", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/result/{rid}"
     assert client.get(f"/v1/assessments/{rid}").json()["decision"]["amount"] == 150000

@@ -56,7 +56,7 @@ async def result_decide(
     check_owner(who, row["created_by"])
     errors: dict[str, str] = {}
     try:
-        if not raw.isdigit() or len(raw) > 13:
+        if not raw.isdecimal() or len(raw) > 13:
             raise InputError(message="请填写整数元（不写“万”），不小于 0", field="amount")
         if len(reason) > 2000:
             raise InputError(message="理由最多 2000 字", field="reason")
