@@ -365,3 +365,19 @@ def test_documents_follow_the_access_rules_of_the_record(secured: tuple[TestClie
         assert r.status_code == 403 and r.json()["code"] == "forbidden"
         assert c.get(f"/v1/assessments/{rid}/documents/{kind}.docx", headers=auth["rev"]).status_code == 200
     assert c.get(f"/v1/assessments/{rid}/documents/notice.docx").status_code == 401
+
+
+def test_circumstances_not_applied_are_named_with_their_reason_when_the_record_has_them(client: TestClient) -> None:
+    """A record carrying ``circumstances_not_applied`` (the result's v1 addition) prints each with its
+    label and reason under 情节; without it the line is left out rather than guessed."""
+    from api.documents import content, issuer, labels
+
+    rid = post(client, {**PENALTY, "case": UNIT})
+    decide(client, rid, 136000)
+    state = client.app.state.discretion  # type: ignore[attr-defined]
+    lab = labels(state.rulebooks, state.engine.compiled)
+    src = content.source(state.store.get_row(rid))
+    assert "未适用的情节" not in body(content.decision(src, issuer(state.settings), lab).doc)
+    src.result["circumstances_not_applied"] = [{"id": "first_offense", "reason": "该违法行为不是初次违法"}]
+    label = state.rulebooks.circumstances["first_offense"].label
+    assert f"未适用的情节：{label}（该违法行为不是初次违法）。" in body(content.decision(src, issuer(state.settings), lab).doc)
