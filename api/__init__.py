@@ -7,6 +7,9 @@
   rendered from ``templates/`` with ``static/``.
 - ``cli.py`` and ``commands/``: the command line, one module per command group.
 - ``storage/``: the records on their hash chain, rulebook snapshots, and the schema migrations.
+- ``casedata.py``: the case's identity (案号, party, address, place), checked the same way for the
+  API, the form and the command line; ``documents/``: the case file's .docx documents (告知书,
+  决定书, 说理) in the GB/T 9704 layout, from a stored record.
 - ``deps.py`` (the shared state, callers and roles), ``auth.py`` (tokens, logins, CSRF),
   ``throttle.py`` (failed-login counts in the database), ``keyfile.py`` (the session secret's
   owner-only key file), ``errors.py`` (errors as JSON), ``limits.py`` (input limits),

@@ -22,7 +22,7 @@ from .keyfile import session_secret
 from .limits import BodyLimit
 from .pages import form, login, replay, results, review
 from .reload import starting_set
-from .routes import admin, assessments, daily, health, violations
+from .routes import admin, assessments, daily, documents, health, violations
 from .security import SecurityHeaders
 from .settings import Settings, load_settings
 from .storage import Store
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def favicon() -> FileResponse:
         return FileResponse(STATIC / "swagger" / "favicon-32x32.png", media_type="image/png")
 
-    for module in (health, violations, assessments, daily, admin):  # the JSON API v1
+    for module in (health, violations, assessments, documents, daily, admin):  # the JSON API v1
         app.include_router(module.router)
     if settings.echo:
         app.include_router(health.echo_router)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 
 from discretion.rulebooks.models import IsoDate
 
+from .casedata import CaseIn
 from .limits import unwritable
 
 
@@ -50,6 +51,7 @@ class AssessmentIn(BaseModel):
     discovered_date: IsoDate | None = Field(default=None, description="发现日期（同上范围）")
     decision_date: IsoDate | None = Field(default=None, description="决定日期，默认为今天（同上范围）")
     edition: Annotated[str, StringConstraints(max_length=80), Writable] | None = Field(default=None, description="指定未发布版本（审查用，最多 80 个字符）")
+    case: CaseIn | None = Field(default=None, description="案件信息（可选，v1 的补充字段）：案号、当事人、地址、违法地点；随记录保存，不影响计算")
 
 
 class DailyPenaltyIn(BaseModel):
@@ -148,6 +150,34 @@ class FineOut(BaseModel):
     recommended: int
 
 
+class PartyOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="当事人姓名或者名称")
+    kind: Literal["unit", "individual"] = Field(description="unit 单位；individual 个人")
+    id_code: str | None = Field(description="统一社会信用代码或公民身份号码（列表中个人的号码只显示前 4 位和后 4 位）")
+
+
+class CaseOut(BaseModel):
+    """案件信息，如 POST 时所给（证照号码已规范为大写）。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str | None = Field(description="案号")
+    party: PartyOut | None = Field(description="当事人")
+    address: str | None = Field(description="当事人地址")
+    location: str | None = Field(description="违法地点")
+
+
+class CaseSummaryOut(BaseModel):
+    """列表中的案件信息：案号和当事人（个人的公民身份号码只显示前 4 位和后 4 位）。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str | None = Field(description="案号")
+    party: PartyOut | None = Field(description="当事人")
+
+
 class AssessmentRecordOut(BaseModel):
     """GET /v1/assessments/{id}：所存的计算结果（与 POST 的答复相同），及其记录和决定。"""
 
@@ -166,6 +196,7 @@ class AssessmentRecordOut(BaseModel):
     reasoning: str
     record: RecordMeta
     decision: DecisionOut | None
+    case: CaseOut | None = Field(description="案件信息；计算时未给出时为 null（v1 的补充字段）")
 
 
 class AssessmentItem(BaseModel):
@@ -184,6 +215,7 @@ class AssessmentItem(BaseModel):
     band: list[int] | None
     edition: str
     decision: DecisionOut | None
+    case: CaseSummaryOut | None = Field(description="案号和当事人（个人的号码已遮盖）；未给出时为 null（v1 的补充字段）")
 
 
 class AssessmentList(BaseModel):

@@ -15,6 +15,7 @@ when the database is PostgreSQL (``api/keyfile.py``).
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,6 +47,9 @@ class DatabaseTimeouts(BaseSettings):
     def request_s(self) -> float:
         """The longest a request waits for storage, all waits together."""
         return self.connect_timeout_s + self.statement_timeout_s + self.lock_timeout_s + self.pool_timeout_s
+# The fields a document number pattern may name (api/documents/numbers.py fills them in).
+DOC_NUMBER_FIELDS = ("agency_short", "year", "serial", "case_number", "doc")
+DEFAULT_DOC_NUMBER = "{case_number}"
 
 
 def default_home() -> Path:
@@ -86,6 +90,35 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: object) -> object:
         """``DISCRETION_SECRET_FILE=`` (empty) means unset, not the current folder."""
         return None if isinstance(value, str) and not value.strip() else value
+    # The case file's documents (api/documents, README "文书"): the bureau that issues them, its
+    # document numbers, and where a party may seek review or sue (行政复议法第二十条第三款: a decision
+    # that does not name the review body lets the 60 days run from when the party learns of it).
+    agency_name: str = Field(default="", max_length=60)  # DISCRETION_AGENCY_NAME, e.g. 昆明市生态环境局
+    agency_short: str = Field(default="", max_length=20)  # DISCRETION_AGENCY_SHORT, e.g. 昆 ({agency_short} of the number)
+    doc_number_pattern: str = Field(default=DEFAULT_DOC_NUMBER, max_length=100)  # DISCRETION_DOC_NUMBER_PATTERN
+    review_body: str = Field(default="", max_length=60)  # DISCRETION_REVIEW_BODY: 行政复议机关, e.g. 昆明市人民政府
+    court: str = Field(default="", max_length=60)  # DISCRETION_COURT: 管辖的人民法院, e.g. 昆明市官渡区人民法院
+
+    @field_validator("agency_name", "agency_short", "review_body", "court", "doc_number_pattern")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        """One line of printable text (it is printed on documents, which cannot hold control characters)."""
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in v):
+            raise ValueError("须为一行文字，不能含控制字符")
+        return v.strip()
+
+    @field_validator("doc_number_pattern")
+    @classmethod
+    def _known_fields(cls, v: str) -> str:
+        """The number pattern names only the fields the documents fill in (DOC_NUMBER_FIELDS)."""
+        try:
+            fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(v) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"文号格式无效（{exc}）；花括号请写作 {{{{ 和 }}}}") from None
+        for name, spec, conv in fields:
+            if name not in DOC_NUMBER_FIELDS or spec or conv:
+                raise ValueError(f"文号格式中的 {{{name}}} 不可用；可用：" + "、".join(f"{{{k}}}" for k in DOC_NUMBER_FIELDS))
+        return v
 
     @property
     def host_names(self) -> frozenset[str]:

@@ -258,11 +258,12 @@ def test_an_act_today_and_a_decision_planned_ahead_are_computed(client: TestClie
 
 
 def test_assessment_can_be_read_back_unchanged(client: TestClient, ordinary: dict[str, Any]) -> None:
-    """GET /v1/assessments/{id} returns exactly the stored result of the POST, plus its record and decision."""
+    """GET /v1/assessments/{id} returns exactly the stored result of the POST, plus its record, decision and case (null here)."""
     r = client.get(f"/v1/assessments/{ordinary['id']}")
     assert r.status_code == 200
     got = r.json()
-    assert set(got) == set(ordinary) | {"record", "decision"}
+    assert set(got) == set(ordinary) | {"record", "decision", "case"}
+    assert got["case"] is None
     assert {k: got[k] for k in ordinary} == ordinary
 
 
@@ -566,3 +567,128 @@ def test_a_body_with_a_utf8_byte_order_mark_is_read(client: TestClient) -> None:
                        "violation_date": "2025-03-01", "decision_date": "2025-09-01"}).encode()
     r = client.post("/v1/assessments", content=b"\xef\xbb\xbf" + body, headers={"content-type": "application/json"})
     assert r.status_code == 201, r.text
+
+
+# --- the case's identity (案号, party, address, place) -------------------------------------------
+
+UNIT_CODE = "91350100M000100Y43"  # a 统一社会信用代码 with a letter as check character
+PERSON_CODE = "11010519491231002X"  # GB 11643-1999's example
+UNIT_CASE = {"number": "昆环罚〔2025〕21号", "party": {"name": "昆明某某化工有限公司", "kind": "unit", "id_code": UNIT_CODE},
+             "address": "昆明市官渡区某路1号", "location": "昆明市官渡区某排污口"}
+PERSON_CASE = {"number": "昆环罚〔2025〕22号", "party": {"name": "王某某", "kind": "individual", "id_code": PERSON_CODE}}
+
+
+def test_a_case_is_kept_with_the_record_and_read_back_in_full(client: TestClient) -> None:
+    """The case is stored with the record (GET gives it back, the identity code in capitals) and
+    changes nothing in the assessment."""
+    plain = client.post("/v1/assessments", json=ORDINARY).json()
+    lower = {**UNIT_CASE, "party": {**UNIT_CASE["party"], "id_code": UNIT_CODE.lower()}}
+    r = client.post("/v1/assessments", json={**ORDINARY, "case": lower})
+    assert r.status_code == 201, r.text
+    posted = r.json()
+    assert "case" not in posted and posted["fine"] == plain["fine"] and posted["reasoning"] == plain["reasoning"]
+    got = client.get(f"/v1/assessments/{posted['id']}").json()
+    assert got["case"] == UNIT_CASE
+
+
+def test_the_party_kind_of_the_case_is_assessed_when_party_is_not_given(client: TestClient) -> None:
+    """Without ``party``, the case's party kind is the one assessed (an individual here); the same
+    kind given twice is accepted, different kinds are refused (party_mismatch)."""
+    r = client.post("/v1/assessments", json={**ORDINARY, "case": PERSON_CASE})
+    assert r.status_code == 201, r.text
+    assert "当事人（个人）" in r.json()["reasoning"]
+    assert client.post("/v1/assessments", json={**ORDINARY, "party": "individual", "case": PERSON_CASE}).status_code == 201
+    r = client.post("/v1/assessments", json={**ORDINARY, "party": "unit", "case": PERSON_CASE})
+    body = assert_error_shape(r)
+    assert r.status_code == 422 and body["code"] == "party_mismatch" and body["field"] == "case.party.kind"
+
+
+@pytest.mark.parametrize(("party", "code"), [
+    ({"name": "某公司", "kind": "unit", "id_code": "91350100M000100Y44"}, "invalid_id_code"),  # check character off by one
+    ({"name": "某公司", "kind": "unit", "id_code": "91350100M000I00Y43"}, "invalid_id_code"),  # I is not in the alphabet
+    ({"name": "某公司", "kind": "unit", "id_code": "9135010"}, "invalid_id_code"),
+    ({"name": "王某", "kind": "individual", "id_code": "110105194912310021"}, "invalid_id_code"),  # check digit
+    ({"name": "王某", "kind": "individual", "id_code": "110105194902300020"}, "invalid_id_code"),  # 30 February
+    ({"name": "某公司", "kind": "unit", "id_code": PERSON_CODE}, "id_code_kind_mismatch"),
+    ({"name": "王某", "kind": "individual", "id_code": UNIT_CODE}, "id_code_kind_mismatch"),
+])
+def test_a_wrong_identity_code_is_422_at_its_field_without_being_echoed(client: TestClient, party: dict[str, str], code: str) -> None:
+    """A check character that does not match, a malformed code, or a code of the other kind of party
+    is refused at case.party.id_code, in Chinese, and nothing is stored."""
+    before = client.get("/v1/assessments", params={"limit": 1}).json()["items"]
+    r = client.post("/v1/assessments", json={**ORDINARY, "case": {"party": party}})
+    body = assert_error_shape(r)
+    assert r.status_code == 422 and body["code"] == code and body["field"] == "case.party.id_code", body
+    assert party["id_code"] not in body["message"]
+    assert client.get("/v1/assessments", params={"limit": 1}).json()["items"] == before
+
+
+@pytest.mark.parametrize(("case", "field", "code"), [
+    ({"number": "号" * 65}, "case.number", "invalid_input"),
+    ({"party": {"name": "某" * 101, "kind": "unit"}}, "case.party.name", "invalid_input"),
+    ({"party": {"name": "某公司", "kind": "unit", "id_code": "9" * 33}}, "case.party.id_code", "invalid_input"),
+    ({"address": "路" * 201}, "case.address", "invalid_input"),
+    ({"location": "河" * 201}, "case.location", "invalid_input"),
+    ({"number": "昆环罚\n12号"}, "case.number", "invalid_character"),
+    ({"location": "某河\t段"}, "case.location", "invalid_character"),
+    ({"party": {"name": "某\x00公司", "kind": "unit"}}, "case.party.name", "invalid_character"),
+    ({"address": "某路\u202e1号"}, "case.address", "invalid_character"),
+    ({"number": "   "}, "case.number", "invalid_input"),
+    ({"party": {"name": "某公司", "kind": "group"}}, "case.party.kind", "invalid_input"),
+    ({"party": {"kind": "unit"}}, "case.party.name", "invalid_input"),
+    ({"court": "某法院"}, "case.court", "invalid_input"),
+])
+def test_case_fields_are_bounded_single_lines(client: TestClient, case: dict[str, Any], field: str, code: str) -> None:
+    """Each field of the case has a length bound, one line without control characters, and no unknown key."""
+    r = client.post("/v1/assessments", json={**ORDINARY, "case": case})
+    body = assert_error_shape(r)
+    assert r.status_code == 422 and body["field"] == field and body["code"] == code, body
+
+
+def test_lists_mask_a_personal_identity_number_and_search_by_case_number_or_party(client: TestClient) -> None:
+    """GET /v1/assessments shows a unit's code in full and 1101**********002X for a person, and ``q``
+    finds a record by part of its case number or party name."""
+    person = client.post("/v1/assessments", json={**ORDINARY, "case": {**PERSON_CASE, "number": "KM-Q-0931"}}).json()["id"]
+    unit = client.post("/v1/assessments", json={**ORDINARY, "case": {**UNIT_CASE, "number": "KM-Q-0932"}}).json()["id"]
+    listed = client.get("/v1/assessments", params={"q": "km-q-093"})
+    assert listed.status_code == 200
+    items = listed.json()["items"]
+    assert [i["id"] for i in items] == [unit, person]
+    assert items[1]["case"] == {"number": "KM-Q-0931", "party": {"name": "王某某", "kind": "individual", "id_code": "1101**********002X"}}
+    assert items[0]["case"]["party"]["id_code"] == UNIT_CODE
+    assert PERSON_CODE not in listed.text
+    assert [i["id"] for i in client.get("/v1/assessments", params={"q": "王某某"}).json()["items"]][0] == person
+    assert client.get("/v1/assessments", params={"q": "KM-Q-0931", "limit": 5}).json()["items"][0]["id"] == person
+    assert client.get("/v1/assessments", params={"q": "没有这个当事人"}).json()["items"] == []
+    nxt = client.get("/v1/assessments", params={"q": "km-q-093", "limit": 1}).json()
+    assert "q=km-q-093" in nxt["next"]
+
+
+@pytest.mark.parametrize("q", ["x" * 65, "a\x00b", ""])
+def test_the_search_is_bounded_and_printable(client: TestClient, q: str) -> None:
+    """``q`` is 1–64 characters without control characters (422 at q)."""
+    r = client.get("/v1/assessments", params={"q": q})
+    assert r.status_code == 422 and r.json()["field"] == "q"
+
+
+def test_an_empty_case_object_is_no_case(client: TestClient) -> None:
+    """``case: {}`` carries nothing: the record keeps no case (null), as without it."""
+    rid = client.post("/v1/assessments", json={**ORDINARY, "case": {}}).json()["id"]
+    assert client.get(f"/v1/assessments/{rid}").json()["case"] is None
+
+
+def test_no_party_data_reaches_the_logs(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """Storing, listing, searching, reading, refusing and documenting a case logs nothing of the party."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    rid = client.post("/v1/assessments", json={**ORDINARY, "case": PERSON_CASE}).json()["id"]
+    client.post("/v1/assessments", json={**ORDINARY, "case": {"party": {**PERSON_CASE["party"], "kind": "unit"}}})
+    client.get("/v1/assessments", params={"q": "王某某"})
+    client.get(f"/v1/assessments/{rid}")
+    client.post(f"/v1/assessments/{rid}/decision", json={"amount": 136000})
+    for kind in ("notice", "decision", "reasoning"):
+        assert client.get(f"/v1/assessments/{rid}/documents/{kind}.docx").status_code == 200
+    logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
+    for secret in ("王某某", PERSON_CODE, "1101**", "昆环罚〔2025〕22号"):
+        assert secret not in logged

@@ -23,19 +23,26 @@ WANG = Principal(name="wang", role="handler", via="token")
 SOURCES = {"law/law.yaml": b"edition: audit\n"}
 
 
-def _assessment(store: Store, set_key: str, n: int) -> dict[str, Any]:
+# The case's identity of a3 (the other records have none, as records made before migration 0006).
+CASE = {"number": "昆环罚〔2026〕12号", "party": {"name": "张三", "kind": "individual", "id_code": "11010519491231002X"},
+        "address": "昆明市五华区某路1号", "location": "昆明市五华区某河段"}
+
+
+def _assessment(store: Store, set_key: str, n: int, case: dict[str, Any] | None = None) -> dict[str, Any]:
     rid = new_id()
     fine = {"legal_min": 100000, "legal_max": 1000000, "band": [100000, 280000], "recommended": 136000 + n}
     return store.submit_assessment(
         rid, request={"violation": "water_over_standard", "facts": {"exceedance_ratio": Decimal("0.5")}, "n": n},
         result_json=orjson.dumps({"id": rid, "outcome": "penalty", "fine": fine}), violation="water_over_standard",
         title="超标排放", outcome="penalty", fine=fine, edition="yunnan@2023", sha256="a" * 64, rulebook_set=set_key, who=WANG,
+        case=case,
     ).result(10)
 
 
 @pytest.fixture
 def ledger(db_url: str) -> Iterator[tuple[str, Engine, dict[str, dict[str, Any]]]]:
-    """Six records: a1, a2, d1 (on a1), a3, a4, a5 at seq 1..6; the store closed, an engine for tampering."""
+    """Six records: a1, a2, d1 (on a1), a3 (with a case), a4, a5 at seq 1..6; the store closed, an
+    engine for tampering."""
     store = Store(db_url)
     key = store.put_snapshot(SOURCES)
     recs: dict[str, dict[str, Any]] = {}
@@ -43,7 +50,7 @@ def ledger(db_url: str) -> Iterator[tuple[str, Engine, dict[str, dict[str, Any]]
     recs["a2"] = _assessment(store, key, 2)
     recs["d1"] = store.submit_decision(recs["a1"]["id"], amount=60000, reason="理由", within_band=False, who=WANG).result(10)
     for i in (3, 4, 5):
-        recs[f"a{i}"] = _assessment(store, key, i)
+        recs[f"a{i}"] = _assessment(store, key, i, CASE if i == 3 else None)
     store.close()
     engine = make_engine(db_url)
     try:
@@ -126,6 +133,41 @@ def test_an_altered_request_is_named(ledger: Any, capsys: pytest.CaptureFixture[
     code, out = verify(url, capsys)
     assert code == 1
     assert f"篡改：计算记录 {a4['id']}（序号 5）的内容与其哈希不符" in out
+    assert "发现 1 处问题" in out
+
+
+@pytest.mark.parametrize("change", [
+    {"case_json": orjson.dumps({**CASE, "party": {**CASE["party"], "name": "李四"}}, option=orjson.OPT_SORT_KEYS).decode()},
+    {"case_party": "李四"},
+    {"case_number": "昆环罚〔2026〕13号"},
+    {"case_json": None, "case_number": None, "case_party": None},
+], ids=["party_in_the_case", "searched_party_name", "searched_case_number", "case_removed"])
+def test_an_altered_case_is_named(ledger: Any, capsys: pytest.CaptureFixture[str], change: dict[str, Any]) -> None:
+    """The case's identity is inside the chain hash: changing the party or the case number (in the
+    case itself or in the columns the list searches), or removing the case, is found at that record."""
+    url, engine, recs = ledger
+    a3 = recs["a3"]
+    assert a3["case_party"] == "张三" and '"id_code":"11010519491231002X"' in a3["case_json"]
+    with engine.begin() as conn:
+        conn.execute(update(assessments).where(assessments.c.id == a3["id"]).values(**change))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：计算记录 {a3['id']}（序号 4）的内容与其哈希不符" in out
+    assert "发现 1 处问题" in out
+
+
+def test_a_case_added_to_a_record_made_without_one_is_named(ledger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A record made without a case (as every record before migration 0006) verifies as it was made,
+    and a case written into it afterwards is found."""
+    url, engine, recs = ledger
+    a2 = recs["a2"]
+    assert a2["case_json"] is None
+    with engine.begin() as conn:
+        conn.execute(update(assessments).where(assessments.c.id == a2["id"])
+                     .values(case_json=orjson.dumps(CASE).decode(), case_number=CASE["number"], case_party="张三"))
+    code, out = verify(url, capsys)
+    assert code == 1
+    assert f"篡改：计算记录 {a2['id']}（序号 2）的内容与其哈希不符" in out
     assert "发现 1 处问题" in out
 
 

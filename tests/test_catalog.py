@@ -51,6 +51,13 @@ def test_query_terms_split_words_from_the_article() -> None:
     assert query_terms("建设项目 环评法 第二十五条") == (["建设项目", "环境影响评价法"], 25)
 
 
+def test_digits_that_are_not_decimal_are_words_not_article_numbers() -> None:
+    """A superscript ¹ is a digit to str.isdigit but no number to int(): it is searched as a word
+    (it answered 500 before); full-width ８３ is a decimal number like 83."""
+    assert query_terms("¹") == (["¹"], None)
+    assert query_terms("水污染防治法 ８３") == (["水污染防治法"], 83)
+
+
 @pytest.mark.parametrize(("text", "n"), [("八十三", 83), ("十五", 15), ("一百零五", 105), ("一千一百零七", 1107), ("二十", 20), ("十", 10)])
 def test_chinese_article_numbers_are_read(text: str, n: int) -> None:
     assert from_chinese(text) == n

@@ -187,6 +187,31 @@ def test_assess_refuses_an_act_or_discovery_after_today_from_arguments_and_files
     assert code == 0, err  # an act today, decided on a day planned ahead
 
 
+def test_assess_input_takes_the_case_identity_checked_as_the_api_does(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A ``case`` in the input file is checked (identity code, party kind) and printed, the personal
+    number masked in the text and given in full in the JSON; its party kind is the one assessed."""
+    case = {"number": "昆环罚〔2025〕41号", "party": {"name": "孙某某", "kind": "individual", "id_code": "11010519491231002x"}}
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5},
+                                "violation_date": "2025-03-01", "decision_date": "2025-06-01", "case": case}), encoding="utf-8")
+    code, out, _ = run(capsys, "assess", "--input", str(path))
+    assert code == 0
+    assert "案号：昆环罚〔2025〕41号" in out and "公民身份号码：1101**********002X" in out and "11010519491231002X" not in out
+    assert "当事人（个人）" in out
+    code, out, _ = run(capsys, "assess", "--input", str(path), "--format", "json")
+    assert code == 0 and json.loads(out)["case"]["party"]["id_code"] == "11010519491231002X"
+    for wrong, field, what in (({**case, "party": {**case["party"], "id_code": "110105194912310021"}}, "case.party.id_code", "invalid_id_code"),
+                               ({**case, "number": "x" * 65}, "case.number", "invalid_input")):
+        path.write_text(json.dumps({"violation": "water_over_standard", "violation_date": "2025-03-01", "party": "individual",
+                                    "case": wrong}), encoding="utf-8")
+        code, _, err = run(capsys, "assess", "--input", str(path))
+        assert code == 2 and what in err and field in err and ("最多 64 个字符" in err or "校验不通过" in err), err
+    path.write_text(json.dumps({"violation": "water_over_standard", "violation_date": "2025-03-01", "party": "unit",
+                                "case": case}), encoding="utf-8")
+    code, _, err = run(capsys, "assess", "--input", str(path))
+    assert code == 2 and "party_mismatch" in err
+
+
 def test_assess_with_an_unreadable_input_file_exits_two(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A missing or malformed input file exits 2 instead of a traceback."""
     bad = tmp_path / "bad.json"

@@ -321,7 +321,7 @@ def test_the_decision_shows_in_the_result_page_print_view_and_reasoning_document
     from xml.etree import ElementTree
 
     paragraphs = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in ElementTree.fromstring(xml).iter(f"{W}p")]
-    assert "决定：罚款人民币60,000元（6万元），不在建议裁量档次（100,000元至280,000元）内。" in paragraphs, paragraphs
+    assert "决定：罚款人民币60000元（大写：人民币陆万元整），不在建议裁量档次（100000元至280000元）内。" in paragraphs, paragraphs
     assert "理由：当事人系初次违法，经集体讨论减轻处罚" in paragraphs
     assert any(p.startswith("决定人：local（管理员）") for p in paragraphs)
 
@@ -337,6 +337,9 @@ def test_the_result_page_records_a_decision_and_asks_for_a_reason(client: TestCl
     assert r.status_code == 422
     assert "须说明理由" in re.search(r'data-testid="reason-error">([^<]*)<', r.text).group(1)  # type: ignore[union-attr]
     r = client.post(f"/result/{rid}/decision", data={"amount": "1万", "reason": "", "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 422 and 'data-testid="amount-error"' in r.text
+    # a superscript is a digit to str.isdigit, not to int(): refused beside the amount (it answered 500)
+    r = client.post(f"/result/{rid}/decision", data={"amount": "1³", "reason": "", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 422 and 'data-testid="amount-error"' in r.text
     r = client.post(f"/result/{rid}/decision", data={"amount": "150,000", "reason": "", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/result/{rid}"
@@ -464,7 +467,7 @@ def test_openapi_documents_the_records_endpoints(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     params = {p["name"] for p in paths["/v1/assessments"]["get"]["parameters"]}
-    assert params == {"violation", "outcome", "handler", "from", "to", "outside_band", "decided", "limit", "cursor"}
+    assert params == {"violation", "outcome", "handler", "from", "to", "outside_band", "decided", "q", "limit", "cursor"}
     ref = lambda op: json.dumps(op["responses"])
     assert "AssessmentList" in ref(paths["/v1/assessments"]["get"])
     assert "AssessmentRecordOut" in ref(paths["/v1/assessments/{assessment_id}"]["get"])

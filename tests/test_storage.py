@@ -29,8 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from api.cli import main
 from api.deps import Principal
 from api.storage import Store, make_engine, migrations, new_id
-from api.storage.chain import CONTENT, GENESIS, chained_hash, content_bytes, content_parts, link_hash
 from api.auth import hash_token, os_user
+from api.storage.chain import CONTENT, GENESIS, OPTIONAL, chained_hash, content_bytes, content_parts, link_hash
 from api.storage.schema import access_events, api_tokens, assessments, chain_head, decisions, metadata, rulebook_snapshots
 from api.storage.snapshots import set_hash
 from discretion.errors import ConflictError, DiscretionError, NotFoundError
@@ -52,7 +52,7 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 def submit(store: Store, rid: str | None = None, who: Principal = WANG, band: tuple[int, int] | None = (100000, 280000),
-           request: dict[str, Any] | None = None) -> Future[dict[str, Any]]:
+           request: dict[str, Any] | None = None, case: dict[str, Any] | None = None) -> Future[dict[str, Any]]:
     rid = rid or new_id()
     fine = None if band is None else {"legal_min": 100000, "legal_max": 1000000, "band": list(band), "recommended": band[0] + 36000}
     return store.submit_assessment(
@@ -67,6 +67,7 @@ def submit(store: Store, rid: str | None = None, who: Principal = WANG, band: tu
         sha256="a" * 64,
         rulebook_set=SET,
         who=who,
+        case=case,
     )
 
 
@@ -413,12 +414,69 @@ def test_the_content_split_around_the_chain_fields_hashes_exactly_as_the_whole()
             elif kind == "decision":
                 row["within_band"] = rnd.choice([True, False, 0, 1])
                 row["reason"] = rnd.choice([None, _odd_text(rnd, rnd.randint(0, 3000))])
+            for k in OPTIONAL[kind]:  # hashed only when set
+                row[k] = rnd.choice([None, _odd_text(rnd, rnd.randint(0, 300))])
             row["seq"], row["prev_id"] = rnd.randint(1, 10**12), rnd.choice(["", new_id(), _odd_text(rnd, 5)])
             prev_hash = rnd.choice([GENESIS, "ab" * 32])
             head, middle, tail = content_parts(kind, row)
             whole = head + orjson.dumps(row["prev_id"]) + b"," + bytes(middle) + b',"seq":' + b"%d" % row["seq"] + tail
             assert whole == content_bytes(kind, row)
             assert chained_hash(prev_hash, (head, middle, tail), row["prev_id"], row["seq"]) == link_hash(prev_hash, whole)
+
+
+def test_a_record_without_a_case_hashes_exactly_as_before_the_case_existed() -> None:
+    """The content of an assessment without a case is the sorted-key JSON of the columns it had
+    before migration 0006 (no case key, not even null), so the hashes of older records still hold;
+    with a case, its three columns are part of the content."""
+    row: dict[str, Any] = {k: f"v-{k}" for k in CONTENT["assessment"]}
+    row.update(seq=7, created_at=dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC), recommended=136000, band_min=100000, band_max=280000)
+    before = {k: row[k] for k in CONTENT["assessment"]} | {"kind": "assessment", "created_at": "2026-09-01T08:00:00.000000Z"}
+    legacy = orjson.dumps(before, option=orjson.OPT_SORT_KEYS)
+    assert content_bytes("assessment", {**row, "case_json": None, "case_number": None, "case_party": None}) == legacy
+    assert content_bytes("assessment", row) == legacy
+    with_case = content_bytes("assessment", {**row, "case_json": '{"number":"1"}', "case_number": "1", "case_party": "张三"})
+    assert json.loads(with_case) == {**json.loads(legacy), "case_json": '{"number":"1"}', "case_number": "1", "case_party": "张三"}
+
+
+def test_a_case_is_stored_beside_the_request_and_read_back(store: Store) -> None:
+    """The case goes to its own columns (JSON, and the number and party name for the search), not
+    into the stored request the reproduction re-assesses; an assessment without one keeps nulls."""
+    case = {"number": "昆环罚〔2026〕12号", "party": {"name": "昆明某某有限公司", "kind": "unit", "id_code": "91350100M000100Y43"},
+            "address": None, "location": "某排污口"}
+    with_case = submit(store, case=case).result(10)
+    without = submit(store).result(10)
+    assert with_case["case_number"] == "昆环罚〔2026〕12号" and with_case["case_party"] == "昆明某某有限公司"
+    assert "case" not in json.loads(with_case["request"])
+    got = store.get_record(with_case["id"])
+    assert got is not None and got["case"] == case
+    assert store.get_record(without["id"])["case"] is None  # type: ignore[index]
+    assert without["case_json"] is None and without["case_number"] is None
+    assert store.verify().sound
+
+
+def test_the_list_searches_case_numbers_and_party_names_literally(store: Store) -> None:
+    """``search`` matches a part of the case number or party name, letters in any case, with % and _
+    taken literally; a personal identity number is masked in the list."""
+    cases = {
+        "unit": {"number": "KM-2026-012", "party": {"name": "昆明某某化工有限公司", "kind": "unit", "id_code": "91350100M000100Y43"}},
+        "person": {"number": "昆环罚〔2026〕13号", "party": {"name": "张三_100%", "kind": "individual", "id_code": "11010519491231002X"}},
+    }
+    ids = {k: submit(store, case=c).result(10)["id"] for k, c in cases.items()}
+    submit(store).result(10)  # no case: never found by a search
+
+    def found(q: str) -> list[str]:
+        return [i["id"] for i in store.list(search=q)[0]]
+
+    assert found("km-2026") == [ids["unit"]]
+    assert found("化工") == [ids["unit"]]
+    assert found("〔2026〕13") == [ids["person"]]
+    assert found("_100%") == [ids["person"]] and found("%") == [ids["person"]] and found("3_") == []
+    assert found("2026") == [ids["person"], ids["unit"]]
+    item = next(i for i in store.list()[0] if i["id"] == ids["person"])
+    assert item["case"] == {"number": "昆环罚〔2026〕13号",
+                            "party": {"name": "张三_100%", "kind": "individual", "id_code": "1101**********002X"}}
+    unit = next(i for i in store.list()[0] if i["id"] == ids["unit"])
+    assert unit["case"]["party"]["id_code"] == "91350100M000100Y43"
 
 
 def test_the_event_loop_api_resolves_after_the_commit_and_survives_cancelled_callers(store: Store, db_url: str) -> None:

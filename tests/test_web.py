@@ -295,7 +295,7 @@ def test_docx_download_is_a_word_document_with_the_reasoning(client: TestClient,
     paragraphs = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in root.iter(f"{W}p")]
     reasoning = client.get(f"/v1/assessments/{rid}").json()["reasoning"]
     assert reasoning in paragraphs
-    assert any("136,000元（13.6万元）" in p for p in paragraphs), paragraphs
+    assert any("人民币136000元（大写：人民币壹拾叁万陆仟元整）" in p for p in paragraphs), paragraphs
     assert any(rid in p for p in paragraphs)
 
 
@@ -425,3 +425,80 @@ def test_two_measures_with_one_id_both_reach_the_result_page_print_view_and_docx
     with zipfile.ZipFile(io.BytesIO(client.get(where + "/reasoning.docx").content)) as z:
         xml = z.read("word/document.xml").decode("utf-8")
     assert "责令限期拆除；强制拆除，所需费用由违法者承担" in xml
+
+
+# --- the case's identity on the form, the pages and the list --------------------------------------
+
+PERSON = {"case.number": "昆环罚〔2025〕31号", "case.party.name": "赵某某", "case.party.id_code": "11010519491231002x",
+          "case.address": "昆明市盘龙区某路8号", "case.location": "盘龙江某河段"}
+
+
+def test_the_form_has_the_case_fields_with_chinese_labels(client: TestClient) -> None:
+    """案号, 当事人名称, the identity code, the address and the place of the violation, all optional."""
+    page = client.get("/assess/water_over_standard").text
+    assert "案件信息（可选）" in page
+    for name, label in (("case.number", "案号"), ("case.party.name", "当事人名称或姓名"),
+                        ("case.party.id_code", "统一社会信用代码或公民身份号码"), ("case.address", "当事人地址"),
+                        ("case.location", "违法地点")):
+        assert label in label_around(page, name), name
+
+
+def test_a_case_from_the_form_is_stored_and_shown_masked_on_the_result_and_print_pages(client: TestClient) -> None:
+    """The case typed in the form is kept with the record (the identity code in capitals) and the
+    result page and the print view show it with the personal identity number masked."""
+    r = submit(client, "water_over_standard", {**ORDINARY_FORM, "party": "individual", **PERSON})
+    assert r.status_code == 303, r.text[:2000]
+    rid = r.headers["location"].rsplit("/", 1)[1]
+    case = client.get(f"/v1/assessments/{rid}").json()["case"]
+    assert case == {"number": "昆环罚〔2025〕31号", "party": {"name": "赵某某", "kind": "individual", "id_code": "11010519491231002X"},
+                    "address": "昆明市盘龙区某路8号", "location": "盘龙江某河段"}
+    for page in (client.get(f"/result/{rid}").text, client.get(f"/result/{rid}/print").text):
+        shown = text_of(page)
+        assert "案号 昆环罚〔2025〕31号" in shown and "当事人 赵某某（个人）" in shown
+        assert "公民身份号码 1101**********002X" in shown and "11010519491231002X" not in page
+        assert "违法地点 盘龙江某河段" in shown
+
+
+@pytest.mark.parametrize(("extra", "field", "says"), [
+    ({"case.party.id_code": "110105194912310021"}, "case.party.id_code", "校验不通过"),
+    ({"case.party.id_code": "91350100M000100Y43"}, "case.party.id_code", "统一社会信用代码"),
+    ({"case.party.name": "", "case.party.id_code": "11010519491231002X"}, "case.party.name", "请同时填写当事人名称"),
+    ({"case.number": "号" * 65}, "case.number", "最多 64 个字符"),
+    ({"case.location": "某河\u202e段"}, "case.location", "双向文字控制字符"),
+])
+def test_a_wrong_case_field_is_shown_beside_it_and_the_form_keeps_what_was_typed(
+        client: TestClient, extra: dict[str, str], field: str, says: str) -> None:
+    """The form checks the case as the API does; the message goes next to the field (422), nothing is stored."""
+    before = client.get("/v1/assessments", params={"limit": 1}).json()["items"]
+    r = submit(client, "water_over_standard", {**ORDINARY_FORM, "party": "individual", **PERSON, **extra})
+    assert r.status_code == 422
+    label = label_around(r.text, field)
+    assert 'class="invalid"' in label and f'data-field="{field}"' in label and says in label, label
+    assert 'value="昆明市盘龙区某路8号"' in r.text  # the rest is kept
+    assert client.get("/v1/assessments", params={"limit": 1}).json()["items"] == before
+
+
+def test_the_cases_page_searches_case_numbers_and_party_names(client: TestClient) -> None:
+    """最近案件 has a search box; a search lists only the matching cases, the identity number masked."""
+    r = submit(client, "water_over_standard", {**ORDINARY_FORM, "party": "individual", **PERSON, "case.number": "WEB-SEARCH-7"})
+    rid = r.headers["location"].rsplit("/", 1)[1]
+    page = client.get("/cases").text
+    assert 'name="q"' in page and "检索" in page
+    found = client.get("/cases", params={"q": "web-search"}).text
+    assert f'data-id="{rid}"' in found and found.count("data-id=") == 1
+    assert "1101**********002X" in found and "11010519491231002X" not in found
+    none = client.get("/cases", params={"q": "没有这样的案号"}).text
+    assert "data-id=" not in none and "没有案号或当事人含" in none
+    assert client.get("/cases", params={"q": ""}).status_code == 200
+    assert client.get("/cases", params={"q": "x" * 65}).status_code == 422
+
+
+def test_the_result_page_links_the_case_files_documents(client: TestClient, ordinary_result: str) -> None:
+    """The result page offers the notice and the reasoning, and the decision once one is recorded."""
+    page = client.get(ordinary_result).text
+    rid = ordinary_result.rsplit("/", 1)[1]
+    assert f'href="/result/{rid}/notice.docx"' in page and f'href="/result/{rid}/reasoning.docx"' in page
+    assert "决定书（记录决定后可下载）" in page
+    r = client.get(f"/result/{rid}/notice.docx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]

@@ -8,11 +8,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from discretion.engine.case import Case
 from discretion.engine.money import yuan_text
-from discretion.errors import DiscretionError
+from discretion.errors import DiscretionError, InputError
 
+from ..casedata import CaseIn, lines, message_of, settle, stored
 from ..clock import refuse_future, today
+from ..limits import UNWRITABLE_MESSAGE
 from ._common import date_arg, load_engine, print_json
 
 
@@ -35,12 +39,33 @@ def _value(text: str) -> Any:
     return text
 
 
-def _case_from_args(args: argparse.Namespace) -> Case:
+def _identity(raw: Any) -> CaseIn | None:
+    """The input's optional ``case`` object (the case's identity), taken out of ``raw`` and checked
+    as the API checks it (api.casedata); ``raw["party"]`` is taken from it when not given."""
+    if not isinstance(raw, dict) or raw.get("case") is None:
+        if isinstance(raw, dict):
+            raw.pop("case", None)
+        return None
+    try:
+        case = CaseIn.model_validate(raw.pop("case"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(["case", *(str(x) for x in err["loc"])])
+        code = "invalid_character" if str(err["msg"]).removeprefix("Value error, ").startswith(UNWRITABLE_MESSAGE) else "invalid_input"
+        raise InputError(message=message_of(err), code=code, field=where) from None
+    case, party = settle(case, raw.get("party"))
+    if party is not None:
+        raw["party"] = party
+    return case
+
+
+def _case_from_args(args: argparse.Namespace) -> tuple[Case, CaseIn | None]:
     if args.input:
         raw = json.loads(Path(args.input).read_text(encoding="utf-8"), parse_float=Decimal)
+        identity = _identity(raw)
         if isinstance(raw, dict) and raw.get("decision_date") is None:
             raw["decision_date"] = today()  # not the library's default: the day in China
-        return refuse_future(Case.model_validate(raw))
+        return refuse_future(Case.model_validate(raw)), identity
     if not args.violation or not args.violation_date:
         raise DiscretionError(message="须给出 --violation 和 --violation-date，或者 --input 文件", code="invalid_input")
     facts: dict[str, Any] = {}
@@ -61,18 +86,20 @@ def _case_from_args(args: argparse.Namespace) -> Case:
         "decision_date": args.decision_date or today(),
         "edition": args.edition,
     }
-    return refuse_future(Case.model_validate(data))
+    return refuse_future(Case.model_validate(data)), None
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
     engine = load_engine(args)
-    case = _case_from_args(args)
+    case, identity = _case_from_args(args)
     a = engine.assess(case)
-    if args.format == "json":
-        print_json(a.to_dict())
+    if args.format == "json":  # the result, and the case's identity as a record keeps it
+        print_json(a.to_dict() if identity is None else {**a.to_dict(), "case": stored(identity)})
         return 0
     d = a.to_dict()
     outcome = {"penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限，不再处罚"}[a.outcome]
+    for label, text in lines(stored(identity), mask=True):  # a personal identity number masked, as on the pages
+        print(f"{label}：{text}")
     print(f"违法行为：{a.title}（{case.violation}）")
     print(f"处理结果：{outcome}")
     print(f"适用法律：{d['law']['regime_title']}；依据：{'、'.join(b['citation'] for b in d['law']['basis']) or '—'}")
@@ -103,7 +130,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     a = sub.add_parser("assess", help="计算一个案件的处罚")
-    a.add_argument("--input", help="案件 JSON 文件（API 的 assessment 输入格式）")
+    a.add_argument("--input", help="案件 JSON 文件（API 的 assessment 输入格式，可含 case：案号、当事人、地址、违法地点）")
     a.add_argument("--violation", help="违法行为代码，见 discretion violations")
     a.add_argument("--fact", action="append", metavar="名称=值", help="事实，可多次给出")
     a.add_argument("--circumstance", action="append", metavar="情节", help="情节，可多次给出")

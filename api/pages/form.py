@@ -27,6 +27,7 @@ from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.rulebooks.editions import in_force
 
 from ..clock import today
+from ..casedata import MAX_ID_CODE, MAX_NUMBER, MAX_PARTY_NAME, MAX_PLACE, CaseIn, check, message_of, stored
 from ..deps import Principal, State, principal, state
 from ..limits import unwritable
 from ..storage import new_id
@@ -91,6 +92,7 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         "regimes": REGIMES,
         "basis": basis,
         "checks": fact_checks(s.engine.compiled.get(code, key)),  # the engine's own check of each fact
+        "case_inputs": _case_inputs(),
     }
 
 
@@ -102,8 +104,44 @@ async def form(request: Request, code: str, s: Annotated[State, Depends(state)])
     return render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
 
 
+def _case_inputs() -> list[tuple[str, str, str, int]]:
+    """The case's inputs on the form: (name, label, hint, maximum length)."""
+    return [
+        ("case.number", "案号", "如 昆环罚〔2026〕12号；可在“最近案件”中按案号检索", MAX_NUMBER),
+        ("case.party.name", "当事人名称或姓名", "单位填写营业执照上的名称；个人填写姓名", MAX_PARTY_NAME),
+        ("case.party.id_code", "统一社会信用代码或公民身份号码", "18 位，按校验码核验；单位填写统一社会信用代码，个人填写公民身份号码", MAX_ID_CODE),
+        ("case.address", "当事人地址", "住所或经营场所", MAX_PLACE),
+        ("case.location", "违法地点", "", MAX_PLACE),
+    ]
+
+
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction")
+# The case's identity (optional): each input is named by its path in the API's ``case`` object.
+CASE_FIELDS = tuple(f"case.{k}" for k in ("number", "party.name", "party.id_code", "address", "location"))
+_FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction", *CASE_FIELDS)
+
+
+def _parse_case(form: Any, party: str, errors: dict[str, str]) -> CaseIn | None:
+    """The case's identity from the form, checked as the API checks ``case`` (api.casedata); its
+    problems go to ``errors`` under the inputs' names. None when no field is filled in."""
+    raw = {k: str(form.get(k) or "").strip() for k in CASE_FIELDS}
+    if not any(raw.values()) or any(k in errors for k in CASE_FIELDS):
+        return None
+    data: dict[str, Any] = {"number": raw["case.number"] or None, "address": raw["case.address"] or None,
+                            "location": raw["case.location"] or None}
+    if raw["case.party.name"]:
+        data["party"] = {"name": raw["case.party.name"], "kind": party, "id_code": raw["case.party.id_code"] or None}
+    elif raw["case.party.id_code"]:
+        errors["case.party.name"] = "填写证照号码的，请同时填写当事人名称"
+        return None
+    try:
+        return check(CaseIn.model_validate(data), party)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.setdefault("case." + ".".join(str(x) for x in err["loc"]), message_of(err))
+    except DiscretionError as exc:
+        errors[exc.field or "form"] = exc.message
+    return None
 
 
 def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], day: dt.date) -> tuple[dict[str, Any], dict[str, str]]:
@@ -126,6 +164,8 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
             errors[key] = "日期格式应为 年-月-日，如 2026-09-01"
     data["party"] = form.get("party") or "unit"
     data["jurisdiction"] = form.get("jurisdiction") or "yunnan"
+    if data["party"] in ("unit", "individual"):
+        data["case"] = _parse_case(form, data["party"], errors)
     for f in facts:
         name = f["name"]
         raw = (form.get(f"fact.{name}") or "").strip()
@@ -184,12 +224,14 @@ async def submit(
     if not errors:
         data["violation"] = code
         data["decision_date"] = data["decision_date"] or day
+        identity = data.pop("case", None)
         try:
             case = Case.model_validate(data)
             a = s.engine.assess(case)
             rid = new_id()
             assert s.records is not None
-            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who))  # dumped in the store's writer
+            # the request is dumped in the store's writer; the case's identity is kept beside it
+            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who, case=stored(identity)))
             return RedirectResponse(f"/result/{rid}", status_code=303)
         except StorageUnavailable:
             raise  # 503, a page of its own (api/errors.py): not an error of the form

@@ -19,6 +19,7 @@ from discretion.engine.case import Case
 from discretion.errors import ForbiddenError, InputError, NotFoundError
 
 from ..clock import BEIJING, refuse_future, today
+from ..casedata import MAX_SEARCH, SEARCH_PATTERN, settle, stored
 from ..deps import (
     Principal,
     State,
@@ -79,7 +80,7 @@ def _fact_value(name: str, v: Any) -> Any:
 
 
 def to_case(body: AssessmentIn) -> Case:
-    data = body.model_dump()
+    data = body.model_dump(exclude={"case"})  # the case's identity is kept with the record, never assessed
     data["facts"] = {k: _fact_value(k, v) for k, v in body.facts.items()}
     data["decision_date"] = data["decision_date"] or today()
     try:
@@ -132,7 +133,7 @@ async def create(request: Request) -> Response:
     encoded once, for the store and the answer alike. The state and the caller are read directly,
     not through dependencies (the busiest route: FastAPI's dependency solving costs ~3 % of it)."""
     s, who = current(request), caller(request)
-    body = parse_body(await request.body(), request.headers.get("content-type"))
+    body = with_case(parse_body(await request.body(), request.headers.get("content-type")))
     key = request.headers.get("idempotency-key")
     idempotency = None
     if key is not None and s.settings.storage:
@@ -149,11 +150,11 @@ async def create(request: Request) -> Response:
     if s.settings.storage:
         decided = case.decision_date.isoformat()  # the day it was decided, not "today" again
 
-        def stored() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
-            return {**body.model_dump(mode="json"), "decision_date": decided}
+        def request_() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
+            return {**body.model_dump(mode="json", exclude={"case"}), "decision_date": decided}
 
         try:
-            await s.store.wait(_records(s).add(rid, stored, a, payload, who, idempotency))
+            await s.store.wait(_records(s).add(rid, request_, a, payload, who, idempotency, case=stored(body.case)))
         except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
             return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
@@ -176,10 +177,21 @@ def body_hash(body: AssessmentIn) -> str:
 
 async def _replayed(s: State, rid: str) -> Response:
     """The first answer to an Idempotency-Key again: 200 (not 201: nothing new was stored)."""
-    stored = await s.store.call(s.store.get, rid)
-    assert stored is not None, "a key is written with its assessment"
-    return Response(orjson.dumps(stored), status_code=200, media_type="application/json",
+    first = await s.store.call(s.store.get, rid)
+    assert first is not None, "a key is written with its assessment"
+    return Response(orjson.dumps(first), status_code=200, media_type="application/json",
                     headers={"Idempotent-Replayed": "true"})
+
+
+def with_case(body: AssessmentIn) -> AssessmentIn:
+    """The request with its case checked (api.casedata.settle: 422 ``invalid_id_code``,
+    ``id_code_kind_mismatch``, ``party_mismatch``) and ``party`` taken from the case's party when
+    the request does not give it."""
+    if body.case is None:
+        return body
+    given = body.party if "party" in body.model_fields_set else None
+    case, party = settle(body.case, given)
+    return body.model_copy(update={"case": case, "party": party or body.party})
 
 
 def parse_body(raw: bytes, content_type: str | None) -> AssessmentIn:
@@ -219,6 +231,8 @@ async def list_assessments(
     date_to: Annotated[dt.date | None, Query(alias="to", description="截止日期（北京时间，含当日）")] = None,
     outside_band: Annotated[bool | None, Query(description="true：只列决定数额在建议档次之外的；false：之内的")] = None,
     decided: Annotated[bool | None, Query(description="true：只列已有决定的；false：尚无决定的")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=MAX_SEARCH, pattern=SEARCH_PATTERN,
+                                   description=f"案号或当事人名称中含有的文字（1–{MAX_SEARCH} 个字符，字母不分大小写）")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="每页条数（至多 200）")] = 50,
     cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="上一页返回的 next_cursor")] = None,
 ) -> dict[str, Any]:
@@ -238,6 +252,7 @@ async def list_assessments(
         until=_day_start(date_to, "to") + dt.timedelta(days=1) if date_to else None,
         outside_band=outside_band,
         decided=decided,
+        search=q,
         before_seq=int(cursor) if cursor else None,
         limit=limit,
     )

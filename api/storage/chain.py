@@ -1,7 +1,8 @@
 """The hash chain: the canonical content of a record, its hash, and the check of the whole chain.
 
 ``hash = sha256(prev_hash || canonical bytes of its content)``, the content being the sorted-key
-JSON of every hashed column (:func:`content_bytes`). :func:`verify` walks the chain in seq order and
+JSON of every hashed column (:func:`content_bytes`): those of :data:`CONTENT` always, those of
+:data:`OPTIONAL` when they are set. :func:`verify` walks the chain in seq order and
 names every altered, inserted and deleted record (``discretion audit verify``).
 """
 
@@ -37,6 +38,10 @@ CONTENT = {
     "access": ("id", "seq", "prev_id", "created_at", "created_by", "created_role", "action", "role", "target", "detail"),
 }
 
+# Columns hashed only when set (not null): added after records were made without them, so an older
+# record's content, and its hash, stay exactly what they were (migration 0006: the case's identity).
+OPTIONAL = {"assessment": ("case_json", "case_number", "case_party"), "decision": (), "access": ()}
+
 
 def utc_text(t: dt.datetime) -> str:
     """A stored time as canonical text: UTC, microseconds, ``Z`` (SQLite gives naive UTC back)."""
@@ -50,6 +55,9 @@ def utc_text(t: dt.datetime) -> str:
 def content_bytes(kind: str, row: Mapping[str, Any]) -> bytes:
     """The canonical bytes of a record's content: sorted-key JSON of every hashed column."""
     d = {k: row[k] for k in CONTENT[kind]}
+    for k in OPTIONAL[kind]:
+        if row.get(k) is not None:
+            d[k] = row[k]
     d["kind"] = kind
     d["created_at"] = utc_text(row["created_at"])
     if "within_band" in d:
@@ -71,6 +79,7 @@ _SPLIT = {
     for kind, keys in CONTENT.items()
 }
 assert all(parts[1] and not set(parts[1]) & set(_SPECIAL) for parts in _SPLIT.values())  # kind, created_at < prev_id < seq < within_band
+assert all(k < "prev_id" for keys in OPTIONAL.values() for k in keys)  # the optional columns go before prev_id
 _PREV_ID, _SEQ = b'"prev_id":', b',"seq":'
 
 
@@ -80,6 +89,9 @@ def content_parts(kind: str, row: Mapping[str, Any]) -> tuple[bytes, memoryview,
     (the ~10 KB middle, with the request and result, is not copied again)."""
     before_keys, between_keys, after_keys = _SPLIT[kind]
     before = {k: row[k] for k in before_keys}
+    for k in OPTIONAL[kind]:
+        if row.get(k) is not None:
+            before[k] = row[k]
     before["created_at"] = utc_text(row["created_at"])
     before["kind"] = kind
     after = {k: row[k] for k in after_keys}

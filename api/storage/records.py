@@ -73,25 +73,28 @@ class Records:
 
     # --- storing -------------------------------------------------------------------------------
 
-    def submit(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> Future[dict[str, Any]]:
-        """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside)."""
-        return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who))
+    def submit(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
+               case: Mapping[str, Any] | None = None) -> Future[dict[str, Any]]:
+        """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside) and
+        of its case's identity (api.casedata.stored), if any."""
+        return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who, case))
 
     def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
-            idempotency: tuple[str, str, str] | None = None) -> asyncio.Future[dict[str, Any]]:
+            idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
         called in the store's writer thread, off the event loop. ``idempotency``: see
         :meth:`~api.storage.writer.ChainWriter.add_assessment`."""
-        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who))
+        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who, case))
 
-    def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any) -> AssessmentFields:
+    def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
+                case: Mapping[str, Any] | None) -> AssessmentFields:
         check_official(a, who)
         fine = a.applied.fine
         return AssessmentFields(
             request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
             fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
-            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who)
+            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who, case=case)
 
     # --- reproducing ---------------------------------------------------------------------------
 

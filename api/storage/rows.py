@@ -9,11 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import orjson
 
 from discretion import __version__
+from discretion.engine.identity import masked
 
 
 class _RandomHex:
@@ -66,11 +67,14 @@ class AssessmentFields(TypedDict):
     sha256: str
     rulebook_set: str
     who: Any
+    case: NotRequired[Mapping[str, Any] | None]  # the case's identity (api.casedata.stored), when given
 
 
 def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violation: str, title: str, outcome: str,
-                    fine: Mapping[str, Any] | None, edition: str, sha256: str, rulebook_set: str, who: Any) -> dict[str, Any]:
+                    fine: Mapping[str, Any] | None, edition: str, sha256: str, rulebook_set: str, who: Any,
+                    case: Mapping[str, Any] | None = None) -> dict[str, Any]:
     band = fine["band"] if fine else None
+    party = case.get("party") if case else None
     return {
         "id": rid,
         "created_at": dt.datetime.now(dt.UTC),
@@ -88,6 +92,9 @@ def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violatio
         "engine_version": __version__,
         "request": request,  # encoded, like the result, by the writer (ChainWriter._prepare)
         "result": result_json,
+        "case_json": None if case is None else orjson.dumps(case, option=orjson.OPT_SORT_KEYS).decode(),
+        "case_number": None if case is None else case.get("number"),
+        "case_party": None if party is None else party["name"],
     }
 
 
@@ -169,6 +176,23 @@ def record_meta(row: Mapping[str, Any]) -> dict[str, Any]:
         "edition": row["edition"],
         "sha256": row["sha256"],
     }
+
+
+def case_of(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The case a stored assessment row keeps (as given, the identity code normalised), or None."""
+    text = row.get("case_json")
+    return None if text is None else orjson.loads(text)  # type: ignore[no-any-return]
+
+
+def case_summary(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The case as lists show it: its number and party, a personal identity number masked."""
+    case = case_of(row)
+    if case is None:
+        return None
+    party = case.get("party")
+    if party is not None and party.get("id_code"):
+        party = {**party, "id_code": masked(party["id_code"], party["kind"])}
+    return {"number": case.get("number"), "party": party}
 
 
 def decision_out(d: Mapping[str, Any], assessment: Mapping[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,11 @@ assessments = Table(
     Column("engine_version", String(32), nullable=False),
     Column("request", Text, nullable=False),
     Column("result", Text, nullable=False),
+    # The case's identity (api/casedata.py), when given (migration 0006): the whole of it as JSON,
+    # and the case number and party name again for the list's search. In the chain hash when set.
+    Column("case_json", Text, nullable=True),
+    Column("case_number", String(64), nullable=True),
+    Column("case_party", String(100), nullable=True),
 )
 
 decisions = Table(

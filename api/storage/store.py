@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, literal, or_, select
 
 from .chain import VerifyReport, verify
 from ..settings import DatabaseTimeouts
 from .database import check_writable, make_engine
 from .failures import bounded, settled
-from .rows import decision_out, is_id, iso_z, record_meta
+from .rows import case_of, case_summary, decision_out, is_id, iso_z, record_meta
 from .schema import assessments, decisions, rulebook_snapshots
 from .snapshots import pack_files, set_hash, unpack_files
 from .writer import ChainWriter
@@ -118,6 +118,7 @@ class Store(ChainWriter):
         out: dict[str, Any] = orjson.loads(got["result"])
         out["record"] = record_meta(got)
         out["decision"] = None if got["decision"] is None else decision_out(got["decision"], got)
+        out["case"] = case_of(got)
         return out
 
     def list(
@@ -130,13 +131,15 @@ class Store(ChainWriter):
         until: dt.datetime | None = None,
         outside_band: bool | None = None,
         decided: bool | None = None,
+        search: str | None = None,
         before_seq: int | None = None,
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """Assessments newest first with their decisions; returns (items, seq to continue before)."""
+        """Assessments newest first with their decisions; returns (items, seq to continue before).
+        ``search``: only those whose case number or party name contains it (letters in any case)."""
         a, d = assessments, decisions
         cols = [a.c.id, a.c.seq, a.c.hash, a.c.created_at, a.c.created_by, a.c.created_role, a.c.violation, a.c.title,
-                a.c.outcome, a.c.recommended, a.c.band_min, a.c.band_max, a.c.edition, a.c.sha256]
+                a.c.outcome, a.c.recommended, a.c.band_min, a.c.band_max, a.c.edition, a.c.sha256, a.c.case_json]
         dcols = [d.c.id.label("d_id"), d.c.seq.label("d_seq"), d.c.hash.label("d_hash"), d.c.created_at.label("d_created_at"),
                  d.c.created_by.label("d_created_by"), d.c.created_role.label("d_created_role"), d.c.amount.label("d_amount"),
                  d.c.reason.label("d_reason"), d.c.within_band.label("d_within_band")]
@@ -158,6 +161,9 @@ class Store(ChainWriter):
             conds.append(d.c.id.is_not(None))
         elif decided is False:
             conds.append(d.c.id.is_(None))
+        if search is not None:  # a bound parameter, its % and _ escaped: matched literally
+            conds.append(or_(a.c.case_number.icontains(search, autoescape=True),
+                             a.c.case_party.icontains(search, autoescape=True)))
         if before_seq is not None:
             conds.append(a.c.seq < before_seq)
         if conds:
@@ -186,6 +192,7 @@ class Store(ChainWriter):
                 "band": None if r["band_min"] is None else [r["band_min"], r["band_max"]],
                 "edition": r["edition"],
                 "decision": decision,
+                "case": case_summary(r),
             })
         return items, (rows[-1]["seq"] if more and rows else None)
 

@@ -9,7 +9,9 @@
 - ``trail`` — the explanation trail as data; ``reasoning`` — its Chinese text for the case file;
 - ``money``, ``amounts``, ``dates``, ``citation`` — ranges and rounding in integer yuan and
   ``Decimal``, dates, legal citations as written in Chinese law;
-- ``daily`` — 按日连续处罚; ``catalog`` — the violation types on a date, searched by keyword or article.
+- ``daily`` — 按日连续处罚; ``catalog`` — the violation types on a date, searched by keyword or article;
+- ``identity`` — the check characters of a party's 统一社会信用代码 and 公民身份号码, and masking (case
+  data kept with a record, never assessed); ``capitals`` — amounts in Chinese capitals (大写金额).
 
 May import: :mod:`discretion.errors`, :mod:`discretion.rulebooks` and this room (never the review
 tools, or any web or database package).

@@ -151,14 +151,14 @@ def query_terms(q: str) -> tuple[list[str], int | None]:
         nonlocal article
         n = m.group(1)
         if article is None:
-            article = int(n) if n.isdigit() else from_chinese(n)
+            article = int(n) if n.isdecimal() else from_chinese(n)
         return " "
     text = _ARTICLE.sub(take, text)
     text = _PART.sub(" ", text)
     text = re.sub(r"(?<=[^\s0-9])(?=[0-9])|(?<=[0-9])(?=[^\s0-9])", " ", text)  # 水污染防治法83 → 水污染防治法 83
     words: list[str] = []
     for token in text.split():
-        if token.isdigit():
+        if token.isdecimal():
             if article is None:
                 article = int(token)  # the first bare number is the article; further ones are 款/项
             continue
