@@ -502,3 +502,60 @@ def test_the_result_page_links_the_case_files_documents(client: TestClient, ordi
     r = client.get(f"/result/{rid}/notice.docx")
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert "filename*=UTF-8''" in r.headers["content-disposition"]
+
+
+BANNER_FLAGS = ("detention_referral", "hearing_notice", "collective_discussion", "legal_review")
+PRE2026 = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2025-03-01", "decision_date": "2025-09-01"}
+BANNER_CASES = {  # the golden cases' inputs (rulebooks/law/cases/), with each banner's flag set by one or more
+    "referral": ("air_evading_supervision", {**PRE2026, "fact.permit_managed": "on"}),
+    "crime": ("hazardous_waste_dumping", {**PRE2026, "fact.act": "dumping", "fact.disposal_cost": "100000",
+                                          "fact.hw_quantity_tonnes": "5"}),
+    "below_crime": ("hazardous_waste_dumping", {**PRE2026, "fact.act": "dumping", "fact.disposal_cost": "100000",
+                                                "fact.hw_quantity_tonnes": "0.5"}),
+    "small": ("eia_registration_not_filed", PRE2026),
+}
+
+
+def banners_on(page: str) -> set[str]:
+    """The ids of the banners at the top of a result or print page."""
+    return set(re.findall(r'role="alert" data-banner="([a-z_]+)"', page))
+
+
+@pytest.mark.parametrize("name", sorted(BANNER_CASES))
+def test_banners_appear_exactly_for_the_flags_the_engine_set(client: TestClient, name: str) -> None:
+    """The result page and its print view show a banner (role="alert") for 移送公安机关, 听证, 集体讨论 and
+    法制审核 exactly when the result carries the flag, and for 涉嫌犯罪 exactly when a factor level asks for it."""
+    code, form = BANNER_CASES[name]
+    r = submit(client, code, form)
+    assert r.status_code == 303, r.text[:500]
+    rid = r.headers["location"].rsplit("/", 1)[-1]
+    data = client.get(f"/v1/assessments/{rid}").json()
+    want = {f["id"] for f in data["flags"]} & set(BANNER_FLAGS)
+    if any("涉嫌犯罪" in s["text"] for s in data["trail"] if s["step"] == "factor"):
+        want.add("crime_referral")
+    assert {"referral": "detention_referral" in want, "crime": "crime_referral" in want,
+            "below_crime": "crime_referral" not in want and "hearing_notice" in want,
+            "small": not want}[name]
+    for page in (client.get(f"/result/{rid}").text, client.get(f"/result/{rid}/print").text):
+        assert banners_on(page) == want
+        if want:  # the banners come before the outcome, and the flags they show are not listed again below
+            assert page.index('data-testid="banners"') < page.index('data-testid="outcome"')
+        for flag in want & set(BANNER_FLAGS):
+            assert f'data-flag="{flag}"' not in page
+
+
+def test_each_banner_says_what_to_do_and_cites_the_administrative_penalty_law(client: TestClient) -> None:
+    """Each banner names the duty in Chinese and cites its article of 行政处罚法 (or the engine's basis for 拘留)."""
+    pages = []
+    for name in ("referral", "crime"):
+        code, form = BANNER_CASES[name]
+        pages.append(text_of(client.get(submit(client, code, form).headers["location"]).text))
+    referral, crime = pages
+    law = "《中华人民共和国行政处罚法》"
+    assert "须移送公安机关" in referral and "移送公安机关依法予以拘留" in referral
+    assert "《中华人民共和国环境保护法》第六十三条第三项" in referral
+    assert "须告知听证权利" in referral and f"{law}第六十三条第一款第一项" in referral and f"{law}第六十四条第一项" in referral
+    assert "须法制审核" in referral and f"{law}第五十八条第一款" in referral
+    assert "须集体讨论决定" in crime and f"{law}第五十七条第二款" in crime
+    assert "须审查是否涉嫌犯罪" in crime and "移送司法机关" in crime and f"{law}第二十七条" in crime
+    assert "3吨以上" in crime

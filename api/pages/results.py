@@ -16,6 +16,7 @@ from ..documents import DocumentKind, serve
 from ..limits import unwritable
 from ..storage.failures import StorageUnavailable
 from ..storage.records import check_decision
+from .alerts import banners
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +33,9 @@ async def _stored(s: State, rid: str, who: Principal) -> dict[str, Any]:
 async def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
     r = await _stored(s, rid, who)
     # pages never show a personal identity number in full (api/casedata.py)
-    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True)}
+    must = banners(r)  # what must not be missed, at the top of the page (api/pages/alerts.py)
+    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True),
+            "banners": must, "banner_ids": [b["id"] for b in must]}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)
