@@ -559,3 +559,107 @@ def test_each_banner_says_what_to_do_and_cites_the_administrative_penalty_law(cl
     assert "须集体讨论决定" in crime and f"{law}第五十七条第二款" in crime
     assert "须审查是否涉嫌犯罪" in crime and "移送司法机关" in crime and f"{law}第二十七条" in crime
     assert "3吨以上" in crime
+
+
+# --- a UI in Chinese only (issue 13 item 5) -----------------------------------------------------
+
+IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+|\w+@\d{4}|\b[0-9a-f]{16,}\b|\blocal\b|\bdraft\b")
+
+
+def handler_text(page: str) -> str:
+    """What a handler reads on a page: its visible text without the 技术信息 <details>, scripts, styles
+    and text quoted verbatim from a rulebook (data-source="rulebook")."""
+    page = re.sub(r"<details\b.*?</details>", " ", page, flags=re.S)
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<td data-source="rulebook">.*?</td>', " ", page, flags=re.S)
+    return text_of(page)
+
+
+def test_no_page_shows_a_code_an_edition_key_or_a_hash_outside_its_technical_details(client: TestClient) -> None:
+    """Every page a handler or reviewer reads (index, search, form, result, print, cases, login, review, replay,
+    error pages) shows titles and Chinese names; codes, edition keys, `local`, `draft` and hashes only in 技术信息."""
+    rid = submit(client, "water_over_standard", ORDINARY_FORM).headers["location"].rsplit("/", 1)[-1]
+    token = csrf(client, f"/result/{rid}")
+    client.post(f"/result/{rid}/decision", data={"amount": "136000", "reason": "", "csrf_token": token, "confirmed": "1"})
+    html = {"accept": "text/html"}
+    pages = ["/", "/?q=水", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases",
+             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01"]  # (an id typed in the address is echoed)
+    for path in pages:
+        r = client.get(path, headers=html)
+        assert r.status_code in (200, 404, 422), path
+        assert IDENTIFIER.findall(handler_text(r.text)) == [], path
+    result = client.get(f"/result/{rid}").text
+    assert "yunnan@2023" in result and rid in result  # in 技术信息, not lost
+    assert "决定人 本机操作员（管理员）" in text_of(result)
+
+
+def test_the_same_edition_shows_the_same_file_hash_on_the_result_and_the_review_pages(client: TestClient,
+                                                                                     ordinary_result: str) -> None:
+    """The hash a result records (the edition file's) is labelled 版本文件哈希 on the result, print and /review
+    pages with the same value; /review labels the approval's hash 审核内容哈希 apart from it."""
+    rid = ordinary_result.rsplit("/", 1)[-1]
+    sha = client.get(f"/v1/assessments/{rid}").json()["rulebook"]["sha256"]
+    for path in (ordinary_result, f"{ordinary_result}/print"):
+        assert f"版本文件哈希 {sha}" in text_of(client.get(path).text)
+    review = client.get("/review").text
+    section = review[review.index('id="yunnan@2023"'):]
+    section = section[:section.index("</section>")]
+    assert f"版本文件哈希 {sha}" in text_of(section) and "审核内容哈希 " in text_of(section)
+    content = re.search(r"审核内容哈希 ([0-9a-f]{64})", text_of(section))
+    assert content is not None and content.group(1) != sha
+
+
+NAV = ('<a href="/">选择违法行为</a>', '<a href="/cases">最近案件</a>')
+
+
+def test_error_pages_keep_the_sites_layout_and_navigation(client: TestClient) -> None:
+    """404, 403 and 422 pages of the service are in the site's layout with its navigation and a Chinese heading."""
+    html = {"accept": "text/html"}
+    found = [
+        (404, client.get("/nope", headers=html), "页面不存在"),
+        (404, client.get(f"/result/{'0' * 24}", headers=html), "页面不存在"),
+        (422, client.get("/?on=2025-13-01", headers=html), "输入有误"),
+        (403, client.post("/assess/water_over_standard", data=ORDINARY_FORM, headers=html), "表单已失效"),
+    ]
+    for status, r, heading in found:
+        assert r.status_code == status
+        assert all(link in r.text for link in NAV) and '<header class="top">' in r.text
+        assert f"<h1>{heading}</h1>" in r.text and 'role="alert"' in r.text
+
+
+def test_429_503_and_500_pages_keep_the_sites_layout_too() -> None:
+    """The error handlers answer a page in the site's layout for too many attempts, storage failures and
+    unexpected errors (which answered bare markup, or JSON for a 500, before)."""
+    from fastapi import FastAPI
+
+    from api import errors
+    from api.storage.failures import StorageUnavailable
+    from discretion.errors import TooManyAttemptsError
+
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/locked")
+    def locked() -> None:
+        raise TooManyAttemptsError(message="登录失败次数过多，请 5 分钟后再试", retry_after=300)
+
+    @app.get("/down")
+    def down() -> None:
+        raise StorageUnavailable(message="数据库暂时无法访问")
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for path, status, heading in (("/locked", 429, "尝试过于频繁"), ("/down", 503, "服务暂不可用"),
+                                      ("/broken", 500, "服务器内部错误")):
+            r = c.get(path, headers={"accept": "text/html"})
+            assert r.status_code == status and r.headers["content-type"].startswith("text/html")
+            assert all(link in r.text for link in NAV) and f"<h1>{heading}</h1>" in r.text
+        assert c.get("/broken").json()["code"] == "internal_error"  # the API still answers JSON
+
+
+def test_the_header_shows_review_to_the_local_operator(client: TestClient) -> None:
+    """Without auth the local operator is an admin: the navigation links 审核 (/review)."""
+    assert '<a href="/review">审核</a>' in client.get("/").text
