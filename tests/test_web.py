@@ -663,3 +663,41 @@ def test_429_503_and_500_pages_keep_the_sites_layout_too() -> None:
 def test_the_header_shows_review_to_the_local_operator(client: TestClient) -> None:
     """Without auth the local operator is an admin: the navigation links 审核 (/review)."""
     assert '<a href="/review">审核</a>' in client.get("/").text
+
+
+def test_the_daily_penalty_page_computes_what_the_api_computes(client: TestClient) -> None:
+    """/daily (linked in the header) shows the days, the total in figures and capitals, the law and the basis,
+    the same as POST /v1/daily-penalties for the same input."""
+    assert '<a href="/daily">按日连续处罚</a>' in client.get("/").text
+    form = {"original_fine": "100000", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}
+    api = client.post("/v1/daily-penalties", json={**form, "original_fine": 100000}).json()
+    r = client.get("/daily", params={**form, "original_fine": "100,000"})
+    assert r.status_code == 200
+    assert f'data-testid="daily-days">{api["days"]} 日<' in r.text and api["days"] == 10
+    assert f'data-testid="daily-total">{api["total"]:,} 元<' in r.text
+    assert 'data-testid="daily-capitals">人民币壹佰万元整<' in r.text
+    text = text_of(r.text)
+    assert api["text"] in text and all(b in text for b in api["basis"]) and "《生态环境法典》（2026年8月15日起）" in text
+    assert IDENTIFIER.findall(handler_text(r.text)) == []
+    assert "按日连续处罚计算" in client.get("/daily").text and 'data-testid="daily-result"' not in client.get("/daily").text
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"original_fine": "10万", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "整数元"),
+    ({"original_fine": "0", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "大于零"),
+    ({"original_fine": "1000", "order_served_date": "2026-9-1", "reinspection_date": "2026-09-11"}, "order_served_date", "日期格式"),
+    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": "2026-09-01"}, "reinspection_date", "必须晚于"),
+    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": ""}, "reinspection_date", "请填写"),
+    ({"original_fine": "9999999999999", "order_served_date": "1900-01-01", "reinspection_date": "2199-12-31"},
+     "reinspection_date", "总额超出上限"),
+])
+def test_the_daily_penalty_page_marks_a_wrong_field_beside_it(client: TestClient, form: dict[str, str], field: str,
+                                                              message: str) -> None:
+    """A wrong or missing input on /daily is 422 with the Chinese message beside its field, the typed values kept."""
+    r = client.get("/daily", params=form)
+    assert r.status_code == 422
+    got = re.search(rf'data-testid="{field}-error">([^<]*)<', r.text)
+    assert got is not None and message in got.group(1)
+    assert 'data-testid="daily-result"' not in r.text
+    for name, value in form.items():
+        assert f'name="{name}" value="{htmllib.escape(value)}"' in r.text
