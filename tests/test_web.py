@@ -583,7 +583,8 @@ def test_no_page_shows_a_code_an_edition_key_or_a_hash_outside_its_technical_det
     client.post(f"/result/{rid}/decision", data={"amount": "136000", "reason": "", "csrf_token": token, "confirmed": "1"})
     html = {"accept": "text/html"}
     pages = ["/", "/?q=水", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases",
-             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01"]  # (an id typed in the address is echoed)
+             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01"]
+    # (/result/x: a 404 echoes the id typed in the address, so a word, not a hex id)
     for path in pages:
         r = client.get(path, headers=html)
         assert r.status_code in (200, 404, 422), path
@@ -686,7 +687,8 @@ def test_the_daily_penalty_page_computes_what_the_api_computes(client: TestClien
     ({"original_fine": "10万", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "整数元"),
     ({"original_fine": "0", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "大于零"),
     ({"original_fine": "1000", "order_served_date": "2026-9-1", "reinspection_date": "2026-09-11"}, "order_served_date", "日期格式"),
-    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": "2026-09-01"}, "reinspection_date", "必须晚于"),
+    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": "2026-09-01"},
+     "reinspection_date", "必须晚于"),
     ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": ""}, "reinspection_date", "请填写"),
     ({"original_fine": "9999999999999", "order_served_date": "1900-01-01", "reinspection_date": "2199-12-31"},
      "reinspection_date", "总额超出上限"),
