@@ -37,6 +37,16 @@ LONG_CASE = {
 }
 
 
+# A decided case with a fine for the persons in charge (a table of its own) and a long reason.
+DECIDED_CASE = {
+    "violation": "pollution_accident", "facts": {"medium": "water", "accident_level": "general", "direct_loss": 3179400},
+    "circumstances": ["first_offense", "slight_harm"], "violation_date": "2026-09-21", "decision_date": "2026-11-20",
+    "case": {"number": "昆环罚〔2026〕" + "9" * 40 + "号",
+             "party": {"name": "云南某某某某水务投资开发建设集团有限责任公司", "kind": "unit", "id_code": "91350100M000100Y43"}},
+}
+DECISION = {"amount": 500000, "reason": "事故造成下游取水口停止供水三日，社会影响较大，" * 8 + "按500000元决定。"}
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     """The real server on a free loopback port, its database in a temp dir, holding the long case."""
@@ -53,8 +63,20 @@ def long_case(server: LiveServer) -> str:
     return str(body["id"])
 
 
-def pages(case_id: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def decided_case(server: LiveServer) -> str:
+    status, raw = server.request("POST", "/v1/assessments", json.dumps(DECIDED_CASE).encode())
+    assert status == 201, raw
+    case_id = str(json.loads(raw)["id"])
+    assert json.loads(raw)["individual_fines"]
+    status, raw = server.request("POST", f"/v1/assessments/{case_id}/decision", json.dumps(DECISION).encode())
+    assert status == 201, raw
+    return case_id
+
+
+def pages(case_id: str, decided: str = "") -> dict[str, str]:
     return {
+        "decided": f"/result/{decided}",
         "index": "/",
         "form": "/assess/eia_unapproved_construction",
         "result": f"/result/{case_id}",
@@ -94,11 +116,12 @@ def overflow(page: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["index", "form", "result", "print", "cases"])
+@pytest.mark.parametrize("name", ["index", "form", "result", "print", "cases", "decided"])
 def test_the_page_needs_no_sideways_scrolling_on_a_phone(browser: Any, server: LiveServer, long_case: str,
-                                                         name: str, width: int) -> None:
-    """At 375 px and 320 px each page of the long case fits the screen width: nothing scrolls sideways."""
-    ctx, page = shoot(browser, server.base + pages(long_case)[name], width, name)
+                                                         decided_case: str, name: str, width: int) -> None:
+    """At 375 px and 320 px each page of the long case (and of a decided one) fits the screen width:
+    nothing scrolls sideways."""
+    ctx, page = shoot(browser, server.base + pages(long_case, decided_case)[name], width, name)
     try:
         o = overflow(page)
         # a phone widens its layout viewport to the content when a page is too wide (or declares no
