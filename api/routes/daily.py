@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends
 
 from ..dailypenalty import compute as compute_daily
 from ..deps import State, state, unique_keys
-from ..schemas import ERROR_RESPONSES, DailyPenaltyIn, DailyPenaltyOut
+from ..schemas import DAILY_PENALTY_EXAMPLE, ERROR_RESPONSES, DailyPenaltyIn, DailyPenaltyOut, json_example
 
 router = APIRouter(prefix="/v1/daily-penalties", tags=["daily-penalties"], responses=ERROR_RESPONSES)
 
 
-@router.post("", summary="按日连续处罚计算", response_model=None, responses={200: {"model": DailyPenaltyOut, "description": "按日连续处罚的天数、总额及依据"}})
+@router.post("", summary="按日连续处罚计算", response_model=None, openapi_extra=json_example(DAILY_PENALTY_EXAMPLE), responses={200: {"model": DailyPenaltyOut, "description": "按日连续处罚的天数、总额及依据"}})
 async def compute(body: DailyPenaltyIn, s: Annotated[State, Depends(state)],
                   _: Annotated[None, Depends(unique_keys)]) -> dict[str, Any]:
     """Dates inside 1900–2199 and a total of at most 10^15 yuan, like an assessment's numbers (422 otherwise)."""
