@@ -458,14 +458,14 @@ async def _send_json(send: Send, status: int, code: str, message: str, field: st
     await send({"type": "http.response.body", "body": payload})
 
 
-async def _send_page(send: Send, status: int, title: str, message: str, extra: list[tuple[bytes, bytes]] = []) -> None:
-    import html
+async def _send_page(send: Send, status: int, title: str, message: str, extra: list[tuple[bytes, bytes]] = [],
+                     scope: Scope | None = None) -> None:
+    """An error page in the site's layout (api.errors.error_html), before any route runs."""
+    from starlette.requests import Request
 
-    payload = (
-        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f'<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>{html.escape(title)}</h1>'
-        f'<p>{html.escape(message)}</p><p><a href="/">返回首页</a></p></main></body></html>'
-    ).encode()
+    from .errors import error_html
+
+    payload = error_html(status, message, Request(scope) if scope is not None else None, heading=title).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(payload)).encode()), *extra]})
     await send({"type": "http.response.body", "body": payload})
@@ -499,7 +499,7 @@ class AccessMiddleware:
                 if path.startswith("/v1/") or path == "/v1":
                     await _send_json(send, status, code, message, field)
                 else:
-                    await _send_page(send, status, "请求被拒绝", message)
+                    await _send_page(send, status, "请求被拒绝", message, scope=scope)
                 return
         if path.startswith("/v1/") or path == "/v1":
             if self.auth:
@@ -566,12 +566,12 @@ class AccessMiddleware:
                                 "headers": [(b"location", location.encode()), (b"content-length", b"0"), *new_cookies]})
                     await send({"type": "http.response.body", "body": b""})
                 else:
-                    await _send_page(send, 401, "未登录", "请先登录。", new_cookies)
+                    await _send_page(send, 401, "未登录", "请先登录。", new_cookies, scope=scope)
                 return
         if scope["method"] in UNSAFE_METHODS and _form_like(scope):
             receive, ok = await self._csrf_ok(scope, receive, state["csrf_token"])
             if not ok:
-                await _send_page(send, 403, "表单已失效", "表单校验失败（CSRF）：请返回上一页，刷新后重新提交。", new_cookies)
+                await _send_page(send, 403, "表单已失效", "表单校验失败（CSRF）：请返回上一页，刷新后重新提交。", new_cookies, scope=scope)
                 return
         if not new_cookies:
             await self.app(scope, receive, send)

@@ -8,8 +8,8 @@ it is raised, is 503 ``storage_unavailable`` with ``Connection: close`` (:class:
 
 from __future__ import annotations
 
-import html
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +30,7 @@ from discretion.errors import (
 )
 
 from .limits import UNWRITABLE_MESSAGE, Answering
+from .pages.rendering import JURISDICTIONS, TEMPLATES
 from .storage.failures import StorageUnavailable, is_failure, unavailable
 
 log = logging.getLogger("discretion.api")
@@ -104,14 +105,24 @@ def _html_wanted(path: str, accept: str) -> bool:
     return "text/html" in accept
 
 
-def _page(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
-    text = html.escape(message)
-    return HTMLResponse(
-        f"<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{status}</title>"
-        f"<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{status}</h1>"
-        f"<p>{text}</p><p><a href=\"/\">返回首页</a></p></main></body></html>",
-        status_code=status, headers=headers,
-    )
+# the heading of an error page, by status
+PAGE_HEADINGS = {
+    401: "未登录", 403: "无权访问", 404: "页面不存在", 405: "不支持该请求方法", 409: "与已有记录冲突",
+    413: "请求过大", 415: "请求格式不支持", 422: "输入有误", 429: "尝试过于频繁", 500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+_NO_REQUEST = SimpleNamespace(state=SimpleNamespace())  # an error answered before a request exists: no user shown
+
+
+def error_html(status: int, message: str, request: Any = None, heading: str | None = None) -> str:
+    """An error page in the site's layout and navigation (``error.html`` extends ``base.html``)."""
+    return TEMPLATES.get_template("error.html").render(
+        request=request if request is not None else _NO_REQUEST, status=status, message=message,
+        heading=heading or PAGE_HEADINGS.get(status, "请求无效"), jurisdictions=JURISDICTIONS)
+
+
+def _page(status: int, message: str, headers: dict[str, str] | None = None, request: Any = None) -> HTMLResponse:
+    return HTMLResponse(error_html(status, message, request), status_code=status, headers=headers)
 
 
 # A storage failure: the connection is closed after the answer (a client, or a proxy, then connects
@@ -119,10 +130,10 @@ def _page(status: int, message: str, headers: dict[str, str] | None = None) -> H
 UNAVAILABLE_HEADERS = {"connection": "close"}
 
 
-def unavailable_response(exc: StorageUnavailable, html_wanted: bool) -> Response:
+def unavailable_response(exc: StorageUnavailable, html_wanted: bool, request: Any = None) -> Response:
     """503 ``storage_unavailable``: the JSON error shape, or a Chinese page for the web form."""
     if html_wanted:
-        return _page(503, exc.message, UNAVAILABLE_HEADERS)
+        return _page(503, exc.message, UNAVAILABLE_HEADERS, request)
     return JSONResponse(body(exc.code, exc.message, exc.field), status_code=503, headers=UNAVAILABLE_HEADERS)
 
 
@@ -148,7 +159,7 @@ class StorageGuard:
             log.error("%s %s：%s（%s）", scope.get("method"), scope.get("path"), answer.message,
                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             accept = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"accept"), "")
-            await unavailable_response(answer, _html_wanted(scope["path"], accept))(scope, receive, send)
+            await unavailable_response(answer, _html_wanted(scope["path"], accept), Request(scope))(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -171,14 +182,15 @@ def install(app: FastAPI) -> None:
             errors.append({"code": "invalid_input", "message": msg, "field": _field(tuple(err.get("loc", ())))})
         first = errors[0] if errors else {"code": "invalid_input", "message": "输入无效", "field": None}
         if wants_html(request):  # e.g. a bad date or an overlong keyword in a page's address
-            return _page(422, "；".join(f"{_FIELD_LABELS.get(e['field'], e['field'])}：{e['message']}" for e in errors))
+            return _page(422, "；".join(f"{_FIELD_LABELS.get(e['field'], e['field'])}：{e['message']}" for e in errors),
+                         request=request)
         return JSONResponse(body(first["code"], first["message"], first["field"], errors), status_code=422)
 
     @app.exception_handler(DiscretionError)
     async def _domain(request: Request, exc: DiscretionError) -> Response:
         if isinstance(exc, StorageUnavailable):
             log.error("%s %s：%s", request.method, request.url.path, exc.message)
-            return unavailable_response(exc, wants_html(request))
+            return unavailable_response(exc, wants_html(request), request)
         if isinstance(exc, NotFoundError):
             status = 404
         elif isinstance(exc, InputError):
@@ -199,7 +211,7 @@ def install(app: FastAPI) -> None:
             status = 500
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
         if wants_html(request):
-            page = _page(status, exc.message)
+            page = _page(status, exc.message, request=request)
             page.headers.update(headers or {})
             return page
         return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status, headers=headers)
@@ -212,10 +224,12 @@ def install(app: FastAPI) -> None:
         if isinstance(exc.detail, dict):
             return JSONResponse(exc.detail, status_code=exc.status_code)
         if wants_html(request):
-            return _page(exc.status_code, msg)
+            return _page(exc.status_code, msg, request=request)
         return JSONResponse(body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
+        if wants_html(request):
+            return _page(500, "服务器内部错误，已记录。请稍后重试；问题持续时请告知管理员。", request=request)
         return JSONResponse(body("internal_error", "服务器内部错误，已记录"), status_code=500)

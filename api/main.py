@@ -20,6 +20,7 @@ from .auth import AccessMiddleware, AccessStore, Signer
 from .deps import State
 from .keyfile import session_secret
 from .limits import BodyLimit
+from .pages import daily as daily_page
 from .pages import form, login, replay, results, review
 from .reload import starting_set
 from .routes import admin, assessments, daily, documents, health, violations
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     if settings.echo:
         app.include_router(health.echo_router)
-    for page in (login, form, results, review, replay):  # pages: the web form, login, the reviewers' pages
+    for page in (login, form, results, daily_page, review, replay):  # pages: the web form, login, the reviewers' pages
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -26,10 +26,46 @@ Writable = AfterValidator(_writable)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64), Writable]
 
 
+# The examples of /openapi.json: "Try it out" in /docs sends them as given and they succeed (a real
+# violation code, facts from its facts_schema, an act and a decision in the past: the API refuses act
+# dates after today). tests/test_openapi_examples.py sends every one of them to the app.
+ASSESSMENT_EXAMPLE: dict[str, Any] = {
+    "violation": "water_over_standard",
+    "jurisdiction": "yunnan",
+    "party": "unit",
+    "facts": {"exceedance_ratio": 0.5},
+    "circumstances": ["confessed"],
+    "violation_date": "2025-03-01",
+    "discovered_date": "2025-03-10",
+    "decision_date": "2025-09-01",
+    "case": {
+        "number": "昆环罚〔2025〕21号",
+        "party": {"name": "昆明某某化工有限公司", "kind": "unit", "id_code": "91350100M000100Y43"},
+        "address": "昆明市官渡区某路1号",
+        "location": "昆明市官渡区某排污口",
+    },
+}
+# 136,000 yuan is what ASSESSMENT_EXAMPLE recommends (inside its band, so the reason is optional).
+DECISION_EXAMPLE: dict[str, Any] = {"amount": 136000, "reason": "当事人如实供述违法事实，按建议数额决定。"}
+DAILY_PENALTY_EXAMPLE: dict[str, Any] = {
+    "original_fine": 100000, "order_served_date": "2025-06-01", "reinspection_date": "2025-06-21",
+}
+
+
+def param_example(value: Any, summary: str) -> dict[str, Any]:
+    """The openapi_examples of a path or query parameter: one example, the one /docs fills in."""
+    return {"example": {"summary": summary, "value": value}}
+
+
+def json_example(example: dict[str, Any]) -> dict[str, Any]:
+    """The openapi_extra of an operation whose JSON request body has this example."""
+    return {"requestBody": {"content": {"application/json": {"example": example}}}}
+
+
 class AssessmentIn(BaseModel):
     """POST /v1/assessments: one case."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ASSESSMENT_EXAMPLE]})
 
     # The bounds below are documented in docs/limits.md (with the error code and field of each).
     violation: Annotated[str, StringConstraints(min_length=1, max_length=80), Writable] = Field(description="违法行为代码（1–80 个字符）")
@@ -57,7 +93,7 @@ class AssessmentIn(BaseModel):
 class DailyPenaltyIn(BaseModel):
     """POST /v1/daily-penalties."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DAILY_PENALTY_EXAMPLE]})
 
     original_fine: StrictInt = Field(gt=0, le=10**12, description="原罚款数额（整数元）")
     order_served_date: IsoDate
@@ -92,7 +128,7 @@ RecordText = Annotated[str, StringConstraints(max_length=2000), Writable]
 class DecisionIn(BaseModel):
     """POST /v1/assessments/{id}/decision：承办人决定的罚款数额及理由。"""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DECISION_EXAMPLE]})
 
     amount: StrictInt = Field(ge=0, le=10**12, description="决定的罚款数额（整数元；不予处罚为 0）")
     reason: RecordText | None = Field(

@@ -811,3 +811,18 @@ def test_a_session_from_one_worker_opens_pages_in_another(secured: FastAPI, web:
     with TestClient(other) as c:
         c.cookies.set("dc_session", cookie)
         assert c.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_header_links_review_for_reviewers_and_admins_only(web: TestClient) -> None:
+    """The navigation shows 审核 (/review) to a reviewer or an admin, never to a handler."""
+    for role, shown in (("handler", False), ("reviewer", True), ("admin", True)):
+        login(web, f"u-{role}", f"password-{role}")
+        assert ('<a href="/review">审核</a>' in web.get("/").text) is shown, role
+
+
+def test_a_handler_refused_a_reviewers_page_gets_it_in_the_sites_layout(web: TestClient) -> None:
+    """403 for a handler opening /review is a Chinese page with the site's navigation and the user's name."""
+    login(web, "u-handler", "password-handler")
+    r = web.get("/review", headers={"accept": "text/html"})
+    assert r.status_code == 403 and "<h1>无权访问</h1>" in r.text
+    assert '<a href="/cases">最近案件</a>' in r.text and "u-handler（承办人）" in r.text

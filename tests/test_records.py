@@ -313,7 +313,7 @@ def test_the_decision_shows_in_the_result_page_print_view_and_reasoning_document
         assert re.search(r'data-testid="decided-amount">60,000 元（6 万元）<', page), page[:3000]
         assert "不在档次内" in page
         assert "当事人系初次违法，经集体讨论减轻处罚" in page
-        assert re.search(r'data-testid="decided-by">local（管理员），\d{4}-\d\d-\d\d \d\d:\d\d（北京时间）<', page)
+        assert re.search(r'data-testid="decided-by">本机操作员（管理员），\d{4}-\d\d-\d\d \d\d:\d\d（北京时间）<', page)
     assert "记录决定" not in client.get(f"/result/{rid}").text  # no second decision form
     docx = client.get(f"/result/{rid}/reasoning.docx")
     with zipfile.ZipFile(io.BytesIO(docx.content)) as z:
@@ -342,8 +342,32 @@ def test_the_result_page_records_a_decision_and_asks_for_a_reason(client: TestCl
     r = client.post(f"/result/{rid}/decision", data={"amount": "1³", "reason": "", "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 422 and 'data-testid="amount-error"' in r.text
     r = client.post(f"/result/{rid}/decision", data={"amount": "150,000", "reason": "", "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 200 and "确认记录" in r.text  # the confirmation page first: nothing recorded yet
+    assert client.get(f"/v1/assessments/{rid}").json()["decision"] is None
+    r = client.post(f"/result/{rid}/decision", data={"amount": "150000", "reason": "", "csrf_token": token, "confirmed": "1"},
+                    follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/result/{rid}"
     assert client.get(f"/v1/assessments/{rid}").json()["decision"]["amount"] == 150000
+
+
+def test_recording_a_decision_on_the_result_page_asks_for_confirmation_with_the_amount_in_capitals(client: TestClient) -> None:
+    """The decision form's post answers a confirmation page (figures, capitals, band, reason) whose 确认记录
+    button posts the same values with the CSRF token; only that second post records the decision."""
+    rid = post(client, WATER)["id"]
+    token = re.findall(r'name="csrf_token" value="([^"]*)"', client.get(f"/result/{rid}").text)[0]
+    page = client.post(f"/result/{rid}/decision", data={"amount": "60000", "reason": " 初次违法，减轻处罚 ", "csrf_token": token}).text
+    assert re.search(r'data-testid="confirm-amount">60,000 元（6 万元）<', page)
+    assert 'data-testid="confirm-capitals">人民币陆万元整<' in page and "不在档次内" in page
+    form = page[page.index('class="decision-confirm"'):page.index("</form>", page.index('class="decision-confirm"'))]
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+    assert fields == {"csrf_token": token, "amount": "60000", "reason": "初次违法，减轻处罚", "confirmed": "1"}
+    assert ">确认记录</button>" in form and "<script" not in page.split("</main>")[0]
+    assert client.get(f"/v1/assessments/{rid}").json()["decision"] is None
+    r = client.post(f"/result/{rid}/decision", data=fields, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get(f"/v1/assessments/{rid}").json()["decision"]["amount"] == 60000
+    r = client.post(f"/result/{rid}/decision", data=fields, follow_redirects=False)  # a second confirmation: refused
+    assert r.status_code == 422 and client.get(f"/v1/assessments/{rid}").json()["decision"]["amount"] == 60000
 
 
 def test_recent_cases_page_lists_the_callers_assessments(client: TestClient) -> None:

@@ -394,7 +394,7 @@ def test_the_page_offers_both_editions_including_drafts_and_both_sources(client:
     assert page.status_code == 200
     t = page.text
     assert 'enctype="multipart/form-data"' in t and 'name="csrf_token"' in t
-    assert "yunnan@2026-draft（未发布：draft）" in t
+    assert re.search(r'value="yunnan@2026-draft" selected>[^<]+（草案）</option>', t)  # its title and status in Chinese
     assert 'value="yunnan@2026-draft" selected' in t and 'value="yunnan@2023" selected' in t
     assert 'name="file"' in t and 'name="n"' in t
 

@@ -37,7 +37,7 @@ def test_review_index_lists_editions_with_status_approval_and_changelog(client: 
     for key in ("yunnan@2021", "yunnan@2023", "yunnan@2026-draft", "yunnan/kunming@2021"):
         assert key in text
     assert "已发布" in text and "草案" in text and "尚未审核" in text
-    assert "云南省生态环境厅法制审核（示例）" in text and "（与现有内容一致）" in text
+    assert "云南省生态环境厅法制审核（示例）" in text and "审核内容 与现有内容一致" in text
     assert "全部违法行为" in text and "2024-02-02 起" in text
     assert "建设项目环境影响报告书、报告表未依法报批或者未经批准" in text  # a changelog names its types by title
 

@@ -502,3 +502,204 @@ def test_the_result_page_links_the_case_files_documents(client: TestClient, ordi
     r = client.get(f"/result/{rid}/notice.docx")
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert "filename*=UTF-8''" in r.headers["content-disposition"]
+
+
+BANNER_FLAGS = ("detention_referral", "hearing_notice", "collective_discussion", "legal_review")
+PRE2026 = {"party": "unit", "jurisdiction": "yunnan", "violation_date": "2025-03-01", "decision_date": "2025-09-01"}
+BANNER_CASES = {  # the golden cases' inputs (rulebooks/law/cases/), with each banner's flag set by one or more
+    "referral": ("air_evading_supervision", {**PRE2026, "fact.permit_managed": "on"}),
+    "crime": ("hazardous_waste_dumping", {**PRE2026, "fact.act": "dumping", "fact.disposal_cost": "100000",
+                                          "fact.hw_quantity_tonnes": "5"}),
+    "below_crime": ("hazardous_waste_dumping", {**PRE2026, "fact.act": "dumping", "fact.disposal_cost": "100000",
+                                                "fact.hw_quantity_tonnes": "0.5"}),
+    "small": ("eia_registration_not_filed", PRE2026),
+}
+
+
+def banners_on(page: str) -> set[str]:
+    """The ids of the banners at the top of a result or print page."""
+    return set(re.findall(r'role="alert" data-banner="([a-z_]+)"', page))
+
+
+@pytest.mark.parametrize("name", sorted(BANNER_CASES))
+def test_banners_appear_exactly_for_the_flags_the_engine_set(client: TestClient, name: str) -> None:
+    """The result page and its print view show a banner (role="alert") for 移送公安机关, 听证, 集体讨论 and
+    法制审核 exactly when the result carries the flag, and for 涉嫌犯罪 exactly when a factor level asks for it."""
+    code, form = BANNER_CASES[name]
+    r = submit(client, code, form)
+    assert r.status_code == 303, r.text[:500]
+    rid = r.headers["location"].rsplit("/", 1)[-1]
+    data = client.get(f"/v1/assessments/{rid}").json()
+    want = {f["id"] for f in data["flags"]} & set(BANNER_FLAGS)
+    if any("涉嫌犯罪" in s["text"] for s in data["trail"] if s["step"] == "factor"):
+        want.add("crime_referral")
+    assert {"referral": "detention_referral" in want, "crime": "crime_referral" in want,
+            "below_crime": "crime_referral" not in want and "hearing_notice" in want,
+            "small": not want}[name]
+    for page in (client.get(f"/result/{rid}").text, client.get(f"/result/{rid}/print").text):
+        assert banners_on(page) == want
+        if want:  # the banners come before the outcome, and the flags they show are not listed again below
+            assert page.index('data-testid="banners"') < page.index('data-testid="outcome"')
+        for flag in want & set(BANNER_FLAGS):
+            assert f'data-flag="{flag}"' not in page
+
+
+def test_each_banner_says_what_to_do_and_cites_the_administrative_penalty_law(client: TestClient) -> None:
+    """Each banner names the duty in Chinese and cites its article of 行政处罚法 (or the engine's basis for 拘留)."""
+    pages = []
+    for name in ("referral", "crime"):
+        code, form = BANNER_CASES[name]
+        pages.append(text_of(client.get(submit(client, code, form).headers["location"]).text))
+    referral, crime = pages
+    law = "《中华人民共和国行政处罚法》"
+    assert "须移送公安机关" in referral and "移送公安机关依法予以拘留" in referral
+    assert "《中华人民共和国环境保护法》第六十三条第三项" in referral
+    assert "须告知听证权利" in referral and f"{law}第六十三条第一款第一项" in referral and f"{law}第六十四条第一项" in referral
+    assert "须法制审核" in referral and f"{law}第五十八条第一款" in referral
+    assert "须集体讨论决定" in crime and f"{law}第五十七条第二款" in crime
+    assert "须审查是否涉嫌犯罪" in crime and "移送司法机关" in crime and f"{law}第二十七条" in crime
+    assert "3吨以上" in crime
+
+
+# --- a UI in Chinese only (issue 13 item 5) -----------------------------------------------------
+
+IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+|\w+@\d{4}|\b[0-9a-f]{16,}\b|\blocal\b|\bdraft\b")
+
+
+def handler_text(page: str) -> str:
+    """What a handler reads on a page: its visible text without the 技术信息 <details>, scripts, styles
+    and text quoted verbatim from a rulebook (data-source="rulebook")."""
+    page = re.sub(r"<details\b.*?</details>", " ", page, flags=re.S)
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<td data-source="rulebook">.*?</td>', " ", page, flags=re.S)
+    return text_of(page)
+
+
+def test_no_page_shows_a_code_an_edition_key_or_a_hash_outside_its_technical_details(client: TestClient) -> None:
+    """Every page a handler or reviewer reads (index, search, form, result, print, cases, login, review, replay,
+    error pages) shows titles and Chinese names; codes, edition keys, `local`, `draft` and hashes only in 技术信息."""
+    rid = submit(client, "water_over_standard", ORDINARY_FORM).headers["location"].rsplit("/", 1)[-1]
+    token = csrf(client, f"/result/{rid}")
+    client.post(f"/result/{rid}/decision", data={"amount": "136000", "reason": "", "csrf_token": token, "confirmed": "1"})
+    html = {"accept": "text/html"}
+    pages = ["/", "/?q=水", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases",
+             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01"]
+    # (/result/x: a 404 echoes the id typed in the address, so a word, not a hex id)
+    for path in pages:
+        r = client.get(path, headers=html)
+        assert r.status_code in (200, 404, 422), path
+        assert IDENTIFIER.findall(handler_text(r.text)) == [], path
+    result = client.get(f"/result/{rid}").text
+    assert "yunnan@2023" in result and rid in result  # in 技术信息, not lost
+    assert "决定人 本机操作员（管理员）" in text_of(result)
+
+
+def test_the_same_edition_shows_the_same_file_hash_on_the_result_and_the_review_pages(client: TestClient,
+                                                                                     ordinary_result: str) -> None:
+    """The hash a result records (the edition file's) is labelled 版本文件哈希 on the result, print and /review
+    pages with the same value; /review labels the approval's hash 审核内容哈希 apart from it."""
+    rid = ordinary_result.rsplit("/", 1)[-1]
+    sha = client.get(f"/v1/assessments/{rid}").json()["rulebook"]["sha256"]
+    for path in (ordinary_result, f"{ordinary_result}/print"):
+        assert f"版本文件哈希 {sha}" in text_of(client.get(path).text)
+    review = client.get("/review").text
+    section = review[review.index('id="yunnan@2023"'):]
+    section = section[:section.index("</section>")]
+    assert f"版本文件哈希 {sha}" in text_of(section) and "审核内容哈希 " in text_of(section)
+    content = re.search(r"审核内容哈希 ([0-9a-f]{64})", text_of(section))
+    assert content is not None and content.group(1) != sha
+
+
+NAV = ('<a href="/">选择违法行为</a>', '<a href="/cases">最近案件</a>')
+
+
+def test_error_pages_keep_the_sites_layout_and_navigation(client: TestClient) -> None:
+    """404, 403 and 422 pages of the service are in the site's layout with its navigation and a Chinese heading."""
+    html = {"accept": "text/html"}
+    found = [
+        (404, client.get("/nope", headers=html), "页面不存在"),
+        (404, client.get(f"/result/{'0' * 24}", headers=html), "页面不存在"),
+        (422, client.get("/?on=2025-13-01", headers=html), "输入有误"),
+        (403, client.post("/assess/water_over_standard", data=ORDINARY_FORM, headers=html), "表单已失效"),
+    ]
+    for status, r, heading in found:
+        assert r.status_code == status
+        assert all(link in r.text for link in NAV) and '<header class="top">' in r.text
+        assert f"<h1>{heading}</h1>" in r.text and 'role="alert"' in r.text
+
+
+def test_429_503_and_500_pages_keep_the_sites_layout_too() -> None:
+    """The error handlers answer a page in the site's layout for too many attempts, storage failures and
+    unexpected errors (which answered bare markup, or JSON for a 500, before)."""
+    from fastapi import FastAPI
+
+    from api import errors
+    from api.storage.failures import StorageUnavailable
+    from discretion.errors import TooManyAttemptsError
+
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/locked")
+    def locked() -> None:
+        raise TooManyAttemptsError(message="登录失败次数过多，请 5 分钟后再试", retry_after=300)
+
+    @app.get("/down")
+    def down() -> None:
+        raise StorageUnavailable(message="数据库暂时无法访问")
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for path, status, heading in (("/locked", 429, "尝试过于频繁"), ("/down", 503, "服务暂不可用"),
+                                      ("/broken", 500, "服务器内部错误")):
+            r = c.get(path, headers={"accept": "text/html"})
+            assert r.status_code == status and r.headers["content-type"].startswith("text/html")
+            assert all(link in r.text for link in NAV) and f"<h1>{heading}</h1>" in r.text
+        assert c.get("/broken").json()["code"] == "internal_error"  # the API still answers JSON
+
+
+def test_the_header_shows_review_to_the_local_operator(client: TestClient) -> None:
+    """Without auth the local operator is an admin: the navigation links 审核 (/review)."""
+    assert '<a href="/review">审核</a>' in client.get("/").text
+
+
+def test_the_daily_penalty_page_computes_what_the_api_computes(client: TestClient) -> None:
+    """/daily (linked in the header) shows the days, the total in figures and capitals, the law and the basis,
+    the same as POST /v1/daily-penalties for the same input."""
+    assert '<a href="/daily">按日连续处罚</a>' in client.get("/").text
+    form = {"original_fine": "100000", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}
+    api = client.post("/v1/daily-penalties", json={**form, "original_fine": 100000}).json()
+    r = client.get("/daily", params={**form, "original_fine": "100,000"})
+    assert r.status_code == 200
+    assert f'data-testid="daily-days">{api["days"]} 日<' in r.text and api["days"] == 10
+    assert f'data-testid="daily-total">{api["total"]:,} 元<' in r.text
+    assert 'data-testid="daily-capitals">人民币壹佰万元整<' in r.text
+    text = text_of(r.text)
+    assert api["text"] in text and all(b in text for b in api["basis"]) and "《生态环境法典》（2026年8月15日起）" in text
+    assert IDENTIFIER.findall(handler_text(r.text)) == []
+    assert "按日连续处罚计算" in client.get("/daily").text and 'data-testid="daily-result"' not in client.get("/daily").text
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"original_fine": "10万", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "整数元"),
+    ({"original_fine": "0", "order_served_date": "2026-09-01", "reinspection_date": "2026-09-11"}, "original_fine", "大于零"),
+    ({"original_fine": "1000", "order_served_date": "2026-9-1", "reinspection_date": "2026-09-11"}, "order_served_date", "日期格式"),
+    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": "2026-09-01"},
+     "reinspection_date", "必须晚于"),
+    ({"original_fine": "1000", "order_served_date": "2026-09-11", "reinspection_date": ""}, "reinspection_date", "请填写"),
+    ({"original_fine": "9999999999999", "order_served_date": "1900-01-01", "reinspection_date": "2199-12-31"},
+     "reinspection_date", "总额超出上限"),
+])
+def test_the_daily_penalty_page_marks_a_wrong_field_beside_it(client: TestClient, form: dict[str, str], field: str,
+                                                              message: str) -> None:
+    """A wrong or missing input on /daily is 422 with the Chinese message beside its field, the typed values kept."""
+    r = client.get("/daily", params=form)
+    assert r.status_code == 422
+    got = re.search(rf'data-testid="{field}-error">([^<]*)<', r.text)
+    assert got is not None and message in got.group(1)
+    assert 'data-testid="daily-result"' not in r.text
+    for name, value in form.items():
+        assert f'name="{name}" value="{htmllib.escape(value)}"' in r.text

@@ -2,7 +2,7 @@
 
 ``form`` (the handler's search and case form), ``results`` (a stored result, its decision, print
 and Word versions, the handler's recent cases), ``login``, and the reviewers' ``review`` (editions
-and their diff) and ``replay`` (impact replay); ``rendering`` holds the templates, their filters
+and their diff), ``replay`` (impact replay) and ``daily`` (按日连续处罚); ``rendering`` holds the templates, their filters
 and the labels the pages share.
 
 A page imports the library (``discretion``), ``api.deps``, ``api.auth``, ``api.limits``, ``api.security``,

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from discretion.engine.money import wan
+from discretion.rulebooks.approval import STATUS_LABELS
 
 from ..clock import BEIJING
 
@@ -27,6 +28,34 @@ def _csrf_field(request: Request) -> Markup:
 
 
 TEMPLATES.env.globals["csrf_field"] = _csrf_field
+
+
+def _tech(*parts: object, open: bool = False) -> Markup:
+    """The technical identifiers of what a page shows (codes, edition keys, hashes, ids), kept out of
+    the Chinese text a handler reads: a closed <details> “技术信息” (open on the print view)."""
+    body = "；".join(str(escape(p)) for p in parts if p not in (None, ""))
+    return Markup(f'<details class="tech"{" open" if open else ""}><summary>技术信息</summary>'
+                  f'<span class="small muted">{body}</span></details>')
+
+
+TEMPLATES.env.globals["tech"] = _tech
+LOCAL_OPERATOR = "本机操作员"
+# the operator of a service without auth is recorded as "local" (api.deps.LOCAL); pages say 本机操作员
+TEMPLATES.env.filters["person"] = lambda name: LOCAL_OPERATOR if name == "local" else name
+
+
+def step_text(s: dict[str, Any]) -> str:
+    """A trail step's text as a page shows it: the edition step without its key (the page's 技术信息
+    names it) and with its status in Chinese; the API's text is left as the engine wrote it."""
+    text = str(s.get("text", ""))
+    if s.get("step") == "edition" and s.get("rule"):
+        text = text.replace(f"（{s['rule']}，", "（", 1)
+        for status, label in STATUS_LABELS.items():
+            text = text.replace(f"未发布：{status}）", f"未发布：{label}）", 1)
+    return text
+
+
+TEMPLATES.env.filters["step_text"] = step_text
 
 JURISDICTIONS = {"yunnan": "云南省", "yunnan/kunming": "云南省昆明市"}
 OUTCOMES = {"penalty": "予以处罚", "no_penalty": "不予处罚", "time_barred": "超过追责期限，不再给予行政处罚"}

@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from discretion.errors import DiscretionError, InputError, NotFoundError
 from discretion.review import casefile, chart, synth
 from discretion.review import replay as rp
+from discretion.rulebooks.approval import STATUS_LABELS
 from discretion.rulebooks.loaded import RulebookSet
 
 from .. import limits
@@ -57,7 +58,8 @@ def _editions(rs: RulebookSet) -> list[dict[str, Any]]:
     out = []
     for le in sorted(rs.editions.values(), key=lambda x: (x.model.id, x.model.effective_from)):
         e = le.model
-        out.append({"key": le.key, "title": e.title, "status": e.status, "draft": e.status != "published"})
+        out.append({"key": le.key, "title": e.title, "status": e.status, "status_label": STATUS_LABELS[e.status],
+                    "draft": e.status != "published"})
     return out
 
 
@@ -84,6 +86,7 @@ def _page(request: Request, s: State, status: int = 200, **ctx: Any) -> HTMLResp
         "r": None,
         "max_rows": MAX_ROWS,
         "max_mib": MAX_UPLOAD_BYTES // (1024 * 1024),
+        "status_labels": STATUS_LABELS,
     }
     base.update(ctx)
     return TEMPLATES.TemplateResponse(request, "replay.html", base, status_code=status)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from discretion.engine.capitals import rmb
 from discretion.errors import DiscretionError, InputError, NotFoundError
 
 from ..casedata import MAX_SEARCH, SEARCH_PATTERN, lines
@@ -16,6 +17,8 @@ from ..documents import DocumentKind, serve
 from ..limits import unwritable
 from ..storage.failures import StorageUnavailable
 from ..storage.records import check_decision
+from ..storage.rows import band_of
+from .alerts import banners
 from .rendering import OUTCOMES, REGIMES, ROLE_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +35,9 @@ async def _stored(s: State, rid: str, who: Principal) -> dict[str, Any]:
 async def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
     r = await _stored(s, rid, who)
     # pages never show a personal identity number in full (api/casedata.py)
-    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True)}
+    must = banners(r)  # what must not be missed, at the top of the page (api/pages/alerts.py)
+    return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True),
+            "banners": must, "banner_ids": [b["id"] for b in must]}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)
@@ -46,7 +51,10 @@ async def result_decide(
     request: Request, rid: str, s: Annotated[State, Depends(state)],
     who: Annotated[Principal, Depends(require("handler", "admin"))],
 ) -> Response:
-    """The officer's decision from the result page (the same rules as POST /v1/assessments/{id}/decision)."""
+    """The officer's decision from the result page (the same rules as POST /v1/assessments/{id}/decision),
+    in two steps without script: the form's post checks it and answers a confirmation page (the amount in
+    figures and in capitals, the band, the reason) whose 确认记录 posts the same values with
+    ``confirmed=1``; only that post, checked again, records the decision."""
     form = await request.form()
     raw = str(form.get("amount") or "").strip().replace(",", "").replace("，", "")
     reason = str(form.get("reason") or "")
@@ -63,6 +71,10 @@ async def result_decide(
         if (problem := unwritable(reason)) is not None:
             raise InputError(message=f"理由{problem}", code="invalid_character", field="reason")
         within, why = check_decision(row, int(raw), reason)
+        if form.get("confirmed") != "1":
+            ctx = await _result_context(s, rid, who)
+            return render(request, "decision_confirm.html", r=ctx["r"], amount=int(raw), capitals=rmb(int(raw)),
+                          reason=why or "", within=within, band=band_of(row), roles=ROLE_LABELS, me=who)
         await s.store.wait(s.store.add_decision(rid, amount=int(raw), reason=why, within_band=within, who=who))
         return RedirectResponse(f"/result/{rid}", status_code=303)
     except StorageUnavailable:

@@ -55,7 +55,8 @@ def _edition_row(rs: RulebookSet, le: LoadedEdition) -> dict[str, Any]:
         "parent": e.parent,
         "author": e.author,
         "approval": e.approval,
-        "content_sha256": content_hash(e),
+        "content_sha256": content_hash(e),  # what the approval signs (status and approval left out)
+        "file_sha256": le.sha256,  # the whole file, as each assessment records it (rulebook.sha256)
         "changelog": changes,
         "previous": _previous(rs, le),
     }
@@ -69,7 +70,7 @@ async def review_index(request: Request, s: Annotated[State, Depends(state)]) ->
     # preselect the newest edition not yet published (else the newest) against the one it follows
     pending = [r for r in rows if r["status"] != "published"] or rows
     newest = max(pending, key=lambda r: r["effective_from"]) if pending else None
-    ctx = {"editions": rows, "regimes": REGIME_CHOICES,
+    ctx = {"editions": rows, "regimes": REGIME_CHOICES, "titles": {r["key"]: r["title"] for r in rows},
            "default_b": newest["key"] if newest else None, "default_a": newest["previous"] if newest else None}
     return TEMPLATES.TemplateResponse(request, "review_index.html", ctx)
 
@@ -91,5 +92,7 @@ async def review_diff(
     d = diff.diff(rs, rs.editions[a], rs, rs.editions[b], regime or None)
     return TEMPLATES.TemplateResponse(
         request, "review_diff.html",
-        {"d": d, "keys": sorted(rs.editions), "regimes": REGIME_CHOICES, "regime": regime or "", "a": a, "b": b},
+        {"d": d, "keys": sorted(rs.editions), "regimes": REGIME_CHOICES, "regime": regime or "", "a": a, "b": b,
+         "titles": {k: le.model.title for k, le in rs.editions.items()},
+         "files": {k: le.sha256 for k, le in rs.editions.items()}},
     )

@@ -34,6 +34,8 @@ from ..deps import (
 )
 from ..limits import unwritable
 from ..schemas import (
+    ASSESSMENT_EXAMPLE,
+    DECISION_EXAMPLE,
     ERROR_RESPONSES,
     AssessmentIn,
     AssessmentList,
@@ -43,6 +45,8 @@ from ..schemas import (
     DecisionOut,
     ErrorOut,
     ReproductionOut,
+    json_example,
+    param_example,
 )
 from ..storage import new_id
 from ..storage.records import Records, check_decision
@@ -116,7 +120,8 @@ def _records(s: State) -> Records:
     description="按违法行为日期与决定日期选定适用的法律和裁量基准，计算法定幅度、建议罚款、措施与提示，附每一步的法律依据（trail）"
                 "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
                 "返回的 id 用于查询、记录决定和重现。",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA,
+                                                                                   "example": ASSESSMENT_EXAMPLE}}},
                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                                    "description": "幂等键（1–200 个可见 ASCII 字符，按调用者区分）：超时后用同一键和相同内容重试，"
@@ -224,7 +229,8 @@ async def list_assessments(
     request: Request,
     s: Annotated[State, Depends(state)],
     who: Annotated[Principal, Depends(principal)],
-    violation: Annotated[str | None, Query(max_length=80, pattern=Printable, description="违法行为代码")] = None,
+    violation: Annotated[str | None, Query(max_length=80, pattern=Printable, description="违法行为代码",
+                                           openapi_examples=param_example("water_over_standard", "超标排放水污染物"))] = None,
     outcome: Annotated[Literal["penalty", "no_penalty", "time_barred"] | None, Query(description="处理结果")] = None,
     handler: Annotated[str | None, Query(max_length=64, pattern=Printable, description="计算人（用户名）")] = None,
     date_from: Annotated[dt.date | None, Query(alias="from", description="起始日期（北京时间，含当日）")] = None,
@@ -232,7 +238,8 @@ async def list_assessments(
     outside_band: Annotated[bool | None, Query(description="true：只列决定数额在建议档次之外的；false：之内的")] = None,
     decided: Annotated[bool | None, Query(description="true：只列已有决定的；false：尚无决定的")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=MAX_SEARCH, pattern=SEARCH_PATTERN,
-                                   description=f"案号或当事人名称中含有的文字（1–{MAX_SEARCH} 个字符，字母不分大小写）")] = None,
+                                   description=f"案号或当事人名称中含有的文字（1–{MAX_SEARCH} 个字符，字母不分大小写）",
+                                   openapi_examples=param_example("昆环罚", "案号含“昆环罚”"))] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="每页条数（至多 200）")] = 50,
     cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="上一页返回的 next_cursor")] = None,
 ) -> dict[str, Any]:
@@ -294,6 +301,7 @@ async def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
                 "决定是哈希链上的一条独立记录，每个计算结果只能有一个决定（再次提交答复 409 decision_exists）。",
     response_model=DecisionOut,
     responses={409: {"model": ErrorOut, "description": "该计算已有决定（记录只可追加）"}, **_MORE_ERRORS},
+    openapi_extra=json_example(DECISION_EXAMPLE),
 )
 async def decide(
     assessment_id: AssessmentId,

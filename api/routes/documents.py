@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ..deps import Principal, State, principal, state
 from ..documents import MEDIA_TYPE, DocumentKind, serve
-from ..schemas import ERROR_RESPONSES, ErrorOut
+from ..schemas import ERROR_RESPONSES, ErrorOut, param_example
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
 
@@ -33,6 +33,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=_RESPONSES,
 )
-async def get_document(assessment_id: Annotated[str, Path(max_length=64, description="计算编号")], kind: DocumentKind,
+async def get_document(assessment_id: Annotated[str, Path(max_length=64, description="计算编号")], kind: Annotated[DocumentKind, Path(openapi_examples=param_example("reasoning", "裁量说理（任何记录都可生成）"))],
                        s: Annotated[State, Depends(state)], who: Annotated[Principal, Depends(principal)]) -> Response:
     return await serve(s, who, assessment_id, kind)

@@ -6,19 +6,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from discretion.engine.catalog import violation_entry, violations_on
 from discretion.errors import NotFoundError
 
 from ..clock import today
 from ..deps import State, state
-from ..schemas import ERROR_RESPONSES, ViolationDetailOut, ViolationList
+from ..schemas import ERROR_RESPONSES, ViolationDetailOut, ViolationList, param_example
 
 router = APIRouter(prefix="/v1/violations", tags=["violations"], responses=ERROR_RESPONSES)
 
-OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD（违法行为日期），默认为今天")]
-Jurisdiction = Annotated[str, Query(max_length=80)]
+OnDate = Annotated[dt.date | None, Query(description="日期 YYYY-MM-DD（违法行为日期），默认为今天",
+                                         openapi_examples=param_example("2025-03-01", "2025年3月1日的行为（适用单行法）"))]
+Jurisdiction = Annotated[str, Query(max_length=80, openapi_examples=param_example("yunnan", "云南省"))]
 _TYPES = {"money": "number", "count": "integer", "number": "number", "bool": "boolean", "enum": "string", "date": "string"}
 
 
@@ -26,7 +27,8 @@ _TYPES = {"money": "number", "count": "integer", "number": "number", "bool": "bo
 async def list_violations(
     s: Annotated[State, Depends(state)],
     on: OnDate = None,
-    q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”",
+                                   openapi_examples=param_example("水污染防治法 83", "按条文检索"))] = None,
     jurisdiction: Jurisdiction = "yunnan",
 ) -> dict[str, Any]:
     return {"items": violations_on(s.engine.compiled, on or today(), q, jurisdiction)}
@@ -71,13 +73,14 @@ def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
 @router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema", response_model=None,
             responses={200: {"model": ViolationDetailOut, "description": "违法行为及其事实的 JSON Schema"}})
 async def get_violation(
-    code: str,
+    code: Annotated[str, Path(openapi_examples=param_example("water_over_standard", "超标排放水污染物"))],
     s: Annotated[State, Depends(state)],
     on: OnDate = None,
     jurisdiction: Jurisdiction = "yunnan",
     decision_date: Annotated[dt.date | None, Query(
         description="案件的决定日期（可选）：给出时按该日施行的裁量基准列出事实；违法行为日期与决定日期分属单行法与生态环境法典时，"
-                    "两者都要计算（从旧兼从轻），facts 与 facts_schema 的 required 为两者所需之和，regimes 列出两者")] = None,
+                    "两者都要计算（从旧兼从轻），facts 与 facts_schema 的 required 为两者所需之和，regimes 列出两者",
+        openapi_examples=param_example("2025-09-01", "2025年9月1日作出决定"))] = None,
 ) -> dict[str, Any]:
     if code not in s.rulebooks.violations:
         raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
