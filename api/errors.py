@@ -149,7 +149,9 @@ def install(app: FastAPI) -> None:
             status = 500
         if _wants_html(request):
             return _page(status, exc.message)
-        return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status)
+        fields = getattr(exc, "fields", ())  # contradictory inputs: one error per field, the same code and message
+        errors = [{"code": exc.code, "message": exc.message, "field": f} for f in fields] if fields else None
+        return JSONResponse(body(exc.code, exc.message, exc.field, errors), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

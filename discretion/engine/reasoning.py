@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from .citation import cite_all, date_text
 from .money import yuan_text
-from .results import Assessment
+from .results import NOTICE_FLAGS, Assessment
 from .trail import REGIME_LABELS
 
 
 def render(a: Assessment) -> str:
-    """A Chinese paragraph explaining the result, fit for the case file."""
+    """A Chinese paragraph explaining the result, fit for the case file: the decision and its reasons,
+    then what the reader must know besides (an edition written for repealed laws, factors left at
+    their default level, circumstances that took no effect)."""
+    return _decision(a) + _notes(a)
+
+
+def _notes(a: Assessment) -> str:
+    parts: list[str] = []
+    if any(f["id"] == "edition_for_repealed_laws" for f in a.applied.flags):
+        repealed = next(s for s in reversed(a.trail) if s.step == "flag" and s.rule == "edition_for_repealed_laws")
+        parts.append(repealed.text + "。")
+    if a.factors_defaulted:  # the trail's step says which (discretion.engine.notices.factors_defaulted)
+        listed = next(s for s in reversed(a.trail) if s.rule == "factors_defaulted")
+        unknown = any(d["missing"] for d in a.factors_defaulted)
+        parts.append(listed.text + ("；上述事实应当查明后复核。" if unknown else "。"))
+    if a.circumstances_not_applied:
+        parts.append("所填情节中，" + "；".join(f"“{d['label']}”未予适用（{d['reason']}）" for d in a.circumstances_not_applied) + "。")
+    return "".join(parts)
+
+
+def _decision(a: Assessment) -> str:
     c = a.case
     r = a.applied
     party = "当事人" if c.party == "unit" else "当事人（个人）"
@@ -96,7 +116,7 @@ def render(a: Assessment) -> str:
     shown = [m["text"] for m in r.measures if m["id"] != "penalty_set_elsewhere"]
     if shown:
         parts.append("同时" + "；".join(shown) + "。")
-    flags = [fl["label"] for fl in r.flags]
+    flags = [fl["label"] for fl in r.flags if fl["id"] not in NOTICE_FLAGS]  # the notices say those (_notes)
     if flags:
         parts.append("程序提示：" + "；".join(flags) + "。")
     return "".join(parts)

@@ -21,7 +21,11 @@ FLAG_LABELS = {
     "hearing_notice": "应当告知当事人有要求听证的权利",
     "collective_discussion": "应当由行政机关负责人集体讨论决定",
     "legal_review": "作出决定前应当进行法制审核",
+    # set by the engine, never by a rulebook (discretion.engine.notices)
+    "factors_unknown": "部分裁量因子所需的事实未查明，已按默认等级计算，应当查明后复核",
+    "edition_for_repealed_laws": "所适用的裁量基准依据已废止的法律制定，应当审查其与现行法律的衔接",
 }
+NOTICE_FLAGS = frozenset({"factors_unknown", "edition_for_repealed_laws"})  # the reasoning says these in sentences of their own
 
 
 @dataclass
@@ -61,6 +65,10 @@ class RegimeResult:
     # 首违不罚 (“可以不予”): the result recommends no penalty; the fine that applies if the bureau punishes
     discretionary: bool = False
     fine_if_punished: FineResult | None = None
+    # the benchmark factors that took their default level because their facts were not given (or the
+    # edition does not grade the law's choice): {id, label, level, level_label, missing, reason}
+    defaulted: list[dict[str, Any]] = field(default_factory=list)
+    shadow: RegimeResult | None = None  # 首违不罚: the result if the bureau punishes (fine_if_punished)
 
     def severity(self) -> tuple[Any, ...]:
         """Ordering for 从旧兼从轻: lower is lighter (outcome, then maximum, minimum, amount)."""
@@ -93,6 +101,10 @@ class Assessment:
     trail: list[Step]
     title: str
     reasoning: str = ""
+    # what the case gave that did not take effect, and the factors left at their default level
+    # (additions to v1; discretion.engine.notices)
+    circumstances_not_applied: list[dict[str, Any]] = field(default_factory=list)
+    factors_defaulted: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def act_result(self) -> RegimeResult:
@@ -110,8 +122,11 @@ class Assessment:
         return self.act_result.violated or self.applied.violated
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's result as plain data."""
-        return self._document(as_dict, [s.to_dict() for s in self.trail])
+        """The contract's result as plain data (its own: the notices' entries are shared between results)."""
+        doc = self._document(as_dict, [s.to_dict() for s in self.trail])
+        doc["circumstances_not_applied"] = [dict(x) for x in self.circumstances_not_applied]
+        doc["factors_defaulted"] = [{**x, "missing": list(x["missing"])} for x in self.factors_defaulted]
+        return doc
 
     def to_json(self, **extra: Any) -> bytes:
         """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id).
@@ -133,6 +148,8 @@ class Assessment:
             "individual_fines": a.individual_fines,
             "measures": a.measures,
             "flags": a.flags,
+            "circumstances_not_applied": self.circumstances_not_applied,
+            "factors_defaulted": self.factors_defaulted,
             "law": {
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
@@ -151,9 +168,6 @@ class Assessment:
         return dict(items[:3] + [("fine_if_punished", a.fine_if_punished.to_dict())] + items[3:])
 
 
-# The results are made many thousand times a second: these build the same dataclass instances
-# without the generated __init__ (keyword handling and a call per default factory); a test keeps
-# them equal to the constructors.
 # The results are made many thousand times a second: these build the same dataclass instances
 # without the generated __init__ (keyword handling and a call per default factory); a test keeps
 # them equal to the constructors.
@@ -179,6 +193,8 @@ def new_result(regime: str, outcome: str) -> RegimeResult:
     r.amount_elsewhere = False
     r.discretionary = False
     r.fine_if_punished = None
+    r.defaulted = []
+    r.shadow = None
     return r
 
 
@@ -213,4 +229,6 @@ def new_assessment(
     a.trail = trail
     a.title = title
     a.reasoning = ""
+    a.circumstances_not_applied = []
+    a.factors_defaulted = []
     return a
