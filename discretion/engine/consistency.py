@@ -40,42 +40,48 @@ class Reading:
 
 class Rule:
     """A contradiction rule, prepared: a name that must be given (true, for a bool or circumstance) for
-    it to hold, checked first and cheaply; the test; and the names it reads, in order (for the message)."""
+    it to hold, checked first and cheaply; then the rest of the test: ``exceeds`` (the two names,
+    ``act_days`` derived from the dates) or the predicates of the other conjuncts of ``when``; and the
+    names it reads, in order (for the message)."""
 
-    __slots__ = ("gate", "gate_true", "id", "names", "reason", "test")
+    __slots__ = ("exceeds", "gate", "gate_true", "id", "names", "rest", "reason", "uses_dates")
 
     def __init__(self, rule: Contradiction) -> None:
         self.id = rule.id
         self.reason = rule.reason
         self.gate: str | None
+        self.exceeds: tuple[str, str] | None = None
+        self.rest: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
         if rule.exceeds is not None:
             a, b = rule.exceeds
             self.names: tuple[str, ...] = (a, b)
+            self.exceeds = (a, b)
             self.gate, self.gate_true = (b, False) if a in CASE_DERIVED else (a, False)
-            self.test: Callable[[Mapping[str, Any], Case], bool] = _exceeds(a, b)
         else:
             assert rule.when is not None
             node = conditions.parse(rule.when)
             self.names = tuple(dict.fromkeys(c.name for c in conditions.comparisons(node)))
             parts = node.parts if isinstance(node, conditions.And) else (node,)
-            gates = [p.name for p in parts if isinstance(p, conditions.Cmp) and p.op == "==" and p.value is True]
-            self.gate, self.gate_true = (gates[0], True) if gates else (None, False)
-            pred = conditions.to_predicate(node)
-            if any(n in CASE_DERIVED for n in self.names):
-                self.test = lambda f, case: pred({**f, "act_days": act_days(case)})
-            else:
-                self.test = lambda f, case: pred(f)
+            gate = next((p for p in parts if isinstance(p, conditions.Cmp) and p.op == "==" and p.value is True), None)
+            self.gate, self.gate_true = (gate.name, True) if gate is not None else (None, False)
+            # the gate is checked before: the test is the other conjuncts, each a predicate
+            self.rest = tuple(conditions.to_predicate(p) for p in parts if p is not gate)
+        self.uses_dates = any(n in CASE_DERIVED for n in self.names)
 
-
-def _exceeds(a: str, b: str) -> Callable[[Mapping[str, Any], Case], bool]:
-    def value(name: str, f: Mapping[str, Any], case: Case) -> Any:
-        return act_days(case) if name in CASE_DERIVED else f.get(name)
-
-    def test(f: Mapping[str, Any], case: Case) -> bool:
-        x, y = value(a, f, case), value(b, f, case)
+    def holds(self, f: Mapping[str, Any], case: Case) -> bool:
+        """Whether the rule holds for a case whose gate input was given (it is not checked again)."""
+        exceeds = self.exceeds
+        if exceeds is None:
+            if self.uses_dates:
+                f = {**f, "act_days": act_days(case)}
+            for test in self.rest:
+                if not test(f):
+                    return False
+            return True
+        a, b = exceeds  # the only derived name is act_days (CASE_DERIVED)
+        x = act_days(case) if a in CASE_DERIVED else f.get(a)
+        y = act_days(case) if b in CASE_DERIVED else f.get(b)
         return x is not None and y is not None and x > y
-
-    return test
 
 
 def _needs(node: conditions.Node) -> set[str]:
@@ -159,18 +165,17 @@ class Consistency:
                 return self._reading_error(r, law_value, own)
         gates = self.gates
         for names in (case.circumstances, given):
-            if gates.isdisjoint(names):  # the usual case: nothing the rules hinge on was given
-                continue
-            for name in names:
+            hit = gates.intersection(names)  # the inputs the rules hinge on (usually none, or one)
+            for name in (names if len(hit) > 1 else hit):  # in the case's order when several
                 rules = self.by_gate.get(name)
                 if rules is None:
                     continue
                 got = fact.get(name)
                 for rule in rules:
-                    if (got is True if rule.gate_true else got is not None) and rule.test(fact, case):
+                    if (got is True if rule.gate_true else got is not None) and rule.holds(fact, case):
                         return self._rule_error(case, rule, fact)
         for rule in self.ungated:
-            if rule.test(fact, case):
+            if rule.holds(fact, case):
                 return self._rule_error(case, rule, fact)
         return None
 

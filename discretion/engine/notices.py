@@ -22,7 +22,7 @@ from ..rulebooks.loaded import LoadedEdition
 from .case import Case
 from .citation import cite, date_text, edition_citation
 from .prepared import Plan, Preparation, basis_of
-from .results import FLAG_LABELS, RegimeResult
+from .results import FLAG_LABELS, RegimeResult, shared
 from .trail import REGIME_LABELS, Step
 
 _WORD = {"mitigating": "从轻", "aggravating": "从重"}
@@ -66,6 +66,9 @@ class PlanNotes:
                     effects[("factor", f"{info.prefix}/{info.factor.id}/{lv.level}")] = reads(lv.when)
         # by rule id, with its step (a lookup per trail step without building a key)
         self.effects: dict[str | None, tuple[str, tuple[str, ...]]] = {rule: (step, v) for (step, rule), v in effects.items() if v}
+        # the circumstances that take effect only through a provision, escalation or factor level
+        self.conditional = frozenset(c for (step, _), v in effects.items() if step in ("provision", "escalation", "factor") for c in v)
+        self.grounds = frozenset(plan.grounds)
         self.exempt = exempt
         self.adjusted = frozenset(adj.circumstance for adj in plan.e.adjustments or [])
         gen = plan.gen
@@ -73,8 +76,8 @@ class PlanNotes:
         flag = "factors_unknown"
         self.unknown_flag = (flag, FLAG_LABELS[flag], self.fact_finding,
                              Step("flag", FLAG_LABELS[flag], rule=flag, basis=self.fact_finding, regime=plan.regime))
-        self.defaulted_steps: dict[tuple[int, ...], Step] = {}
-        self.not_applied: dict[tuple[Any, ...], tuple[dict[str, Any], Step]] = {}
+        self.defaulted_steps: dict[tuple[int, ...], tuple[Step, bool, str]] = {}
+        self.not_applied: dict[tuple[Any, ...], tuple[dict[str, Any], Step, str]] = {}
         self.groups = {c: plan.unit.parts[0].circumstances[c].group for c in known}
 
 
@@ -85,28 +88,43 @@ def _notes(plan: Plan) -> PlanNotes:
     return got
 
 
-def circumstances_not_applied(plan: Plan, r: RegimeResult, case: Case, steps: list[Step]) -> list[dict[str, Any]]:
+def circumstances_not_applied(
+    plan: Plan, r: RegimeResult, case: Case, steps: list[Step], sentences: list[str]
+) -> list[dict[str, Any]]:
     """The circumstances of ``case`` that took no effect in the applied result ``r``, each as
     ``{code, label, reason}`` (shared between results: copied by ``Assessment.to_dict``), with a
-    trail step each (added to ``steps``)."""
+    trail step each (added to ``steps``) and the reasoning's sentence (added to ``sentences``)."""
     given = case.circumstances
     if not given:
         return []
     notes = _notes(plan)
-    get = notes.effects.get
+    effects = notes.effects
     took: set[str] = set()
-    for res in (r, r.shadow):
-        if res is None:
-            continue
-        for s in res.steps:
-            got = get(s.rule)  # type: ignore[arg-type]
-            if got is not None and got[0] == s.step:
+    steps_r = r.steps
+    if steps_r and steps_r[0].step == "limitation":  # every regime's result starts with its limitation
+        got = effects.get(steps_r[0].rule)
+        if got is not None:
+            took.update(got[1])
+    if r.exemption is not None:  # the grounds and list entries that exempted it
+        for s in steps_r:
+            if s.step == "exemption" and (got := effects.get(s.rule)) is not None:
                 took.update(got[1])
-            elif s.step == "reduction":  # 减轻: the statutory grounds it counted
+    fined = r if r.fine is not None else r.shadow if r.shadow is not None and r.shadow.fine is not None else None
+    if fined is not None:
+        took.update(c for c in given if c in notes.adjusted)  # the adjustments stage weighs every one present
+        if not notes.grounds.isdisjoint(given) and not took.issuperset(notes.grounds.intersection(given)):
+            if any(s.step == "reduction" for s in fined.steps):  # 减轻 counted the statutory grounds
                 took.update(c for c in given if c in plan.grounds)
+    if not notes.conditional.isdisjoint(given):  # a provision, escalation or factor level reads one: scan
+        for res in (r, r.shadow):
+            for s in res.steps if res is not None else ():
+                got = effects.get(s.rule)
+                if got is not None and got[0] == s.step:
+                    took.update(got[1])
     if took.issuperset(given) and len(set(given)) == len(given):
         return []
     out: list[dict[str, Any]] = []
+    said: list[str] = []
     first: dict[str, int] = {}
     memo = notes.not_applied
     for i, c in enumerate(given):
@@ -122,6 +140,9 @@ def circumstances_not_applied(plan: Plan, r: RegimeResult, case: Case, steps: li
             got = memo[key] = _not_applied(plan, notes, r, key)
         out.append(got[0])
         steps.append(got[1])
+        said.append(got[2])
+    if said:
+        sentences.append("所填情节中，" + "；".join(said) + "。")
     return out
 
 
@@ -146,8 +167,9 @@ def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
     return ("other",)
 
 
-def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, ...]) -> tuple[dict[str, Any], Step]:
-    """The entry and the trail step of a circumstance that took no effect, for the reason ``key``."""
+def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, ...]) -> tuple[dict[str, Any], Step, str]:
+    """The entry, the trail step and the reasoning's words of a circumstance that took no effect, for
+    the reason ``key``."""
     c, kind = key[0], key[1]
     regime = REGIME_LABELS[r.regime]
     basis: tuple[str, ...] = ()
@@ -178,39 +200,46 @@ def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, 
     label = plan.labels.get(c, c)
     step = Step("circumstance", f"情节“{label}”未予适用：{reason}", rule=c, basis=basis, regime=r.regime,
                 data={"code": c, "reason": reason})
-    return {"code": c, "label": label, "reason": reason}, step
+    return shared({"code": c, "label": label, "reason": reason}), step, f"“{label}”未予适用（{reason}）"
 
 
-def factors_defaulted(prep: Preparation, plan: Plan, r: RegimeResult, steps: list[Step]) -> list[dict[str, Any]]:
+def factors_defaulted(plan: Plan, r: RegimeResult, steps: list[Step], sentences: list[str]) -> list[dict[str, Any]]:
     """The factors of the applied result (or its fine if punished) left at their default level, with
-    a trail step listing them and the flag ``factors_unknown`` where a fact can still be given."""
+    a trail step listing them, the reasoning's sentence, and the flag ``factors_unknown`` where a
+    fact can still be given (prepared once per combination of factors and reasons)."""
     got = r.defaulted or (r.shadow.defaulted if r.shadow is not None else [])
     if not got:
         return got
     notes = _notes(plan)
     key = tuple(map(id, got))  # the entries are the plan's own, memoised (Plan.defaulted)
-    step = notes.defaulted_steps.get(key)
-    if step is None:
+    memo = notes.defaulted_steps.get(key)
+    if memo is None:
         text = "下列裁量因子按默认等级计算：" + "；".join(f"“{d['label']}”：{d['reason']}" for d in got)
+        unknown = any(d["missing"] for d in got)
         step = Step("factor", text, rule="factors_defaulted", basis=notes.fact_finding, regime=r.regime,
                     data={"factors": [d["id"] for d in got]})
+        memo = (step, unknown, text + ("；上述事实应当查明后复核。" if unknown else "。"))
         if len(notes.defaulted_steps) < 4_096:  # a few combinations recur; bounded for a soak
-            notes.defaulted_steps[key] = step
+            notes.defaulted_steps[key] = memo
+    step, unknown, sentence = memo
     steps.append(step)
-    if any(d["missing"] for d in got):
+    sentences.append(sentence)
+    if unknown:
         _flag(r, notes.unknown_flag, steps)
     return got
 
 
 def _flag(r: RegimeResult, flag: tuple[str, str, tuple[str, ...], Step], steps: list[Step]) -> None:
-    """Add a notice flag (id, label, basis, its trail step) to the result, once."""
+    """Add a notice flag (id, label, basis, its trail step) to the result (once: each is added by one
+    notice, once per assessment, and no rulebook sets it)."""
     fid, label, basis, step = flag
-    if not any(f["id"] == fid for f in r.flags):
-        r.flags.append({"id": fid, "label": label, "basis": list(basis)})
+    r.flags.append({"id": fid, "label": label, "basis": list(basis)})
     steps.append(step)
 
 
-def repealed_laws(prep: Preparation, le: LoadedEdition, r_decision: str, r: RegimeResult, steps: list[Step]) -> None:
+def repealed_laws(
+    prep: Preparation, le: LoadedEdition, r_decision: str, r: RegimeResult, steps: list[Step], sentences: list[str]
+) -> None:
     """A case decided under ``r_decision`` with an edition that took effect under an earlier regime,
     whose laws ``r_decision`` repealed: the flag ``edition_for_repealed_laws`` and its sentence
     (prepared once per edition, decision regime and applied regime)."""
@@ -221,6 +250,7 @@ def repealed_laws(prep: Preparation, le: LoadedEdition, r_decision: str, r: Regi
     flag = memo[key]
     if flag is not None:
         _flag(r, flag, steps)
+        sentences.append(flag[3].text + "。")
 
 
 def _repealed(prep: Preparation, le: LoadedEdition, r_decision: str, regime: str) -> tuple[str, str, tuple[str, ...], Step] | None:

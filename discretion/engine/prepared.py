@@ -34,7 +34,7 @@ from .citation import cite, edition_citation
 from .consistency import Consistency
 from .inputs import fact_checks
 from .money import Range, fine_range
-from .results import FLAG_LABELS
+from .results import FLAG_LABELS, shared
 from .trail import REGIME_LABELS, Step, make_step
 
 _ONE = Decimal(1)
@@ -366,12 +366,14 @@ class Plan:
         # each factor's facts (those its levels read), to tell a default taken for want of them
         facts = self.ruleset.facts
         readings = self.unit.consistency.by_fact
-        self.factor_reads: list[tuple[int, FactorInfo, tuple[str, ...], bool]] = []
+        factor_reads: list[tuple[int, FactorInfo, tuple[str, ...], frozenset[str], bool]] = []  # built, then set whole
         for i, info in enumerate(info for infos in (self.ruleset.factors, self.ruleset.common) for info in infos):
             names = (n for lv in info.factor.levels if lv.when for n in sorted(conditions.names(conditions.parse(lv.when))))
             reads = tuple(dict.fromkeys(n for n in names if n in facts))
-            if reads:  # (index, factor, facts read, whether one is read from the law's fact)
-                self.factor_reads.append((i, info, reads, any(n in readings for n in reads)))
+            if reads:  # (index, factor, facts read, the same as a set, whether one is read from the law's fact)
+                factor_reads.append((i, info, reads, frozenset(reads), any(n in readings for n in reads)))
+        self.factor_reads = factor_reads
+        self.read_names = frozenset(n for entry in factor_reads for n in entry[2])
         self._defaulted: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.default_weighted = [w for w, _ in defaults]
         self.default_steps = [st for _, st in defaults]
@@ -438,22 +440,16 @@ class Plan:
         steps.append(make_step("position", how, "formula", self.edition_cite, regime,
                                {"position": str(p), "modelled": formula.modelled is not None}))
         defaulted: list[dict[str, Any]] = []
-        if fact is not None:
+        unknown = self.read_names.difference(fact) if fact is not None else None
+        if unknown:  # some fact a factor reads was not given (checked at C speed; most cases give few)
             memo = self._defaulted
-            for i, info, reads, from_law in self.factor_reads:
-                if i in best:
+            for i, info, reads, read_set, from_law in self.factor_reads:
+                if i in best or read_set.isdisjoint(unknown):
                     continue
-                if len(reads) == 1:
-                    if reads[0] in fact:
-                        continue
-                    missing = reads
-                else:
-                    missing = tuple([n for n in reads if n not in fact])
-                    if not missing:
-                        continue
+                missing = reads if len(reads) == 1 else tuple([n for n in reads if n in unknown])
                 got = None if from_law else memo.get((i, missing))
                 if got is None:
-                    got = self.defaulted(info, missing, fact)
+                    got = self.defaulted(info, missing, fact)  # type: ignore[arg-type]
                     if not from_law:
                         memo[(i, missing)] = got
                 defaulted.append(got)  # shared between results (Assessment.to_dict copies it)
@@ -489,14 +485,14 @@ class Plan:
                 else:
                     parts.append(f"{chosen}，本裁量基准未对该情形分级")
             level, level_label = info.default
-            got = self._defaulted[key] = {
+            got = self._defaulted[key] = shared({
                 "id": info.factor.id,
                 "label": info.factor.label,
                 "level": level,
                 "level_label": level_label,
                 "missing": can_give,
                 "reason": "；".join(parts) + f"，按默认的第{level}级（{level_label}）计",
-            }
+            })
         return got
 
     def adjusted(self, p: Decimal, present: list[str], steps: list[Step]) -> Decimal:

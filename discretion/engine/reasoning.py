@@ -12,21 +12,7 @@ def render(a: Assessment) -> str:
     """A Chinese paragraph explaining the result, fit for the case file: the decision and its reasons,
     then what the reader must know besides (an edition written for repealed laws, factors left at
     their default level, circumstances that took no effect)."""
-    return _decision(a) + _notes(a)
-
-
-def _notes(a: Assessment) -> str:
-    parts: list[str] = []
-    if any(f["id"] == "edition_for_repealed_laws" for f in a.applied.flags):
-        repealed = next(s for s in reversed(a.trail) if s.step == "flag" and s.rule == "edition_for_repealed_laws")
-        parts.append(repealed.text + "。")
-    if a.factors_defaulted:  # the trail's step says which (discretion.engine.notices.factors_defaulted)
-        listed = next(s for s in reversed(a.trail) if s.rule == "factors_defaulted")
-        unknown = any(d["missing"] for d in a.factors_defaulted)
-        parts.append(listed.text + ("；上述事实应当查明后复核。" if unknown else "。"))
-    if a.circumstances_not_applied:
-        parts.append("所填情节中，" + "；".join(f"“{d['label']}”未予适用（{d['reason']}）" for d in a.circumstances_not_applied) + "。")
-    return "".join(parts)
+    return _decision(a) + "".join(a.notes)  # the notices' sentences (discretion.engine.notices)
 
 
 def _decision(a: Assessment) -> str:
@@ -84,6 +70,8 @@ def _decision(a: Assessment) -> str:
         matched: list[str] = []
         defaults: list[str] = []
         adjust: list[str] = []
+        # the factors whose facts were not given are said once, with their levels, by the notices
+        unknown = {x["id"] for x in a.factors_defaulted} if a.factors_defaulted else ()
         for s in r.steps:
             kind = s.step
             if kind == "factor":
@@ -91,7 +79,7 @@ def _decision(a: Assessment) -> str:
                 if "factor" in d:
                     if d["matched"]:
                         matched.append(s.text)
-                    else:
+                    elif d["factor"] not in unknown:
                         defaults.append(str(d["label"]))
             elif kind == "adjustment" and s.rule != "adjusted":
                 adjust.append(s.text)

@@ -105,6 +105,7 @@ class Assessment:
     # (additions to v1; discretion.engine.notices)
     circumstances_not_applied: list[dict[str, Any]] = field(default_factory=list)
     factors_defaulted: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the reasoning's sentences that say so (not in the JSON)
 
     @property
     def act_result(self) -> RegimeResult:
@@ -148,8 +149,8 @@ class Assessment:
             "individual_fines": a.individual_fines,
             "measures": a.measures,
             "flags": a.flags,
-            "circumstances_not_applied": self.circumstances_not_applied,
-            "factors_defaulted": self.factors_defaulted,
+            "circumstances_not_applied": _entries(self.circumstances_not_applied) if ref is as_json else self.circumstances_not_applied,
+            "factors_defaulted": _entries(self.factors_defaulted) if ref is as_json else self.factors_defaulted,
             "law": {
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
@@ -166,6 +167,22 @@ class Assessment:
         # 首违不罚 (可以不予处罚): the fine if the bureau decides to punish, after ``fine`` (an addition to v1)
         items = list(doc.items())
         return dict(items[:3] + [("fine_if_punished", a.fine_if_punished.to_dict())] + items[3:])
+
+
+# The notices' entries (circumstances not applied, factors defaulted) are shared by every result
+# that has them (discretion.engine.notices): each is registered with its JSON, serialised once.
+_ENTRY_JSON: dict[int, tuple[dict[str, Any], orjson.Fragment]] = {}
+
+
+def shared(entry: dict[str, Any]) -> dict[str, Any]:
+    """Register ``entry``, shared between results and never changed, so that ``to_json`` embeds its JSON."""
+    _ENTRY_JSON[id(entry)] = (entry, orjson.Fragment(orjson.dumps(entry)))  # the entry kept: its id stays its own
+    return entry
+
+
+def _entries(items: list[dict[str, Any]]) -> list[Any]:
+    get = _ENTRY_JSON.get
+    return [got[1] if (got := get(id(x))) is not None and got[0] is x else x for x in items]
 
 
 # The results are made many thousand times a second: these build the same dataclass instances
@@ -231,4 +248,5 @@ def new_assessment(
     a.reasoning = ""
     a.circumstances_not_applied = []
     a.factors_defaulted = []
+    a.notes = []
     return a
