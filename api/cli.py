@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"错误：{exc.message}", file=sys.stderr)
         return 1
     except DiscretionError as exc:
-        where = f"（{exc.field}）" if exc.field else ""
+        fields = getattr(exc, "fields", ()) or ((exc.field,) if exc.field else ())  # contradictory inputs name each
+        where = f"（{'、'.join(fields)}）" if fields else ""
         print(f"错误：{exc.code}{where}：{exc.message}", file=sys.stderr)
         return 2
     except ValidationError as exc:

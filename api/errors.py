@@ -214,7 +214,9 @@ def install(app: FastAPI) -> None:
             page = _page(status, exc.message, request=request)
             page.headers.update(headers or {})
             return page
-        return JSONResponse(body(exc.code, exc.message, exc.field), status_code=status, headers=headers)
+        fields = getattr(exc, "fields", ())  # contradictory inputs: one error per field, the same code and message
+        errors = [{"code": exc.code, "message": exc.message, "field": f} for f in fields] if fields else None
+        return JSONResponse(body(exc.code, exc.message, exc.field, errors), status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -107,7 +107,8 @@ class ErrorItem(BaseModel):
 
 
 class ErrorOut(ErrorItem):
-    """服务答复的每一种错误（4xx；5xx 仅用于服务器故障）。"""
+    """服务答复的每一种错误（4xx；5xx 仅用于服务器故障）。相互矛盾的输入（contradictory_inputs）在 errors 中逐项列出
+    每一项输入（field 依次为各项，如 circumstances[0]、facts.violations_in_two_years），message 以中文指明各项。"""
 
     errors: list[ErrorItem]
 
@@ -226,6 +227,10 @@ class AssessmentRecordOut(BaseModel):
     individual_fines: list[dict[str, Any]]
     measures: list[dict[str, Any]]
     flags: list[dict[str, Any]]
+    circumstances_not_applied: list[dict[str, Any]] = Field(
+        default_factory=list, description="未予适用的情节（见 POST 的答复；此项加入前保存的记录没有）")
+    factors_defaulted: list[dict[str, Any]] = Field(
+        default_factory=list, description="按默认等级计算的裁量因子（见 POST 的答复；此项加入前保存的记录没有）")
     law: dict[str, Any]
     rulebook: dict[str, Any]
     trail: list[dict[str, Any]]
@@ -316,8 +321,10 @@ JsonNumber = Annotated[int | float, WithJsonSchema({"type": "number"})]
 # The step names of the trail, in pipeline order (discretion.engine.trail.STEP_LABELS; a test keeps them equal).
 StepName = Literal[
     "regime", "edition", "limitation", "provision", "exemption", "escalation", "concurrence", "range", "factor",
-    "position", "adjustment", "reduction", "rounding", "individual_fine", "measure", "flag", "lighter_law",
+    "position", "adjustment", "reduction", "rounding", "individual_fine", "measure", "flag", "lighter_law", "circumstance",
 ]
+# The procedural reminders a result may carry: the rulebooks' (FlagId) and the engine's own notices.
+ResultFlagId = Literal[FlagId, "factors_unknown", "edition_for_repealed_laws"]
 
 _OUT = ConfigDict(extra="forbid", strict=True)
 
@@ -387,7 +394,8 @@ class FlagOut(BaseModel):
 
     model_config = _OUT
 
-    id: FlagId = Field(description="程序提示标识")
+    id: ResultFlagId = Field(description="程序提示标识（factors_unknown：裁量因子的事实未查明，按默认等级计算；"
+                                        "edition_for_repealed_laws：所适用的裁量基准依据已废止的法律制定）")
     label: str = Field(description="程序提示内容（中文）")
     basis: list[str] = Field(description="法律依据（引用文字）")
 
@@ -455,6 +463,7 @@ class TrailStepData(BaseModel):
                 "factor：factor、label、level、score、weight、matched、modelled；position：position、modelled；"
                 "adjustment：direction、points、modelled 或 position；reduction：floor、ratio、modelled；"
                 "rounding：position、recommended、band；concurrence：applied、candidates；lighter_law：applied、compared；"
+                "factor（rule 为 factors_defaulted，按默认等级计算的因子）：factors；circumstance（未适用的情节）：code、reason；"
                 "其余步骤为空对象。小数以字符串表示（如 score、position），金额为整数元"
             )
         },
@@ -475,6 +484,29 @@ class TrailStepOut(BaseModel):
     data: TrailStepData
 
 
+class NotAppliedOut(BaseModel):
+    """案件所填而未予适用的一项情节。"""
+
+    model_config = _OUT
+
+    code: str = Field(description="情节标识（circumstances 中的值）")
+    label: str = Field(description="情节名称（中文）")
+    reason: str = Field(description="未予适用的理由（中文），如 只是不予处罚的条件之一，本案不具备其全部条件；重复填写的，说明与第几项重复")
+
+
+class DefaultedFactorOut(BaseModel):
+    """因所需事实未填写（或本基准对法律层所选情形未分级）而按默认等级计算的一项裁量因子。"""
+
+    model_config = _OUT
+
+    id: str = Field(description="因子标识")
+    label: str = Field(description="因子名称（中文）")
+    level: int = Field(description="所取的默认等级")
+    level_label: str = Field(description="该等级的名称（中文）")
+    missing: list[str] = Field(description="尚可补充的事实名称（facts 的键）；为空表示本基准对所选情形未分级，无需补充")
+    reason: str = Field(description="理由（中文），如 未提供“违法行为持续时间”，按默认的第1级（不足5天）计")
+
+
 class AssessmentOut(BaseModel):
     """POST /v1/assessments (201): the assessment, as stored, with its id."""
 
@@ -491,6 +523,11 @@ class AssessmentOut(BaseModel):
     individual_fines: list[IndividualFineOut] = Field(description="对个人的罚款（双罚）")
     measures: list[MeasureOut] = Field(description="罚款以外的措施")
     flags: list[FlagOut] = Field(description="程序提示")
+    circumstances_not_applied: list[NotAppliedOut] = Field(
+        description="所填情节中未予适用的（及其理由），按填写顺序；全部适用时为空列表（v1 的补充字段）")
+    factors_defaulted: list[DefaultedFactorOut] = Field(
+        description="按默认等级计算的裁量因子（所需事实未填写，或本基准对所选情形未分级）；有可补充的事实时另有提示 factors_unknown"
+                    "（v1 的补充字段）")
     law: LawOut
     rulebook: RulebookOut
     trail: list[TrailStepOut] = Field(description="计算过程，按步骤顺序")
@@ -507,6 +544,15 @@ class FactChoiceOut(BaseModel):
     label: str = Field(description="取值的中文名称")
 
 
+class FactRefinesOut(BaseModel):
+    """裁量基准的事实如何由法律层的事实确定（from_law）。"""
+
+    model_config = _OUT
+
+    fact: str = Field(description="所细分的法律层事实的名称")
+    choices: dict[str, list[str]] = Field(description="法律层事实的取值 → 本事实可选的取值")
+
+
 class FactOut(BaseModel):
     """表单要填写的一项事实。"""
 
@@ -521,6 +567,9 @@ class FactOut(BaseModel):
     choices: list[FactChoiceOut] = _absent("enum 类型的选项；其他类型省略")
     min: str = _absent("最小值（十进制数字的文字，如 \"0\"）；没有时省略")
     max: str = _absent("最大值（十进制数字的文字）；没有时省略")
+    refines: FactRefinesOut = _absent(
+        "裁量基准的事实细分法律层的一项事实时给出（同一事实只问一次）：法律层事实的每个取值对应本事实可选的取值；"
+        "只有一个的由法律层事实确定，无需填写；有几个的可在其中细分；没有的不应填写；填写其他取值为 422 contradictory_inputs")
 
 
 class ViolationOut(BaseModel):
@@ -569,6 +618,7 @@ class FactSchemaProperty(BaseModel):
     minimum: JsonNumber = _absent("最小值（数值类型；整数值写作整数）")
     maximum: JsonNumber = _absent("最大值；没有时省略")
     multiple_of: JsonNumber = _absent("金额精确到分（money 类型为 0.01）", alias="multipleOf")
+    x_refines: str = _absent("本事实细分的法律层事实（其取值决定本事实可选的取值，见 allOf）", alias="x-refines")
 
 
 class FactsSchema(BaseModel):
@@ -581,6 +631,8 @@ class FactsSchema(BaseModel):
     properties: dict[str, FactSchemaProperty] = Field(description="事实名称 → 该事实的 JSON Schema")
     required: list[str] = Field(description="必填的事实")
     additional_properties: Literal[False] = Field(alias="additionalProperties")
+    all_of: list[dict[str, Any]] = _absent(
+        "细分法律层事实的裁量基准事实的取值约束（if 法律层事实取某值 then 本事实只能取其中之一，或不应填写）", alias="allOf")
 
 
 class ViolationDetailOut(ViolationOut):

@@ -64,6 +64,15 @@ class InputError(DiscretionError):
 
 
 @dataclass
+class ContradictionError(InputError):
+    """Inputs of a case deny each other (maps to HTTP 422 ``contradictory_inputs``): ``fields``
+    names every one of them (``field`` is the first), the message names them in Chinese."""
+
+    code: str = "contradictory_inputs"
+    fields: tuple[str, ...] = ()
+
+
+@dataclass
 class NotFoundError(DiscretionError):
     """An id names nothing that exists (maps to HTTP 404)."""
 

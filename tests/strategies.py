@@ -3,8 +3,9 @@
 A case drawn by :func:`cases` passes every input check of the assessment pipeline: dates are
 ordered, a published benchmark edition is in force on the decision date, every fact is of its
 declared type and inside its bounds, every fact the regimes involved ``require`` is given, and
-every circumstance belongs to the violation type's ruleset. So an assessment of such a case may
-only answer, never raise (see ``tests/test_properties.py``).
+every circumstance belongs to the violation type's ruleset, and no two inputs deny each other (the
+contradictory ones are mended as :func:`discretion.review.synth.consistent` does). So an assessment
+of such a case may only answer, never raise (see ``tests/test_properties.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from hypothesis import strategies as st
 
 from api.clock import today
 from discretion.engine.case import Case
+from discretion.engine.consistency import Consistency
 from discretion.engine.dates import regime_on
+from discretion.review.synth import consistent
 from discretion.rulebooks import editions
 from discretion.rulebooks.compiler import Compiled, RuleSet
 from discretion.rulebooks.loaded import RulebookSet
@@ -134,6 +137,7 @@ def cases(
     """
     codes = sorted(violations or rs.violations)
     first_decision = first_decision_date(rs)
+    checks: dict[str, Consistency] = {}  # per ruleset: the inputs that may not be given together
 
     # a closure, so that Hypothesis never renders the (large) rulebook set in a repr
     @st.composite
@@ -155,7 +159,7 @@ def cases(
         circumstances = draw(
             st.lists(st.sampled_from(ruleset.circumstances), unique=True, max_size=max_circumstances)
         )
-        return Case(
+        drawn = Case(
             violation=code,
             jurisdiction=jurisdiction,
             party=party,
@@ -164,5 +168,9 @@ def cases(
             edition=edition,
             **dates,
         )
+        c = checks.get(ruleset.name)
+        if c is None:
+            c = checks[ruleset.name] = Consistency(rs, ruleset, le.effective, code)
+        return consistent(c, ruleset, drawn, draw(st.randoms(use_true_random=False)))
 
     return case()

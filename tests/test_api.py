@@ -277,6 +277,92 @@ def test_assessment_survives_a_new_app_on_the_same_database(tmp_path_factory: py
         assert {k: got[k] for k in posted} == posted
 
 
+# --- one fact, asked once; contradictory inputs; nothing silent (issue 11 items 9, 10) --------------
+
+
+@pytest.mark.parametrize("payload, fields", [
+    ({**WATER, "circumstances": ["first_offense", "repeat_offense"]}, ["circumstances[0]", "circumstances[1]"]),
+    ({**WATER, "circumstances": ["confessed", "first_offense"], "facts": {"violations_in_two_years": 2}},
+     ["circumstances[1]", "facts.violations_in_two_years"]),
+    ({**WATER, "circumstances": ["no_harm", "slight_harm"]}, ["circumstances[0]", "circumstances[1]"]),
+    ({**WATER, "facts": {"duration_days": 500}}, ["facts.duration_days", "violation_date", "decision_date"]),
+    ({"violation": "air_monitoring_violation", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
+      "facts": {"act": "outlet", "monitoring_breach": "records"}}, ["facts.monitoring_breach", "facts.act"]),
+], ids=["first-and-repeat-offense", "first-offense-and-count", "no-and-slight-harm", "duration-and-dates", "law-and-edition-fact"])
+def test_contradictory_inputs_are_422_naming_each_field(client: TestClient, payload: dict[str, Any], fields: list[str]) -> None:
+    """Inputs that deny each other answer 422 contradictory_inputs: field is the first of them, errors names each, the message names them in Chinese; nothing is stored."""
+    before = client.get("/v1/assessments", params={"limit": 1}).json()["items"]
+    r = client.post("/v1/assessments", json=payload)
+    assert r.status_code == 422, r.text
+    body = assert_error_shape(r)
+    assert body["code"] == "contradictory_inputs"
+    assert [e["field"] for e in body["errors"]] == fields
+    assert all(e["code"] == "contradictory_inputs" and e["message"] == body["message"] for e in body["errors"])
+    assert "相互矛盾" in body["message"] and body["message"].count("“") >= 2
+    assert client.get("/v1/assessments", params={"limit": 1}).json()["items"] == before  # nothing stored
+
+
+def test_an_edition_fact_the_law_fact_decides_is_read_from_it(client: TestClient) -> None:
+    """act = equipment_tampered (大气污染防治法第一百条第一项) places the 2023 edition's 行为情形 at level 5 without monitoring_breach being sent, and the trail says it was read from the law's fact."""
+    r = client.post("/v1/assessments", json={"violation": "air_monitoring_violation", "violation_date": "2025-03-01",
+                                             "decision_date": "2025-09-01", "facts": {"act": "equipment_tampered"}})
+    assert r.status_code == 201, r.text
+    trail = r.json()["trail"]
+    assert any(s["rule"] == "factor/monitoring_breach/5" for s in trail)
+    read = [s for s in trail if s["rule"] == "from_law/monitoring_breach"]
+    assert read and read[0]["data"] == {"fact": "monitoring_breach", "law_fact": "act", "value": "device_tampered"}
+
+
+def test_the_facts_schema_asks_an_edition_fact_only_as_a_refinement_of_the_law_fact(client: TestClient) -> None:
+    """GET /v1/violations/{code}: an edition fact the law's fact always decides (hw_breach) is not listed; one it refines
+    (monitoring_breach) carries refines, x-refines and allOf constraints that a validator enforces."""
+    hw = client.get("/v1/violations/hazardous_waste_management", params={"on": "2025-09-01"}).json()
+    assert "hw_breach" not in {f["name"] for f in hw["facts"]} and "hw_breach" not in hw["facts_schema"]["properties"]
+    air = client.get("/v1/violations/air_monitoring_violation", params={"on": "2025-09-01"}).json()
+    fact = next(f for f in air["facts"] if f["name"] == "monitoring_breach")
+    assert fact["refines"]["fact"] == "act" and fact["refines"]["choices"]["no_self_monitoring"] == ["self_monitoring", "records"]
+    schema = air["facts_schema"]
+    assert schema["properties"]["monitoring_breach"]["x-refines"] == "act"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    assert v.is_valid({"act": "no_self_monitoring", "monitoring_breach": "records"})
+    assert not v.is_valid({"act": "no_self_monitoring", "monitoring_breach": "disclosure"})
+    assert not v.is_valid({"act": "outlet", "monitoring_breach": "records"})
+
+
+def test_the_result_lists_circumstances_not_applied_and_factors_left_unknown(client: TestClient) -> None:
+    """First offence without the other conditions, and a duplicate, are listed with their reasons; the factors whose facts
+    were not given are listed with their default level; the flag factors_unknown is raised; the stored record keeps both."""
+    r = client.post("/v1/assessments", json={**WATER, "facts": {"exceedance_ratio": 0.6},
+                                             "circumstances": ["first_offense", "confessed", "confessed"]})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [(c["code"], c["label"]) for c in body["circumstances_not_applied"]] == [
+        ("first_offense", "初次违法"), ("confessed", "主动供述行政机关尚未掌握的违法行为")]
+    assert "不予处罚的条件" in body["circumstances_not_applied"][0]["reason"]
+    assert body["circumstances_not_applied"][1]["reason"] == "与第2项重复，只计一次"
+    defaulted = {d["id"]: d for d in body["factors_defaulted"]}
+    assert defaulted["duration"]["level"] == 1 and defaulted["duration"]["missing"] == ["duration_days"]
+    assert "exceedance" not in defaulted  # given: at its level, not unknown
+    assert "factors_unknown" in {f["id"] for f in body["flags"]}
+    assert [s["rule"] for s in body["trail"] if s["step"] == "circumstance"] == ["first_offense", "confessed"]
+    assert "所填情节中，“初次违法”未予适用" in body["reasoning"] and "下列裁量因子按默认等级计算" in body["reasoning"]
+    stored = client.get(f"/v1/assessments/{body['id']}").json()
+    assert stored["circumstances_not_applied"] == body["circumstances_not_applied"]
+    assert stored["factors_defaulted"] == body["factors_defaulted"]
+
+
+def test_a_case_decided_under_the_code_with_the_2023_edition_is_flagged(client: TestClient) -> None:
+    """Decided on 2026-09-01 with the 2023 edition (issued under the separate laws): the flag edition_for_repealed_laws,
+    citing 法典第一千二百四十二条, and a sentence in the reasoning; decided on 2026-06-01, neither."""
+    late = client.post("/v1/assessments", json={**WATER, "decision_date": "2026-09-01"}).json()
+    flag = next(f for f in late["flags"] if f["id"] == "edition_for_repealed_laws")
+    assert "《中华人民共和国生态环境法典》第一千二百四十二条" in flag["basis"]
+    assert "系依据已废止的单行法制定" in late["reasoning"]
+    early = client.post("/v1/assessments", json={**WATER, "decision_date": "2026-06-01"}).json()
+    assert "edition_for_repealed_laws" not in {f["id"] for f in early["flags"]}
+
+
 def test_unknown_assessment_id_is_404(client: TestClient) -> None:
     """GET /v1/assessments/{unknown} answers 404 not_found naming the field id."""
     r = client.get("/v1/assessments/0000000000000000deadbeef")

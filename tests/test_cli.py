@@ -150,6 +150,22 @@ def test_assess_with_an_unknown_fact_exits_two_naming_the_field(capsys: pytest.C
     assert out == ""
 
 
+def test_assess_with_contradictory_circumstances_exits_two_naming_both(capsys: pytest.CaptureFixture[str]) -> None:
+    """初次违法 with 多次被处罚 exits 2 with contradictory_inputs, both fields and the Chinese message, and prints no result."""
+    code, out, err = run(capsys, *ASSESS, "--circumstance", "first_offense", "--circumstance", "repeat_offense")
+    assert code == 2 and out == ""
+    assert "contradictory_inputs（circumstances[0]、circumstances[1]）" in err
+    assert "“初次违法”与“多次实施违法行为被处罚（两年内因同类违法行为被处罚三次以上）”相互矛盾" in err
+
+
+def test_assess_text_output_lists_what_took_no_effect(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text output names the circumstances not applied and the factors at their default level, with the reasons."""
+    code, out, _ = run(capsys, *ASSESS, "--circumstance", "first_offense")
+    assert code == 0
+    assert "未予适用的情节：初次违法（只是不予处罚的条件之一" in out
+    assert "按默认等级计算的因子：持续时间，未提供“违法行为持续时间”，按默认的第1级（不足5天）计" in out
+
+
 def test_assess_with_an_unknown_violation_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown violation code exits 2 naming the field "violation"."""
     code, _, err = run(capsys, "assess", "--violation", "nope", "--violation-date", "2025-03-01", "--decision-date", "2025-06-01")

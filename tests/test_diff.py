@@ -63,6 +63,21 @@ def test_one_regime_for_both_sides_leaves_only_benchmark_changes(rulebooks: Rule
     assert [c.area for c in changes_of(d, "eia_unapproved_construction")].count("level") >= 1
 
 
+def test_the_diff_shows_how_an_edition_reads_the_law_facts_and_its_contradiction_rules(tmp_path: Path, rulebooks: RulebookSet) -> None:
+    """A changed reading of a law fact (from_law) is a change of its violation type with both sides' mapping, and a
+    changed contradiction rule an edition-wide change with both conditions."""
+    root = tree(tmp_path)
+    edit(root / DRAFT, "          equipment_tampered: [device_tampered]\n", "          equipment_tampered: [device_tampered, not_networked]\n")
+    edit(root / DRAFT, "    when: 'first_offense and violations_in_two_years >= 2'\n", "    when: 'first_offense and violations_in_two_years >= 3'\n")
+    d = diff.compare("yunnan@2026-draft", str(root / DRAFT), rulebooks)
+    [c] = [c for c in changes_of(d, "air_monitoring_violation") if c.area == "from_law"]
+    assert c.kind == "changed" and "equipment_tampered → device_tampered；" in (c.a or "")
+    assert "equipment_tampered → device_tampered、not_networked" in (c.b or "")
+    [r] = [c for c in changes_of(d) if c.area == "contradiction"]
+    assert (r.kind, r.field, r.a, r.b) == ("changed", "when", "first_offense and violations_in_two_years >= 2",
+                                           "first_offense and violations_in_two_years >= 3")
+
+
 def test_an_edition_against_itself_has_no_differences(rulebooks: RulebookSet) -> None:
     """Comparing an edition with itself finds nothing and says so."""
     d = diff.compare("yunnan@2023", "yunnan@2023", rulebooks)

@@ -369,7 +369,8 @@ def test_documents_follow_the_access_rules_of_the_record(secured: tuple[TestClie
 
 def test_circumstances_not_applied_are_named_with_their_reason_when_the_record_has_them(client: TestClient) -> None:
     """A record carrying ``circumstances_not_applied`` (the result's v1 addition) prints each with its
-    label and reason under 情节; without it the line is left out rather than guessed."""
+    label and reason under 情节 (无 when the list is empty); a record made before it has no such line
+    (it is left out rather than guessed)."""
     from api.documents import content, issuer, labels
 
     rid = post(client, {**PENALTY, "case": UNIT})
@@ -377,7 +378,9 @@ def test_circumstances_not_applied_are_named_with_their_reason_when_the_record_h
     state = client.app.state.discretion  # type: ignore[attr-defined]
     lab = labels(state.rulebooks, state.engine.compiled)
     src = content.source(state.store.get_row(rid))
+    assert "未适用的情节：无。" in body(content.decision(src, issuer(state.settings), lab).doc)
+    del src.result["circumstances_not_applied"]  # as in a record made before the field existed
     assert "未适用的情节" not in body(content.decision(src, issuer(state.settings), lab).doc)
-    src.result["circumstances_not_applied"] = [{"id": "first_offense", "reason": "该违法行为不是初次违法"}]
+    src.result["circumstances_not_applied"] = [{"code": "first_offense", "reason": "该违法行为不是初次违法"}]
     label = state.rulebooks.circumstances["first_offense"].label
     assert f"未适用的情节：{label}（该违法行为不是初次违法）。" in body(content.decision(src, issuer(state.settings), lab).doc)

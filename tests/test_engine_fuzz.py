@@ -40,7 +40,9 @@ from strategies import CODE_DATE, DRAFT_EDITION, JURISDICTIONS, fact_values, fir
 from api.clock import today
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
+from discretion.engine.inputs import facts_for_matching
 from discretion.engine.results import Assessment, RegimeResult
+from discretion.review.synth import consistent
 from discretion.rulebooks import editions
 from discretion.rulebooks.loaded import RulebookSet
 from discretion.rulebooks.tree import SHIPPED
@@ -156,8 +158,10 @@ def cases(ctx: Ctx, code: str, regime: str) -> st.SearchStrategy[Case]:
         if draw(sometimes(6)):
             full = draw(st.sampled_from(ctx.exemption_sets))
             circumstances += [c for c in full if c in ruleset.circumstances and c not in circumstances]
-        return Case(violation=code, jurisdiction=jurisdiction, party=draw(st.sampled_from(("unit", "individual"))),
-                    facts=facts, circumstances=circumstances, edition=edition, **dates)
+        drawn = Case(violation=code, jurisdiction=jurisdiction, party=draw(st.sampled_from(("unit", "individual"))),
+                     facts=facts, circumstances=circumstances, edition=edition, **dates)
+        # inputs that deny each other are refused: mend them as a handler who knows the case would
+        return consistent(ctx.engine.unit(code, le).consistency, ruleset, drawn, draw(st.randoms(use_true_random=False)))
 
     return case()
 
@@ -213,14 +217,18 @@ def check_cited(a: Assessment) -> None:
 
 
 def with_extra(ctx: Ctx, case: Case, group: str, data: st.DataObject) -> Case | None:
-    """The case plus one circumstance of ``group`` it does not have yet (None if there is none)."""
+    """The case plus one circumstance of ``group`` it does not have yet (None if there is none, or if
+    it contradicts the case's inputs)."""
     le, _ = editions.in_force(ctx.rulebooks.editions, case.jurisdiction, case.decision_date, case.edition)
     ruleset = ctx.engine.compiled.get(case.violation, le.key)
     choices = [c for c in ruleset.circumstances if ctx.groups.get(c) == group and c not in case.circumstances]
     if not choices:
         return None
     extra = data.draw(st.sampled_from(choices), label=f"added {group}")
-    return Case(**{**case.model_dump(), "circumstances": [*case.circumstances, extra]})
+    more = Case(**{**case.model_dump(), "circumstances": [*case.circumstances, extra]})
+    if ctx.engine.unit(case.violation, le).consistency.check(more, facts_for_matching(ruleset, more)) is not None:
+        return None  # the added circumstance denies one the case has (e.g. 多次被处罚 beside 初次违法): refused
+    return more
 
 
 @pytest.mark.parametrize("regime", REGIMES)

@@ -351,6 +351,45 @@ def test_range_with_minimum_above_maximum_is_refused(tmp_path: Path) -> None:
 # --- prefecture editions may only narrow ----------------------------------------------------------------
 
 
+DRAFT = "yunnan/code-draft.yaml"
+
+
+def test_an_edition_reading_a_law_fact_must_map_every_choice_of_it(tmp_path: Path) -> None:
+    """from_law that leaves out a choice of the law's fact (act: outlet) is refused at its line, naming the choice."""
+    root = full_tree(tmp_path)
+    path = root / DRAFT
+    edit(path, "          outlet: []\n", "")
+    issue = only(refusal(root))
+    assert issue.file == f"rulebooks/{DRAFT}" and "outlet" in issue.message
+    lines = path.read_text(encoding="utf-8").splitlines()
+    block = lines.index("  air_monitoring_violation:")
+    assert issue.line == next(n for n in range(block, len(lines)) if lines[n] == "        values:") + 1
+
+
+def test_an_edition_reading_a_law_fact_may_allow_only_its_own_choices(tmp_path: Path) -> None:
+    """from_law that maps a law choice to a value the edition's fact does not have is refused, naming the value."""
+    root = full_tree(tmp_path)
+    edit(root / DRAFT, "          equipment_tampered: [device_tampered]\n", "          equipment_tampered: [device_smashed]\n")
+    issue = only(refusal(root))
+    assert "device_smashed" in issue.message
+
+
+def test_a_contradiction_naming_an_unknown_circumstance_is_refused(tmp_path: Path) -> None:
+    """A contradiction rule of law.yaml that reads an unknown name is refused like any condition."""
+    root = make_tree(tmp_path, "water_over_standard")
+    edit(root / "law" / "law.yaml", "    when: first_offense and repeat_offense\n", "    when: first_offense and repeat_ofense\n")
+    issue = only(refusal(root))
+    assert issue.file == "rulebooks/law/law.yaml" and "repeat_ofense" in issue.message
+
+
+def test_a_prefecture_may_not_change_how_the_province_reads_a_law_fact(tmp_path: Path) -> None:
+    """A prefecture entry with a from_law of its own (here where the province has none) is refused: it may only narrow."""
+    root = full_tree(tmp_path)
+    edit(root / KUNMING, "    note: \"建模：昆明将超标排放", "    from_law:\n      - {fact: pollutant_class, law_fact: serious, values: {}}\n    note: \"建模：昆明将超标排放")
+    err = refusal(root)
+    assert any("下级版本不得改变上级版本对法律层事实的读取" in i.message for i in err.issues), err
+
+
 def test_prefecture_widening_its_position_window_is_refused(tmp_path: Path) -> None:
     """Kunming may not start its window for water_over_standard below the province's 0.1."""
     root = full_tree(tmp_path)

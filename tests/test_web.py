@@ -151,11 +151,54 @@ def test_form_shows_facts_with_their_units(client: TestClient) -> None:
 
 def test_form_shows_enum_facts_as_select_with_chinese_choices(client: TestClient) -> None:
     """An enum fact is a <select> with its Chinese choices and an empty 未查明 option."""
+    page = client.get("/assess/discharge_without_permit").text
+    label = label_around(page, "fact.permit_status")
+    assert "<select" in label
+    assert re.search(r'<option value="never"\s*>未取得排污许可证</option>', label)
+    assert "（未查明）" in label
+
+
+def test_form_asks_a_fact_the_benchmark_grades_more_finely_once(client: TestClient) -> None:
+    """Where the benchmark edition grades more finely what a law fact selects (环评文件类别 under 报告书/报告表),
+    the law fact's one select offers the finer choices under each of its own, and the edition's fact has no field of its own."""
     page = client.get("/assess/eia_unapproved_construction").text
     label = label_around(page, "fact.eia_document")
-    assert "<select" in label
-    assert re.search(r'<option value="report"\s*>环境影响报告书</option>', label)
-    assert "（未查明）" in label
+    assert re.search(r'<option value="report"\s*>环境影响报告书（环评文件类别未细分）</option>', label)
+    assert re.search(r'<option value="report:report_heavy"\s*>环境影响报告书——报告书（化工', label)
+    assert 'name="fact.eia_category"' not in page
+
+
+def test_form_one_answer_sets_the_law_fact_and_the_benchmark_fact(client: TestClient) -> None:
+    """Choosing “报告书——报告书（生产型）” sets 环境影响评价文件类型 = 报告书 and 环评文件类别 = 报告书（生产型）: the factor is graded from it."""
+    form = {"violation_date": "2025-03-01", "decision_date": "2025-06-01", "fact.total_investment": "10000000",
+            "fact.eia_document": "report:report_production", "jurisdiction": "yunnan", "party": "unit"}
+    r = submit(client, "eia_unapproved_construction", form)
+    assert r.status_code == 303, r.text[:2000]
+    page = text_of(client.get(r.headers["location"]).text)
+    assert "个性因子“环评文件类别”：报告书（生产型），第4级" in page
+
+
+def test_form_puts_a_contradiction_beside_both_fields(client: TestClient) -> None:
+    """初次违法 with 两年内同类违法次数 3: the form answers 422 and shows the message that names both, and computes nothing."""
+    form = {"violation_date": "2025-03-01", "decision_date": "2025-06-01", "circumstance": "first_offense",
+            "fact.violations_in_two_years": "3", "jurisdiction": "yunnan", "party": "unit"}
+    r = submit(client, "water_over_standard", form)
+    assert r.status_code == 422
+    field = label_around(r.text, "fact.violations_in_two_years")
+    assert "“初次违法”与“两年内同类违法次数（含本次）”（3次）相互矛盾" in field
+    assert "初次违法" in r.text.split('class="circ"', 1)[1]
+
+
+def test_result_page_lists_circumstances_not_applied_and_factors_at_their_default(client: TestClient) -> None:
+    """The result page shows, with their reasons, the circumstances that took no effect (初次违法 alone) and the
+    factors left at their default level, and the flag to find the facts out."""
+    form = {**ORDINARY_FORM, "circumstance": "first_offense"}
+    r = submit(client, "water_over_standard", form)
+    assert r.status_code == 303, r.text[:2000]
+    page = client.get(r.headers["location"]).text
+    assert '<li data-circumstance="first_offense">初次违法：只是不予处罚的条件之一' in page
+    assert re.search(r'<li data-factor="duration">持续时间：第1级（不足5天）。未提供“违法行为持续时间”', page)
+    assert 'data-flag="factors_unknown"' in page
 
 
 def test_form_groups_circumstances_with_legal_bases(client: TestClient) -> None:

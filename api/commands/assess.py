@@ -116,6 +116,10 @@ def cmd_assess(args: argparse.Namespace) -> int:
         print("措施：" + "；".join(m["text"] for m in d["measures"]))
     if d["flags"]:
         print("提示：" + "；".join(fl["label"] for fl in d["flags"]))
+    for x in d["factors_defaulted"]:
+        print(f"按默认等级计算的因子：{x['label']}，{x['reason']}")
+    for x in d["circumstances_not_applied"]:
+        print(f"未予适用的情节：{x['label']}（{x['reason']}）")
     print(f"裁量基准：{d['rulebook']['title']}（{d['rulebook']['key']}，sha256 {d['rulebook']['sha256'][:12]}…）")
     print()
     print("计算过程：")

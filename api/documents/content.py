@@ -255,7 +255,7 @@ def _reasons(doc: GovDocument, src: Source, labels: Labels, pen: Penalty) -> Non
     sub("情节")
     doc.para("适用的情节：" + ("；".join(applied) if applied else "无") + "。")
     if refused is not None:  # the engine's own list (v1 addition): each with its reason
-        items = [f"{labels.circumstance(c['id'])}（{c['reason']}）" for c in refused]
+        items = [f"{c.get('label') or labels.circumstance(c['code'])}（{c['reason']}）" for c in refused]
         doc.para("未适用的情节：" + ("；".join(items) if items else "无") + "。")
     fine = r["fine"] if r["fine"] is not None else r.get("fine_if_punished")
     if pen.fine is not None and fine is not None:

@@ -87,7 +87,7 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
     return {
         "code": code,
         "violation": v,
-        "facts": form_facts(s.engine.compiled, code, key),
+        "facts": _one_question(form_facts(s.engine.compiled, code, key)),
         "groups": [(g, GROUP_LABELS[g], groups[g]) for g in ("exemption", "mitigating", "aggravating", "other") if g in groups],
         "regimes": REGIMES,
         "basis": basis,
@@ -113,6 +113,29 @@ def _case_inputs() -> list[tuple[str, str, str, int]]:
         ("case.address", "当事人地址", "住所或经营场所", MAX_PLACE),
         ("case.location", "违法地点", "", MAX_PLACE),
     ]
+
+
+def _one_question(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One fact, asked once: where the benchmark edition grades more finely what a fact of the law
+    layer selects (``refines``), the law fact's select offers the edition's finer choices under each of
+    its own (value ``law:edition``), and the edition's fact is not asked on its own."""
+    refined = {d["refines"]["fact"]: d for d in facts if "refines" in d}
+    for d in facts:
+        own = refined.get(d["name"])
+        if own is None or d["type"] != "enum":
+            continue
+        labels = {c["value"]: c["label"] for c in own["choices"]}
+        options: list[tuple[str, str]] = []
+        for c in d["choices"]:
+            allowed = own["refines"]["choices"].get(c["value"], [])
+            if len(allowed) < 2:
+                options.append((c["value"], c["label"]))
+                continue
+            options.append((c["value"], f"{c['label']}（{own['label']}未细分）"))
+            options += [(f"{c['value']}:{a}", f"{c['label']}——{labels.get(a, a)}") for a in allowed]
+        d["options"] = options
+        d["refined_by"] = own["name"]
+    return facts
 
 
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -168,6 +191,8 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
         data["case"] = _parse_case(form, data["party"], errors)
     for f in facts:
         name = f["name"]
+        if "refines" in f:  # asked in the select of the law's fact it refines (_one_question)
+            continue
         raw = (form.get(f"fact.{name}") or "").strip()
         if f["type"] == "bool":
             if raw:
@@ -176,6 +201,11 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
         if not raw:
             continue
         if f["type"] == "enum":
+            if "refined_by" in f and ":" in raw:  # “law:edition”, one answer to both
+                if raw not in {value for value, _ in f["options"]}:
+                    errors[f"facts.{name}"] = "取值无效，请从列表中选择"
+                    continue
+                raw, data["facts"][f["refined_by"]] = raw.split(":", 1)
             data["facts"][name] = raw
         elif f["type"] == "count":
             try:
@@ -236,7 +266,10 @@ async def submit(
         except StorageUnavailable:
             raise  # 503, a page of its own (api/errors.py): not an error of the form
         except DiscretionError as exc:
-            errors[exc.field or "form"] = exc.message
+            # contradictory inputs: the message beside each of them (a refining fact is asked with its law fact)
+            asked_with = {f"facts.{f['refined_by']}": f"facts.{f['name']}" for f in ctx["facts"] if "refined_by" in f}
+            for where in getattr(exc, "fields", ()) or (exc.field or "form",):
+                errors.setdefault(asked_with.get(where, where), exc.message)
         except ValidationError as exc:  # a bound of the Case model: the message goes next to its field
             for err in exc.errors():
                 where = ".".join(str(x) for x in err["loc"]) or "form"

@@ -60,14 +60,28 @@ def facts_schema(entry: dict[str, Any]) -> dict[str, Any]:
                 p["maximum"] = _number(f["max"])
         if f["type"] == "money":
             p["multipleOf"] = 0.01
+        if "refines" in f:
+            p["x-refines"] = f["refines"]["fact"]
         props[f["name"]] = p
-    return {
+    out: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": props,
         "required": [f["name"] for f in entry["facts"] if f["required"]],
         "additionalProperties": False,
     }
+    # one fact, asked once: an edition fact that refines a law fact takes only the values that
+    # law fact's value allows (none: not to be given)
+    rules = [
+        {"if": {"properties": {law: {"const": value}}, "required": [law]},
+         "then": {"properties": {f["name"]: {"enum": allowed}}} if allowed else {"not": {"required": [f["name"]]}}}
+        for f in entry["facts"] if "refines" in f
+        for law in [f["refines"]["fact"]]
+        for value, allowed in f["refines"]["choices"].items()
+    ]
+    if rules:
+        out["allOf"] = rules
+    return out
 
 
 @router.get("/{code}", summary="一类违法行为及其事实的 JSON Schema", response_model=None,

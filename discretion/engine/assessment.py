@@ -9,6 +9,8 @@ conditions; everything else is plain Python over the loaded rulebook set.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..rulebooks.loaded import RulebookSet
 from . import stages
 from .case import Case
@@ -34,7 +36,7 @@ class Engine(Preparation):
 def _assess(engine: Engine, case: Case) -> Assessment:
     """The result of ``case`` without the reasoning text (the impact replay compares results only)."""
     unit, regimes, steps, dates = stages.regimes_and_edition(engine, case)
-    fact, counts = stages.matching_fact(engine, unit, case)
+    fact, counts = stages.matching_fact(engine, unit, case, steps)
     plans = stages.plans(unit, regimes, case)
     results = []
     for plan in plans:
@@ -43,13 +45,19 @@ def _assess(engine: Engine, case: Case) -> Assessment:
         own = stages.statutory_counts(plan, case.circumstances, counts)
         each["mitigating_count"] = own["mitigating_count"]
         fired = set(engine.matcher.match(plan.matching, each))
-        results.append(_evaluate(engine, plan, case, fired, own, dates))
+        results.append(_evaluate(engine, plan, case, fired, own, dates, each))
     applied, compared, lighter = stages.lighter_law(engine, results, steps)
-    return new_assessment(case, applied, compared, lighter, dict(unit.rulebook), steps, unit.violation.title)
+    plan = plans[0] if applied is results[0] else plans[-1]
+    not_applied, defaulted, notes = stages.notices(engine, unit, plan, applied, regimes[-1], case, steps)
+    a = new_assessment(case, applied, compared, lighter, dict(unit.rulebook), steps, unit.violation.title)
+    a.circumstances_not_applied = not_applied
+    a.factors_defaulted = defaulted
+    a.notes = notes
+    return a
 
 
 def _evaluate(
-    engine: Engine, plan: Plan, case: Case, fired: set[str], counts: dict[str, int], dates: stages.Dates
+    engine: Engine, plan: Plan, case: Case, fired: set[str], counts: dict[str, int], dates: stages.Dates, fact: dict[str, Any]
 ) -> RegimeResult:
     """The result under one regime: the stages from limitation to the procedural flags."""
     out = new_result(plan.regime, "penalty")
@@ -61,15 +69,17 @@ def _evaluate(
     if stages.exemption(plan, provisions, fired, out):
         if out.discretionary:  # 可以不予处罚: the fine if the bureau punishes all the same
             shadow = new_result(plan.regime, "penalty")
-            _punish(engine, plan, case, fired, counts, provisions, shadow)
+            _punish(engine, plan, case, fired, counts, provisions, shadow, fact)
             stages.if_punished(plan, shadow, out)
+            out.shadow = shadow
         return out
-    _punish(engine, plan, case, fired, counts, provisions, out)
+    _punish(engine, plan, case, fired, counts, provisions, out, fact)
     return out
 
 
 def _punish(
-    engine: Engine, plan: Plan, case: Case, fired: set[str], counts: dict[str, int], provisions: list[Prov], out: RegimeResult
+    engine: Engine, plan: Plan, case: Case, fired: set[str], counts: dict[str, int], provisions: list[Prov], out: RegimeResult,
+    fact: dict[str, Any],
 ) -> None:
     """The stages from the statutory range to the procedural flags, for a case that is punished."""
     evaluated, winner = stages.statutory_range(plan, provisions, case.facts, fired, engine.range_of, out)
@@ -77,7 +87,7 @@ def _punish(
     if winner is None:
         stages.without_fine(plan, evaluated, measures, flags, out)
         return
-    position = stages.factor_placement(plan, fired, out)
+    position = stages.factor_placement(plan, fired, out, fact)
     position = stages.adjustments(plan, position, case.circumstances, out)
     stages.fine(plan, winner, position, fired, counts, out, case.circumstances)
     stages.individual_fines(plan, winner, position, case.facts, engine.range_of, out)

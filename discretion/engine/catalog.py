@@ -11,12 +11,35 @@ from ..rulebooks import conditions
 from ..rulebooks.compiler import Compiled, applicable_circumstances
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition
-from ..rulebooks.models import FactDef
+from ..rulebooks.models import FactDef, FromLaw
 from .citation import chinese_number, cite, edition_citation, provision_refs
 from .dates import regime_on
 from .inputs import date_problems
 
 _LAW_SHORT = "中华人民共和国"
+
+
+def readings(compiled: Compiled, code: str, edition_key: str | None) -> dict[str, FromLaw]:
+    """The edition's facts that are read from the law layer's (``from_law``), by the edition's fact."""
+    if edition_key is None:
+        return {}
+    vb = compiled.rulebooks.editions[edition_key].effective.violations.get(code)
+    return {fl.fact: fl for fl in (vb.from_law if vb else [])}
+
+
+def _asked(name: str, reads: dict[str, FromLaw]) -> bool:
+    """Whether a form asks a fact: not an edition fact that the law's fact always decides (one value, or
+    none, for every choice of the law's fact)."""
+    fl = reads.get(name)
+    return fl is None or any(len(v) > 1 for v in fl.values.values())
+
+
+def _refines(d: dict[str, Any], fl: FromLaw | None) -> dict[str, Any]:
+    """A fact read from the law's: which law fact it refines and, per choice of that fact, its own
+    choices (one: read from the law's fact; several: the caller may refine; none: not graded)."""
+    if fl is not None:
+        d["refines"] = {"fact": fl.law_fact, "choices": {k: list(v) for k, v in fl.values.items()}}
+    return d
 
 
 def fact_dict(f: FactDef, required: bool) -> dict[str, Any]:
@@ -91,7 +114,12 @@ def violation_entry(
                     if f is not None and getattr(f, attr, None):
                         read.add(getattr(f, attr))
     read |= required
-    facts = [fact_dict(f, name in required) for name, f in ruleset.facts.items() if name in read or name in lv.facts]
+    reads = readings(compiled, code, key)
+    facts = [
+        _refines(fact_dict(f, name in required), reads.get(name))
+        for name, f in ruleset.facts.items()
+        if (name in read or name in lv.facts) and _asked(name, reads)
+    ]
     basis = []
     seen = set()
     for p in rules.provisions if rules else []:
@@ -250,10 +278,11 @@ def form_facts(compiled: Compiled, code: str, edition_key: str | None) -> list[d
         for name in rules.requires:
             required_in.setdefault(name, []).append(regime)
     read |= _names_read(ruleset)
+    reads = readings(compiled, code, edition_key)
     out = []
     for name, f in ruleset.facts.items():
-        if name in read or name in required_in or name in lv.facts:
-            d = fact_dict(f, False)
+        if (name in read or name in required_in or name in lv.facts) and _asked(name, reads):
+            d = _refines(fact_dict(f, False), reads.get(name))
             d["required_in"] = required_in.get(name, [])
             out.append(d)
     return out

@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping
 
+from ..rulebooks import conditions
 from ..rulebooks.compiler import Compiled, FactorInfo, compile_all, duty_rule_ids
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition, RulebookSet
@@ -30,9 +31,10 @@ from ..rulebooks.models import (
 )
 from .amounts import fmt
 from .citation import cite, cite_provision, edition_citation, provision_refs
+from .consistency import Consistency
 from .inputs import fact_checks
 from .money import Range, fine_range
-from .results import FLAG_LABELS
+from .results import FLAG_LABELS, shared
 from .trail import REGIME_LABELS, Step, make_step
 
 _ONE = Decimal(1)
@@ -66,6 +68,7 @@ class Preparation:
         self._regimes = tuple((r.effective_from, r.effective_to, r.id) for r in rulebooks.law.regimes)
         # 法制审核 where the lighter-law comparison is mixed: 行政处罚法第五十八条第一款第三项 (案件情况疑难复杂)
         self.review_cite = cite(LegalRef(law="中华人民共和国行政处罚法", article=58, paragraph=1, item=3))
+        self.notices: dict[tuple[str, str, str], Any] = {}  # the notice of an edition for repealed laws (discretion.engine.notices)
 
     def edition(self, jurisdiction: str, on: dt.date, requested: str | None) -> tuple[LoadedEdition, list[str]]:
         """The edition in force (memoised: the rulebook set never changes under an engine)."""
@@ -156,6 +159,7 @@ class Unit:
             "law_sha256": rs.sha256,
         }
         self.checks = fact_checks(self.ruleset)
+        self.consistency = Consistency(rs, self.ruleset, e, code)
         self._plans: dict[str, Plan] = {}
 
     def plan(self, regime: str) -> Plan:
@@ -314,6 +318,7 @@ class Plan:
         # benchmark: factors, position and adjustments
         self.vb = e.violations.get(v.code)
         self.prepared = False  # the factors and adjustments, prepared by the first case that reaches them
+        self.notes: Any = None  # what discretion.engine.notices reads of the plan, prepared on first use
         self.no_factors = Step(
             "factor",
             f"{e.title}未对该违法行为规定个性裁量因子，按共性因子确定罚款位置",
@@ -391,6 +396,18 @@ class Plan:
             weights.append(total if infos else None)
         self.levels = levels
         self.level_ids = frozenset(levels)
+        # each factor's facts (those its levels read), to tell a default taken for want of them
+        facts = self.ruleset.facts
+        readings = self.unit.consistency.by_fact
+        factor_reads: list[tuple[int, FactorInfo, tuple[str, ...], frozenset[str], bool]] = []  # built, then set whole
+        for i, info in enumerate(info for infos in (self.ruleset.factors, self.ruleset.common) for info in infos):
+            names = (n for lv in info.factor.levels if lv.when for n in sorted(conditions.names(conditions.parse(lv.when))))
+            reads = tuple(dict.fromkeys(n for n in names if n in facts))
+            if reads:  # (index, factor, facts read, the same as a set, whether one is read from the law's fact)
+                factor_reads.append((i, info, reads, frozenset(reads), any(n in readings for n in reads)))
+        self.factor_reads = factor_reads
+        self.read_names = frozenset(n for entry in factor_reads for n in entry[2])
+        self._defaulted: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.default_weighted = [w for w, _ in defaults]
         self.default_steps = [st for _, st in defaults]
         self.n_individual = len(self.ruleset.factors)
@@ -409,9 +426,11 @@ class Plan:
         self.adjusted_circumstances = frozenset(adj[0] for adj in self.adjustments)
         self.prepared = True
 
-    def position(self, fired: set[str]) -> tuple[Decimal, list[Step]]:
+    def position(self, fired: set[str], fact: Mapping[str, Any] | None = None) -> tuple[Decimal, list[Step], list[dict[str, Any]]]:
         """The position in the range from the factor levels that fired (each factor at its highest
-        fired level, else its default), with a step per factor and the formula's step."""
+        fired level, else its default), with a step per factor and the formula's step; and, given the
+        matcher ``fact``, the factors that took their default level for want of a fact (see
+        :meth:`defaulted`)."""
         if not self.prepared:
             self._prepare_position()
         # each factor at the highest level that fired, else its default
@@ -453,7 +472,61 @@ class Plan:
         regime = self.regime
         steps.append(make_step("position", how, "formula", self.edition_cite, regime,
                                {"position": str(p), "modelled": formula.modelled is not None}))
-        return p, steps
+        defaulted: list[dict[str, Any]] = []
+        unknown = self.read_names.difference(fact) if fact is not None else None
+        if unknown:  # some fact a factor reads was not given (checked at C speed; most cases give few)
+            memo = self._defaulted
+            for i, info, reads, read_set, from_law in self.factor_reads:
+                if i in best or read_set.isdisjoint(unknown):
+                    continue
+                missing = reads if len(reads) == 1 else tuple([n for n in reads if n in unknown])
+                got = None if from_law else memo.get((i, missing))
+                if got is None:
+                    got = self.defaulted(info, missing, fact)  # type: ignore[arg-type]
+                    if not from_law:
+                        memo[(i, missing)] = got
+                defaulted.append(got)  # shared between results (Assessment.to_dict copies it)
+        return p, steps, defaulted
+
+    def defaulted(self, info: FactorInfo, missing: tuple[str, ...], fact: Mapping[str, Any]) -> dict[str, Any]:
+        """A factor at its default level because the facts ``missing`` were not given: its id, label,
+        level, the facts the handler can still give (``missing``: none where the edition does not
+        grade the law layer's choice, see ``from_law``) and the reason in Chinese. Memoised per
+        factor, missing facts and the law's choices they depend on (shared by the results)."""
+        readings = self.unit.consistency.by_fact
+        law = tuple([fact.get(readings[n].law_fact) if n in readings else None for n in missing]) if readings else ()
+        key = (info.factor.id, info.prefix, missing, law)
+        got = self._defaulted.get(key)
+        if got is None:
+            facts = self.ruleset.facts
+            parts: list[str] = []
+            can_give: list[str] = []
+            for name, law_value in zip(missing, law or (None,) * len(missing)):
+                f = facts[name]
+                r = readings.get(name)
+                if r is None or law_value is None:
+                    parts.append(f"未提供“{f.label}”")
+                    can_give.append(name)
+                    continue
+                law_f = facts[r.law_fact]
+                chosen = f"“{law_f.label}”为“{(law_f.choices or {}).get(law_value, law_value)}”"
+                allowed = r.allowed[law_value]
+                if allowed:
+                    labels = "”“".join((f.choices or {}).get(v, v) for v in allowed)
+                    parts.append(f"{chosen}，本裁量基准细分为“{labels}”，未细分")
+                    can_give.append(name)
+                else:
+                    parts.append(f"{chosen}，本裁量基准未对该情形分级")
+            level, level_label = info.default
+            got = self._defaulted[key] = shared({
+                "id": info.factor.id,
+                "label": info.factor.label,
+                "level": level,
+                "level_label": level_label,
+                "missing": can_give,
+                "reason": "；".join(parts) + f"，按默认的第{level}级（{level_label}）计",
+            })
+        return got
 
     def adjusted(self, p: Decimal, present: list[str], steps: list[Step]) -> Decimal:
         """The position moved by the edition's adjustments (从重、从轻) for the circumstances

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from .citation import cite_all, date_text
 from .money import yuan_text
-from .results import Assessment
+from .results import NOTICE_FLAGS, Assessment
 from .trail import REGIME_LABELS
 
 
 def render(a: Assessment) -> str:
-    """A Chinese paragraph explaining the result, fit for the case file."""
+    """A Chinese paragraph explaining the result, fit for the case file: the decision and its reasons,
+    then what the reader must know besides (an edition written for repealed laws, factors left at
+    their default level, circumstances that took no effect)."""
+    return _decision(a) + "".join(a.notes)  # the notices' sentences (discretion.engine.notices)
+
+
+def _decision(a: Assessment) -> str:
     c = a.case
     r = a.applied
     party = "当事人" if c.party == "unit" else "当事人（个人）"
@@ -66,6 +72,8 @@ def render(a: Assessment) -> str:
         matched: list[str] = []
         defaults: list[str] = []
         adjust: list[str] = []
+        # the factors whose facts were not given are said once, with their levels, by the notices
+        unknown = {x["id"] for x in a.factors_defaulted} if a.factors_defaulted else ()
         for s in r.steps:
             kind = s.step
             if kind == "factor":
@@ -73,7 +81,7 @@ def render(a: Assessment) -> str:
                 if "factor" in d:
                     if d["matched"]:
                         matched.append(s.text)
-                    else:
+                    elif d["factor"] not in unknown:
                         defaults.append(str(d["label"]))
             elif kind == "adjustment" and s.rule != "adjusted":
                 adjust.append(s.text)
@@ -98,7 +106,7 @@ def render(a: Assessment) -> str:
     shown = [m["text"] for m in r.measures if m["id"] != "penalty_set_elsewhere"]
     if shown:
         parts.append("同时" + "；".join(shown) + "。")
-    flags = [fl["label"] for fl in r.flags]
+    flags = [fl["label"] for fl in r.flags if fl["id"] not in NOTICE_FLAGS]  # the notices say those (_notes)
     if flags:
         parts.append("程序提示：" + "；".join(flags) + "。")
     return "".join(parts)

@@ -21,7 +21,11 @@ FLAG_LABELS = {
     "hearing_notice": "应当告知当事人有要求听证的权利",
     "collective_discussion": "应当由行政机关负责人集体讨论决定",
     "legal_review": "作出决定前应当进行法制审核",
+    # set by the engine, never by a rulebook (discretion.engine.notices)
+    "factors_unknown": "部分裁量因子所需的事实未查明，已按默认等级计算，应当查明后复核",
+    "edition_for_repealed_laws": "所适用的裁量基准依据已废止的法律制定，应当审查其与现行法律的衔接",
 }
+NOTICE_FLAGS = frozenset({"factors_unknown", "edition_for_repealed_laws"})  # the reasoning says these in sentences of their own
 
 
 @dataclass
@@ -64,6 +68,10 @@ class RegimeResult:
     # the facts selected none of the duties the violation type's acts break (they do not say which
     # act): ``violated`` lists them all, and the reasoning says so (not in the contract's JSON)
     duties_unselected: bool = False
+    # the benchmark factors that took their default level because their facts were not given (or the
+    # edition does not grade the law's choice): {id, label, level, level_label, missing, reason}
+    defaulted: list[dict[str, Any]] = field(default_factory=list)
+    shadow: RegimeResult | None = None  # 首违不罚: the result if the bureau punishes (fine_if_punished)
 
     def severity(self) -> tuple[Any, ...]:
         """Ordering for 从旧兼从轻: lower is lighter (outcome, then maximum, minimum, amount)."""
@@ -96,6 +104,11 @@ class Assessment:
     trail: list[Step]
     title: str
     reasoning: str = ""
+    # what the case gave that did not take effect, and the factors left at their default level
+    # (additions to v1; discretion.engine.notices)
+    circumstances_not_applied: list[dict[str, Any]] = field(default_factory=list)
+    factors_defaulted: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the reasoning's sentences that say so (not in the JSON)
 
     @property
     def act_result(self) -> RegimeResult:
@@ -119,8 +132,11 @@ class Assessment:
         return r.duties_unselected
 
     def to_dict(self) -> dict[str, Any]:
-        """The contract's result as plain data."""
-        return self._document(as_dict, [s.to_dict() for s in self.trail])
+        """The contract's result as plain data (its own: the notices' entries are shared between results)."""
+        doc = self._document(as_dict, [s.to_dict() for s in self.trail])
+        doc["circumstances_not_applied"] = [dict(x) for x in self.circumstances_not_applied]
+        doc["factors_defaulted"] = [{**x, "missing": list(x["missing"])} for x in self.factors_defaulted]
+        return doc
 
     def to_json(self, **extra: Any) -> bytes:
         """The contract's result as JSON (UTF-8), with ``extra`` keys first (e.g. the stored id).
@@ -142,6 +158,8 @@ class Assessment:
             "individual_fines": a.individual_fines,
             "measures": a.measures,
             "flags": a.flags,
+            "circumstances_not_applied": _entries(self.circumstances_not_applied) if ref is as_json else self.circumstances_not_applied,
+            "factors_defaulted": _entries(self.factors_defaulted) if ref is as_json else self.factors_defaulted,
             "law": {
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
@@ -160,9 +178,22 @@ class Assessment:
         return dict(items[:3] + [("fine_if_punished", a.fine_if_punished.to_dict())] + items[3:])
 
 
-# The results are made many thousand times a second: these build the same dataclass instances
-# without the generated __init__ (keyword handling and a call per default factory); a test keeps
-# them equal to the constructors.
+# The notices' entries (circumstances not applied, factors defaulted) are shared by every result
+# that has them (discretion.engine.notices): each is registered with its JSON, serialised once.
+_ENTRY_JSON: dict[int, tuple[dict[str, Any], orjson.Fragment]] = {}
+
+
+def shared(entry: dict[str, Any]) -> dict[str, Any]:
+    """Register ``entry``, shared between results and never changed, so that ``to_json`` embeds its JSON."""
+    _ENTRY_JSON[id(entry)] = (entry, orjson.Fragment(orjson.dumps(entry)))  # the entry kept: its id stays its own
+    return entry
+
+
+def _entries(items: list[dict[str, Any]]) -> list[Any]:
+    get = _ENTRY_JSON.get
+    return [got[1] if (got := get(id(x))) is not None and got[0] is x else x for x in items]
+
+
 # The results are made many thousand times a second: these build the same dataclass instances
 # without the generated __init__ (keyword handling and a call per default factory); a test keeps
 # them equal to the constructors.
@@ -189,6 +220,8 @@ def new_result(regime: str, outcome: str) -> RegimeResult:
     r.discretionary = False
     r.fine_if_punished = None
     r.duties_unselected = False
+    r.defaulted = []
+    r.shadow = None
     return r
 
 
@@ -223,4 +256,7 @@ def new_assessment(
     a.trail = trail
     a.title = title
     a.reasoning = ""
+    a.circumstances_not_applied = []
+    a.factors_defaulted = []
+    a.notes = []
     return a

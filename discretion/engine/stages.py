@@ -21,6 +21,11 @@ Per regime (both, when the law changed between the act and the decision):
 Then, where both regimes ran:
 
 8. :func:`lighter_law` — 从旧兼从轻 (行政处罚法第三十七条; 法典第一千零五十七条).
+
+Then, on the applied result:
+
+9. :func:`notices` — what took no effect, the factors left at their default level, an edition
+   written for repealed laws (:mod:`discretion.engine.notices`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from .amounts import amount, fmt, max_of, pct, reduced
 from .case import Case
 from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
+from . import notices as _notices
 from .money import Range, yuan_text
 from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
 from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
@@ -94,10 +100,15 @@ def regimes_and_edition(prep: Preparation, case: Case) -> tuple[Unit, list[str],
     return unit, regimes, steps, (act_date, how, discovered_date or decision_date, discovered_date is not None)
 
 
-def matching_fact(prep: Preparation, unit: Unit, case: Case) -> tuple[dict[str, Any], dict[str, int]]:
+def matching_fact(prep: Preparation, unit: Unit, case: Case, steps: list[Step]) -> tuple[dict[str, Any], dict[str, int]]:
     """The case's facts and circumstances checked against the violation type's ruleset, as the fact
-    the matcher is given (with the counts of mitigating and aggravating circumstances)."""
+    the matcher is given (with the counts of mitigating and aggravating circumstances): the edition's
+    facts that the law's decide are read from them (a step each), and inputs that deny each other
+    are refused (:mod:`discretion.engine.consistency`)."""
     fact = facts_for_matching(unit.ruleset, case, unit.checks)
+    read = unit.consistency.apply(case, fact)
+    if read:
+        steps.extend(read)
     n = counts(prep.groups, case.circumstances)
     fact.update(n)
     fact["violation"] = case.violation
@@ -386,11 +397,12 @@ def without_fine(
 # --- 5. factor placement, 6. adjustments and 减轻 ---------------------------------------------------
 
 
-def factor_placement(plan: Plan, fired: set[str], out: RegimeResult) -> Decimal:
-    """The position in the statutory range from the edition's factor levels (0 = minimum, 1 = maximum)."""
+def factor_placement(plan: Plan, fired: set[str], out: RegimeResult, fact: Mapping[str, Any]) -> Decimal:
+    """The position in the statutory range from the edition's factor levels (0 = minimum, 1 = maximum);
+    the factors left at their default level for want of a fact are kept in ``out.defaulted``."""
     if plan.vb is None:
         out.steps.append(plan.no_factors)
-    position, steps = plan.position(fired)
+    position, steps, out.defaulted = plan.position(fired, fact)
     out.steps.extend(steps)
     return position
 
@@ -696,3 +708,19 @@ def _result_brief(r: RegimeResult) -> str:
         return f"{label}：不罚款"
     mx = "不设上限" if r.fine.legal_max is None else yuan_text(r.fine.legal_max)
     return f"{label}：法定幅度{yuan_text(r.fine.legal_min)}至{mx}"
+
+
+# --- 9. notices -------------------------------------------------------------------------------------
+
+
+def notices(
+    prep: Preparation, unit: Unit, plan: Plan, applied: RegimeResult, r_decision: str, case: Case, steps: list[Step]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Nothing silent: the circumstances of the case that took no effect in the applied result and
+    the factors left at their default level (each with its trail step), the flags that say so
+    (factors not established; a benchmark edition written for laws repealed by the decision's regime),
+    and the reasoning's sentences for them."""
+    sentences: list[str] = []
+    _notices.repealed_laws(prep, unit.le, r_decision, applied, steps, sentences)
+    defaulted = _notices.factors_defaulted(plan, applied, steps, sentences)
+    return _notices.circumstances_not_applied(plan, applied, case, steps, sentences), defaulted, sentences

@@ -75,6 +75,10 @@ class Expect(BaseModel):
     reasoning: list[str] | None = None  # each must appear in the reasoning text
     edition: str | None = None
     error: str | None = None  # the stable code of an expected input error
+    error_fields: list[str] | None = None  # the fields it names, in order (contradictory inputs name each)
+    factor_levels: dict[str, int] | None = None  # factor id → the level it is placed at
+    factors_defaulted: list[str] | None = None  # the factors left at their default level (ids, in order)
+    circumstances_not_applied: list[str] | None = None  # the circumstances that took no effect (codes, in order)
     days: int | None = None  # daily penalty cases
     total: int | None = None
 
@@ -135,6 +139,9 @@ def run(engine: Engine, loaded: Loaded) -> list[str]:
         a = engine.assess(case)
     except DiscretionError as exc:
         if exp.error and exc.code == exp.error:
+            fields = list(getattr(exc, "fields", ()) or [exc.field])
+            if exp.error_fields is not None and exp.error_fields != fields:
+                return Differences([f"报错 {exc.code} 所指的输入：应为 {exp.error_fields}，实际为 {fields}（{exc.message}）"])
             return Differences()
         return Differences([f"计算出错：{exc.code}：{exc.message}（字段 {exc.field}）"])
     out = Differences([f"应当报错 {exp.error}，实际得出结果 {_show(a.outcome)}"] if exp.error else compare(exp, a))
@@ -217,6 +224,14 @@ def compare(exp: Expect, a: Assessment) -> list[str]:
     for text in exp.reasoning or []:
         if text not in d["reasoning"]:
             diffs.append(f"说理中应有“{text}”")
+    if exp.factor_levels is not None:
+        levels = {s.data["factor"]: s.data["level"] for s in a.applied.steps if s.step == "factor" and "factor" in s.data}
+        for factor, level in exp.factor_levels.items():
+            check(f"裁量因子 {factor} 的等级", level, levels.get(factor))
+    if exp.factors_defaulted is not None:
+        check("按默认等级计算的因子 factors_defaulted", exp.factors_defaulted, [x["id"] for x in d["factors_defaulted"]])
+    if exp.circumstances_not_applied is not None:
+        check("未予适用的情节 circumstances_not_applied", exp.circumstances_not_applied, [x["code"] for x in d["circumstances_not_applied"]])
     if exp.individual_fines is not None:
         got = d["individual_fines"]
         if len(got) != len(exp.individual_fines):

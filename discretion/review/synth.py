@@ -34,6 +34,8 @@ from typing import Any, Iterator, Literal
 
 from ..engine.assessment import Engine
 from ..engine.case import Case
+from ..engine.consistency import Consistency
+from ..engine.inputs import facts_for_matching
 from ..errors import DiscretionError, InputError
 from ..rulebooks import conditions, editions
 from ..rulebooks.compiler import Compiled, RuleSet
@@ -153,6 +155,7 @@ class CaseGenerator:
         self.codes = sorted(rulebooks.violations)
         self.code_weights = [VIOLATION_WEIGHTS.get(c, 1.0) for c in self.codes]
         self._shapes: dict[str, _Shape] = {}
+        self._consistency: dict[str, Consistency] = {}
 
     # --- shape of a ruleset -------------------------------------------------------------------
 
@@ -302,7 +305,7 @@ class CaseGenerator:
             c for c in s.circumstances if r.random() < CIRCUMSTANCE_RATES.get(c, OTHER_CIRCUMSTANCE_RATE)
         ]
         party: Literal["unit", "individual"] = "unit" if r.random() < 0.92 else "individual"
-        return Case(
+        case = Case(
             violation=code,
             jurisdiction=jurisdiction,
             party=party,
@@ -313,6 +316,43 @@ class CaseGenerator:
             discovered_date=discovered,
             decision_date=decision,
         )
+        consistency = self._consistency.get(ruleset.name)
+        if consistency is None:
+            consistency = self._consistency[ruleset.name] = Consistency(self.rs, ruleset, le.effective, code)
+        return consistent(consistency, ruleset, case, r)
+
+
+def consistent(consistency: Consistency, ruleset: RuleSet, case: Case, rng: random.Random) -> Case:
+    """``case`` with its contradictory inputs mended, as a handler who knows the case would give
+    them: an edition fact the law's fact leaves no choice for is left to be read from it (or another
+    allowed value drawn), and of inputs that deny each other a circumstance (the last named) is
+    dropped, else a fact that no regime requires."""
+    facts, circumstances = dict(case.facts), list(case.circumstances)
+    for r in consistency.readings:
+        law_value, own = facts.get(r.law_fact), facts.get(r.fact)
+        if law_value is not None and own is not None and own not in r.allowed[law_value]:
+            allowed = r.allowed[law_value]
+            if len(allowed) > 1:
+                facts[r.fact] = rng.choice(allowed)
+            else:
+                del facts[r.fact]
+    for _ in range(16):  # each round drops one input; a case has few that can contradict
+        now = case.model_copy(update={"facts": facts, "circumstances": circumstances})
+        found = consistency.check(now, facts_for_matching(ruleset, now))
+        if found is None:
+            return now
+        # a circumstance first (the last named), else a fact no regime requires
+        required = {n for rules in ruleset.violation.regimes.values() for n in rules.requires}
+        named = [w for w in found.fields if w.startswith("circumstances[")]
+        named = named or [w for w in found.fields if w.startswith("facts.") and w[len("facts."):] not in required]
+        if not named:  # pragma: no cover - every rule names an input that may be left out
+            break
+        where = named[-1]
+        if where.startswith("circumstances["):
+            del circumstances[int(where[len("circumstances["):-1])]
+        else:
+            del facts[where[len("facts."):]]
+    return case.model_copy(update={"facts": facts, "circumstances": circumstances})
 
 
 def generate(rulebooks: RulebookSet, compiled: Compiled, n: int, seed: int = SEED, *, today: dt.date) -> list[Case]:

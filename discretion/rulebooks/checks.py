@@ -12,13 +12,22 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import RulebookIssue
 from . import conditions, loading
-from .models import CircumstanceDef, FactDef, FactRef, LawEdition, Provision, Violation
+from .models import CircumstanceDef, Contradiction, FactDef, FactRef, LawEdition, Provision, Violation
 
 # Names every condition may read besides facts and circumstances; the pipeline sets them.
 DERIVED = {
     "party": FactDef(name="party", label="当事人类型", type="enum", choices={"unit": "单位", "individual": "个人"}),
     "mitigating_count": FactDef(name="mitigating_count", label="法定从轻减轻情节数", type="count"),
     "aggravating_count": FactDef(name="aggravating_count", label="从重情节数", type="count"),
+}
+
+# Names a contradiction rule may read besides facts and circumstances, derived from the case's dates.
+CASE_DERIVED = {
+    "act_days": FactDef(
+        name="act_days",
+        label="违法行为持续日数（自发生之日至终了之日，未填写终了日期的至决定之日，首尾两日计入）",
+        type="count",
+    ),
 }
 
 
@@ -128,6 +137,7 @@ def check_violation(
         if cid not in circumstances:
             yield doc.issue(("circumstances", i), f"未知的情节：{cid}（请先在 law.yaml 中定义）")
     known = set(facts) | set(circumstances) | set(DERIVED)
+    yield from check_contradictions(doc, ("contradictions",), v.contradictions, known, facts)
     for rid, rules in v.regimes.items():
         base = ("regimes", rid)
         laws = regime_laws.get(rid, set())
@@ -190,3 +200,21 @@ def check_violation(
                     yield doc.issue(path, f"罚款基数事实 {base_fact} 必须是金额或计数")
                 elif unit_fine and base_fact not in rules.requires:
                     yield doc.issue(path, f"罚款基数事实 {base_fact} 必须列入 requires")
+
+
+def check_contradictions(
+    doc: loading.Document, path: tuple[Any, ...], rules: list[Contradiction], known: set[str], facts: dict[str, FactDef]
+) -> Iterator[RulebookIssue]:
+    """Contradiction rules read only known names, of the right type; ``exceeds`` compares two numbers."""
+    known = known | set(DERIVED) | set(CASE_DERIVED)
+    facts = {**facts, **DERIVED, **CASE_DERIVED}
+    ids: set[str] = set()
+    for i, rule in enumerate(rules):
+        if rule.id in ids:
+            yield doc.issue(path + (i, "id"), f"矛盾规则编号重复：{rule.id}")
+        ids.add(rule.id)
+        yield from check_condition(doc, path + (i, "when"), rule.when, known, facts)
+        for k, name in enumerate(rule.exceeds or []):
+            f = facts.get(name)
+            if f is None or f.type not in ("count", "number", "money"):
+                yield doc.issue(path + (i, "exceeds", k), f"exceeds 只能比较数值事实：{name}")

@@ -7,9 +7,9 @@ from typing import Any, Iterator, Mapping
 
 from ..errors import InputError, RulebookIssue
 from . import conditions
-from .checks import DERIVED, check_condition
+from .checks import DERIVED, check_condition, check_contradictions
 from .loaded import LoadedEdition, LoadedViolation
-from .models import BenchmarkEdition, CircumstanceDef, ExemptionEntry, FactDef, Factor
+from .models import BenchmarkEdition, CircumstanceDef, ExemptionEntry, FactDef, Factor, FromLaw
 
 _REQUIRED = ("formula", "common_factors", "adjustments", "exemptions", "rounding", "thresholds")
 
@@ -67,6 +67,8 @@ def check_edition(
         known, fs = known_for(code)
         for fi, factor in enumerate(vb.factors):
             yield from _check_factor(doc, ("violations", code, "factors", fi), factor, known, fs, check_condition)
+        for k, fl in enumerate(vb.from_law):
+            yield from _check_from_law(doc, ("violations", code, "from_law", k), fl, all_facts, violations[code].facts)
         lo, hi = vb.min_position, vb.max_position
         if lo is not None and hi is not None and lo > hi:
             yield doc.issue(("violations", code), "min_position 大于 max_position")
@@ -83,6 +85,8 @@ def check_edition(
                 yield doc.issue(("violations", code), f"位置窗口 [{clo}, {chi}] 超出上级版本的 [{plo}, {phi}]（只能收窄）")
             if [f.id for f in vb.factors] != [f.id for f in pv.factors]:
                 yield doc.issue(("violations", code, "factors"), "下级版本必须保留上级版本的全部因子")
+            if vb.from_law and vb.from_law != pv.from_law:
+                yield doc.issue(("violations", code, "from_law"), "下级版本不得改变上级版本对法律层事实的读取（from_law），省略时沿用上级版本")
     for ai, adj in enumerate(e.adjustments or []):
         if adj.circumstance not in circumstances:
             yield doc.issue(("adjustments", ai, "circumstance"), f"未知的情节：{adj.circumstance}")
@@ -128,6 +132,14 @@ def check_edition(
                 yield doc.issue(("exemptions", xi), f"上级版本没有免罚条目 {entry.id}，下级版本不得新增")
             elif not _narrows(pe, entry):
                 yield doc.issue(("exemptions", xi, "when"), "下级版本的免罚条件必须包含上级版本的全部条件（只能收窄）")
+    if e.contradictions:
+        every = {**all_facts, **{n: f for lv in violations.values() for n, f in lv.facts.items()}}
+        yield from check_contradictions(doc, ("contradictions",), e.contradictions, base_known | set(every), every)
+        if parent is not None:
+            own = {x.id for x in parent.contradictions or []}
+            for ci, rule in enumerate(e.contradictions):
+                if rule.id in own:
+                    yield doc.issue(("contradictions", ci, "id"), f"下级版本不得替换上级版本的矛盾规则 {rule.id}（只能增加）")
     if parent is not None and e.thresholds is not None and parent.thresholds is not None:
         for name in ("hearing_unit", "hearing_individual", "collective_discussion", "legal_review"):
             if getattr(e.thresholds, name) > getattr(parent.thresholds, name):
@@ -142,6 +154,30 @@ def _check_factor(doc: Any, path: tuple[Any, ...], factor: Factor, known: set[st
         yield doc.issue(path + ("levels",), f"因子 {factor.id} 有多个默认等级")
     for li, lv in enumerate(factor.levels):
         yield from check(doc, path + ("levels", li, "when"), lv.when, known, fs)
+
+
+def _check_from_law(
+    doc: Any, path: tuple[Any, ...], fl: FromLaw, edition_facts: Mapping[str, FactDef], law_facts: Mapping[str, FactDef]
+) -> Iterator[RulebookIssue]:
+    """An edition fact read from the law's: both enums; every choice of the law's fact mapped, to
+    choices of the edition's fact."""
+    own = edition_facts.get(fl.fact)
+    law = law_facts.get(fl.law_fact)
+    if own is None or own.type != "enum":
+        yield doc.issue(path + ("fact",), f"from_law 的 fact 须为本版本的枚举事实：{fl.fact}")
+        return
+    if law is None or law.type != "enum":
+        yield doc.issue(path + ("law_fact",), f"from_law 的 law_fact 须为该违法行为在法律层的枚举事实：{fl.law_fact}")
+        return
+    law_choices = set(law.choices or {})
+    if set(fl.values) != law_choices:
+        missing = sorted(law_choices - set(fl.values))
+        extra = sorted(set(fl.values) - law_choices)
+        yield doc.issue(path + ("values",), f"values 须逐一列出 {fl.law_fact} 的全部取值（缺少：{missing}；多出：{extra}）")
+    for key, allowed in fl.values.items():
+        bad = [x for x in allowed if x not in (own.choices or {})]
+        if bad or len(set(allowed)) != len(allowed):
+            yield doc.issue(path + ("values", key), f"{fl.fact} 没有取值或取值重复：{bad or allowed}")
 
 
 def _narrows(parent: ExemptionEntry, child: ExemptionEntry) -> bool:
@@ -177,11 +213,16 @@ def merge_parent(le: LoadedEdition, editions: Mapping[str, LoadedEdition]) -> No
         replace = {x.id: x for x in over}
         return [replace.get(x.id, x) for x in base or []]
 
+    own = {
+        code: vb if vb.from_law or code not in parent.violations else vb.model_copy(update={"from_law": parent.violations[code].from_law})
+        for code, vb in e.violations.items()
+    }
     update: dict[str, Any] = {
         "facts": list(parent.facts) + [f for f in e.facts if f.name not in {p.name for p in parent.facts}],
         "formula": e.formula or parent.formula,
         "common_factors": e.common_factors if e.common_factors is not None else parent.common_factors,
-        "violations": {**parent.violations, **e.violations},
+        "violations": {**parent.violations, **own},  # a prefecture keeps the province's from_law
+        "contradictions": list(parent.contradictions or []) + list(e.contradictions or []),
         "adjustments": by_id(parent.adjustments, e.adjustments),
         "reduction": e.reduction or parent.reduction,
         "exemptions": by_id(parent.exemptions, e.exemptions),

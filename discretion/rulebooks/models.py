@@ -316,6 +316,23 @@ class FactRef(Model):
     hint: str | None = None
 
 
+class Contradiction(Model):
+    """Inputs that deny each other: a case for which ``when`` holds (or whose fact ``exceeds[0]``
+    is larger than ``exceeds[1]``) is refused (422 ``contradictory_inputs``, naming each field of
+    the rule that the case gave). ``reason`` says why, in Chinese, for the handler."""
+
+    id: Id
+    when: Condition = None
+    exceeds: list[Id] | None = Field(default=None, min_length=2, max_length=2)
+    reason: str = Field(min_length=4)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Contradiction":
+        if (self.when is None) == (self.exceeds is None):
+            raise ValueError("矛盾规则须给出 when 或 exceeds 之一")
+        return self
+
+
 class Violation(Model):
     """One violation type (违法行为) with its law under each regime."""
 
@@ -326,6 +343,8 @@ class Violation(Model):
     circumstances: list[Id] = Field(default_factory=list)  # extra, violation-specific ids
     regimes: dict[Regime, RegimeRules]
     note: str | None = None
+    # inputs that deny each other where this type's own facts are involved (besides law.yaml's)
+    contradictions: list[Contradiction] = Field(default_factory=list)
 
     @field_validator("facts", mode="before")
     @classmethod
@@ -385,6 +404,11 @@ class RegimeGeneral(Model):
     legality: Quoted  # no penalty without a provision (行政处罚法 art. 4)
     benchmark: Quoted  # discretion benchmarks (行政处罚法 art. 34)
     daily_penalty: Quoted | None = None
+    # 行政处罚法第四十条 (必须查明事实): cited where a benchmark factor's facts were left unknown
+    fact_finding: Quoted | None = None
+    # the laws this regime repealed (法典第一千二百四十二条): cited where a case decided under this
+    # regime is placed with a benchmark edition issued under the repealed laws
+    repeal: Quoted | None = None
 
 
 class ChangelogEntry(Model):
@@ -481,6 +505,8 @@ class LawEdition(Model):
     facts: list[FactDef]
     circumstances: list[CircumstanceDef]
     general: dict[Regime, RegimeGeneral]
+    # inputs that deny each other (circumstances, the law layer's facts): refused
+    contradictions: list[Contradiction] = Field(default_factory=list)
     changelog: list[ChangelogEntry] = Field(default_factory=list)
 
 
@@ -502,10 +528,24 @@ class Factor(Model):
     modelled: Modelled | None = None
 
 
+class FromLaw(Model):
+    """An edition's own enum fact that grades what the law layer's enum fact of the violation type
+    already selects (one fact, asked once): ``values`` maps each of the law fact's choices to the
+    edition fact's choices it allows. One allowed value: the edition's fact is read from the law's
+    (the caller need not give it); several: the caller may refine among them; none: the edition
+    does not grade that choice. Any other value given is refused as contradicting the law's fact."""
+
+    fact: Id  # the edition's fact
+    law_fact: Id  # the violation type's own enum fact in the law layer
+    values: dict[str, list[str]]
+    note: str | None = None  # the reading, for the reviewer (docs/rulebooks.md)
+
+
 class ViolationBenchmark(Model):
     """Per-violation benchmark: 个性裁量因子 and optional band limits."""
 
     factors: list[Factor] = Field(default_factory=list)
+    from_law: list[FromLaw] = Field(default_factory=list)  # the edition's facts read from the law's
     min_position: Dec | None = Field(default=None, ge=0, le=1)  # narrows the usable range
     max_position: Dec | None = Field(default=None, ge=0, le=1)
     note: str | None = None
@@ -597,4 +637,6 @@ class BenchmarkEdition(Model):
     exemptions: list[ExemptionEntry] | None = None
     rounding: Rounding | None = None
     thresholds: Thresholds | None = None
+    # inputs that deny each other where the edition's own facts are involved: refused
+    contradictions: list[Contradiction] | None = None
     changelog: list[EditionChange] = Field(min_length=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import NotFoundError, RulebookError, RulebookIssue
 from . import approval, loading, signing
-from .checks import check_law, check_violation, resolve_facts
+from .checks import check_contradictions, check_law, check_violation, resolve_facts
 from .editions import check_edition, merge_parent
 from .loaded import LoadedEdition, LoadedViolation, RulebookSet
 from .models import BenchmarkEdition, LawEdition, ReviewerRegistry, Violation
@@ -100,6 +100,7 @@ def load(root: Path | None = None, *, signatures: bool = True) -> RulebookSet:
         issues.extend(found)
         violations[v.code] = LoadedViolation(model=v, doc=doc, facts=resolved)
         issues.extend(check_violation(v, doc, law, resolved, circumstances))
+    issues.extend(check_contradictions(law_doc, ("contradictions",), law.contradictions, set(facts) | set(circumstances), facts))
 
     for e, doc in raw_editions:
         key = f"{e.id}@{e.edition}"

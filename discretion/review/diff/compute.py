@@ -24,6 +24,7 @@ from ...rulebooks.models import (
     FactDef,
     Factor,
     Fine,
+    FromLaw,
     MultipleFine,
     PerUnitFine,
     Provision,
@@ -335,6 +336,40 @@ def _exemptions(bld: _Builder, code: str, xa: Sequence[ExemptionEntry], xb: Sequ
             bld.add("changed", "exemption", xid, label, "basis", x.basis, y.basis, qa, qb)
 
 
+def _from_law_text(fl: FromLaw) -> str:
+    return f"{fl.fact} 由 {fl.law_fact} 读取：" + "；".join(f"{k} → {'、'.join(v) or '不分级'}" for k, v in fl.values.items())
+
+
+def _from_law(bld: _Builder, fa: Sequence[FromLaw], fb: Sequence[FromLaw], qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
+    """The edition's facts read from the law layer's, by the edition's fact."""
+    a_by, b_by = {f.fact: f for f in fa}, {f.fact: f for f in fb}
+    for name in list(a_by) + [n for n in b_by if n not in a_by]:
+        x, y = a_by.get(name), b_by.get(name)
+        label = f"事实 {name} 由法律层事实读取"
+        if x is None or y is None:
+            bld.add("added" if x is None else "removed", "from_law", name, label, None, x, y, qa if x else (), qb if y else (),
+                    a_text=_from_law_text(x) if x else None, b_text=_from_law_text(y) if y else None)
+        elif x != y:
+            bld.add("changed", "from_law", name, label, "values", x.values, y.values, qa, qb,
+                    a_text=_from_law_text(x), b_text=_from_law_text(y))
+
+
+def _contradictions(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
+    """The edition's contradiction rules, by id."""
+    a_by, b_by = {c.id: c for c in ea.contradictions or []}, {c.id: c for c in eb.contradictions or []}
+    for cid in list(a_by) + [k for k in b_by if k not in a_by]:
+        x, y = a_by.get(cid), b_by.get(cid)
+        label = f"矛盾规则（{cid}）"
+        if x is None or y is None:
+            z = x or y
+            assert z is not None
+            text = f"{z.when or '、'.join(z.exceeds or ()) + ' 前者大于后者'}：{z.reason}"
+            g.add("added" if x is None else "removed", "contradiction", cid, label, None, x, y, qa if x else (), qb if y else (),
+                  a_text=text if x else None, b_text=text if y else None)
+            continue
+        g.fields("contradiction", cid, label, x, y, ("when", "exceeds", "reason"), qa, qb)
+
+
 def _facts(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
     fa, fb = {f.name: f for f in ea.facts}, {f.name: f for f in eb.facts}
     for name in list(fa) + [n for n in fb if n not in fa]:
@@ -420,6 +455,7 @@ def _violation(code: str, rs_a: RulebookSet, ea: BenchmarkEdition, ra: str, rs_b
     v = _Builder()
     _statutory(v, code, rs_a, ra, rs_b, rb)
     va, vb = ea.violations.get(code), eb.violations.get(code)
+    _from_law(v, va.from_law if va else [], vb.from_law if vb else [], qa, qb)
     _factors(v, "factor", "个性因子", va.factors if va else [], vb.factors if vb else [], qa, qb)
     for name in ("min_position", "max_position"):
         pa = getattr(va, name) if va else None
@@ -447,6 +483,7 @@ def diff(rs_a: RulebookSet, a: LoadedEdition, rs_b: RulebookSet, b: LoadedEditio
     _factors(g, "common_factor", "共性因子", ea.common_factors or [], eb.common_factors or [], qa, qb)
     _adjustments(g, rs_a, ea, ra, rs_b, eb, rb)
     _reduction(g, ea, eb)
+    _contradictions(g, ea, eb, qa, qb)
     per: list[ViolationDiff] = []
     unchanged: list[ViolationDiff] = []
     for code in sorted(set(rs_a.violations) | set(rs_b.violations)):

@@ -22,6 +22,8 @@ AREA_LABELS = {
     "rounding": "取整",
     "thresholds": "程序金额",
     "statutory": "法定罚款",
+    "from_law": "读取法律层事实",
+    "contradiction": "相互矛盾的输入",
 }
 FIELD_LABELS = {
     "title": "标题", "issuer": "发布机关", "document": "文件", "author": "起草人", "effective_from": "施行日期",
@@ -33,6 +35,7 @@ FIELD_LABELS = {
     "hearing_unit": "听证告知金额（单位）", "hearing_individual": "听证告知金额（个人）",
     "collective_discussion": "集体讨论金额", "legal_review": "法制审核金额", "regime": "适用法律及罚则",
     "fine": "罚款", "individual_fines": "对个人罚款", "escalations": "加重情形",
+    "values": "法律层取值对应的本基准取值", "exceeds": "不得大于", "reason": "理由",
 }
 
 

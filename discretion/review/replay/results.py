@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ...engine.assessment import Assessment
+from ...engine.results import NOTICE_FLAGS
 from ...engine.trail import REGIME_LABELS
 from ..casefile import RowError
 
@@ -186,7 +187,9 @@ def side_of(a: Assessment) -> Side:
         legal_max=f.legal_max if f else None,
         band=tuple(f.band) if f else None,  # type: ignore[arg-type]
         recommended=f.recommended if f else None,
-        flags=tuple(fl["id"] for fl in a.applied.flags),
+        # the engine's notices (a factor not established, an edition for repealed laws) are not
+        # procedural flags an edition's thresholds set: a replay compares the editions' own
+        flags=tuple(fl["id"] for fl in a.applied.flags if fl["id"] not in NOTICE_FLAGS),
     )
 
 

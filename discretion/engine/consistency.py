@@ -1,0 +1,234 @@
+"""One fact, asked once; inputs that deny each other refused (docs/rulebooks.md “基准读取法律层的事实”
+and “相互矛盾的输入”).
+
+Where a benchmark edition grades with its own enum what the law layer's enum fact of the violation
+type already selects (``from_law`` of the edition's per-violation benchmark), the edition's fact is
+read from the law's: set when the law's choice allows one value, refined by the caller among the
+values it allows, refused when the caller's value is not among them. Contradiction rules (of the law
+layer and of the edition) are conditions a case may not meet. Both are prepared once per violation
+type and edition (:class:`Consistency`, held by the prepared unit) and applied to each case's
+matcher fact before matching (:meth:`Consistency.apply`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from ..errors import ContradictionError
+from ..rulebooks import conditions
+from ..rulebooks.checks import CASE_DERIVED, DERIVED
+from ..rulebooks.compiler import RuleSet
+from ..rulebooks.loaded import RulebookSet
+from ..rulebooks.models import BenchmarkEdition, Contradiction, FactDef, FromLaw
+from .case import Case
+from .citation import edition_citation
+from .trail import Step
+
+
+class Reading:
+    """An edition fact read from the law's fact (``from_law``): the values each law choice allows."""
+
+    __slots__ = ("allowed", "derived", "fact", "law_fact")
+
+    def __init__(self, fl: FromLaw) -> None:
+        self.fact = fl.fact
+        self.law_fact = fl.law_fact
+        self.allowed: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in fl.values.items()}
+        self.derived: dict[str, str] = {k: v[0] for k, v in fl.values.items() if len(v) == 1}
+
+
+class Rule:
+    """A contradiction rule, prepared: a name that must be given (true, for a bool or circumstance) for
+    it to hold, checked first and cheaply; then the rest of the test: ``exceeds`` (the two names,
+    ``act_days`` derived from the dates) or the predicates of the other conjuncts of ``when``; and the
+    names it reads, in order (for the message)."""
+
+    __slots__ = ("exceeds", "gate", "gate_true", "id", "names", "rest", "reason", "uses_dates")
+
+    def __init__(self, rule: Contradiction) -> None:
+        self.id = rule.id
+        self.reason = rule.reason
+        self.gate: str | None
+        self.exceeds: tuple[str, str] | None = None
+        self.rest: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
+        if rule.exceeds is not None:
+            a, b = rule.exceeds
+            self.names: tuple[str, ...] = (a, b)
+            self.exceeds = (a, b)
+            self.gate, self.gate_true = (b, False) if a in CASE_DERIVED else (a, False)
+        else:
+            assert rule.when is not None
+            node = conditions.parse(rule.when)
+            self.names = tuple(dict.fromkeys(c.name for c in conditions.comparisons(node)))
+            parts = node.parts if isinstance(node, conditions.And) else (node,)
+            gate = next((p for p in parts if isinstance(p, conditions.Cmp) and p.op == "==" and p.value is True), None)
+            self.gate, self.gate_true = (gate.name, True) if gate is not None else (None, False)
+            # the gate is checked before: the test is the other conjuncts, each a predicate
+            self.rest = tuple(conditions.to_predicate(p) for p in parts if p is not gate)
+        self.uses_dates = any(n in CASE_DERIVED for n in self.names)
+
+    def holds(self, f: Mapping[str, Any], case: Case) -> bool:
+        """Whether the rule holds for a case whose gate input was given (it is not checked again)."""
+        exceeds = self.exceeds
+        if exceeds is None:
+            if self.uses_dates:
+                f = {**f, "act_days": act_days(case)}
+            for test in self.rest:
+                if not test(f):
+                    return False
+            return True
+        a, b = exceeds  # the only derived name is act_days (CASE_DERIVED)
+        x = act_days(case) if a in CASE_DERIVED else f.get(a)
+        y = act_days(case) if b in CASE_DERIVED else f.get(b)
+        return x is not None and y is not None and x > y
+
+
+def _needs(node: conditions.Node) -> set[str]:
+    """The names a condition cannot hold without (an absent name makes a comparison false)."""
+    if isinstance(node, conditions.Cmp):
+        return {node.name}
+    sets = [_needs(p) for p in node.parts]
+    if not sets:
+        return set()
+    if isinstance(node, conditions.And):
+        return set().union(*sets)
+    return set.intersection(*sets)
+
+
+def act_days(case: Case) -> int:
+    """The days from the act to its end (to the decision, without an end date), both counted."""
+    return ((case.violation_end_date or case.decision_date) - case.violation_date).days + 1
+
+
+class Consistency:
+    """The ``from_law`` readings and the contradiction rules that can hold for one violation type
+    under one edition, prepared once."""
+
+    def __init__(self, rulebooks: RulebookSet, ruleset: RuleSet, edition: BenchmarkEdition | None, code: str) -> None:
+        self.facts: dict[str, FactDef] = {**ruleset.facts, **DERIVED, **CASE_DERIVED}
+        self.labels = {c: rulebooks.circumstances[c].label for c in ruleset.circumstances}
+        vb = edition.violations.get(code) if edition is not None else None
+        self.readings = tuple(Reading(fl) for fl in (vb.from_law if vb else ()))
+        self.by_fact = {r.fact: r for r in self.readings}
+        self.edition_cite = (edition_citation(edition),) if edition is not None else ()
+        self._steps: dict[tuple[str, str], Step] = {}
+        known = set(self.facts) | set(ruleset.circumstances)
+        rules = [*rulebooks.law.contradictions, *ruleset.violation.contradictions, *((edition.contradictions or []) if edition is not None else [])]
+        self.rules = tuple(
+            Rule(r) for r in rules
+            if (set(r.exceeds) if r.exceeds is not None else _needs(conditions.parse(r.when or ""))) <= known
+        )
+        # each rule under the one input that must be given for it to hold (a case names few of them)
+        self.by_gate: dict[str, list[Rule]] = {}
+        self.ungated = tuple(r for r in self.rules if r.gate is None)
+        for r in self.rules:
+            if r.gate is not None:
+                self.by_gate.setdefault(r.gate, []).append(r)
+        self.gates = frozenset(self.by_gate)
+
+    def apply(self, case: Case, fact: dict[str, Any]) -> list[Step]:
+        """Read the edition's facts from the law's into the matcher ``fact`` (a trail step for each
+        one read), and refuse a case whose inputs deny each other (:class:`~discretion.errors.ContradictionError`)."""
+        found = self.check(case, fact)
+        if found is not None:
+            raise found
+        if not self.readings:
+            return []
+        return [self._read_step(r, case.facts[r.law_fact]) for r in self.readings if r.fact not in case.facts and r.fact in fact]
+
+    def _read_step(self, r: Reading, law_value: str) -> Step:
+        """“the edition's fact” read from “the law's fact” (shared by every case with that choice)."""
+        key = (r.fact, law_value)
+        got = self._steps.get(key)
+        if got is None:
+            own, law = self.facts[r.fact], self.facts[r.law_fact]
+            value = r.derived[law_value]
+            text = (f"{self._value(r.law_fact, law_value)}：本裁量基准的{self._value(r.fact, value)}由此确定，无需另行填写")
+            got = self._steps[key] = Step("factor", text, rule=f"from_law/{r.fact}", basis=self.edition_cite,
+                                          data={"fact": r.fact, "law_fact": r.law_fact, "value": value})
+        return got
+
+    def check(self, case: Case, fact: dict[str, Any]) -> ContradictionError | None:
+        """As :meth:`apply`, returning the error for the first contradiction instead of raising it."""
+        given = case.facts
+        for r in self.readings:
+            law_value = given.get(r.law_fact)
+            if law_value is None:
+                continue
+            own = given.get(r.fact)
+            if own is None:
+                got = r.derived.get(law_value)
+                if got is not None:
+                    fact[r.fact] = got
+            elif own not in r.allowed[law_value]:
+                return self._reading_error(r, law_value, own)
+        gates = self.gates
+        for names in (case.circumstances, given):
+            hit = gates.intersection(names)  # the inputs the rules hinge on (usually none, or one)
+            for name in (names if len(hit) > 1 else hit):  # in the case's order when several
+                rules = self.by_gate.get(name)
+                if rules is None:
+                    continue
+                got = fact.get(name)
+                for rule in rules:
+                    if (got is True if rule.gate_true else got is not None) and rule.holds(fact, case):
+                        return self._rule_error(case, rule, fact)
+        for rule in self.ungated:
+            if rule.holds(fact, case):
+                return self._rule_error(case, rule, fact)
+        return None
+
+    # --- messages ---------------------------------------------------------------------------------
+
+    def _value(self, name: str, value: Any) -> str:
+        f = self.facts[name]
+        if f.type == "bool":
+            return f"“{f.label}”"
+        if f.type == "enum":
+            return f"“{f.label}”（{(f.choices or {}).get(value, value)}）"
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        return f"“{f.label}”（{text}{f.unit or ''}）"
+
+    def _reading_error(self, r: Reading, law_value: str, own: str) -> ContradictionError:
+        own_f, law_f = self.facts[r.fact], self.facts[r.law_fact]
+        allowed = r.allowed[law_value]
+        choices = own_f.choices or {}
+        if len(allowed) == 1:
+            why = f"该违法情形在本裁量基准中即为“{choices.get(allowed[0], allowed[0])}”，无需另填"
+        elif allowed:
+            why = f"本裁量基准将该违法情形细分为“{'”“'.join(choices.get(v, v) for v in allowed)}”"
+        else:
+            why = f"本裁量基准对该违法情形不区分“{own_f.label}”，不应填写"
+        return ContradictionError(
+            message=f"{self._value(r.fact, own)}与{self._value(r.law_fact, law_value)}相互矛盾：{why}",
+            field=f"facts.{r.fact}",
+            fields=(f"facts.{r.fact}", f"facts.{r.law_fact}"),
+        )
+
+    def _rule_error(self, case: Case, rule: Rule, seen: Mapping[str, Any]) -> ContradictionError:
+        fields: list[str] = []
+        texts: list[str] = []
+        circumstances = case.circumstances
+        for name in rule.names:
+            if name in self.labels:
+                if name in circumstances:
+                    fields.append(f"circumstances[{circumstances.index(name)}]")
+                    texts.append(f"“{self.labels[name]}”")
+            elif name in CASE_DERIVED:
+                end = "violation_end_date" if case.violation_end_date else "decision_date"
+                fields += ["violation_date", end]
+                texts.append(f"“违法行为发生日期”至“{'违法行为终了日期' if case.violation_end_date else '决定日期'}”（共{act_days(case)}日）")
+            elif name in DERIVED:
+                continue
+            else:
+                value = case.facts.get(name)
+                if value is None or value is False:
+                    continue
+                fields.append(f"facts.{name}")
+                texts.append(self._value(name, value))
+        return ContradictionError(
+            message=f"{'与'.join(texts)}相互矛盾：{rule.reason}",
+            field=fields[0] if fields else None,
+            fields=tuple(fields),
+        )

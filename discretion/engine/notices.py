@@ -1,0 +1,271 @@
+"""Nothing silent (docs/rulebooks.md “不生效的输入”): what a case gave that took no effect, the factors
+left at their default level, and a benchmark edition applied after the laws it was written for were
+repealed — each in the result, the trail and the reasoning.
+
+- **Circumstances not applied**: every circumstance the case gave either took effect in the applied
+  result (it decided the limitation period, an exemption, an adjustment, a 减轻 ground, a provision or
+  a factor level — or did so in the fine if punished of 首违不罚) or is listed with the reason.
+- **Factors defaulted**: every benchmark factor that took its default level because a fact its levels
+  read was not given (or the edition does not grade the law layer's choice, ``from_law``), with the
+  level; the flag ``factors_unknown`` when a fact could still be given (行政处罚法第四十条).
+- **Edition for repealed laws**: a case decided under a regime later than the one in force when its
+  benchmark edition took effect (the 2023 edition, decided from 2026-08-15) carries the flag
+  ``edition_for_repealed_laws`` and says so (法典第一千二百四十二条).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..rulebooks import conditions
+from ..rulebooks.loaded import LoadedEdition
+from .case import Case
+from .citation import cite, date_text, edition_citation
+from .prepared import Plan, Preparation, basis_of
+from .results import FLAG_LABELS, RegimeResult, shared
+from .trail import REGIME_LABELS, Step
+
+_WORD = {"mitigating": "从轻", "aggravating": "从重"}
+
+
+class PlanNotes:
+    """What :func:`circumstances_not_applied` reads of a plan, prepared once per plan: the
+    circumstances each rule that leaves a trail step reads, keyed by (step, rule id), and, for each
+    circumstance, the exemption grounds and list entries it is a condition of."""
+
+    def __init__(self, plan: Plan) -> None:
+        known = set(plan.ruleset.circumstances)
+
+        def reads(text: str | None) -> tuple[str, ...]:
+            return tuple(sorted(conditions.names(conditions.parse(text)) & known)) if text else ()
+
+        effects: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        for lim in plan.gen.limitation:
+            effects[("limitation", lim.id)] = reads(lim.when)
+        exempt: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for _, ground, step in plan.exemptions:
+            effects[("exemption", ground.id)] = got = reads(ground.when)
+            for c in got:
+                exempt.setdefault(c, []).append((ground.label, step.basis))
+        code = plan.unit.violation.code
+        for _, entry, step in plan.entries:
+            if code not in entry.violations:
+                continue
+            effects[("exemption", entry.id)] = got = reads(entry.when)
+            for c in got:
+                exempt.setdefault(c, []).append((f"免罚清单：{entry.label}", step.basis))
+        for pp in plan.provisions:
+            effects[("provision", pp.p.id)] = reads(pp.p.when)
+            for xp in pp.escs:
+                effects[("escalation", xp.x.id)] = reads(xp.x.when)
+        for adj in plan.e.adjustments or []:
+            effects[("adjustment", adj.id)] = (adj.circumstance,)
+        for infos in (plan.ruleset.factors, plan.ruleset.common):
+            for info in infos:
+                for lv in info.factor.levels:
+                    effects[("factor", f"{info.prefix}/{info.factor.id}/{lv.level}")] = reads(lv.when)
+        # by rule id, with its step (a lookup per trail step without building a key)
+        self.effects: dict[str | None, tuple[str, tuple[str, ...]]] = {rule: (step, v) for (step, rule), v in effects.items() if v}
+        # the circumstances that take effect only through a provision, escalation or factor level
+        self.conditional = frozenset(c for (step, _), v in effects.items() if step in ("provision", "escalation", "factor") for c in v)
+        self.grounds = frozenset(plan.grounds)
+        self.exempt = exempt
+        self.adjusted = frozenset(adj.circumstance for adj in plan.e.adjustments or [])
+        gen = plan.gen
+        self.fact_finding = basis_of(gen.fact_finding) if gen.fact_finding is not None else ()
+        flag = "factors_unknown"
+        self.unknown_flag = (flag, FLAG_LABELS[flag], self.fact_finding,
+                             Step("flag", FLAG_LABELS[flag], rule=flag, basis=self.fact_finding, regime=plan.regime))
+        self.defaulted_steps: dict[tuple[int, ...], tuple[Step, bool, str]] = {}
+        self.not_applied: dict[tuple[Any, ...], tuple[dict[str, Any], Step, str]] = {}
+        self.groups = {c: plan.unit.parts[0].circumstances[c].group for c in known}
+
+
+def _notes(plan: Plan) -> PlanNotes:
+    got = plan.notes
+    if got is None:
+        got = plan.notes = PlanNotes(plan)
+    return got
+
+
+def circumstances_not_applied(
+    plan: Plan, r: RegimeResult, case: Case, steps: list[Step], sentences: list[str]
+) -> list[dict[str, Any]]:
+    """The circumstances of ``case`` that took no effect in the applied result ``r``, each as
+    ``{code, label, reason}`` (shared between results: copied by ``Assessment.to_dict``), with a
+    trail step each (added to ``steps``) and the reasoning's sentence (added to ``sentences``)."""
+    given = case.circumstances
+    if not given:
+        return []
+    notes = _notes(plan)
+    effects = notes.effects
+    took: set[str] = set()
+    steps_r = r.steps
+    if steps_r and steps_r[0].step == "limitation":  # every regime's result starts with its limitation
+        got = effects.get(steps_r[0].rule)
+        if got is not None:
+            took.update(got[1])
+    if r.exemption is not None:  # the grounds and list entries that exempted it
+        for s in steps_r:
+            if s.step == "exemption" and (got := effects.get(s.rule)) is not None:
+                took.update(got[1])
+    fined = r if r.fine is not None else r.shadow if r.shadow is not None and r.shadow.fine is not None else None
+    if fined is not None:
+        took.update(c for c in given if c in notes.adjusted)  # the adjustments stage weighs every one present
+        if not notes.grounds.isdisjoint(given) and not took.issuperset(notes.grounds.intersection(given)):
+            if any(s.step == "reduction" for s in fined.steps):  # 减轻 counted the statutory grounds
+                took.update(c for c in given if c in plan.grounds)
+    if not notes.conditional.isdisjoint(given):  # a provision, escalation or factor level reads one: scan
+        for res in (r, r.shadow):
+            for s in res.steps if res is not None else ():
+                got = effects.get(s.rule)
+                if got is not None and got[0] == s.step:
+                    took.update(got[1])
+    if took.issuperset(given) and len(set(given)) == len(given):
+        return []
+    out: list[dict[str, Any]] = []
+    said: list[str] = []
+    first: dict[str, int] = {}
+    memo = notes.not_applied
+    for i, c in enumerate(given):
+        if c in first:
+            key: tuple[Any, ...] = (c, "duplicate", first[c])
+        else:
+            first[c] = i
+            if c in took:
+                continue
+            key = (c, *_kind(notes, r, c))
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = _not_applied(plan, notes, r, key)
+        out.append(got[0])
+        steps.append(got[1])
+        said.append(got[2])
+    if said:
+        sentences.append("所填情节中，" + "；".join(said) + "。")
+    return out
+
+
+def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
+    """Which reason applies to circumstance ``c`` in ``r`` (the key of its memoised entry and step)."""
+    group = notes.groups.get(c)
+    if r.outcome == "time_barred":
+        return ("time_barred",)
+    if r.not_punishable:
+        return ("no_provision",)
+    if group == "other":
+        return ("limitation", next((s.rule for s in r.steps if s.step == "limitation"), None))
+    if r.outcome == "no_penalty" and r.exemption is not None and not r.discretionary:
+        return ("exempted",)
+    if group == "exemption":
+        return ("exemption",)
+    punished = r if r.fine is not None else r.shadow
+    if punished is None or punished.fine is None:
+        return ("no_fine", r.amount_elsewhere)
+    if group in _WORD and c not in notes.adjusted:
+        return ("no_points", group)
+    return ("other",)
+
+
+def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, ...]) -> tuple[dict[str, Any], Step, str]:
+    """The entry, the trail step and the reasoning's words of a circumstance that took no effect, for
+    the reason ``key``."""
+    c, kind = key[0], key[1]
+    regime = REGIME_LABELS[r.regime]
+    basis: tuple[str, ...] = ()
+    if kind == "duplicate":
+        reason = f"与第{key[2] + 1}项重复，只计一次"
+    elif kind == "time_barred":
+        reason = "违法行为已超过追责期限，不再给予行政处罚，该情节不影响处理结果"
+    elif kind == "no_provision":
+        reason, basis = f"{regime}对该行为（依所填事实）没有规定罚则，该情节不影响处理结果", plan.no_provision.basis
+    elif kind == "limitation":
+        reason, basis = f"不影响{regime}下的追责期限", plan.lim_basis.get(key[2], ())
+    elif kind == "exempted":
+        reason = "已依法不予行政处罚，该情节不影响处理结果"
+    elif kind == "exemption":
+        grounds = notes.exempt.get(c)
+        if not grounds:
+            reason = "该违法行为没有以此为条件的不予处罚规定或免罚清单条目"
+        else:
+            reason = f"只是不予处罚的条件之一，本案不具备其全部条件（{'；'.join(label for label, _ in grounds)}）"
+            basis = tuple(dict.fromkeys(b for _, bs in grounds for b in bs))
+    elif kind == "no_fine":
+        reason = ("所适用的规定未规定罚款数额（依法予以处罚），该情节不影响本计算" if key[2]
+                  else "所适用的规定对该情形不处罚款，该情节不影响罚款数额")
+    elif kind == "no_points":
+        reason, basis = f"{plan.e.title}未规定该情节的{_WORD[key[2]]}幅度，不影响罚款数额", plan.edition_cite
+    else:
+        reason = "不影响本案的计算结果"
+    label = plan.labels.get(c, c)
+    step = Step("circumstance", f"情节“{label}”未予适用：{reason}", rule=c, basis=basis, regime=r.regime,
+                data={"code": c, "reason": reason})
+    return shared({"code": c, "label": label, "reason": reason}), step, f"“{label}”未予适用（{reason}）"
+
+
+def factors_defaulted(plan: Plan, r: RegimeResult, steps: list[Step], sentences: list[str]) -> list[dict[str, Any]]:
+    """The factors of the applied result (or its fine if punished) left at their default level, with
+    a trail step listing them, the reasoning's sentence, and the flag ``factors_unknown`` where a
+    fact can still be given (prepared once per combination of factors and reasons)."""
+    got = r.defaulted or (r.shadow.defaulted if r.shadow is not None else [])
+    if not got:
+        return got
+    notes = _notes(plan)
+    key = tuple(map(id, got))  # the entries are the plan's own, memoised (Plan.defaulted)
+    memo = notes.defaulted_steps.get(key)
+    if memo is None:
+        text = "下列裁量因子按默认等级计算：" + "；".join(f"“{d['label']}”：{d['reason']}" for d in got)
+        unknown = any(d["missing"] for d in got)
+        step = Step("factor", text, rule="factors_defaulted", basis=notes.fact_finding, regime=r.regime,
+                    data={"factors": [d["id"] for d in got]})
+        memo = (step, unknown, text + ("；上述事实应当查明后复核。" if unknown else "。"))
+        if len(notes.defaulted_steps) < 4_096:  # a few combinations recur; bounded for a soak
+            notes.defaulted_steps[key] = memo
+    step, unknown, sentence = memo
+    steps.append(step)
+    sentences.append(sentence)
+    if unknown:
+        _flag(r, notes.unknown_flag, steps)
+    return got
+
+
+def _flag(r: RegimeResult, flag: tuple[str, str, tuple[str, ...], Step], steps: list[Step]) -> None:
+    """Add a notice flag (id, label, basis, its trail step) to the result (once: each is added by one
+    notice, once per assessment, and no rulebook sets it)."""
+    fid, label, basis, step = flag
+    r.flags.append({"id": fid, "label": label, "basis": list(basis)})
+    steps.append(step)
+
+
+def repealed_laws(
+    prep: Preparation, le: LoadedEdition, r_decision: str, r: RegimeResult, steps: list[Step], sentences: list[str]
+) -> None:
+    """A case decided under ``r_decision`` with an edition that took effect under an earlier regime,
+    whose laws ``r_decision`` repealed: the flag ``edition_for_repealed_laws`` and its sentence
+    (prepared once per edition, decision regime and applied regime)."""
+    key = (le.key, r_decision, r.regime)
+    memo = prep.notices
+    if key not in memo:
+        memo[key] = _repealed(prep, le, r_decision, r.regime)
+    flag = memo[key]
+    if flag is not None:
+        _flag(r, flag, steps)
+        sentences.append(flag[3].text + "。")
+
+
+def _repealed(prep: Preparation, le: LoadedEdition, r_decision: str, regime: str) -> tuple[str, str, tuple[str, ...], Step] | None:
+    e = le.effective
+    written_for = prep.regime_of(e.effective_from)
+    gen = prep.rulebooks.law.general[r_decision]  # type: ignore[index]
+    if written_for is None or written_for == r_decision or gen.repeal is None:
+        return None
+    start = next(x.effective_from for x in prep.rulebooks.law.regimes if x.id == r_decision)
+    repeal = cite(gen.repeal.ref)
+    text = (
+        f"本案作出决定时，{REGIME_LABELS[r_decision]}已于{date_text(start)}施行，{REGIME_LABELS[written_for]}同时废止"
+        f"（{repeal}）；所适用的{edition_citation(e)}自{date_text(e.effective_from)}起施行，系依据已废止的{REGIME_LABELS[written_for]}制定，"
+        f"尚未按{REGIME_LABELS[r_decision]}修订，其裁量因子、幅度和免罚清单的适用应当审查与{REGIME_LABELS[r_decision]}的衔接"
+    )
+    basis = (repeal, cite(gen.benchmark.ref))
+    flag = "edition_for_repealed_laws"
+    return (flag, FLAG_LABELS[flag], basis, Step("flag", text, rule=flag, basis=basis, regime=regime))
