@@ -463,7 +463,8 @@ class TrailStepData(BaseModel):
                 "factor：factor、label、level、score、weight、matched、modelled；position：position、modelled；"
                 "adjustment：direction、points、modelled 或 position；reduction：floor、ratio、modelled；"
                 "rounding：position、recommended、band；concurrence：applied、candidates；lighter_law：applied、compared；"
-                "factor（rule 为 factors_defaulted，按默认等级计算的因子）：factors；circumstance（未适用的情节）：code、reason；"
+                "factor（rule 为 factors_defaulted，按默认等级计算的因子）：factors；factor（rule 为 from_law/事实名，"
+                "裁量基准的事实由法律层事实确定）：fact、law_fact、value；circumstance（未适用的情节）：code、reason；"
                 "其余步骤为空对象。小数以字符串表示（如 score、position），金额为整数元"
             )
         },

@@ -129,13 +129,48 @@ class Consistency:
 
     def apply(self, case: Case, fact: dict[str, Any]) -> list[Step]:
         """Read the edition's facts from the law's into the matcher ``fact`` (a trail step for each
-        one read), and refuse a case whose inputs deny each other (:class:`~discretion.errors.ContradictionError`)."""
-        found = self.check(case, fact)
-        if found is not None:
-            raise found
-        if not self.readings:
-            return []
-        return [self._read_step(r, case.facts[r.law_fact]) for r in self.readings if r.fact not in case.facts and r.fact in fact]
+        one read), and refuse a case whose inputs deny each other (:class:`~discretion.errors.ContradictionError`).
+        The hot path of every case: rules are reached through the inputs they hinge on, and tested inline."""
+        given = case.facts
+        read: list[Step] = []
+        for r in self.readings:
+            law_value = given.get(r.law_fact)
+            if law_value is None:
+                continue
+            own = given.get(r.fact)
+            if own is None:
+                got = r.derived.get(law_value)
+                if got is not None:
+                    fact[r.fact] = got
+                    read.append(self._read_step(r, law_value))
+            elif own not in r.allowed[law_value]:
+                raise self._reading_error(r, law_value, own)
+        gates = self.gates
+        by_gate = self.by_gate
+        for names in (case.circumstances, given):
+            hit = gates.intersection(names)  # the inputs the rules hinge on (usually none, or one)
+            for name in (names if len(hit) > 1 else hit):  # in the case's order when several
+                rules = by_gate.get(name)
+                if rules is None:
+                    continue
+                got = fact.get(name)
+                for rule in rules:
+                    if got is not True if rule.gate_true else got is None:
+                        continue
+                    exceeds = rule.exceeds
+                    if exceeds is not None:  # a > b, the only derived name being act_days
+                        a, b = exceeds
+                        x = act_days(case) if a in CASE_DERIVED else fact.get(a)
+                        y = act_days(case) if b in CASE_DERIVED else fact.get(b)
+                        holds = x is not None and y is not None and x > y
+                    else:
+                        holds = rule.holds(fact, case)
+                    if holds:
+                        raise self._rule_error(case, rule, fact)
+        for rule in self.ungated:
+            if rule.holds(fact, case):
+                raise self._rule_error(case, rule, fact)
+        return read
 
     def _read_step(self, r: Reading, law_value: str) -> Step:
         """“the edition's fact” read from “the law's fact” (shared by every case with that choice)."""
@@ -151,32 +186,10 @@ class Consistency:
 
     def check(self, case: Case, fact: dict[str, Any]) -> ContradictionError | None:
         """As :meth:`apply`, returning the error for the first contradiction instead of raising it."""
-        given = case.facts
-        for r in self.readings:
-            law_value = given.get(r.law_fact)
-            if law_value is None:
-                continue
-            own = given.get(r.fact)
-            if own is None:
-                got = r.derived.get(law_value)
-                if got is not None:
-                    fact[r.fact] = got
-            elif own not in r.allowed[law_value]:
-                return self._reading_error(r, law_value, own)
-        gates = self.gates
-        for names in (case.circumstances, given):
-            hit = gates.intersection(names)  # the inputs the rules hinge on (usually none, or one)
-            for name in (names if len(hit) > 1 else hit):  # in the case's order when several
-                rules = self.by_gate.get(name)
-                if rules is None:
-                    continue
-                got = fact.get(name)
-                for rule in rules:
-                    if (got is True if rule.gate_true else got is not None) and rule.holds(fact, case):
-                        return self._rule_error(case, rule, fact)
-        for rule in self.ungated:
-            if rule.holds(fact, case):
-                return self._rule_error(case, rule, fact)
+        try:
+            self.apply(case, fact)
+        except ContradictionError as exc:
+            return exc
         return None
 
     # --- messages ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..rulebooks import conditions
 from ..rulebooks.loaded import LoadedEdition
 from .case import Case
 from .citation import cite, date_text, edition_citation
-from .prepared import Plan, Preparation, basis_of
+from .prepared import Plan, Preparation, Unit, basis_of
 from .results import FLAG_LABELS, RegimeResult, shared
 from .trail import REGIME_LABELS, Step
 
@@ -97,7 +97,7 @@ def circumstances_not_applied(
     given = case.circumstances
     if not given:
         return []
-    notes = _notes(plan)
+    notes = plan.notes or _notes(plan)
     effects = notes.effects
     took: set[str] = set()
     steps_r = r.steps
@@ -203,54 +203,50 @@ def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, 
     return shared({"code": c, "label": label, "reason": reason}), step, f"“{label}”未予适用（{reason}）"
 
 
-def factors_defaulted(plan: Plan, r: RegimeResult, steps: list[Step], sentences: list[str]) -> list[dict[str, Any]]:
-    """The factors of the applied result (or its fine if punished) left at their default level, with
-    a trail step listing them, the reasoning's sentence, and the flag ``factors_unknown`` where a
-    fact can still be given (prepared once per combination of factors and reasons)."""
-    got = r.defaulted or (r.shadow.defaulted if r.shadow is not None else [])
-    if not got:
-        return got
-    notes = _notes(plan)
-    key = tuple(map(id, got))  # the entries are the plan's own, memoised (Plan.defaulted)
-    memo = notes.defaulted_steps.get(key)
-    if memo is None:
-        text = "下列裁量因子按默认等级计算：" + "；".join(f"“{d['label']}”：{d['reason']}" for d in got)
-        unknown = any(d["missing"] for d in got)
-        step = Step("factor", text, rule="factors_defaulted", basis=notes.fact_finding, regime=r.regime,
-                    data={"factors": [d["id"] for d in got]})
-        memo = (step, unknown, text + ("；上述事实应当查明后复核。" if unknown else "。"))
-        if len(notes.defaulted_steps) < 4_096:  # a few combinations recur; bounded for a soak
-            notes.defaulted_steps[key] = memo
-    step, unknown, sentence = memo
-    steps.append(step)
-    sentences.append(sentence)
-    if unknown:
-        _flag(r, notes.unknown_flag, steps)
-    return got
-
-
-def _flag(r: RegimeResult, flag: tuple[str, str, tuple[str, ...], Step], steps: list[Step]) -> None:
-    """Add a notice flag (id, label, basis, its trail step) to the result (once: each is added by one
-    notice, once per assessment, and no rulebook sets it)."""
-    fid, label, basis, step = flag
-    r.flags.append({"id": fid, "label": label, "basis": list(basis)})
-    steps.append(step)
-
-
-def repealed_laws(
-    prep: Preparation, le: LoadedEdition, r_decision: str, r: RegimeResult, steps: list[Step], sentences: list[str]
-) -> None:
-    """A case decided under ``r_decision`` with an edition that took effect under an earlier regime,
-    whose laws ``r_decision`` repealed: the flag ``edition_for_repealed_laws`` and its sentence
-    (prepared once per edition, decision regime and applied regime)."""
-    key = (le.key, r_decision, r.regime)
+def report(
+    prep: Preparation, unit: Unit, plan: Plan, r: RegimeResult, r_decision: str, case: Case, steps: list[Step]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The notices of the applied result ``r`` (its trail steps added to ``steps``): an edition for
+    repealed laws (the flag ``edition_for_repealed_laws``), the factors left at their default level
+    (a step listing them; the flag ``factors_unknown`` where a fact can still be given), the
+    circumstances that took no effect; and the reasoning's sentences. Everything it says is prepared
+    once per plan and combination (the hot path of every case is lookups)."""
+    sentences: list[str] = []
+    key = (unit.le.key, r_decision, r.regime)
     memo = prep.notices
-    if key not in memo:
-        memo[key] = _repealed(prep, le, r_decision, r.regime)
-    flag = memo[key]
-    if flag is not None:
-        _flag(r, flag, steps)
-        sentences.append(flag[3].text + "。")
+    repealed = memo[key] if key in memo else memo.setdefault(key, _repealed(prep, unit.le, r_decision, r.regime))
+    if repealed is not None:
+        fid, label, basis, step = repealed
+        r.flags.append({"id": fid, "label": label, "basis": list(basis)})
+        steps.append(step)
+        sentences.append(step.text + "。")
+    defaulted = r.defaulted or (r.shadow.defaulted if r.shadow is not None else [])
+    notes = plan.notes or _notes(plan)
+    if defaulted:
+        ids = tuple(map(id, defaulted))  # the entries are the plan's own, memoised (Plan.defaulted)
+        said = notes.defaulted_steps.get(ids)
+        if said is None:
+            said = _defaulted_step(notes, r, defaulted)
+            if len(notes.defaulted_steps) < 4_096:  # a few combinations recur; bounded for a soak
+                notes.defaulted_steps[ids] = said
+        steps.append(said[0])
+        sentences.append(said[2])
+        if said[1]:  # a fact can still be given: 行政处罚法第四十条
+            fid, label, basis, step = notes.unknown_flag
+            r.flags.append({"id": fid, "label": label, "basis": list(basis)})
+            steps.append(step)
+    not_applied = circumstances_not_applied(plan, r, case, steps, sentences) if case.circumstances else []
+    return not_applied, defaulted, sentences
+
+
+def _defaulted_step(notes: PlanNotes, r: RegimeResult, got: list[dict[str, Any]]) -> tuple[Step, bool, str]:
+    """The trail step listing the factors at their default level, whether a fact can still be
+    given, and the reasoning's sentence."""
+    text = "下列裁量因子按默认等级计算：" + "；".join(f"“{d['label']}”：{d['reason']}" for d in got)
+    unknown = any(d["missing"] for d in got)
+    step = Step("factor", text, rule="factors_defaulted", basis=notes.fact_finding, regime=r.regime,
+                data={"factors": [d["id"] for d in got]})
+    return step, unknown, text + ("；上述事实应当查明后复核。" if unknown else "。")
 
 
 def _repealed(prep: Preparation, le: LoadedEdition, r_decision: str, regime: str) -> tuple[str, str, tuple[str, ...], Step] | None:

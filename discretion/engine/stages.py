@@ -713,14 +713,7 @@ def _result_brief(r: RegimeResult) -> str:
 # --- 9. notices -------------------------------------------------------------------------------------
 
 
-def notices(
-    prep: Preparation, unit: Unit, plan: Plan, applied: RegimeResult, r_decision: str, case: Case, steps: list[Step]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """Nothing silent: the circumstances of the case that took no effect in the applied result and
-    the factors left at their default level (each with its trail step), the flags that say so
-    (factors not established; a benchmark edition written for laws repealed by the decision's regime),
-    and the reasoning's sentences for them."""
-    sentences: list[str] = []
-    _notices.repealed_laws(prep, unit.le, r_decision, applied, steps, sentences)
-    defaulted = _notices.factors_defaulted(plan, applied, steps, sentences)
-    return _notices.circumstances_not_applied(plan, applied, case, steps, sentences), defaulted, sentences
+# the notices of the applied result: what took no effect, the factors left at their default level
+# (each with its trail step), the flags that say so (factors not established; a benchmark edition
+# written for laws repealed by the decision's regime), and the reasoning's sentences for them
+notices = _notices.report
