@@ -211,9 +211,7 @@ def install(app: FastAPI) -> None:
             status = 500
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
         if wants_html(request):
-            page = _page(status, exc.message, request=request)
-            page.headers.update(headers or {})
-            return page
+            return _page(status, exc.message, headers, request)
         fields = getattr(exc, "fields", ())  # contradictory inputs: one error per field, the same code and message
         errors = [{"code": exc.code, "message": exc.message, "field": f} for f in fields] if fields else None
         return JSONResponse(body(exc.code, exc.message, exc.field, errors), status_code=status, headers=headers)

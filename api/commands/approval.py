@@ -94,7 +94,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     path, rs, le = _edition(args)
     record = approval.publish(le.model, who.name, dt.date.today())
     _write(path, rs, le, "published", record)
-    print(f"已发布：{le.model.title}（{le.key}），发布人 {who.name}，日期 {dt.date.today().isoformat()}")
+    print(f"已发布：{le.model.title}（{le.key}），发布人 {who.name}，日期 {record.published_on}")
     print("服务在下次启动时载入本版本，并按施行日期选用。")
     return 0
 

@@ -286,7 +286,7 @@ def _annex(doc: GovDocument, src: Source) -> None:
 
 def _signature(doc: GovDocument, issuer: Issuer, day: dt.date | None) -> None:
     doc.annex_note([ANNEX_TITLE])
-    doc.signature(issuer.agency_name or BLANK, f"{day.year}年{day.month}月{day.day}日" if day else "　　年　　月　　日")
+    doc.signature(issuer.agency_name or BLANK, date_text(day) if day else "　　年　　月　　日")
 
 
 # --- the documents ---------------------------------------------------------------------------------
