@@ -622,14 +622,17 @@ def handler_text(page: str) -> str:
 
 
 def test_no_page_shows_a_code_an_edition_key_or_a_hash_outside_its_technical_details(client: TestClient) -> None:
-    """Every page a handler or reviewer reads (index, search, form, result, print, cases, login, review, replay,
-    error pages) shows titles and Chinese names; codes, edition keys, `local`, `draft` and hashes only in 技术信息."""
+    """Every page a handler or reviewer reads (index, search, form, result, print, cases, login, review, the edition
+    diff with its conditions in words, replay, 修改后重新计算, error pages) shows titles and Chinese names; codes,
+    edition keys, rule ids, `local`, `draft` and hashes only in 技术信息."""
     rid = submit(client, "water_over_standard", ORDINARY_FORM).headers["location"].rsplit("/", 1)[-1]
     token = csrf(client, f"/result/{rid}")
     client.post(f"/result/{rid}/decision", data={"amount": "136000", "reason": "", "csrf_token": token, "confirmed": "1"})
     html = {"accept": "text/html"}
     pages = ["/", "/?q=水", "/assess/water_over_standard", f"/result/{rid}", f"/result/{rid}/print", "/cases",
-             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01"]
+             "/cases?q=某", "/login", "/review", "/review/replay", "/nope", "/result/x", "/?on=2025-13-01",
+             "/review/diff?a=yunnan@2021&b=yunnan@2023", "/review/diff?a=yunnan@2023&b=yunnan@2026-draft",
+             "/review/diff?a=yunnan@2021&b=yunnan/kunming@2021", f"/result/{rid}/edit"]
     # (/result/x: a 404 echoes the id typed in the address, so a word, not a hex id)
     for path in pages:
         r = client.get(path, headers=html)
