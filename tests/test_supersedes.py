@@ -128,6 +128,30 @@ def test_a_record_is_superseded_once_and_the_refusal_names_the_newer(client: Tes
     assert [v["id"] for v in got["versions"]] == [old, newer, third]
 
 
+def test_two_recomputations_of_one_record_sent_at_once_one_is_stored(client: TestClient) -> None:
+    """Two POSTs superseding the same record at the same moment (two tabs, two terminals): one 201, the other 409
+    ``already_superseded`` (by the route's check or, when both passed it, by the writer under the chain lock); the
+    record has one successor, and it is the one answered 201."""
+    for _ in range(4):
+        old = made(client, WATER)
+        start = threading.Barrier(2)
+        answers: list[Any] = []
+
+        def send() -> None:
+            start.wait()
+            answers.append(post(client, {**CHANGED, "supersedes": old}))
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+        won = next(a for a in answers if a.status_code == 201).json()["id"]
+        assert next(a for a in answers if a.status_code == 409).json()["code"] == "already_superseded"
+        assert client.get(f"/v1/assessments/{old}", headers=as_("wang")).json()["superseded_by"] == won
+
+
 def test_a_superseded_record_takes_no_decision_but_a_decided_one_may_be_superseded(client: TestClient) -> None:
     """Deciding a superseded record: 409 ``superseded``. A decided record may be superseded (a decision entered in
     error, facts found after the hearing): its decision stays with it; the new record needs its own."""
