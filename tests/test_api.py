@@ -260,12 +260,15 @@ def test_an_act_today_and_a_decision_planned_ahead_are_computed(client: TestClie
 
 
 def test_assessment_can_be_read_back_unchanged(client: TestClient, ordinary: dict[str, Any]) -> None:
-    """GET /v1/assessments/{id} returns exactly the stored result of the POST, plus its record, decision and case (null here)."""
+    """GET /v1/assessments/{id} returns exactly the stored result of the POST, plus its record, decision, case (null
+    here), the stored input, and its versions (修改后重新计算: none before or after it here)."""
     r = client.get(f"/v1/assessments/{ordinary['id']}")
     assert r.status_code == 200
     got = r.json()
-    assert set(got) == set(ordinary) | {"record", "decision", "case"}
-    assert got["case"] is None
+    assert set(got) == set(ordinary) | {"record", "decision", "case", "request", "supersedes", "superseded_by", "versions"}
+    assert got["case"] is None and got["supersedes"] is None and got["superseded_by"] is None
+    assert [v["id"] for v in got["versions"]] == [ordinary["id"]]
+    assert got["request"]["violation"] == ordinary["violation"]["code"] and "case" not in got["request"]
     assert {k: got[k] for k in ordinary} == ordinary
 
 
