@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ..rulebooks import conditions
-from ..rulebooks.compiler import Compiled, FactorInfo, compile_all, duty_rule_ids
+from ..rulebooks.compiler import Compiled, FactorInfo, duty_rule_ids
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition, RulebookSet
 from ..rulebooks.models import (
@@ -53,7 +53,7 @@ class Preparation:
 
     def __init__(self, rulebooks: RulebookSet) -> None:
         self.rulebooks = rulebooks
-        self.compiled: Compiled = compile_all(rulebooks)
+        self.compiled = Compiled(rulebooks)  # each ruleset compiled on first use
         self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
         self.statutory = {r: {a.circumstance: a for a in g.adjustments} for r, g in rulebooks.law.general.items()}
         self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}
@@ -255,9 +255,12 @@ class Plan:
         self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
         self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
         self.edition_cite = (edition_citation(e),)
+        before = v.before_code if rules is None else None
         self.no_provision = Step(
             "provision",
-            f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
+            f"{REGIME_LABELS[regime]}没有法律、法规、规章规定处罚该行为（{before.note}），不认为是应予处罚的违法行为"
+            if before is not None and before.status == "not_punishable"
+            else f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
             rule=None,
             basis=basis_of(gen.legality),
             regime=regime,
