@@ -101,10 +101,13 @@ def ruleset_for(rs: RulebookSet, compiled: Compiled, case: Case) -> RuleSet:
     return compiled.get(case.violation, le.key)
 
 
-def _draw_dates(draw: st.DrawFn, first_decision: dt.date, max_gap_days: int) -> dict[str, dt.date | None]:
+def _draw_dates(draw: st.DrawFn, first_decision: dt.date, max_gap_days: int, code_only: bool = False) -> dict[str, dt.date | None]:
     # half of the cases start shortly before the Code, so both regimes are compared often
     near_code = st.dates(max(FIRST_VIOLATION, CODE_DATE - dt.timedelta(days=max(max_gap_days, 400))), CODE_DATE - dt.timedelta(days=1))
-    violation = draw(st.one_of(st.dates(FIRST_VIOLATION, LAST_VIOLATION), near_code))
+    if code_only:  # a type whose pre-Code provision is not encoded refuses earlier acts: not a valid case
+        violation = draw(st.dates(CODE_DATE, LAST_VIOLATION))
+    else:
+        violation = draw(st.one_of(st.dates(FIRST_VIOLATION, LAST_VIOLATION), near_code))
     end: dt.date | None = None
     if draw(st.booleans()):
         end = draw(st.dates(violation, min(LAST_VIOLATION, violation + dt.timedelta(days=730))))
@@ -130,7 +133,8 @@ def cases(
     Dates fall on both sides of 2026-08-15 (violation 2021-08-01..today in Beijing time, an optional
     end date up to today, the decision 0..``max_gap_days`` days after the end (it may lie ahead: a
     planned decision) and never before the first published edition, an optional discovery date
-    between, up to today); the jurisdiction is Yunnan or
+    between, up to today; a type whose pre-Code provision is not encoded acts from 2026-08-15, as an
+    earlier act is refused); the jurisdiction is Yunnan or
     Kunming, occasionally asking for the draft Code-aligned edition; facts are drawn from the
     ruleset's facts by type, always including those the regimes involved require; and a
     random subset of the ruleset's circumstances is present.
@@ -138,12 +142,13 @@ def cases(
     codes = sorted(violations or rs.violations)
     first_decision = first_decision_date(rs)
     checks: dict[str, Consistency] = {}  # per ruleset: the inputs that may not be given together
+    code_only = {c for c in codes if (b := rs.violations[c].model.before_code) is not None and b.status == "not_encoded"}
 
     # a closure, so that Hypothesis never renders the (large) rulebook set in a repr
     @st.composite
     def case(draw: st.DrawFn) -> Case:
         code = draw(st.sampled_from(codes))
-        dates = _draw_dates(draw, first_decision, max_gap_days)
+        dates = _draw_dates(draw, first_decision, max_gap_days, code in code_only)
         jurisdiction = draw(st.sampled_from(JURISDICTIONS))
         edition = DRAFT_EDITION if drafts and DRAFT_EDITION in rs.editions and draw(st.integers(0, 9)) == 0 else None
         party = draw(st.sampled_from(("unit", "individual")))

@@ -21,7 +21,9 @@ For each case:
 - adding one mitigating circumstance never raises the recommended fine, adding one aggravating
   circumstance never lowers it (a waiver or a time bar counts as 0);
 - a waiver (``no_penalty``) has an exemption step citing a statute (《…》) and a legal basis in the
-  result; a time bar cites its limitation article.
+  result; a time bar cites its limitation article;
+- a type whose pre-Code provision is not encoded (``before_code: not_encoded``) refuses every act
+  before the Code with 422 ``regime_not_encoded`` (``violation_date``), in both engines.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
 from discretion.engine.inputs import facts_for_matching
 from discretion.engine.results import Assessment, RegimeResult
+from discretion.errors import InputError
 from discretion.review.synth import consistent
 from discretion.rulebooks import editions
 from discretion.rulebooks.loaded import RulebookSet
@@ -103,7 +106,7 @@ def ctx(rulebooks: RulebookSet, engine: Engine, reference_engine: Engine) -> Ctx
 def test_every_encoded_violation_is_fuzzed(rulebooks: RulebookSet) -> None:
     """The parametrisation (file names) is exactly the loaded set's 40 violation codes."""
     assert CODES == sorted(rulebooks.violations)
-    assert len(CODES) == 49
+    assert len(CODES) == 52
 
 
 # --- the cases --------------------------------------------------------------------------------
@@ -239,9 +242,18 @@ def test_engine_invariants_hold_for_random_valid_cases(code: str, regime: str, c
     not below the edition's floor), a mitigating circumstance never raises the fine and an
     aggravating one never lowers it, a waiver or time bar cites its article."""
 
+    before = ctx.rulebooks.violations[code].model.before_code
+    refused = regime == "pre2026" and before is not None and before.status == "not_encoded"
+
     @settings(**FUZZ)
     @given(case=cases(ctx, code, regime), data=st.data())
     def run(case: Case, data: st.DataObject) -> None:
+        if refused:  # the pre-Code provision is not encoded: refused, naming the law, never guessed
+            for eng in (ctx.engine, ctx.reference):
+                with pytest.raises(InputError) as exc:
+                    eng.assess(case)
+                assert exc.value.code == "regime_not_encoded" and exc.value.field == "violation_date", exc.value
+            return
         a = ctx.engine.assess(case)
         ref = ctx.reference.assess(case)
         assert a.to_dict() == ref.to_dict(), "durable_rules and the reference evaluator disagree"

@@ -154,6 +154,12 @@ class CaseGenerator:
         self.today = today
         self.codes = sorted(rulebooks.violations)
         self.code_weights = [VIOLATION_WEIGHTS.get(c, 1.0) for c in self.codes]
+        # types whose pre-Code provision is not encoded (before_code not_encoded): an act before the
+        # Code is refused (regime_not_encoded), so their acts are drawn from the Code's day on
+        self.code_only = frozenset(
+            c for c, lv in rulebooks.violations.items()
+            if lv.model.before_code is not None and lv.model.before_code.status == "not_encoded"
+        )
         self._shapes: dict[str, _Shape] = {}
         self._consistency: dict[str, Consistency] = {}
 
@@ -247,10 +253,12 @@ class CaseGenerator:
 
     # --- dates ----------------------------------------------------------------------------------
 
-    def _violation_date(self) -> dt.date:
+    def _violation_date(self, code_only: bool = False) -> dt.date:
         r = self.rng
         bucket = r.random()
-        if bucket < 0.15:  # the 2021 editions (and Kunming's own) are in force at the decision
+        if code_only:  # the same draws, the act under the Code
+            lo, hi = CODE_DAY, dt.date(2027, 6, 30)
+        elif bucket < 0.15:  # the 2021 editions (and Kunming's own) are in force at the decision
             lo, hi = dt.date(2022, 1, 1), dt.date(2023, 8, 31)
         elif bucket < 0.50:
             lo, hi = dt.date(2023, 9, 1), dt.date(2026, 1, 31)
@@ -268,7 +276,7 @@ class CaseGenerator:
         r = self.rng
         code = r.choices(self.codes, self.code_weights)[0]
         jurisdiction = "yunnan" if r.random() < JURISDICTIONS[0][1] else JURISDICTIONS[1][0]
-        start = self._violation_date()
+        start = self._violation_date(code in self.code_only)
         end: dt.date | None = None
         if r.random() < 0.25:
             end = min(start + dt.timedelta(days=int(r.expovariate(1 / 20)) + 1), max(start, self.today - MIN_GAP))
