@@ -104,9 +104,8 @@ def ctx(rulebooks: RulebookSet, engine: Engine, reference_engine: Engine) -> Ctx
 
 
 def test_every_encoded_violation_is_fuzzed(rulebooks: RulebookSet) -> None:
-    """The parametrisation (file names) is exactly the loaded set's 40 violation codes."""
+    """The parametrisation (file names) is exactly the loaded set's violation codes."""
     assert CODES == sorted(rulebooks.violations)
-    assert len(CODES) == 65
 
 
 # --- the cases --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rulebook_tree import edit, line_of, refusal
+from rulebook_tree import SHIPPED_TYPES, edit, line_of, refusal
 
 from discretion.errors import RulebookError, RulebookIssue
 from discretion.rulebooks import tree
@@ -48,8 +48,8 @@ def only(err: RulebookError) -> RulebookIssue:
 
 
 def test_shipped_set_loads_forty_violation_types_and_four_editions(rulebooks: RulebookSet) -> None:
-    """The shipped rulebooks load whole: 40 violation types and the four benchmark editions."""
-    assert len(rulebooks.violations) == 65
+    """The shipped rulebooks load whole: every violation type file and the four benchmark editions."""
+    assert len(rulebooks.violations) == SHIPPED_TYPES
     assert set(rulebooks.editions) == {"yunnan@2021", "yunnan@2023", "yunnan@2026-draft", "yunnan/kunming@2021"}
     assert {r.id for r in rulebooks.law.regimes} == {"pre2026", "code2026"}
 
@@ -87,7 +87,7 @@ def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
 def test_full_tree_copy_loads_before_it_is_broken(tmp_path: Path) -> None:
     """The copied shipped tree loads, so each refusal below comes from the one break."""
     rs = tree.load(full_tree(tmp_path))
-    assert len(rs.violations) == 65 and len(rs.editions) == 4
+    assert len(rs.violations) == SHIPPED_TYPES and len(rs.editions) == 4
 
 
 # --- all or nothing --------------------------------------------------------------------------------
