@@ -15,6 +15,11 @@ from discretion.rulebooks import approval, loading, signing, tree
 from discretion.rulebooks.models import BenchmarkEdition
 
 
+# how many violation types the shipped tree holds: one file each, counted without loading it (the
+# tests that list every type compare with this, so adding a type changes no test)
+SHIPPED_TYPES = len(list((tree.SHIPPED / "law" / "violations").glob("*.yaml")))
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"

@@ -429,6 +429,16 @@ def test_the_reasoning_says_whether_a_fine_up_to_an_amount_is_due_or_may_be_left
     assert "fine_optional" not in new.to_json().decode()
 
 
+def test_an_escalated_fine_that_may_be_left_out_is_said_so(engine: Engine) -> None:
+    """放射性废物安全管理条例第三十六条 “逾期不改正的，……可以处20万元以下的罚款”: the escalation's fine
+    replaces the provision's and is optional, so the reasoning says 可以处; the Code's mandatory range says 应处."""
+    late = dict(violation="disused_source_decommissioning", facts={"act": "return", "not_corrected": True})
+    old = engine.assess(Case(**late, violation_date=dt.date(2025, 3, 1), decision_date=dt.date(2025, 9, 1)))
+    assert old.applied.fine_optional and "对该行为可以处200000元（20万元）以下的罚款" in old.reasoning
+    new = engine.assess(Case(**late, violation_date=dt.date(2026, 9, 1), decision_date=dt.date(2026, 11, 1)))
+    assert new.applied.regime == "code2026" and not new.applied.fine_optional and "可以处" not in new.reasoning
+
+
 # --- measures: none lost, 责令改正 with every penalty ----------------------------------------------
 
 

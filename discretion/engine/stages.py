@@ -520,7 +520,11 @@ def fine(
             )
         )
     out.fine = new_fine(rng.min, rng.max, band, rec)
-    out.fine_optional = bool(getattr(p_win.p.fine, "optional", False)) and not any(xp.x.fine for xp in winner[2])
+    # “可以处…罚款” where the applied fine says so: an escalation's fine replaces the provision's
+    # (“逾期不改正的，…可以处二十万元以下的罚款”); with several escalated fines, optional only if all are
+    esc_fines = [xp.x.fine for xp in winner[2] if xp.x.fine is not None]
+    specs = esc_fines or [p_win.p.fine]
+    out.fine_optional = all(bool(getattr(f, "optional", False)) for f in specs)
 
 
 def individual_fines(
