@@ -99,11 +99,21 @@ def test_prefecture_against_its_province_shows_the_narrowing(rulebooks: Rulebook
     assert {v.code for v in d.violations} == {"water_over_standard", "air_over_standard"}
 
 
+def edit_in(path: Path, section: str, old: str, new: str) -> None:
+    """Replace the first ``old`` after ``section`` (a violation type's entry: other types may reuse its factors)."""
+    text = path.read_text(encoding="utf-8")
+    at = text.index(old, text.index(section))
+    path.write_text(text[:at] + new + text[at + len(old):], encoding="utf-8")
+
+
+EIA = "  eia_unapproved_construction:\n"
+
+
 def test_renamed_factor_and_changed_level_are_changes_not_delete_and_add(tmp_path: Path, rulebooks: RulebookSet) -> None:
     """A factor keeping its id under a new title, and a level with a new condition, are "changed"."""
     root = tree(tmp_path)
-    edit(root / DRAFT, "      - id: build_stage\n        label: 建设进程\n", "      - id: build_stage\n        label: 建设阶段\n")
-    edit(root / DRAFT, """when: 'build_stage == "main_works"'}""", """when: 'build_stage in ("main_works", "equipment")'}""")
+    edit_in(root / DRAFT, EIA, "      - id: build_stage\n        label: 建设进程\n", "      - id: build_stage\n        label: 建设阶段\n")
+    edit_in(root / DRAFT, EIA, """when: 'build_stage == "main_works"'}""", """when: 'build_stage in ("main_works", "equipment")'}""")
     d = diff.compare("yunnan@2026-draft", str(root / DRAFT), rulebooks)
     got = changes_of(d, "eia_unapproved_construction")
     assert [(c.kind, c.area, c.item, c.field) for c in got] == [
@@ -119,7 +129,7 @@ def test_renamed_factor_and_changed_level_are_changes_not_delete_and_add(tmp_pat
 def test_a_factor_given_a_new_id_is_a_deletion_and_an_addition(tmp_path: Path, rulebooks: RulebookSet) -> None:
     """Matching is by id: a new id is another factor (one removed, one added)."""
     root = tree(tmp_path)
-    edit(root / DRAFT, "      - id: build_stage\n", "      - id: construction_stage\n")
+    edit_in(root / DRAFT, EIA, "      - id: build_stage\n", "      - id: construction_stage\n")
     d = diff.compare("yunnan@2026-draft", str(root / DRAFT), rulebooks)
     got = [(c.kind, c.item) for c in changes_of(d, "eia_unapproved_construction")]
     assert got == [("removed", "build_stage"), ("added", "construction_stage")]
