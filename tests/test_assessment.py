@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from rulebook_tree import edit
 
 from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
@@ -16,6 +19,7 @@ from discretion.engine.money import yuan_text
 from discretion.engine.results import Assessment
 from discretion.errors import DiscretionError, InputError
 from discretion.review import golden
+from discretion.rulebooks import tree
 from discretion.rulebooks.tree import SHIPPED
 
 SYNTH_TODAY = dt.date(2026, 12, 1)  # a fixed last day for the synthetic cases' dates, so they are the same every day
@@ -437,6 +441,31 @@ def test_an_escalated_fine_that_may_be_left_out_is_said_so(engine: Engine) -> No
     assert old.applied.fine_optional and "对该行为可以处200000元（20万元）以下的罚款" in old.reasoning
     new = engine.assess(Case(**late, violation_date=dt.date(2026, 9, 1), decision_date=dt.date(2026, 11, 1)))
     assert new.applied.regime == "code2026" and not new.applied.fine_optional and "可以处" not in new.reasoning
+def test_the_reasoning_says_a_fine_in_a_range_may_be_left_out_where_the_law_says_kexi_chu(any_engine: Engine) -> None:
+    """法典第一千一百三十一条第一款 “可以处五百元以上二千元以下的罚款”: the range is the statute's, the fine optional,
+    and the reasoning says 可以处 (not 应处) with the minimum, as for “可以处…以下”."""
+    a = any_engine.assess(Case(violation="open_burning_or_toxic_spraying", facts={"burning_or_spraying": "open_burning"},
+                               violation_date=D("2026-09-01"), decision_date=D("2026-10-01")))
+    assert a.applied.fine is not None and (a.applied.fine.legal_min, a.applied.fine.legal_max) == (500, 2000)
+    assert a.applied.fine_optional and "对该行为可以处500元以上2000元以下的罚款" in a.reasoning
+    mandatory = any_engine.assess(case())  # 水污染防治法第八十三条 “处十万元以上一百万元以下的罚款”
+    assert not mandatory.applied.fine_optional and "对该行为应处" in mandatory.reasoning
+
+
+@pytest.mark.parametrize("kind", ["durable", "reference"])
+def test_an_optional_range_is_lighter_than_the_same_range_made_mandatory(tmp_path: Path, kind: str) -> None:
+    """从旧兼从轻 ranks “可以处五百元以上二千元以下” below “处五百元以上二千元以下” (docs/rulebooks.md “Doctrine”, count 3):
+    with the old law's fine made mandatory in a copy of the tree, an act of 2026-05 decided 2026-09 takes the Code."""
+    root = tmp_path / "rulebooks"
+    shutil.copytree(SHIPPED, root, ignore=shutil.ignore_patterns("cases", "*.cases.yaml"))
+    edit(root / "law" / "violations" / "open_burning_or_toxic_spraying.yaml",
+         "fine: {kind: range, min: 500, max: 2000, optional: true}  # 并可以处", "fine: {kind: range, min: 500, max: 2000}")
+    c = Case(violation="open_burning_or_toxic_spraying", facts={"burning_or_spraying": "open_burning"},
+             violation_date=D("2026-05-01"), decision_date=D("2026-09-01"))
+    a = Engine(tree.load(root), kind).assess(c)
+    assert a.lighter_law is not None and a.lighter_law["applied"] == "code2026" == a.applied.regime
+    assert "单位罚款幅度相同，罚款是否必处新法较轻" in a.lighter_law["reason"]
+    assert "对该行为可以处500元以上2000元以下的罚款" in a.reasoning
 
 
 # --- measures: none lost, 责令改正 with every penalty ----------------------------------------------

@@ -531,13 +531,22 @@ def test_prefecture_loosening_the_reduction_condition_is_refused(tmp_path: Path)
     assert any(i.file == "rulebooks/yunnan/kunming/2024.yaml" for i in err.issues)
 
 
-def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Path) -> None:
-    """`optional: true` (“可以处…罚款”) on a provision whose quoted text says “处…罚款” is refused at its line."""
-    root = make_tree(tmp_path, "eia_registration_not_filed")
-    target = root / "law" / "violations" / "eia_registration_not_filed.yaml"
+@pytest.mark.parametrize(
+    ("code", "fine"),
+    [
+        ("eia_registration_not_filed", "{kind: up_to, max: 50000}"),  # 环评法第三十一条第三款 “处五万元以下”
+        ("toxic_material_burning", "{kind: range, min: 10000, max: 100000}"),  # 大气法第一百一十九条第二款 “对单位处一万元以上”
+    ],
+)
+def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Path, code: str, fine: str) -> None:
+    """`optional: true` (“可以处…罚款”) on an `up_to` or `range` fine whose quoted text says “处…罚款” is refused at
+    its line; the shipped optional fines (both kinds) quote “可以处” and load."""
+    root = make_tree(tmp_path, code, "eia_registration_not_filed", "open_burning_or_toxic_spraying")
+    tree.load(root)
+    target = root / "law" / "violations" / f"{code}.yaml"
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
-    at = next(i for i, x in enumerate(lines) if x.strip() == "fine: {kind: up_to, max: 50000}")  # 环评法31③: 处…以下
-    lines[at] = lines[at].replace("max: 50000}", "max: 50000, optional: true}")
+    at = next(i for i, x in enumerate(lines) if x.strip() == f"fine: {fine}")
+    lines[at] = lines[at].replace(fine, fine[:-1] + ", optional: true}")
     target.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(RulebookError) as exc:
         tree.load(root)

@@ -64,10 +64,12 @@ def _decision(a: Assessment) -> str:
     if r.fine is not None:
         f = r.fine
         mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)
+        # “处…”: a fine is due; “可以处…”: the fine may be left out, correction may not
+        due = "可以" if r.fine_optional else "应"
         if f.legal_min > 0:
-            parts.append(f"对该行为应处{yuan_text(f.legal_min)}以上{mx}以下的罚款。")
-        else:  # “处…以下”: a fine is due; “可以处…以下”: the fine may be left out, correction may not
-            parts.append(f"对该行为{'可以' if r.fine_optional else '应'}处{mx}以下的罚款。")
+            parts.append(f"对该行为{due}处{yuan_text(f.legal_min)}以上{mx}以下的罚款。")
+        else:
+            parts.append(f"对该行为{due}处{mx}以下的罚款。")
         # one pass over the steps: the factors (matched or at their default level) and the adjustments
         matched: list[str] = []
         defaults: list[str] = []

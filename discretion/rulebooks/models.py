@@ -157,6 +157,8 @@ class RangeFine(Model):
     kind: Literal["range"]
     min: Yuan
     max: Yuan
+    # “可以处X元以上Y元以下的罚款”: the fine may be left out (as for ``up_to``; the loader checks 可以处)
+    optional: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> "RangeFine":
