@@ -17,6 +17,7 @@ from api.clock import today
 from discretion.rulebooks.tree import SHIPPED
 from api.main import create_app
 from api.settings import Settings
+from discretion.rulebooks.loaded import RulebookSet
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ERROR_KEYS = {"code", "message", "field", "errors"}

@@ -17,7 +17,7 @@ FLAG_LABELS = {
     "detention_referral": "移送公安机关依法予以拘留",
     "government_approval_closure": "报经有批准权的人民政府批准，责令停业、关闭",
     "daily_penalty_eligible": "拒不改正的，可以按日连续处罚",
-    "permit_revocation": "吊销排污许可证",
+    "permit_revocation": "吊销许可证",  # which licence: the quoted basis says (排污许可证, 监测机构的许可证 ...)
     "hearing_notice": "应当告知当事人有要求听证的权利",
     "collective_discussion": "应当由行政机关负责人集体讨论决定",
     "legal_review": "作出决定前应当进行法制审核",
