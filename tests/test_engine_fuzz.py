@@ -101,9 +101,9 @@ def ctx(rulebooks: RulebookSet, engine: Engine, reference_engine: Engine) -> Ctx
 
 
 def test_every_encoded_violation_is_fuzzed(rulebooks: RulebookSet) -> None:
-    """The parametrisation (file names) is exactly the loaded set's 40 violation codes."""
+    """The parametrisation (file names) is exactly the loaded set's violation codes (the 40 of issue 12's start and those added since)."""
     assert CODES == sorted(rulebooks.violations)
-    assert len(CODES) == 40
+    assert len(CODES) >= 40
 
 
 # --- the cases --------------------------------------------------------------------------------
