@@ -120,6 +120,16 @@ def round_to(amount: Decimal, step: int, mode: str) -> int:
     return int(q) * step
 
 
+def fitting_step(step: int, maximum: int) -> int:
+    """The rounding step for a range whose maximum is below the edition's step (处五百元以下 under a
+    benchmark that rounds to 1000 元): the step divided by ten until it is no larger than the
+    maximum, so the recommended fine and its band can lie inside the statutory range (modelled;
+    docs/rulebooks.md “Rounding”). Any other range keeps the edition's step."""
+    while step > maximum and step >= 10 and step % 10 == 0:
+        step //= 10
+    return step
+
+
 def ceil_to(amount: Decimal, step: int) -> int:
     """Round up to a multiple of ``step`` (keeps a floor a floor)."""
     return int((amount / step).to_integral_value(rounding=ROUND_CEILING)) * step

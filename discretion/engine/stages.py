@@ -42,7 +42,7 @@ from .case import Case
 from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
 from . import notices as _notices
-from .money import Range, yuan_text
+from .money import Range, fitting_step, yuan_text
 from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
 from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
 from .trail import REGIME_LABELS, Step, make_step
@@ -484,6 +484,7 @@ def fine(
                 )
             )
         step_yuan, mode = plan.step_mode
+        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min)
         rec, band = amount(rng, position, step_yuan, mode, plan.bands)
         steps.append(
             make_step(
