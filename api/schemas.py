@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from discretion.rulebooks.models import IsoDate
+from discretion.rulebooks.models import Group, IsoDate
 
 from .casedata import CaseIn
 from .limits import unwritable
@@ -580,6 +580,8 @@ class ViolationOut(BaseModel):
 
     code: str = Field(description="违法行为代码（稳定）")
     title: str = Field(description="违法行为名称")
+    group: Group = Field(description="分组：主要罚则条文所在的《生态环境法典》第五编第二章的节（监测、环评、排污许可、大气……其他）")
+    group_label: str = Field(description="分组名称，如“大气污染防治”")
     regime: Regime = Field(description="该日（违法行为日期）适用的法律体系")
     regimes: list[Regime] = Field(
         min_length=1,
@@ -590,6 +592,12 @@ class ViolationOut(BaseModel):
         ),
     )
     punishable: bool = Field(description="该法律体系对该行为是否规定了罚则")
+    not_encoded: list[str] = Field(
+        description=(
+            "该法律体系下处罚该行为的法律、法规已有规定但本规则集未收录其条文时，列出其名称（此时评估请求答复 422 "
+            "regime_not_encoded）；否则为空"
+        )
+    )
     penalty_basis: list[LegalRefOut] = Field(description="该日有效的罚则")
     facts: list[FactOut] = Field(description="计算所需或可填的事实")
     circumstances: list[str] = Field(description="适用于该行为的情节标识")

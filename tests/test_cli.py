@@ -305,11 +305,12 @@ def test_violations_query_for_water_law_83_finds_over_standard_discharge(capsys:
 
 
 def test_violations_text_output_ends_with_a_count(capsys: pytest.CaptureFixture[str]) -> None:
-    """The text listing ends with 共 N 类."""
+    """The text listing, under a 【group】 heading per section of the Code, ends with 共 N 类."""
     code, out, _ = run(capsys, "violations", "--on", "2025-06-01", "--q", "超标排放")
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[-1] == f"共 {len(lines) - 1} 类"
+    rows = [line for line in lines[:-1] if not line.startswith("【")]
+    assert lines[-1] == f"共 {len(rows)} 类" and "【排污许可】" in lines
     assert any(line.startswith("water_over_standard\t") for line in lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from discretion.engine.catalog import violations_on
+from discretion.engine.catalog import grouped, violations_on
 
 from ..clock import today
 from ._common import date_arg, load_engine, print_json
@@ -17,9 +17,14 @@ def cmd_violations(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json({"items": items})
         return 0
-    for v in items:
-        basis = "、".join(b["citation"] for b in v["penalty_basis"]) or "（该日无适用罚则）"
-        print(f"{v['code']}\t{v['title']}\t{basis}")
+    for _, label, members in grouped(items):
+        print(f"【{label}】")
+        for v in members:
+            if v["not_encoded"]:
+                basis = "处罚规定见" + "".join(f"《{law}》" for law in v["not_encoded"]) + "，尚未收录其条文"
+            else:
+                basis = "、".join(b["citation"] for b in v["penalty_basis"]) or "（该日无适用罚则）"
+            print(f"{v['code']}\t{v['title']}\t{basis}")
     print(f"共 {len(items)} 类")
     return 0
 

@@ -18,6 +18,7 @@ from discretion.engine.catalog import (
     circumstance_entries,
     edition_circumstance_basis,
     form_facts,
+    grouped,
     violations_on,
 )
 from discretion.engine.citation import cite_provision
@@ -47,7 +48,7 @@ async def index(
     day = on or today()
     items = violations_on(s.engine.compiled, day, q)
     elsewhere = _elsewhere(s, day, q) if q and not items else None
-    return render(request, "index.html", items=items, q=q or "", on=day.isoformat(), elsewhere=elsewhere)
+    return render(request, "index.html", items=items, groups=grouped(items), q=q or "", on=day.isoformat(), elsewhere=elsewhere)
 
 
 def _elsewhere(s: State, day: dt.date, q: str) -> dict[str, Any] | None:

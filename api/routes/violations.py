@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from discretion.engine.catalog import violation_entry, violations_on
 from discretion.errors import NotFoundError
+from discretion.rulebooks.models import Group
 
 from ..clock import today
 from ..deps import State, state
@@ -30,8 +31,11 @@ async def list_violations(
     q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”",
                                    openapi_examples=param_example("水污染防治法 83", "按条文检索"))] = None,
     jurisdiction: Jurisdiction = "yunnan",
+    group: Annotated[Group | None, Query(description="只列出该分组（《生态环境法典》第五编第二章的节），如 air",
+                                         openapi_examples=param_example("air", "大气污染防治"))] = None,
 ) -> dict[str, Any]:
-    return {"items": violations_on(s.engine.compiled, on or today(), q, jurisdiction)}
+    items = violations_on(s.engine.compiled, on or today(), q, jurisdiction)
+    return {"items": [i for i in items if i["group"] == group] if group else items}
 
 
 def _number(text: str) -> int | float:

@@ -11,7 +11,7 @@ from ..rulebooks import conditions
 from ..rulebooks.compiler import Compiled, applicable_circumstances
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition
-from ..rulebooks.models import FactDef, FromLaw
+from ..rulebooks.models import GROUPS, FactDef, FromLaw
 from .citation import chinese_number, cite, edition_citation, provision_refs
 from .dates import regime_on
 from .inputs import date_problems
@@ -129,12 +129,16 @@ def violation_entry(
                 seen.add(c)
                 basis.append({"law": ref.law, "article": ref.article, "paragraph": ref.paragraph, "item": ref.item, "citation": c})
     circumstances = [c for c in ruleset.circumstances]
+    before = lv.model.before_code
     return {
         "code": code,
         "title": lv.model.title,
         "regime": regime,
         "regimes": regimes,
+        "group": lv.model.group,
+        "group_label": GROUPS[lv.model.group],
         "punishable": rules is not None,
+        "not_encoded": list(before.laws) if rules is None and before is not None and before.status == "not_encoded" else [],
         "penalty_basis": basis,
         "facts": facts,
         "circumstances": circumstances,
@@ -217,6 +221,14 @@ def violations_on(compiled: Compiled, on: dt.date, q: str | None = None, jurisdi
             continue
         out.append(entry)
     return out
+
+
+def grouped(items: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Catalogue entries by group, in the order of the Code's sections: (group, label, entries)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for entry in items:
+        by.setdefault(entry["group"], []).append(entry)
+    return [(g, label, by[g]) for g, label in GROUPS.items() if g in by]
 
 
 GROUP_LABELS = {"exemption": "不予处罚", "mitigating": "从轻、减轻", "aggravating": "从重", "other": "其他（追责期限）"}

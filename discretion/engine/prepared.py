@@ -255,9 +255,12 @@ class Plan:
         self.limitation = tuple((None if lim.when is None else f"{regime}/limitation/{lim.id}", lim) for lim in gen.limitation)
         self.lim_basis = {lim.id: basis_of(lim.basis) for lim in gen.limitation}
         self.edition_cite = (edition_citation(e),)
+        before = v.before_code if rules is None else None
         self.no_provision = Step(
             "provision",
-            f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
+            f"{REGIME_LABELS[regime]}没有法律、法规、规章规定处罚该行为（{before.note}），不认为是应予处罚的违法行为"
+            if before is not None and before.status == "not_punishable"
+            else f"{REGIME_LABELS[regime]}对该行为（依所填事实）没有规定罚则，不认为是应予处罚的违法行为",
             rule=None,
             basis=basis_of(gen.legality),
             regime=regime,

@@ -82,9 +82,10 @@ def regimes_and_edition(prep: Preparation, case: Case) -> tuple[Unit, list[str],
             code="date_out_of_range",
             field="violation_date" if r_act is None else "decision_date",
         )
+    regimes = [r_act] if r_act == r_decision else [r_act, r_decision]
+    not_encoded(prep, code, regimes)
     le, edition_notes = prep.edition(case.jurisdiction, decision_date, case.edition)
     unit = prep.unit(code, le)
-    regimes = [r_act] if r_act == r_decision else [r_act, r_decision]
     act = iso(act_date)
     how = "终了" if end_date else "发生"
     why = (
@@ -98,6 +99,28 @@ def regimes_and_edition(prep: Preparation, case: Case) -> tuple[Unit, list[str],
         prep.edition_step(le, r_decision, edition_notes),
     ]
     return unit, regimes, steps, (act_date, how, discovered_date or decision_date, discovered_date is not None)
+
+
+def not_encoded(prep: Preparation, code: str, regimes: list[str]) -> None:
+    """Refuse (422 ``regime_not_encoded``, naming the law) a case whose act falls under a regime
+    whose provision for the type exists in law but is not in this rulebook: never a guess, never a
+    silent 不予处罚. A type not punishable before the Code has no rules there and is assessed (no
+    penalty, 行政处罚法第四条、第三十七条)."""
+    model = prep.rulebooks.violations[code].model
+    before = model.before_code
+    if before is None or before.status != "not_encoded":
+        return
+    for r in regimes:
+        if r not in model.regimes:
+            laws = "、".join(f"《{law}》" for law in before.laws)
+            raise InputError(
+                message=(
+                    f"{REGIME_LABELS[r]}下处罚该行为的规定见{laws}，本规则集尚未收录其条文，无法计算；"
+                    f"请依该规定人工裁量（{before.note}）"
+                ),
+                code="regime_not_encoded",
+                field="violation_date",
+            )
 
 
 def matching_fact(prep: Preparation, unit: Unit, case: Case, steps: list[Step]) -> tuple[dict[str, Any], dict[str, int]]:

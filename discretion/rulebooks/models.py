@@ -333,18 +333,72 @@ class Contradiction(Model):
         return self
 
 
+# The catalogue's groups: the sections of 《生态环境法典》第五编第二章 (法律责任分则) that a type's main
+# penalty article stands in (第六节 海洋 aside: no Yunnan bureau applies it).
+GROUPS: dict[str, str] = {
+    "monitoring": "生态环境监测",
+    "eia": "环境影响评价",
+    "permit": "排污许可",
+    "air": "大气污染防治",
+    "water": "水污染防治",
+    "soil": "土壤污染防治",
+    "solid_waste": "固体废物污染防治",
+    "noise": "噪声污染防治",
+    "radiation": "放射性污染防治",
+    "chemical": "化学物质、电磁辐射和光污染",
+    "ecology": "生态保护",
+    "low_carbon": "绿色低碳发展",
+    "other": "其他违法行为",
+}
+Group = Literal[
+    "monitoring", "eia", "permit", "air", "water", "soil", "solid_waste", "noise", "radiation",
+    "chemical", "ecology", "low_carbon", "other",
+]
+
+
+class BeforeCode(Model):
+    """Why a type has no ``pre2026`` rules: the act was not punishable before the Code
+    (``not_punishable``: no penalty, 行政处罚法第四条、第三十七条), or an earlier provision punished it
+    but its text is not in this rulebook (``not_encoded``: the service refuses such a case, 422
+    ``regime_not_encoded``, naming ``laws``, rather than guess)."""
+
+    status: Literal["not_punishable", "not_encoded"]
+    laws: list[str] = Field(default_factory=list)
+    note: str = Field(min_length=4)
+
+    @model_validator(mode="after")
+    def _laws_named(self) -> "BeforeCode":
+        if self.status == "not_encoded" and not self.laws:
+            raise ValueError("not_encoded 须在 laws 中写明未收录文本的法律、法规名称")
+        if self.status == "not_punishable" and self.laws:
+            raise ValueError("not_punishable 表示此前没有处罚规定，不应列出 laws")
+        return self
+
+
 class Violation(Model):
     """One violation type (违法行为) with its law under each regime."""
 
     code: Id
     title: str
+    group: Group
     keywords: list[str] = Field(default_factory=list)
     facts: list[Union[FactDef, FactRef]] = Field(default_factory=list)
     circumstances: list[Id] = Field(default_factory=list)  # extra, violation-specific ids
     regimes: dict[Regime, RegimeRules]
+    # a type without pre2026 rules says why: not punishable before the Code, or not encoded here
+    before_code: BeforeCode | None = None
     note: str | None = None
     # inputs that deny each other where this type's own facts are involved (besides law.yaml's)
     contradictions: list[Contradiction] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _before_code(self) -> "Violation":
+        if ("pre2026" in self.regimes) == (self.before_code is not None):
+            raise ValueError(
+                "没有 pre2026 罚则的违法行为须以 before_code 说明原因（not_punishable 或 not_encoded）；"
+                "有 pre2026 罚则的不得再写 before_code"
+            )
+        return self
 
     @field_validator("facts", mode="before")
     @classmethod
