@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rulebook_tree import edit, line_of, refusal, register, reviewer_key
 
 import api.auth
+import api.commands.approval
 from api.cli import main
 from api.deps import Principal
 from discretion.errors import AuthError, ConflictError, ForbiddenError
@@ -203,7 +204,10 @@ def as_reviewer(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[str | None], capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch, rulebooks: RulebookSet) -> None:
     """approve then publish a copy of the draft: only the status line and approval block change,
-    the tree still loads, and the published draft is then the edition in force under the Code."""
+    the tree still loads, and the published draft is then the edition in force under the Code. The
+    dates are the service's day in Beijing (api.clock), not the server's local calendar."""
+    day = dt.date(2026, 12, 4)  # e.g. 2026-12-03 23:30 UTC
+    monkeypatch.setattr(api.commands.approval, "today", lambda: day)
     root = tree(tmp_path)
     path = root / DRAFT
     key = key_file(tmp_path, register(root, "李审核"))
@@ -213,13 +217,13 @@ def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[s
     rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
     assert e.status == "approved" and e.approval is not None and e.approval.signature is not None
-    assert (e.approval.reviewer, e.approval.author, e.approval.date) == ("李审核", DRAFT_AUTHOR, dt.date.today())
+    assert (e.approval.reviewer, e.approval.author, e.approval.date) == ("李审核", DRAFT_AUTHOR, day)
     assert e.approval.sha256 == approval.content_hash(parsed(SHIPPED / DRAFT))
     sig = e.approval.signature
     assert sig.key == signing.fingerprint(signing.public_raw(reviewer_key("李审核")))
     changed = set(approved.splitlines()) ^ set(before.splitlines())
     assert changed == {"status: draft", "status: approved", "approval:", f'  author: "{DRAFT_AUTHOR}"', '  reviewer: "李审核"',
-                       f"  date: {dt.date.today().isoformat()}", f"  sha256: {e.approval.sha256}", "  signature:",
+                       f"  date: {day.isoformat()}", f"  sha256: {e.approval.sha256}", "  signature:",
                        f"    key: {sig.key}", f'    signed_at: "{sig.signed_at}"', f'    value: "{sig.value}"'}
     assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2023"  # approved: not yet served
 
@@ -229,7 +233,7 @@ def test_cli_approve_then_publish_round_trip(tmp_path: Path, as_reviewer: list[s
     rs = load_tree(root)
     e = rs.editions["yunnan@2026-draft"].model
     assert e.status == "published" and e.approval is not None and e.approval.signature == sig
-    assert (e.approval.published_by, e.approval.published_on) == ("王发布", dt.date.today())
+    assert (e.approval.published_by, e.approval.published_on) == ("王发布", day)
     assert editions.in_force(rs.editions, "yunnan", dt.date(2026, 9, 1))[0].key == "yunnan@2026-draft"
     out = capsys.readouterr().out
     assert "已审核" in out and "已发布" in out

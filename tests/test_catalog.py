@@ -61,3 +61,22 @@ def test_digits_that_are_not_decimal_are_words_not_article_numbers() -> None:
 @pytest.mark.parametrize(("text", "n"), [("八十三", 83), ("十五", 15), ("一百零五", 105), ("一千一百零七", 1107), ("二十", 20), ("十", 10)])
 def test_chinese_article_numbers_are_read(text: str, n: int) -> None:
     assert from_chinese(text) == n
+
+
+@pytest.mark.parametrize(
+    "q, code",
+    [
+        ("未验先投", "acceptance_not_done_operation"),
+        ("私设暗管", "water_evading_supervision"),
+        ("偷排", "water_evading_supervision"),
+        ("无证排污", "discharge_without_permit"),
+        ("超标排放", "air_over_standard"),
+        ("扬尘", "dusty_material_uncovered"),
+        ("危废转移联单", "hazardous_waste_management"),
+        ("未批先建", "eia_unapproved_construction"),
+    ],
+)
+def test_a_type_is_found_by_the_name_handlers_call_it(compiled, q: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """The everyday names of an act find its violation type, under the Code and before it."""
+    for on in (dt.date(2026, 9, 1), dt.date(2025, 6, 1)):
+        assert code in {e["code"] for e in violations_on(compiled, on, q)}, (q, on)

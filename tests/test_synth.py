@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -108,3 +109,20 @@ def test_cli_refuses_bad_arguments_with_exit_two(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "cases", "synth", *[a if a != "x.txt" else str(tmp_path / a) for a in argv])
     assert code == 2
     assert field in err and out == ""
+
+
+def test_cli_with_a_fixed_today_gives_the_same_cases_on_any_day(capsys: pytest.CaptureFixture[str], reference_engine: Engine) -> None:
+    """--today fixes the last date the cases may fall on, so a seed gives the same file whatever the day."""
+    code, out, _ = run(capsys, "cases", "synth", "--n", "30", "--seed", "4", "--today", "2026-10-01")
+    assert code == 0
+    lines = [json.loads(x) for x in out.splitlines()]
+    expected = synth.generate_valid(reference_engine, 30, 4, today=dt.date(2026, 10, 1))
+    assert [x["violation_date"] for x in lines] == [c.violation_date.isoformat() for c in expected]
+    assert max(x["decision_date"] for x in lines) <= "2026-10-01"
+
+
+def test_cli_refuses_a_today_after_today(capsys: pytest.CaptureFixture[str]) -> None:
+    """A cut-off day in the future would make acts in the future: refused, naming --today."""
+    later = (today() + dt.timedelta(days=2)).isoformat()
+    code, out, err = run(capsys, "cases", "synth", "--n", "3", "--today", later)
+    assert code == 2 and "today" in err and out == ""

@@ -23,6 +23,7 @@ from discretion.rulebooks import approval, signing, tree
 from discretion.rulebooks.loaded import LoadedEdition, RulebookSet
 from discretion.rulebooks.models import Approval, Status
 
+from ..clock import today
 from ..deps import Principal
 from ._common import read_secret, token_principal
 
@@ -78,7 +79,7 @@ def _write(path: Path, rs: RulebookSet, le: LoadedEdition, status: Status, recor
 def cmd_approve(args: argparse.Namespace) -> int:
     who = _principal(args)
     path, rs, le = _edition(args)
-    record = approval.approve(le.model, who.name, dt.date.today())
+    record = approval.approve(le.model, who.name, today())
     record = signing.sign(_private_key(args, rs, who.name), le.key, record, dt.datetime.now(dt.UTC))
     _write(path, rs, le, "approved", record)
     assert record.signature is not None
@@ -92,7 +93,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     who = _principal(args)
     path, rs, le = _edition(args)
-    record = approval.publish(le.model, who.name, dt.date.today())
+    record = approval.publish(le.model, who.name, today())
     _write(path, rs, le, "published", record)
     print(f"已发布：{le.model.title}（{le.key}），发布人 {who.name}，日期 {record.published_on}")
     print("服务在下次启动时载入本版本，并按施行日期选用。")

@@ -1,4 +1,4 @@
-"""``discretion cases synth --n N --seed S [--out FILE]``: synthetic cases for demos, tests and benchmarks.
+"""``discretion cases synth --n N --seed S [--today DAY] [--out FILE]``: synthetic cases for demos, tests and benchmarks.
 
 The cases are realistic but not real (see :mod:`discretion.review.synth`): every row carries
 ``source = synthetic`` and a reference ``SYN-<seed>-<n>``; an XLSX file also says so in its
@@ -18,6 +18,7 @@ from discretion.review import casefile, synth
 from discretion.rulebooks import tree
 
 from ..clock import today
+from ._common import date_arg
 
 MAX_N = 1_000_000
 
@@ -29,21 +30,26 @@ def register(sub: Any, rulebooks: Any) -> None:
         "synth",
         help="生成合成案例（非真实案件），用于演示、测试和基准测试",
         description="按常见违法行为的比例、事实分布和情节频率生成可以计算的合成案例，违法行为日期分布在"
-        "2026-08-15（《生态环境法典》施行）前后。每行标注 source=synthetic。同一种子生成相同的案例。",
+        "2026-08-15（《生态环境法典》施行）前后。每行标注 source=synthetic。同一种子和 --today 生成相同的案例。",
     )
     s.add_argument("--n", type=int, default=1000, help="案例数（默认 1000）")
     s.add_argument("--seed", type=int, default=synth.SEED, help=f"随机种子（默认 {synth.SEED}）")
     s.add_argument("--out", help="输出文件：.jsonl、.csv 或 .xlsx（默认以 JSONL 写到标准输出）")
+    s.add_argument("--today", type=date_arg, default=None,
+                   help="案例日期的截止日 YYYY-MM-DD（默认为北京时间今天；不得晚于今天）：固定它，同一种子在哪天都生成相同的案例")
     s.set_defaults(func=cmd_synth)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     if not 1 <= args.n <= MAX_N:
         raise InputError(message=f"--n 须在 1 至 {MAX_N:,} 之间", field="n")
+    last = args.today or today()
+    if last > today():
+        raise InputError(message=f"--today 不得晚于今天（{today().isoformat()}）：合成案例的违法行为不能发生在将来", field="today")
     fmt = casefile.format_of(args.out) if args.out else "jsonl"
     rs = tree.load(Path(args.rulebooks) if args.rulebooks else None)
     engine = Engine(rs, "reference")  # validity only: the plain evaluator needs no engine registration
-    cases = synth.generate_valid(engine, args.n, args.seed, today=today())  # no act after today (Beijing time)
+    cases = synth.generate_valid(engine, args.n, args.seed, today=last)  # no act after that day (Beijing time)
     items = list(synth.entries(cases, args.seed))
     if not args.out:
         casefile.write_cases_jsonl(sys.stdout.buffer, items)

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from discretion.errors import ConflictError, InputError, RulebookError
 from discretion.rulebooks import loading, signing, tree
 from discretion.rulebooks.models import ReviewerRegistry
 
+from ..clock import today
 from ._common import read_secret, rulebooks_root, token_principal
 
 HEADER = "# 审核人公钥登记：法制审核电子签名的信任根（docs/rulebooks.md “审核人公钥登记”）。\nkeys:\n"
@@ -65,7 +65,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     before = path.read_bytes() if path.exists() else None
     text = before.decode("utf-8") if before is not None else HEADER
     fp = signing.fingerprint(raw)
-    entry = signing.entry_text(args.name, args.public_key, dt.date.today(), admin)
+    entry = signing.entry_text(args.name, args.public_key, today(), admin)
     updated = (text if text.endswith("\n") else text + "\n") + entry
     doc = loading.parse(updated.encode("utf-8"), signing.REGISTRY)
     _, issues = signing.registry(loading.validate(doc, ReviewerRegistry), doc)

@@ -59,6 +59,33 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from discretion.review import coverage
+
+    rs = tree.load(rulebooks_root(args))
+    if args.format == "json":
+        print_json({"articles": [
+            {"article": r.article, "group": r.group, "types": [{"code": c, "title": t, "before_code": r.before[c]} for c, t in r.types]}
+            for r in coverage.rows(rs)
+        ]})
+        return 0
+    table = coverage.markdown(rs)
+    if not args.update:
+        print(table)
+        return 0
+    for name in args.update:
+        path = Path(name)
+        try:
+            path.write_text(coverage.replace(path.read_text(encoding="utf-8"), table), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            print(f"{name}: 无法更新覆盖表：{exc}")
+            return 1
+        print(f"已更新 {name} 的覆盖表")
+    return 0
+
+
 def register(sub: Any) -> Any:
     """Add ``discretion rulebooks`` with check, schema and test; returns its sub-commands, for the other groups."""
     rb = sub.add_parser("rulebooks", help="规则集")
@@ -69,4 +96,8 @@ def register(sub: Any) -> Any:
     t.add_argument("--matcher", choices=["durable", "reference"], default="durable")
     t.add_argument("-v", "--verbose", action="store_true", help="逐个列出每个案例（案例名称及其结果）")
     t.set_defaults(func=cmd_test)
+    c = rbs.add_parser("coverage", help="覆盖表：法典条文 → 违法行为 → 2026年8月15日前的规定")
+    c.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    c.add_argument("--update", nargs="+", metavar="FILE", help="改写文件中覆盖表标记之间的内容（如 README.md docs/rulebooks.md）")
+    c.set_defaults(func=cmd_coverage)
     return rbs

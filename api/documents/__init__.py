@@ -64,7 +64,7 @@ def labels(rs: RulebookSet, compiled: Compiled) -> Labels:
             return None
         fd = None
         for key in (edition, None):
-            ruleset = compiled.rulesets.get(f"{key or '-'}/{violation}")
+            ruleset = compiled.find(violation, key or None)
             if ruleset is not None and name in ruleset.facts:
                 fd = ruleset.facts[name]
                 break

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from ..rulebooks import conditions
-from ..rulebooks.compiler import Compiled, FactorInfo, compile_all, duty_rule_ids
+from ..rulebooks.compiler import Compiled, FactorInfo, duty_rule_ids
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition, RulebookSet
 from ..rulebooks.models import (
@@ -53,7 +53,7 @@ class Preparation:
 
     def __init__(self, rulebooks: RulebookSet) -> None:
         self.rulebooks = rulebooks
-        self.compiled: Compiled = compile_all(rulebooks)
+        self.compiled = Compiled(rulebooks)  # each ruleset compiled on first use
         self.labels = {c.id: c.label for c in rulebooks.circumstances.values()}
         self.statutory = {r: {a.circumstance: a for a in g.adjustments} for r, g in rulebooks.law.general.items()}
         self._editions: dict[tuple[str, dt.date, str | None], tuple[LoadedEdition, list[str]]] = {}

@@ -206,33 +206,64 @@ def applicable_circumstances(rs: RulebookSet, v: Violation) -> tuple[str, ...]:
     return tuple(c for c, d in rs.circumstances.items() if not d.listed_only or c in v.circumstances)
 
 
-@dataclass
 class Compiled:
-    """Every ruleset of a rulebook set, compiled eagerly (engine registration is lazy)."""
+    """The rulesets of a rulebook set, each compiled on first use: per violation type and edition
+    (both regimes: the facts, the catalogue) and per regime too (what the engine matches). Starting a
+    service compiles nothing (the set's checks ran when it was loaded); ``rulesets`` and ``matching``
+    compile the whole set for the tools that walk it."""
 
-    rulebooks: RulebookSet
-    rulesets: dict[str, RuleSet]  # per violation type and edition, both regimes (facts, catalogue)
-    matching: dict[str, RuleSet] = field(default_factory=dict)  # per regime too: what the engine matches
+    def __init__(self, rulebooks: RulebookSet) -> None:
+        self.rulebooks = rulebooks
+        self._rulesets: dict[str, RuleSet] = {}
+        self._matching: dict[str, RuleSet] = {}
 
     def get(self, code: str, edition_key: str | None, regime: str | None = None) -> RuleSet:
+        """The ruleset of ``code`` under the edition ``edition_key`` (None: the law's alone), for
+        ``regime`` or both; KeyError for a code, edition or regime the set does not hold."""
         name = f"{edition_key or '-'}/{code}"
-        if regime is None:
-            return self.rulesets[name]
-        return self.matching[f"{name}/{regime}"]
+        cache, key = (self._rulesets, name) if regime is None else (self._matching, f"{name}/{regime}")
+        found = cache.get(key)
+        if found is None:
+            rs = self.rulebooks
+            if code not in rs.violations or (edition_key is not None and edition_key not in rs.editions) or (
+                regime is not None and regime not in rs.law.general
+            ):
+                raise KeyError(key)
+            found = cache[key] = compile_ruleset(rs, code, rs.editions[edition_key] if edition_key else None, regime)
+        return found
+
+    def find(self, code: str, edition_key: str | None) -> RuleSet | None:
+        """:meth:`get` for both regimes, or None when the set holds no such type or edition."""
+        try:
+            return self.get(code, edition_key)
+        except KeyError:
+            return None
+
+    def compile_everything(self) -> None:
+        for code in self.rulebooks.violations:
+            for key in [None, *self.rulebooks.editions]:
+                self.get(code, key)
+                for regime in self.rulebooks.law.general:
+                    self.get(code, key, regime)
+
+    @property
+    def rulesets(self) -> dict[str, RuleSet]:
+        """Every ruleset for both regimes, by ``edition/code`` (compiles the whole set)."""
+        self.compile_everything()
+        return self._rulesets
+
+    @property
+    def matching(self) -> dict[str, RuleSet]:
+        """Every per-regime ruleset, by ``edition/code/regime`` (compiles the whole set)."""
+        self.compile_everything()
+        return self._matching
 
 
 def compile_all(rs: RulebookSet) -> Compiled:
-    out: dict[str, RuleSet] = {}
-    matching: dict[str, RuleSet] = {}
-    editions: list[LoadedEdition | None] = [None, *rs.editions.values()]
-    for code in rs.violations:
-        for le in editions:
-            r = compile_ruleset(rs, code, le)
-            out[r.name] = r
-            for regime in rs.law.general:
-                m = compile_ruleset(rs, code, le, regime)
-                matching[m.name] = m
-    return Compiled(rulebooks=rs, rulesets=out, matching=matching)
+    """The set with every ruleset compiled now."""
+    out = Compiled(rs)
+    out.compile_everything()
+    return out
 
 
 __all__ = ["Rule", "RuleSet", "Compiled", "compile_all", "compile_ruleset", "duty_rule_ids", "DERIVED"]

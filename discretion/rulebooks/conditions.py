@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Union
 
@@ -61,8 +62,11 @@ class Or:
 Node = Union[Cmp, And, Or]
 
 
+@lru_cache(maxsize=8192)
 def parse(text: str) -> Node:
-    """Parse a condition string into a small tree, or raise ConditionSyntaxError."""
+    """Parse a condition string into a small tree, or raise ConditionSyntaxError. The trees are
+    immutable, so one parse of a text serves every ruleset that tests it (the same conditions recur
+    across violation types, editions and regimes: compiling the set parses each text once)."""
     if len(text) > MAX_CONDITION_LENGTH:
         raise ConditionSyntaxError(f"条件过长（超过{MAX_CONDITION_LENGTH}个字符）")
     try:

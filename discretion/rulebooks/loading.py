@@ -34,6 +34,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
 
 _SAFE = yaml.SafeLoader("")
+_RESOLVER = yaml.resolver.Resolver()  # the implicit tags (int, bool, null …) libyaml leaves to Python
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -130,18 +131,8 @@ def parse(raw: bytes, name: str) -> Document:
     except UnicodeDecodeError as exc:
         raise _fail(name, None, f"文件不是 UTF-8 编码（第 {exc.start} 字节）") from None
     _long_lines(text, name)
-    _prescan(text, name)
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise _fail(name, line, f"YAML 语法错误：{exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise _fail(name, None, f"YAML 错误：{exc}") from None
     doc = Document(file=name, data=None, sha256=hashlib.sha256(raw).hexdigest())
-    if node is None:
-        raise _fail(name, 1, "文件为空")
-    doc.data = _construct(node, (), doc)
+    doc.data = _build(text, doc)
     return doc
 
 
@@ -154,34 +145,70 @@ def _long_lines(text: str, name: str) -> None:
             raise _fail(name, n, f"行过长（{len(line)} 个字符，上限 {MAX_LINE}）")
 
 
-def _prescan(text: str, name: str) -> None:
-    """Refuse aliases, deep nesting and oversized collections before building anything (bounded memory)."""
-    depth = 0
+_NO_KEY: Any = object()
+
+
+def _build(text: str, doc: Document) -> Any:
+    """The file's data, built in one pass over libyaml's events (no node tree), recording the line
+    of every path in ``doc.lines``. Refused before anything large is built: aliases, deep nesting,
+    too many nodes or entries; and, as each value comes, unsafe or unknown tags, merge keys,
+    duplicate or non-string keys."""
+    name = doc.file
+    resolve = _RESOLVER.resolve
+    # per open collection: [container, its path, pending key (mappings), the key's line, entries, limit, line]
+    stack: list[list[Any]] = []
+    root: Any = _NO_KEY
     count = 0
-    # per open collection: [events directly inside it, the most allowed (a mapping's entry is two), its line]
-    open_: list[list[int]] = []
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            count += 1
+            count += 1  # every event, as the node limit has always counted them
             if count > MAX_NODES:
                 raise _fail(name, None, f"节点过多（上限 {MAX_NODES}）")
-            if isinstance(event, yaml.AliasEvent):
-                raise _fail(name, event.start_mark.line + 1, "不允许使用 YAML 别名（*alias）")
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-                open_.pop()
+            cls = type(event)
+            if cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                root = _attach(stack, frame[0], frame[1], doc, root)
                 continue
-            if open_ and isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                top = open_[-1]
-                top[0] += 1
-                if top[0] > top[1]:
-                    raise _fail(name, top[2], f"映射或列表的条目过多（上限 {MAX_ENTRIES}）")
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise _fail(name, event.start_mark.line + 1, f"嵌套过深（上限 {MAX_DEPTH} 层）")
-                limit = 2 * MAX_ENTRIES if isinstance(event, yaml.MappingStartEvent) else MAX_ENTRIES
-                open_.append([0, limit, event.start_mark.line + 1])
+            if cls is not yaml.ScalarEvent and cls is not yaml.MappingStartEvent and cls is not yaml.SequenceStartEvent:
+                if cls is yaml.AliasEvent:
+                    raise _fail(name, event.start_mark.line + 1, "不允许使用 YAML 别名（*alias）")
+                continue  # stream and document events
+            line = event.start_mark.line + 1
+            top = stack[-1] if stack else None
+            if top is not None:
+                top[4] += 1
+                if top[4] > top[5]:
+                    raise _fail(name, top[6], f"映射或列表的条目过多（上限 {MAX_ENTRIES}）")
+            key_expected = top is not None and top[2] is _NO_KEY and type(top[0]) is dict
+            if cls is yaml.ScalarEvent:
+                tag = event.tag if event.tag not in (None, "!") else resolve(yaml.ScalarNode, event.value, event.implicit)
+                if key_expected:
+                    assert top is not None
+                    if tag == "tag:yaml.org,2002:merge":
+                        raise _fail(name, line, "不允许使用 YAML 合并键（<<）")
+                    if tag not in (_STR, _INT, _TS, _BOOL):
+                        raise _fail(name, line, "映射的键必须是字符串")
+                    key = int(event.value) if tag == _INT else event.value
+                    if key in top[0]:
+                        raise _fail(name, line, f"重复的键：{key}")
+                    top[2], top[3] = key, line
+                    continue
+                path = _child_path(top)
+                doc.lines[path] = line
+                root = _attach(stack, _scalar(tag, event.value, name, line), path, doc, root)
+                continue
+            if key_expected:
+                raise _fail(name, line, "映射的键必须是字符串")
+            if len(stack) + 1 > MAX_DEPTH:
+                raise _fail(name, line, f"嵌套过深（上限 {MAX_DEPTH} 层）")
+            mapping = cls is yaml.MappingStartEvent
+            kind = yaml.MappingNode if mapping else yaml.SequenceNode
+            tag = event.tag if event.tag not in (None, "!") else resolve(kind, None, event.implicit)
+            if tag != (_MAP if mapping else _SEQ):
+                raise _fail(name, line, f"不允许的 YAML 标签：{tag}")
+            path = _child_path(top)
+            doc.lines[path] = line
+            stack.append([{} if mapping else [], path, _NO_KEY, None, 0, 2 * MAX_ENTRIES if mapping else MAX_ENTRIES, line])
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters, ...)
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
@@ -191,45 +218,40 @@ def _prescan(text: str, name: str) -> None:
         raise _fail(name, line, f"YAML 语法错误：{exc.problem}") from None
     except yaml.YAMLError as exc:
         raise _fail(name, None, f"YAML 错误：{exc}") from None
+    if root is _NO_KEY:
+        raise _fail(name, 1, "文件为空")
+    return root
 
 
-def _construct(node: yaml.Node, path: Path_, doc: Document) -> Any:
-    line = node.start_mark.line + 1
-    doc.lines[path] = line
-    tag = node.tag
-    if isinstance(node, yaml.MappingNode):
-        if tag != _MAP:
-            raise _fail(doc.file, line, f"不允许的 YAML 标签：{tag}")
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            kline = key_node.start_mark.line + 1
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _fail(doc.file, kline, "不允许使用 YAML 合并键（<<）")
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (_STR, _INT, _TS, _BOOL):
-                raise _fail(doc.file, kline, "映射的键必须是字符串")
-            key = key_node.value
-            if key_node.tag == _INT:
-                key = int(key)
-            if key in out:
-                raise _fail(doc.file, kline, f"重复的键：{key}")
-            out[key] = _construct(value_node, path + (key,), doc)
-            doc.lines[path + (key,)] = kline
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        if tag != _SEQ:
-            raise _fail(doc.file, line, f"不允许的 YAML 标签：{tag}")
-        return [_construct(v, path + (i,), doc) for i, v in enumerate(node.value)]
-    return _scalar(node, doc.file, line)
+def _child_path(top: list[Any] | None) -> Path_:
+    """The path of the value that starts now inside the open collection ``top`` (None: the root)."""
+    if top is None:
+        return ()
+    return top[1] + ((top[2],) if type(top[0]) is dict else (len(top[0]),))
 
 
-def _scalar(node: yaml.ScalarNode, file: str, line: int) -> Any:
-    tag, value = node.tag, node.value
+def _attach(stack: list[list[Any]], value: Any, path: Path_, doc: Document, root: Any) -> Any:
+    """Put a finished value into the open collection, a mapping's entry at its key's line; the
+    root's value (returned) when no collection is open."""
+    if not stack:
+        return value
+    top = stack[-1]
+    if type(top[0]) is dict:
+        top[0][top[2]] = value
+        doc.lines[path] = top[3]
+        top[2] = _NO_KEY
+    else:
+        top[0].append(value)
+    return root
+
+
+def _scalar(tag: str, value: str, file: str, line: int) -> Any:
     if tag == _STR or tag == _TS:
         return value  # dates stay text; the models accept only YYYY-MM-DD
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return _SAFE.construct_yaml_bool(node)
+        return _SAFE.bool_values[value.lower()]
     if tag == _INT:
         text = value.replace("_", "")
         if not _DECIMAL_INT.match(text):

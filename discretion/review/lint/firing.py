@@ -42,9 +42,12 @@ def check_conditions(tree: Tree) -> Iterator[Finding]:
                 if _boxes(space, ex.when) == []:
                     yield _at(doc, ("general", rid, "exemptions", i, "when"), "never-fires", f"条件永远不成立：{ex.when}")
 
+    if tree.law is not None and tree.law_doc is not None:
+        yield from _dead_contradictions(Space(_law_env(tree)), tree.law_doc, tree.law.contradictions)
     for lv in tree.violations.values():
         v, doc = lv.model, lv.doc
         space = Space(_violation_env(tree, lv))
+        yield from _dead_contradictions(space, doc, v.contradictions)
         for rid, rules in v.regimes.items():
             for pi, p in enumerate(rules.provisions):
                 pp = ("regimes", rid, "provisions", pi)
@@ -80,6 +83,7 @@ def check_conditions(tree: Tree) -> Iterator[Finding]:
     for le in tree.editions.values():
         e, doc = le.model, le.doc
         general = Space(_edition_env(tree, le, None))
+        yield from _dead_contradictions(general, doc, e.contradictions or [])
         red = e.reduction
         if red is not None and _boxes(general, red.when) == []:
             yield _at(doc, ("reduction", "when"), "never-fires", f"减轻的条件永远不成立：{red.when}", rule_id="reduction")
@@ -96,6 +100,16 @@ def check_conditions(tree: Tree) -> Iterator[Finding]:
                 yield _at(doc, ("exemptions", xi, "when"), "never-fires", f"免罚条目的条件对下列违法行为永远不成立：{'；'.join(dead)}")
         if e.parent is not None and e.effective_to is not None and e.effective_to < e.effective_from:
             yield _at(doc, ("effective_to",), "never-fires", "失效日期早于施行日期，本版本永远不会施行", rule_id=le.key)
+
+
+def _dead_contradictions(space: Space, doc: Any, rules: list[Any]) -> Iterator[Finding]:
+    """Contradiction rules whose condition can never hold: they would never refuse anything, so the
+    inputs they were written to catch would pass unnoticed (``exceeds`` rules compare two facts and
+    are not read here)."""
+    for i, c in enumerate(rules):
+        if c.when is not None and _boxes(space, c.when) == []:
+            yield _at(doc, ("contradictions", i, "when"), "never-fires",
+                      f"矛盾输入规则 {c.id} 的条件永远不成立：{c.when}；它不会拒绝任何输入", rule_id=c.id)
 
 
 def check_duties(tree: Tree) -> Iterator[Finding]:
