@@ -393,6 +393,11 @@ def measures_and_flags(plan: Plan, evaluated: list[Evaluated], fired: set[str]) 
     return measures, flags
 
 
+# what a provision that leaves the amount to other rules says (models.Provision.amount_elsewhere)
+ELSEWHERE_ANY = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定"
+ELSEWHERE_FINE = "依法处以罚款：该条未规定罚款数额，应当依照有关法律、法规、规章的规定确定"
+
+
 def without_fine(
     plan: Plan, evaluated: list[Evaluated], measures: dict[MeasureKey, Item], flags: dict[str, Item], out: RegimeResult
 ) -> None:
@@ -402,7 +407,7 @@ def without_fine(
     elsewhere = next((pp for pp, _, _, _ in evaluated if pp.p.amount_elsewhere), None)
     if elsewhere is not None:
         out.amount_elsewhere = True
-        text = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定（本计算器不计算罚款数额）"
+        text = (ELSEWHERE_FINE if "依法处以罚款" in elsewhere.p.basis.text else ELSEWHERE_ANY) + "（本计算器不计算罚款数额）"
         measures = {("penalty_set_elsewhere", ""): plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]
