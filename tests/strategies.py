@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from api.clock import today
@@ -144,6 +145,11 @@ def cases(
     def case(draw: st.DrawFn) -> Case:
         code = draw(st.sampled_from(codes))
         dates = _draw_dates(draw, first_decision, max_gap_days)
+        before = rs.violations[code].model.before_code
+        if before is not None and before.status == "not_encoded" and (dates["violation_end_date"] or dates["violation_date"]) < CODE_DATE:
+            # a pre-Code act of a type whose earlier provision is not encoded is refused by design
+            # (422 regime_not_encoded: tests/test_before_code.py, the engine fuzz): no case to assess
+            assume(False)
         jurisdiction = draw(st.sampled_from(JURISDICTIONS))
         edition = DRAFT_EDITION if drafts and DRAFT_EDITION in rs.editions and draw(st.integers(0, 9)) == 0 else None
         party = draw(st.sampled_from(("unit", "individual")))

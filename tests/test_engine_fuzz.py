@@ -42,6 +42,7 @@ from discretion.engine.assessment import Engine
 from discretion.engine.case import Case
 from discretion.engine.inputs import facts_for_matching
 from discretion.engine.results import Assessment, RegimeResult
+from discretion.errors import InputError
 from discretion.review.synth import consistent
 from discretion.rulebooks import editions
 from discretion.rulebooks.loaded import RulebookSet
@@ -238,6 +239,20 @@ def test_engine_invariants_hold_for_random_valid_cases(code: str, regime: str, c
     == reference, the regime the dates allow, every fine inside its statutory range (or, under 减轻,
     not below the edition's floor), a mitigating circumstance never raises the fine and an
     aggravating one never lowers it, a waiver or time bar cites its article."""
+
+    before_code = ctx.rulebooks.violations[code].model.before_code
+    if regime == "pre2026" and before_code is not None and before_code.status == "not_encoded":
+        # the earlier provision is not in this rulebook: every pre-Code act is refused, under both matchers
+        @settings(**{**FUZZ, "max_examples": 10})
+        @given(case=cases(ctx, code, regime))
+        def refused(case: Case) -> None:
+            for engine in (ctx.engine, ctx.reference):
+                with pytest.raises(InputError) as exc:
+                    engine.assess(case)
+                assert exc.value.code == "regime_not_encoded" and exc.value.field == "violation_date"
+
+        refused()
+        return
 
     @settings(**FUZZ)
     @given(case=cases(ctx, code, regime), data=st.data())

@@ -269,6 +269,11 @@ class CaseGenerator:
         code = r.choices(self.codes, self.code_weights)[0]
         jurisdiction = "yunnan" if r.random() < JURISDICTIONS[0][1] else JURISDICTIONS[1][0]
         start = self._violation_date()
+        before = self.rs.violations[code].model.before_code
+        if before is not None and before.status == "not_encoded" and start < CODE_DAY <= self.today - MIN_GAP:
+            # the earlier provision is not in this rulebook (a pre-Code act is refused, 422
+            # regime_not_encoded): the act is drawn under the Code, as every case must assess
+            start = CODE_DAY + dt.timedelta(days=r.randrange((self.today - MIN_GAP - CODE_DAY).days + 1))
         end: dt.date | None = None
         if r.random() < 0.25:
             end = min(start + dt.timedelta(days=int(r.expovariate(1 / 20)) + 1), max(start, self.today - MIN_GAP))
