@@ -512,7 +512,7 @@ def fine(
                 )
             )
         step_yuan, mode = plan.step_mode
-        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min)
+        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min, rng.min)
         rec, band = amount(rng, position, step_yuan, mode, plan.bands)
         steps.append(
             make_step(

@@ -62,7 +62,7 @@ def check_bands(tree: Tree) -> Iterator[Finding]:
                         continue
                     lo, hi = got
                     width = Decimal(hi - lo)
-                    fit = fitting_step(step, hi)  # as the engine rounds (a maximum below the step: a finer step)
+                    fit = fitting_step(step, hi, lo)  # as the engine rounds (a small range: a finer step)
                     edges = [round_to(lo + width * g / bands, fit, mode) for g in range(bands + 1)]
                     bad = [x for x in edges if x < lo or x > hi]
                     if bad:
