@@ -213,6 +213,8 @@ def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> lis
         out.outcome = "no_penalty"
         out.not_punishable = True
         out.steps.append(plan.no_provision)
+        if out.duties_unselected:  # no duty of this regime names the act the facts give: none is said breached
+            out.violated, out.duties_unselected = [], False
     return provisions
 
 
