@@ -24,6 +24,7 @@ def _writable(text: str) -> str:
 
 Writable = AfterValidator(_writable)
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64), Writable]
+RecordId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]  # api.storage.new_id: 24 hex digits
 
 
 # The examples of /openapi.json: "Try it out" in /docs sends them as given and they succeed (a real
@@ -88,6 +89,13 @@ class AssessmentIn(BaseModel):
     decision_date: IsoDate | None = Field(default=None, description="决定日期，默认为今天（同上范围）")
     edition: Annotated[str, StringConstraints(max_length=80), Writable] | None = Field(default=None, description="指定未发布版本（审查用，最多 80 个字符）")
     case: CaseIn | None = Field(default=None, description="案件信息（可选，v1 的补充字段）：案号、当事人、地址、违法地点；随记录保存，不影响计算")
+    supersedes: RecordId | None = Field(
+        default=None, examples=["0193a1b2c3d4e5f6a7b8c9d0"],
+        description="修改后重新计算（可选，v1 的补充字段）：本次计算取代的原记录编号。原记录须存在（否则 404 superseded_not_found）、"
+                    "须为调用者本人计算（否则 403 supersede_forbidden；审核人、管理员可查看但不能取代他人的记录），"
+                    "且尚未被取代（否则 409 already_superseded，message 中给出取代它的记录编号；两个请求同时取代同一记录时只有一个成功）。"
+                    "请求体是完整的新输入（不继承原记录的事实、情节或案件信息），可更正违法行为类型、案号和当事人。"
+                    "两条记录都保留在哈希链上；列表只列出最新的一条，并在 history 中给出此前各版")
 
 
 class DailyPenaltyIn(BaseModel):
@@ -215,6 +223,19 @@ class CaseSummaryOut(BaseModel):
     party: PartyOut | None = Field(description="当事人")
 
 
+class VersionOut(BaseModel):
+    """修改后重新计算的一版记录（versions、history 中的一项）。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="计算编号")
+    seq: int = Field(description="在哈希链中的序号")
+    created_at: dt.datetime = Field(description="计算时间")
+    outcome: Literal["penalty", "no_penalty", "time_barred"] = Field(description="处理结果")
+    recommended: int | None = Field(description="建议罚款（元）")
+    decision_amount: int | None = Field(description="该版已记录的决定数额（元）；尚无决定时为 null")
+
+
 class AssessmentRecordOut(BaseModel):
     """GET /v1/assessments/{id}：所存的计算结果（与 POST 的答复相同），及其记录和决定。"""
 
@@ -235,9 +256,15 @@ class AssessmentRecordOut(BaseModel):
     rulebook: dict[str, Any]
     trail: list[dict[str, Any]]
     reasoning: str
+    request: dict[str, Any] = Field(
+        description="所存的计算输入（v1 的补充字段）：violation、jurisdiction、party、facts、circumstances、各日期、edition，"
+                    "decision_date 为计算所用的日期；不含 case 和 supersedes（另列）。修改后重新计算时可据此填写新的请求")
     record: RecordMeta
     decision: DecisionOut | None
     case: CaseOut | None = Field(description="案件信息；计算时未给出时为 null（v1 的补充字段）")
+    supersedes: str | None = Field(description="本记录取代的原记录编号（修改后重新计算）；不是重新计算的为 null（v1 的补充字段）")
+    superseded_by: str | None = Field(description="取代本记录的新记录编号；尚未被取代时为 null（v1 的补充字段）")
+    versions: list[VersionOut] = Field(description="本案各版记录，按时间顺序（最早的在前，含本记录）；未重新计算过时只有本记录（v1 的补充字段）")
 
 
 class AssessmentItem(BaseModel):
@@ -257,6 +284,8 @@ class AssessmentItem(BaseModel):
     edition: str
     decision: DecisionOut | None
     case: CaseSummaryOut | None = Field(description="案号和当事人（个人的号码已遮盖）；未给出时为 null（v1 的补充字段）")
+    supersedes: str | None = Field(description="本记录取代的原记录编号；不是重新计算的为 null（v1 的补充字段）")
+    history: list[VersionOut] = Field(description="本记录此前的各版（修改后重新计算所取代的），新的在前；修改次数即其项数（v1 的补充字段）")
 
 
 class AssessmentList(BaseModel):

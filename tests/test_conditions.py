@@ -300,3 +300,28 @@ def test_durable_and_reference_agree_where_a_boolean_meets_a_number(matcher: Dur
     """Even where a boolean meets a number (which the rulebook checker and the case checks keep
     apart) both matchers fire the same rules."""
     assert durable_fires(matcher, text, facts) is C.to_predicate(C.parse(text))(facts)
+
+
+def _words(name: str) -> str:
+    return {"eia_document": "环评文件类型", "serious": "情节严重", "tonnes": "年产生量", "no_harm": "没有造成危害后果"}.get(name, name)
+
+
+def _value(name: str, v: object) -> str:
+    if isinstance(v, str):
+        return f"“{ {'report': '报告书', 'form': '报告表'}.get(v, v) }”"
+    return f"{v}{'吨' if name == 'tonnes' else ''}"
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('eia_document == "report"', "“环评文件类型”为“报告书”"),
+    ('eia_document in ("report", "form")', "“环评文件类型”为“报告书”或“报告表”"),
+    ('eia_document not in ("report", "form")', "“环评文件类型”不为“报告书”、“报告表”"),
+    ("not serious", "非“情节严重”"),
+    ("tonnes >= 0.5 and tonnes < 3", "“年产生量”不小于0.5吨，且“年产生量”小于3吨"),
+    ('no_harm and (serious or eia_document != "form")', "“没有造成危害后果”，且（“情节严重”，或“环评文件类型”不为“报告表”）"),
+    ("mitigating_count >= 2", "“mitigating_count”不小于2"),
+])
+def test_a_condition_is_described_in_words_with_labels_units_and_brackets(text: str, said: str) -> None:
+    """describe(): names by their labels, values by their choice labels or with units, 且/或 with nested groups
+    bracketed, ``in`` as 或 and ``not in`` as a list, ``not x`` as 非; a name without a label as it is."""
+    assert C.describe(C.parse(text), _words, _value) == said

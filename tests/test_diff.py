@@ -71,11 +71,14 @@ def test_the_diff_shows_how_an_edition_reads_the_law_facts_and_its_contradiction
     edit(root / DRAFT, "    when: 'first_offense and violations_in_two_years >= 2'\n", "    when: 'first_offense and violations_in_two_years >= 3'\n")
     d = diff.compare("yunnan@2026-draft", str(root / DRAFT), rulebooks)
     [c] = [c for c in changes_of(d, "air_monitoring_violation") if c.area == "from_law"]
-    assert c.kind == "changed" and "equipment_tampered → device_tampered；" in (c.a or "")
-    assert "equipment_tampered → device_tampered、not_networked" in (c.b or "")
+    tampered, device = "“侵占、损毁或者擅自移动、改变大气环境质量监测设施或者大气污染物排放自动监测设备”", "“擅自拆除、闲置、损坏自动监测设备”"
+    assert c.kind == "changed" and f"{tampered} → {device}；" in (c.a or "")
+    assert f"{tampered} → {device}、“未按规定安装自动监测设备或者未联网”" in (c.b or "")
+    assert c.label == "事实“监测违法行为情形”由法律层事实读取" and c.item == "monitoring_breach"
     [r] = [c for c in changes_of(d) if c.area == "contradiction"]
-    assert (r.kind, r.field, r.a, r.b) == ("changed", "when", "first_offense and violations_in_two_years >= 2",
-                                           "first_offense and violations_in_two_years >= 3")
+    assert (r.kind, r.field, r.a, r.b) == ("changed", "when", "“初次违法”，且“两年内同类违法次数（含本次）”不小于2次",
+                                           "“初次违法”，且“两年内同类违法次数（含本次）”不小于3次")
+    assert r.b_value == "first_offense and violations_in_two_years >= 3"
 
 
 def test_an_edition_against_itself_has_no_differences(rulebooks: RulebookSet) -> None:
@@ -108,7 +111,8 @@ def test_renamed_factor_and_changed_level_are_changes_not_delete_and_add(tmp_pat
         ("changed", "level", "build_stage/2", "when"),
     ]
     assert (got[0].a, got[0].b) == ("建设进程", "建设阶段")
-    assert got[1].b == 'build_stage in ("main_works", "equipment")'
+    assert got[1].b == "“建设进程”为“主体建设”或“设备安装”"  # in words (the fact's label); the rule as written is the value
+    assert got[1].b_value == 'build_stage in ("main_works", "equipment")'
     assert d.b.file == "rulebooks/" + DRAFT and d.general == ()
 
 
@@ -131,7 +135,8 @@ def test_renamed_exemption_entry_is_changed_with_its_quoted_basis(tmp_path: Path
     d = diff.compare("yunnan@2026-draft", str(root / DRAFT), rulebooks)
     got = changes_of(d, "hazardous_waste_management")
     assert [(c.kind, c.item, c.field) for c in got] == [("changed", "ex-hw-label", "label"), ("changed", "ex-hw-label", "when")]
-    assert "hw_annual_tonnes <= 1 " in (got[1].a or "") and "hw_annual_tonnes <= 0.5 " in (got[1].b or "")
+    assert "“危险废物年产生量”不超过1吨，" in (got[1].a or "") and "“危险废物年产生量”不超过0.5吨，" in (got[1].b or "")
+    assert "hw_annual_tonnes <= 0.5 " in got[1].b_value
     assert any("第三十三条" in q.citation and "不予行政处罚" in q.text for q in got[1].basis_b)
 
 
@@ -192,7 +197,7 @@ def test_cli_diff_json_names_both_editions(capsys: pytest.CaptureFixture[str]) -
     assert (data["a"]["key"], data["b"]["key"]) == ("yunnan@2023", "yunnan@2026-draft")
     # every type's statutory fine moves to the Code but for the regulation provision that stays in force
     assert [v["code"] for v in data["unchanged"]] == ["acceptance_report_not_published"]
-    assert len(data["violations"]) == len(list((SHIPPED / "law" / "violations").glob("*.yaml"))) - 1
+    assert len(data["violations"]) + 1 == len(list((SHIPPED / "law" / "violations").glob("*.yaml")))
 
 
 def test_cli_diff_with_an_unknown_edition_exits_two(capsys: pytest.CaptureFixture[str]) -> None:

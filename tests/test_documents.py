@@ -381,6 +381,71 @@ def test_circumstances_not_applied_are_named_with_their_reason_when_the_record_h
     assert "未适用的情节：无。" in body(content.decision(src, issuer(state.settings), lab).doc)
     del src.result["circumstances_not_applied"]  # as in a record made before the field existed
     assert "未适用的情节" not in body(content.decision(src, issuer(state.settings), lab).doc)
+    src.request["circumstances"] = [*src.request["circumstances"], "first_offense"]
     src.result["circumstances_not_applied"] = [{"code": "first_offense", "reason": "该违法行为不是初次违法"}]
     label = state.rulebooks.circumstances["first_offense"].label
     assert f"未适用的情节：{label}（该违法行为不是初次违法）。" in body(content.decision(src, issuer(state.settings), lab).doc)
+
+
+# --- everything the handler entered (issue 13 item 3) -----------------------------------------------
+
+ENTERED = {"violation": "water_over_standard", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
+           "facts": {"exceedance_ratio": 0.5, "discharge_area": "mixed", "serious": False, "duration_days": 12},
+           "circumstances": ["confessed", "first_offense"], "case": UNIT}
+
+
+def test_the_decision_lists_the_facts_as_entered_the_circumstances_applied_and_not_and_the_factors_left_unknown(
+        client: TestClient) -> None:
+    """决定书: each fact with its label and the value as chosen (the enum's choice, 否, the unit); every circumstance
+    found, the one applied and the one not applied with the engine's reason; the factors left at their default level."""
+    rid = post(client, ENTERED)
+    decide(client, rid, 136000)
+    text = body(read(fetch(client, rid, "decision")))
+    said = ["经查明：超标倍数：0.5倍；排放去向/所在区域：二类功能区（商业、居住混合区）、Ⅳ类水体；情节严重：否；违法行为持续时间：12天。",
+            "查明的情节：主动供述行政机关尚未掌握的违法行为；初次违法。", "适用的情节：从轻：主动供述行政机关尚未掌握的违法行为",
+            "未适用的情节：初次违法（只是不予处罚的条件之一，本案不具备其全部条件",
+            "下列裁量因子所需的事实未查明，按默认等级计算：废水/废气类别按第1级（常规污染物（生活废水等））计；", "案号：昆环罚〔2025〕12号"]
+    assert [s for s in said if s not in text] == []
+
+
+def test_the_reasoning_tables_every_input_with_whether_it_took_effect(client: TestClient) -> None:
+    """裁量说理: the dates, party kind and jurisdiction, then one row per fact, circumstance and factor left unknown:
+    what was entered, whether it took effect and why not."""
+    rid = post(client, ENTERED)
+    doc = read(fetch(client, rid, "reasoning"))
+    assert "二、所填事实和情节" in texts(doc) and "违法行为发生日期：2025年3月1日" in texts(doc) and "辖区：云南省" in texts(doc)
+    table = doc.tables[0]
+    rows = [[c.text for c in r.cells] for r in table.rows]
+    assert rows[0] == ["项目", "所填", "采用情况", "说明"]
+    assert ["情节严重", "否", "未逐项说明", ""] in rows  # the engine does not list facts not applied: not guessed
+    assert ["情节：主动供述行政机关尚未掌握的违法行为", "有", "已采用", ""] in rows
+    refused = next(r for r in rows if r[0] == "情节：初次违法")
+    assert refused[2] == "未采用" and refused[3].startswith("只是不予处罚的条件之一")
+    unknown = next(r for r in rows if r[0] == "裁量因子：废水/废气类别")
+    assert unknown[1:3] == ["未查明", "按默认第1级（常规污染物（生活废水等））计"] and unknown[3].startswith("未提供“废水/废气类别”")
+    assert doc.tables[-1].rows[0].cells[0].text == "序号"  # the trail stays the annex, last
+
+
+def test_facts_the_engine_did_not_apply_are_named_with_the_reason_in_the_decision(client: TestClient) -> None:
+    """A record whose result lists ``facts_not_applied`` (the engine's, {code, label, reason}) says in the decision
+    which fact was not taken up and why, and marks the others 已采用 in the reasoning's table."""
+    from api.documents import content, issuer, labels
+
+    rid = post(client, ENTERED)
+    decide(client, rid, 136000)
+    state = client.app.state.discretion  # type: ignore[attr-defined]
+    lab = labels(state.rulebooks, state.engine.compiled)
+    src = content.source(state.store.get_row(rid))
+    src.result["facts_not_applied"] = [{"code": "serious", "label": "情节严重", "reason": "所适用的罚则不以情节严重为条件"}]
+    assert "所认定的事实中，情节严重（否）未予采用：所适用的罚则不以情节严重为条件。" in body(content.decision(src, issuer(state.settings), lab).doc)
+    table = content.reasoning(src, issuer(state.settings), lab).doc.tables[0]
+    rows = {r.cells[0].text: r.cells[2].text for r in table.rows}
+    assert rows["情节严重"] == "未采用" and rows["超标倍数"] == "已采用"
+
+
+def test_no_document_prints_the_internal_name_of_the_local_operator(client: TestClient) -> None:
+    """Without auth the decision is recorded as made by ``local``: the reasoning says 本机操作员, never local."""
+    rid = post(client, PENALTY)
+    decide(client, rid, 136000)
+    text = whole(read(fetch(client, rid, "reasoning")))
+    assert "决定人：本机操作员（管理员）" in text and "local" not in text

@@ -149,3 +149,25 @@ def test_the_example_dates_are_not_after_today_in_beijing(doc: dict[str, Any]) -
         found += [d for p in op.get("parameters", []) for d in dates_in(param_example(p))]
     assert len(found) >= 5
     assert all(dt.date.fromisoformat(d) <= today() for d in found), found
+
+
+def test_a_recomputation_as_the_document_describes_it_succeeds(client: TestClient, doc: dict[str, Any]) -> None:
+    """修改后重新计算 as /openapi.json describes it: GET's documented ``request`` and ``case`` of the record made from
+    the POST example, sent back with ``supersedes`` (its documented example shape: a record id) and one fact changed,
+    answers 201; the field's description names every refusal's code."""
+    body = resolve(doc, doc["paths"]["/v1/assessments"]["post"]["requestBody"]["content"]["application/json"]["schema"])
+    field = body["properties"]["supersedes"]
+    for code in ("superseded_not_found", "supersede_forbidden", "already_superseded"):
+        assert code in field["description"], code
+    shape = field["anyOf"][0]
+    assert re.fullmatch(shape["pattern"], field["examples"][0])
+    rid = new_assessment(client, doc)
+    got = client.get(f"/v1/assessments/{rid}").json()
+    record = resolve(doc, doc["paths"]["/v1/assessments/{assessment_id}"]["get"]["responses"]["200"]["content"]
+                     ["application/json"]["schema"])
+    assert {"request", "supersedes", "superseded_by", "versions"} <= set(record["properties"])
+    again = {**got["request"], "case": got["case"], "supersedes": rid}
+    again["facts"] = {**again["facts"], "exceedance_ratio": 1.5}
+    r = client.post("/v1/assessments", json=again)
+    assert r.status_code == 201, r.text
+    assert client.get(f"/v1/assessments/{rid}").json()["superseded_by"] == r.json()["id"]

@@ -42,7 +42,7 @@ DOCUMENTED_INPUT_CODES = {
     "no_edition_in_force",
     "date_out_of_range",
     "contradictory_inputs",
-    "regime_not_encoded",  # a pre-Code act of a type whose earlier provision is not in this rulebook (before_code)
+    "regime_not_encoded",  # an act under a regime whose provision is not encoded (before_code: not_encoded)
 }
 
 # No example database (the tests write nothing into the repository) and no explain phase (it only

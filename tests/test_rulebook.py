@@ -48,9 +48,8 @@ def only(err: RulebookError) -> RulebookIssue:
 
 
 def test_shipped_set_loads_forty_violation_types_and_four_editions(rulebooks: RulebookSet) -> None:
-    """The shipped rulebooks load whole: every violation type file (at least the first 40) and the four benchmark editions."""
-    assert sorted(rulebooks.violations) == sorted(p.stem for p in (SHIPPED / "law" / "violations").glob("*.yaml"))
-    assert len(rulebooks.violations) >= 40
+    """The shipped rulebooks load whole: every violation file (one type each) and the four benchmark editions."""
+    assert len(rulebooks.violations) == len(list((SHIPPED / "law" / "violations").glob("*.yaml"))) >= 40
     assert set(rulebooks.editions) == {"yunnan@2021", "yunnan@2023", "yunnan@2026-draft", "yunnan/kunming@2021"}
     assert {r.id for r in rulebooks.law.regimes} == {"pre2026", "code2026"}
 
@@ -88,7 +87,7 @@ def test_minimal_tree_loads_before_it_is_broken(tmp_path: Path) -> None:
 def test_full_tree_copy_loads_before_it_is_broken(tmp_path: Path) -> None:
     """The copied shipped tree loads, so each refusal below comes from the one break."""
     rs = tree.load(full_tree(tmp_path))
-    assert sorted(rs.violations) == sorted(p.stem for p in (SHIPPED / "law" / "violations").glob("*.yaml")) and len(rs.editions) == 4
+    assert len(rs.violations) == len(list((SHIPPED / "law" / "violations").glob("*.yaml"))) and len(rs.editions) == 4
 
 
 # --- all or nothing --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ and the 裁量说理, each with the calculation trail as an annex table.
 Served by ``GET /v1/assessments/{id}/documents/{notice|decision|reasoning}.docx``
 (api/routes/documents.py) and the result page's links (api/pages/results.py) through
 :func:`serve`, with the access rules of reading the record. Imports: the library, ``api.deps``,
-``api.casedata``, ``api.storage.rows``, ``api.pages.rendering`` (labels) and python-docx.
+``api.casedata``, ``api.entered``, ``api.storage.rows``, ``api.pages.rendering`` (labels) and python-docx.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi.responses import Response
 
@@ -29,6 +29,7 @@ from discretion.rulebooks.compiler import Compiled
 from discretion.rulebooks.loaded import RulebookSet
 
 from ..deps import Principal, State, check_owner
+from ..entered import lookup
 from ..settings import Settings
 from .content import BUILDERS, KINDS, Issuer, Labels, source, title_of
 from .numbers import disposition, file_name
@@ -56,29 +57,10 @@ def issuer(settings: Settings) -> Issuer:
 
 
 def labels(rs: RulebookSet, compiled: Compiled) -> Labels:
-    """The labels of facts and circumstances and the hearing thresholds, from the loaded rulebooks
-    (a fact under the edition the record was made with; a name no longer known is shown as it is)."""
-
-    def fact(violation: str, edition: str, name: str, value: Any) -> tuple[str, str] | None:
-        if value is None:
-            return None
-        fd = None
-        for key in (edition, None):
-            ruleset = compiled.find(violation, key or None)
-            if ruleset is not None and name in ruleset.facts:
-                fd = ruleset.facts[name]
-                break
-        if fd is None:
-            return name, str(value)
-        if isinstance(value, bool):
-            return fd.label, "是" if value else "否"
-        if fd.choices and str(value) in fd.choices:
-            return fd.label, fd.choices[str(value)]
-        return fd.label, f"{value}{fd.unit or ''}"
-
-    def circumstance(cid: str) -> str:
-        c = rs.circumstances.get(cid)
-        return c.label if c is not None else cid
+    """The labels of facts and circumstances (api.entered.lookup: a fact under the edition the record
+    was made with; a name no longer known is shown as it is) and the hearing thresholds, from the
+    loaded rulebooks."""
+    look = lookup(rs, compiled)
 
     def hearing_at(edition: str, kind: str) -> int | None:
         e = rs.editions.get(edition)
@@ -87,7 +69,7 @@ def labels(rs: RulebookSet, compiled: Compiled) -> Labels:
             return None
         return int(th.hearing_unit if kind == "unit" else th.hearing_individual)
 
-    return Labels(fact=fact, circumstance=circumstance, hearing_at=hearing_at)
+    return Labels(look=look, hearing_at=hearing_at)
 
 
 def render(kind: str, row: Mapping[str, Any], settings: Settings, rs: RulebookSet, compiled: Compiled) -> Document:

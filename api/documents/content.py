@@ -23,10 +23,8 @@ document prints the paragraph itself.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -37,8 +35,9 @@ from discretion.engine.identity import CODE_LABELS
 from discretion.errors import ConflictError
 
 from ..casedata import lines
-from ..pages.rendering import ROLE_LABELS, beijing
-from ..storage.rows import case_of, decision_out, record_meta
+from ..entered import UNKNOWN_VALUE, Entered, Lookup, entered
+from ..pages.rendering import ROLE_LABELS, beijing, person
+from ..storage.rows import case_of, decision_out, record_meta, stored_request
 from . import statute
 from .layout import GovDocument
 from .numbers import doc_number
@@ -64,11 +63,10 @@ class Issuer:
 
 @dataclass(frozen=True)
 class Labels:
-    """What the documents look up in the rulebooks: the labels of facts and circumstances, and the
-    hearing threshold of a benchmark edition (yuan) for a party kind."""
+    """What the documents look up in the rulebooks: the labels of facts and circumstances
+    (api.entered.Lookup), and the hearing threshold of a benchmark edition (yuan) for a party kind."""
 
-    fact: Callable[[str, str, str, Any], tuple[str, str] | None]  # (violation, edition, fact, value) → (label, text)
-    circumstance: Callable[[str], str]
+    look: Lookup
     hearing_at: Callable[[str, str], int | None]  # (edition key, party kind)
 
 
@@ -105,12 +103,16 @@ class Source:
     def decision_date(self) -> dt.date:
         return dt.date.fromisoformat(self.request["decision_date"])
 
+    def entered(self, labels: Labels) -> Entered:
+        """What the handler entered, each input with whether it took effect (api.entered)."""
+        return entered(self.request, self.result, labels.look)
+
 
 def source(row: Mapping[str, Any]) -> Source:
     """A stored row (Store.get_row) as the documents read it."""
     dec = row.get("decision")
     return Source(
-        id=row["id"], result=orjson.loads(row["result"]), request=json.loads(row["request"], parse_float=Decimal),
+        id=row["id"], result=orjson.loads(row["result"]), request=stored_request(row),
         case=case_of(row), decision=None if dec is None else decision_out(dec, row), record=record_meta(row))
 
 
@@ -206,11 +208,7 @@ def _facts(doc: GovDocument, src: Source, labels: Labels) -> None:
         when += f"至{date_text(dt.date.fromisoformat(q['violation_end_date']))}"
     where = (src.case or {}).get("location")
     doc.para(f"{src.you}于{when}{f'在{where}' if where else ''}实施了“{r['violation']['title']}”的违法行为。")
-    found = []
-    for name, value in q.get("facts", {}).items():
-        got = labels.fact(r["violation"]["code"], r["rulebook"]["key"], name, value)
-        if got is not None:
-            found.append(f"{got[0]}：{got[1]}")
+    found = [f"{x.label}：{x.value}" for x in src.entered(labels).facts if x.value != UNKNOWN_VALUE]
     if found:
         doc.para("经查明：" + "；".join(found) + "。")
     doc.para(f"以上事实，有{BLANK}等证据为证。")
@@ -240,22 +238,31 @@ def _reasons(doc: GovDocument, src: Source, labels: Labels, pen: Penalty) -> Non
                                            f"{'不设上限' if fine['legal_max'] is None else str(fine['legal_max']) + '元'}")
             cites = "、".join(b["citation"] for b in x["basis"])
             doc.para(f"{titles.get(x['regime'], x['regime'])}{f'（{cites}）' if cites else ''}：{OUTCOMES[x['outcome']]}{rng}。")
+    ent = src.entered(labels)
     provisions = [s["text"] for s in _steps(src, "provision", regime)]
-    factors = [s["text"] for s in _steps(src, "factor", regime)]
-    if provisions or factors:
+    # the factors left at their default level are said in a sentence of their own, below
+    factors = [s["text"] for s in _steps(src, "factor", regime) if s["rule"] != "factors_defaulted"]
+    if provisions or factors or ent.defaulted:
         sub("罚则和裁量因子")
         for text in provisions:
             doc.para(text + "。")
         if factors:
             doc.para(f"根据{r['rulebook']['citation']}，" + "；".join(factors) + "。")
+        if ent.defaulted:
+            doc.para("下列裁量因子所需的事实未查明，按默认等级计算：" + "；".join(
+                f"{d['label']}按第{d['level']}级（{d['level_label']}）计" for d in ent.defaulted) + "。")
+    refused_facts = ent.facts_not_applied
+    if refused_facts:
+        doc.para("所认定的事实中，" + "；".join(f"{x.label}（{x.value}）未予采用：{x.reason}" for x in refused_facts) + "。")
     applied = [s["text"] for s in r["trail"] if s["regime"] == regime and (
         (s["step"] == "adjustment" and s["rule"] != "adjusted") or s["step"] == "reduction"
         or (s["step"] == "exemption" and s["rule"] != "fine_if_punished"))]
-    refused = r.get("circumstances_not_applied")
     sub("情节")
+    if ent.circumstances:
+        doc.para("查明的情节：" + "；".join(dict.fromkeys(x.label for x in ent.circumstances)) + "。")
     doc.para("适用的情节：" + ("；".join(applied) if applied else "无") + "。")
-    if refused is not None:  # the engine's own list (v1 addition): each with its reason
-        items = [f"{c.get('label') or labels.circumstance(c['code'])}（{c['reason']}）" for c in refused]
+    if r.get("circumstances_not_applied") is not None:  # the engine's own list (v1 addition): each with its reason
+        items = [f"{x.label}（{x.reason}）" for x in ent.circumstances_not_applied]
         doc.para("未适用的情节：" + ("；".join(items) if items else "无") + "。")
     fine = r["fine"] if r["fine"] is not None else r.get("fine_if_punished")
     if pen.fine is not None and fine is not None:
@@ -363,14 +370,15 @@ def decision(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
 
 
 def decision_lines(d: Mapping[str, Any]) -> list[str]:
-    """The officer's decision as sentences for the reasoning document."""
+    """The officer's decision as sentences for the reasoning document (the operator of a service
+    without auth as 本机操作员, as the pages say: never the internal name ``local``)."""
     amount = f"罚款{money(d['amount'])}" if d["amount"] else "不予罚款（0元）"
     band = f"建议裁量档次（{d['band'][0]}元至{d['band'][1]}元）"
     where = f"在{band}内" if d["within_band"] else f"不在{band}内"
     out = [f"决定：{amount}，{where}。"]
     if d["reason"]:
         out.append(f"理由：{d['reason']}")
-    who = f"{d['decided_by']['name']}（{ROLE_LABELS.get(d['decided_by']['role'], d['decided_by']['role'])}）"
+    who = f"{person(d['decided_by']['name'])}（{ROLE_LABELS.get(d['decided_by']['role'], d['decided_by']['role'])}）"
     out.append(f"决定人：{who}；决定时间：{beijing(d['decided_at'])}（北京时间）；决定编号：{d['id']}")
     return out
 
@@ -389,14 +397,16 @@ def reasoning(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
     doc.labelled("处理结果", OUTCOMES[r["outcome"]])
     if r["fine"]:
         doc.labelled("建议罚款", money(r["fine"]["recommended"]))
-    doc.heading("一、裁量说理")
+    numerals = iter("一二三四")
+    doc.heading(f"{next(numerals)}、裁量说理")
     doc.para(r["reasoning"])
+    _entered_table(doc, src.entered(labels), f"{next(numerals)}、所填事实和情节")
     if src.decision is not None:
-        doc.heading("二、承办人决定")
+        doc.heading(f"{next(numerals)}、承办人决定")
         for line in decision_lines(src.decision):
             doc.para(line)
     rb = r["rulebook"]
-    doc.heading("三、计算依据" if src.decision is not None else "二、计算依据")
+    doc.heading(f"{next(numerals)}、计算依据")
     doc.para(f"裁量基准：{rb['title']}（{rb['key']}，内容哈希 {rb['sha256']}）。")
     doc.para(f"计算编号：{src.id}；记录序号 {src.record['seq']}，哈希 {src.record['hash']}。")
     doc.annex_note([ANNEX_TITLE])
@@ -404,6 +414,23 @@ def reasoning(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
     doc.para(f"承办人：{BLANK}　审核人：{BLANK}　日期：{BLANK}")
     _annex(doc, src)
     return doc
+
+
+def _entered_table(doc: GovDocument, ent: Entered, heading: str) -> None:
+    """Everything the handler entered (api.entered): the dates, party kind and jurisdiction, then a
+    table of the facts and circumstances with whether each took effect and why not, then the factors
+    left at their default level."""
+    doc.heading(heading)
+    for label, text in ent.basics[1:]:  # the violation is named above
+        doc.labelled(label, text)
+    rows = [[x.label, x.value, x.status, x.reason or ""] for x in ent.facts]
+    rows += [[f"情节：{x.label}", "有", x.status, x.reason or ""] for x in ent.circumstances]
+    rows += [[f"裁量因子：{d['label']}", UNKNOWN_VALUE, f"按默认第{d['level']}级（{d['level_label']}）计", d["reason"]]
+             for d in ent.defaulted]  # the factors left unknown
+    if rows:
+        doc.table(["项目", "所填", "采用情况", "说明"], rows, widths_mm=(44, 38, 30, 44))
+    else:
+        doc.para("未填写事实和情节。")
 
 
 BUILDERS = {"notice": notice, "decision": decision, "reasoning": reasoning}

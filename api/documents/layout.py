@@ -217,6 +217,10 @@ class GovDocument:
         self.blank()
         self.title(title)
         self.blank()
+        self.table(header, rows, widths_mm)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float]) -> None:
+        """A table in 小四仿宋 (the header in 黑体, repeated on every page), centred, of fixed widths."""
         table = self.doc.add_table(rows=1, cols=len(header))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -24,15 +24,18 @@ from discretion.engine.catalog import (
 from discretion.engine.citation import cite_provision
 from discretion.engine.inputs import date_problems, fact_checks, fact_problem, future_problems
 from discretion.engine.trail import REGIME_LABELS
-from discretion.errors import DiscretionError, InputError, NotFoundError
+from discretion.engine.identity import masked
+from discretion.errors import ConflictError, DiscretionError, InputError, NotFoundError
 from discretion.rulebooks.editions import in_force
 
 from ..clock import today
 from ..casedata import MAX_ID_CODE, MAX_NUMBER, MAX_PARTY_NAME, MAX_PLACE, CaseIn, check, message_of, stored
-from ..deps import Principal, State, principal, state
+from ..deps import Principal, State, check_owner, principal, state
 from ..limits import unwritable
 from ..storage import new_id
 from ..storage.failures import StorageUnavailable
+from ..storage.records import check_supersedes
+from ..storage.rows import case_of, iso_z, stored_request
 from .rendering import JURISDICTIONS, REGIMES, render
 
 router = APIRouter(include_in_schema=False)
@@ -94,6 +97,7 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
         "basis": basis,
         "checks": fact_checks(s.engine.compiled.get(code, key)),  # the engine's own check of each fact
         "case_inputs": _case_inputs(),
+        "edition_titles": {k: le.model.title for k, le in s.rulebooks.editions.items()},
     }
 
 
@@ -103,6 +107,78 @@ async def form(request: Request, code: str, s: Annotated[State, Depends(state)])
     ctx = _form_context(s, code, day, "yunnan")
     values = {"decision_date": day.isoformat(), "jurisdiction": "yunnan", "party": "unit"}
     return render(request, "form.html", values=values, errors={}, chosen=set(), **ctx)
+
+
+@router.get("/result/{rid}/edit", response_class=HTMLResponse)
+async def edit(request: Request, rid: str, s: Annotated[State, Depends(state)],
+               who: Annotated[Principal, Depends(principal)]) -> HTMLResponse:
+    """修改后重新计算: the form of the record's violation type filled with everything the stored record
+    was given (dates, party, jurisdiction, the edition asked for, facts, circumstances, the case),
+    posting with ``supersedes`` = this record. Only whoever made the record may change it, and only
+    its latest version (api.storage.records.check_supersedes)."""
+    row = await s.store.call(s.store.get_row, rid)
+    if row is None:
+        raise NotFoundError(message=f"没有编号为 {rid} 的计算结果", field="id")
+    check_owner(who, row["created_by"])
+    try:
+        check_supersedes(row, rid, who)
+    except ConflictError:  # already changed: the newer record is the one to change
+        return RedirectResponse(f"/result/{row['superseded_by']}/edit", status_code=303)  # type: ignore[return-value]
+    stored = stored_request(row)
+    jurisdiction = str(stored.get("jurisdiction") or "yunnan")
+    ctx = _form_context(s, row["violation"], today(), jurisdiction if jurisdiction in JURISDICTIONS else "yunnan")
+    values, chosen, dropped = stored_values(stored, case_of(row), ctx["facts"])
+    values["supersedes"] = rid
+    return render(request, "form.html", values=values, errors={}, chosen=chosen, dropped=dropped,
+                  replacing=_replacing(row), **ctx)
+
+
+def _replacing(row: Any) -> dict[str, Any]:
+    """What the form says of the record it is changing (修改后重新计算)."""
+    case = case_of(row) or {}
+    return {"id": row["id"], "created_at": iso_z(row["created_at"]), "number": case.get("number"), "title": row["title"],
+            "decided": row.get("decision") is not None}
+
+
+def stored_values(stored: dict[str, Any], case: dict[str, Any] | None,
+                  facts: list[dict[str, Any]]) -> tuple[dict[str, str], set[str], list[str]]:
+    """The form's values from a stored request and case (the inverse of :func:`_parse_form`), the
+    circumstances to tick, and the labels of the stored facts this form does not ask (listed on it:
+    they are not sent again). A personal identity number is filled in masked (pages never show one
+    in full); :func:`submit` puts the stored number back when it comes back unchanged."""
+    values: dict[str, str] = {k: str(stored.get(k) or "") for k in ("violation_date", "violation_end_date", "discovered_date",
+                                                                    "decision_date")}
+    values["party"] = str(stored.get("party") or "unit")
+    values["jurisdiction"] = str(stored.get("jurisdiction") or "yunnan")
+    values["edition"] = str(stored.get("edition") or "")
+    case = case or {}
+    party = case.get("party") or {}
+    values["case.number"] = case.get("number") or ""
+    values["case.address"] = case.get("address") or ""
+    values["case.location"] = case.get("location") or ""
+    values["case.party.name"] = party.get("name") or ""
+    values["case.party.id_code"] = masked(party["id_code"], party["kind"]) if party.get("id_code") else ""
+    given = dict(stored.get("facts") or {})
+    asked = set()
+    for f in facts:
+        name = f["name"]
+        if "refines" in f:  # answered in its law fact's select
+            continue
+        asked.add(name)
+        value = given.get(name)
+        if value is None:
+            continue
+        if f["type"] == "bool":
+            values[f"fact.{name}"] = "1" if value else "0"
+        elif "refined_by" in f and given.get(f["refined_by"]) is not None:
+            both = f"{value}:{given[f['refined_by']]}"
+            asked.add(f["refined_by"])
+            values[f"fact.{name}"] = both if both in {v for v, _ in f["options"]} else str(value)
+        else:
+            values[f"fact.{name}"] = format(value, "f") if isinstance(value, Decimal) else str(value)
+    labels = {f["name"]: f["label"] for f in facts}
+    dropped = [labels.get(name, name) for name, value in given.items() if name not in asked and value is not None]
+    return values, set(stored.get("circumstances") or ()), dropped
 
 
 def _case_inputs() -> list[tuple[str, str, str, int]]:
@@ -139,10 +215,12 @@ def _one_question(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return facts
 
 
+SUPERSEDED_FORM = "该记录已经修改后重新计算过，不能再次修改；请打开最新的记录，在其上修改"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The case's identity (optional): each input is named by its path in the API's ``case`` object.
 CASE_FIELDS = tuple(f"case.{k}" for k in ("number", "party.name", "party.id_code", "address", "location"))
-_FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction", *CASE_FIELDS)
+_FIELDS = ("violation_date", "violation_end_date", "discovered_date", "decision_date", "party", "jurisdiction", "edition",
+           *CASE_FIELDS)
 
 
 def _parse_case(form: Any, party: str, errors: dict[str, str]) -> CaseIn | None:
@@ -188,6 +266,7 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
             errors[key] = "日期格式应为 年-月-日，如 2026-09-01"
     data["party"] = form.get("party") or "unit"
     data["jurisdiction"] = form.get("jurisdiction") or "yunnan"
+    data["edition"] = (form.get("edition") or "").strip() or None  # kept from a stored record that asked for one
     if data["party"] in ("unit", "individual"):
         data["case"] = _parse_case(form, data["party"], errors)
     for f in facts:
@@ -195,9 +274,12 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
         if "refines" in f:  # asked in the select of the law's fact it refines (_one_question)
             continue
         raw = (form.get(f"fact.{name}") or "").strip()
-        if f["type"] == "bool":
-            if raw:
+        if f["type"] == "bool":  # the box ticked ("1"); "0": 否 kept from a stored record (修改后重新计算)
+            sent = [str(v).strip() for v in form.getlist(f"fact.{name}")]
+            if any(v and v != "0" for v in sent):
                 data["facts"][name] = True
+            elif "0" in sent:
+                data["facts"][name] = False
             continue
         if not raw:
             continue
@@ -248,10 +330,25 @@ async def submit(
         jurisdiction = "yunnan"
     day = today()
     ctx = _form_context(s, code, day, jurisdiction)
-    data, errors = _parse_form(form, ctx["facts"], ctx["checks"], day)
-    values = {k: (form.get(k) or "") for k in _FIELDS}
-    values.update({f"fact.{f['name']}": form.get(f"fact.{f['name']}") or "" for f in ctx["facts"]})
+    # 修改后重新计算: the record this submission supersedes, checked first (its personal identity number,
+    # shown masked on the form, comes back as the stored one)
+    old, replacing, parsed = str(form.get("supersedes") or "").strip() or None, None, form
+    if old is not None:
+        row = await s.store.call(s.store.get_row, old)
+        if row is not None:
+            check_owner(who, row["created_by"])
+        try:
+            replacing = _replacing(check_supersedes(row, old, who))
+            parsed = _with_stored_id_code(form, case_of(row))
+        except ConflictError:  # changed meanwhile (another tab, another submission): say which is newer
+            ctx["newer"] = row["superseded_by"] if row is not None else None
+    data, errors = _parse_form(parsed, ctx["facts"], ctx["checks"], day)
+    values = {k: (form.get(k) or "") for k in _FIELDS}  # as sent: a masked number stays masked
+    values["supersedes"] = old or ""
+    values.update({f"fact.{f['name']}": _sent(form, f) for f in ctx["facts"]})
     chosen = set(data["circumstances"])
+    if ctx.get("newer"):
+        errors["form"] = SUPERSEDED_FORM
     if not errors:
         data["violation"] = code
         data["decision_date"] = data["decision_date"] or day
@@ -262,10 +359,17 @@ async def submit(
             rid = new_id()
             assert s.records is not None
             # the request is dumped in the store's writer; the case's identity is kept beside it
-            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who, case=stored(identity)))
+            await s.store.wait(s.records.add(rid, case.model_dump, a, a.to_json(id=rid), who, case=stored(identity),
+                                             supersedes=old))
             return RedirectResponse(f"/result/{rid}", status_code=303)
         except StorageUnavailable:
             raise  # 503, a page of its own (api/errors.py): not an error of the form
+        except ConflictError as exc:
+            if exc.code != "already_superseded":
+                raise
+            errors["form"] = SUPERSEDED_FORM  # another submission superseded it first (the writer's check)
+            got = await s.store.call(s.store.get_row, old) if old else None
+            ctx["newer"] = got["superseded_by"] if got else None
         except DiscretionError as exc:
             # contradictory inputs: the message beside each of them (a refining fact is asked with its law fact)
             asked_with = {f"facts.{f['refined_by']}": f"facts.{f['name']}" for f in ctx["facts"] if "refined_by" in f}
@@ -276,4 +380,41 @@ async def submit(
                 where = ".".join(str(x) for x in err["loc"]) or "form"
                 msg = str(err["msg"]).removeprefix("Value error, ")
                 errors.setdefault(where, msg if any("\u4e00" <= ch <= "\u9fff" for ch in msg) else "输入无效")
-    return render(request, "form.html", status=422, values=values, errors=errors, chosen=chosen, **ctx)
+    status = 409 if ctx.get("newer") else 422
+    return render(request, "form.html", status=status, values=values, errors=errors, chosen=chosen, replacing=replacing,
+                  **ctx)
+
+
+def _sent(form: Any, f: dict[str, Any]) -> str:
+    """A fact's input as sent, to show again: a bool's "1" (ticked) over a kept "0" (否)."""
+    sent = [str(v).strip() for v in form.getlist(f"fact.{f['name']}")]
+    if f["type"] == "bool":
+        return "1" if any(v and v != "0" for v in sent) else "0" if "0" in sent else ""
+    return str(sent[0]) if sent else ""
+
+
+class _Form:
+    """A submitted form with some of its values replaced (the rest as sent)."""
+
+    def __init__(self, form: Any, replaced: dict[str, str]) -> None:
+        self._form, self._replaced = form, replaced
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._replaced[key] if key in self._replaced else self._form.get(key, default)
+
+    def getlist(self, key: str) -> list[Any]:
+        return [self._replaced[key]] if key in self._replaced else list(self._form.getlist(key))
+
+    def multi_items(self) -> list[tuple[str, Any]]:
+        return [(k, self._replaced.get(k, v)) for k, v in self._form.multi_items()]
+
+
+def _with_stored_id_code(form: Any, case: dict[str, Any] | None) -> Any:
+    """The form with the superseded record's personal identity number put back where the edit form
+    showed it masked and it came back unchanged (the number itself never reaches the page)."""
+    party = (case or {}).get("party") or {}
+    code = party.get("id_code")
+    sent = str(form.get("case.party.id_code") or "").strip()
+    if code and sent and sent != code and sent == masked(code, party["kind"]):
+        return _Form(form, {"case.party.id_code": code})
+    return form

@@ -40,8 +40,15 @@ def _tech(*parts: object, open: bool = False) -> Markup:
 
 TEMPLATES.env.globals["tech"] = _tech
 LOCAL_OPERATOR = "本机操作员"
-# the operator of a service without auth is recorded as "local" (api.deps.LOCAL); pages say 本机操作员
-TEMPLATES.env.filters["person"] = lambda name: LOCAL_OPERATOR if name == "local" else name
+
+
+def person(name: str) -> str:
+    """A recorded user as a handler reads it: the operator of a service without auth is recorded as
+    "local" (api.deps.LOCAL), an internal name no page or document prints: 本机操作员."""
+    return LOCAL_OPERATOR if name == "local" else name
+
+
+TEMPLATES.env.filters["person"] = person
 
 
 def step_text(s: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from discretion.errors import DiscretionError, InputError, NotFoundError
 from ..casedata import MAX_SEARCH, SEARCH_PATTERN, lines
 from ..deps import Principal, State, check_owner, principal, require, state
 from ..documents import DocumentKind, serve
+from ..entered import entered, lookup
 from ..limits import unwritable
 from ..storage.failures import StorageUnavailable
 from ..storage.records import check_decision
@@ -36,8 +37,15 @@ async def _result_context(s: State, rid: str, who: Principal) -> dict[str, Any]:
     r = await _stored(s, rid, who)
     # pages never show a personal identity number in full (api/casedata.py)
     must = banners(r)  # what must not be missed, at the top of the page (api/pages/alerts.py)
+    versions = r.get("versions") or []
+    at = next((i for i, v in enumerate(versions) if v["id"] == r["id"]), 0)
     return {"r": r, "outcomes": OUTCOMES, "regimes": REGIMES, "roles": ROLE_LABELS, "case_lines": lines(r.get("case"), mask=True),
-            "banners": must, "banner_ids": [b["id"] for b in must]}
+            "banners": must, "banner_ids": [b["id"] for b in must], "me": who,
+            # everything the handler entered, from the stored record (api/entered.py)
+            "ent": entered(r["request"], r, lookup(s.rulebooks, s.engine.compiled)),
+            # 修改后重新计算: this record's place among the versions of its case, and whether it may be changed here
+            "versions": versions, "version_no": at + 1, "latest": versions[-1] if versions else None,
+            "editable": r.get("superseded_by") is None and r["record"]["created_by"]["name"] == who.name}
 
 
 @router.get("/result/{rid}", response_class=HTMLResponse)

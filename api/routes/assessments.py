@@ -49,8 +49,8 @@ from ..schemas import (
     param_example,
 )
 from ..storage import new_id
-from ..storage.records import Records, check_decision
-from ..storage.rows import decision_out
+from ..storage.records import Records, check_decision, check_supersedes
+from ..storage.rows import decision_out, dumps
 from ..storage.writer import Replayed, key_reused
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], responses=ERROR_RESPONSES)
@@ -83,8 +83,12 @@ def _fact_value(name: str, v: Any) -> Any:
     raise InputError(message="事实的值须为数字、字符串、true/false 或 null", code="invalid_fact", field=path)
 
 
+# What a request says besides the case to assess: kept with the record, never assessed.
+NOT_ASSESSED = frozenset({"case", "supersedes"})
+
+
 def to_case(body: AssessmentIn) -> Case:
-    data = body.model_dump(exclude={"case"})  # the case's identity is kept with the record, never assessed
+    data = body.model_dump(exclude=NOT_ASSESSED)  # the case's identity is kept with the record, never assessed
     data["facts"] = {k: _fact_value(k, v) for k, v in body.facts.items()}
     data["decision_date"] = data["decision_date"] or today()
     try:
@@ -119,7 +123,7 @@ def _records(s: State) -> Records:
     summary="计算一个案件的处罚",
     description="按违法行为日期与决定日期选定适用的法律和裁量基准，计算法定幅度、建议罚款、措施与提示，附每一步的法律依据（trail）"
                 "和可直接用于案卷的说理文字（reasoning）。结果连同请求、规则集哈希与计算人一并存档（哈希链），存档提交后才答复 201；"
-                "返回的 id 用于查询、记录决定和重现。",
+                "返回的 id 用于查询、记录决定和重现。修改后重新计算：给出 supersedes（原记录编号），新记录在哈希链上注明所取代的记录，两条记录都保留。",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA,
                                                                                    "example": ASSESSMENT_EXAMPLE}}},
                    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
@@ -129,7 +133,11 @@ def _records(s: State) -> Records:
                                                   "同一键配不同内容答复 409 idempotency_key_reused"}]},
     responses={201: {"model": AssessmentOut, "description": "计算结果（已保存），含 id"},
                200: {"model": AssessmentOut, "description": "以同一 Idempotency-Key 重试：第一次保存的结果"},
-               409: {"model": ErrorOut, "description": "Idempotency-Key 已用于另一份请求内容"}, **_MORE_ERRORS},
+               409: {"model": ErrorOut, "description": "Idempotency-Key 已用于另一份请求内容（idempotency_key_reused）；"
+                                                       "supersedes 所指的记录已被取代（already_superseded，message 给出取代它的记录）"},
+               **_MORE_ERRORS,
+               403: {"model": ErrorOut, "description": "当前角色无权执行此操作；supersedes 所指的记录不是调用者本人计算的（supersede_forbidden）"},
+               404: {"model": ErrorOut, "description": "supersedes 所指的记录不存在（superseded_not_found）"}},
 )
 async def create(request: Request) -> Response:
     """Assess one case and store it with who asked; answers 201 only after the record is committed.
@@ -148,6 +156,8 @@ async def create(request: Request) -> Response:
             if earlier[0] != idempotency[2]:
                 raise key_reused()
             return await _replayed(s, earlier[1])
+    if body.supersedes is not None:
+        await check_superseding(s, who, body.supersedes)
     case = to_case(body)
     a = s.engine.assess(case)
     rid = new_id()
@@ -156,13 +166,22 @@ async def create(request: Request) -> Response:
         decided = case.decision_date.isoformat()  # the day it was decided, not "today" again
 
         def request_() -> dict[str, Any]:  # the request as stored, built in the store's writer thread
-            return {**body.model_dump(mode="json", exclude={"case"}), "decision_date": decided}
+            return {**body.model_dump(mode="json", exclude=NOT_ASSESSED), "decision_date": decided}
 
         try:
-            await s.store.wait(_records(s).add(rid, request_, a, payload, who, idempotency, case=stored(body.case)))
+            await s.store.wait(_records(s).add(rid, request_, a, payload, who, idempotency, case=stored(body.case),
+                                               supersedes=body.supersedes))
         except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
             return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")
+
+
+async def check_superseding(s: State, who: Principal, old: str) -> None:
+    """The record ``supersedes`` names may be superseded by the caller (api.storage.records.check_supersedes:
+    404, 403 or 409); a service without records cannot link one (422 ``records_disabled``)."""
+    if not s.settings.storage:
+        raise InputError(message="本服务不保存计算记录，不能修改后重新计算", code="records_disabled", field="supersedes")
+    check_supersedes(await s.store.call(s.store.get_row, old), old, who)
 
 
 MAX_KEY = 200
@@ -224,6 +243,8 @@ def _day_start(d: dt.date, field: str) -> dt.datetime:
 
 @router.get("", summary="查询计算记录（最新的在前，分页）", response_model=AssessmentList, responses=_MORE_ERRORS,
             description="计算记录及其决定，最新的在前；按 next_cursor 翻页，翻页期间新增记录不影响已翻过的页。"
+                        "修改后重新计算的记录只列出最新的一版，此前各版在 history 中（新的在前）；筛选条件按所列的最新一版判断；"
+                        "include_superseded=true 时列出全部记录（含已被取代的）。"
                         "承办人只能列出自己的记录（以他人为 handler 查询答复 403），审核人和管理员可列出全部。")
 async def list_assessments(
     request: Request,
@@ -240,6 +261,7 @@ async def list_assessments(
     q: Annotated[str | None, Query(min_length=1, max_length=MAX_SEARCH, pattern=SEARCH_PATTERN,
                                    description=f"案号或当事人名称中含有的文字（1–{MAX_SEARCH} 个字符，字母不分大小写）",
                                    openapi_examples=param_example("昆环罚", "案号含“昆环罚”"))] = None,
+    include_superseded: Annotated[bool, Query(description="true：也列出已被修改后重新计算取代的记录（默认只列最新的一版）")] = False,
     limit: Annotated[int, Query(ge=1, le=200, description="每页条数（至多 200）")] = 50,
     cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="上一页返回的 next_cursor")] = None,
 ) -> dict[str, Any]:
@@ -260,6 +282,7 @@ async def list_assessments(
         outside_band=outside_band,
         decided=decided,
         search=q,
+        include_superseded=include_superseded,
         before_seq=int(cursor) if cursor else None,
         limit=limit,
     )
@@ -290,7 +313,7 @@ async def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
     if got is None:
         raise _not_found(assessment_id)
     check_owner(who, got["record"]["created_by"]["name"])
-    return Response(orjson.dumps(got), media_type="application/json")
+    return Response(dumps(got), media_type="application/json")  # the request's decimals as their exact text
 
 
 @router.post(
@@ -300,7 +323,8 @@ async def read(assessment_id: AssessmentId, s: Annotated[State, Depends(state)],
     description="记录最终决定的罚款数额；数额在建议档次之外时必须说明理由（否则 422 reason_required）。"
                 "决定是哈希链上的一条独立记录，每个计算结果只能有一个决定（再次提交答复 409 decision_exists）。",
     response_model=DecisionOut,
-    responses={409: {"model": ErrorOut, "description": "该计算已有决定（记录只可追加）"}, **_MORE_ERRORS},
+    responses={409: {"model": ErrorOut, "description": "该计算已有决定（decision_exists，记录只可追加）；"
+                                                       "或已被修改后重新计算的记录取代（superseded）"}, **_MORE_ERRORS},
     openapi_extra=json_example(DECISION_EXAMPLE),
 )
 async def decide(

@@ -39,8 +39,9 @@ CONTENT = {
 }
 
 # Columns hashed only when set (not null): added after records were made without them, so an older
-# record's content, and its hash, stay exactly what they were (migration 0006: the case's identity).
-OPTIONAL = {"assessment": ("case_json", "case_number", "case_party"), "decision": (), "access": ()}
+# record's content, and its hash, stay exactly what they were (migration 0006: the case's identity;
+# 0007: the record a recomputation supersedes).
+OPTIONAL = {"assessment": ("case_json", "case_number", "case_party", "supersedes"), "decision": (), "access": ()}
 
 
 def utc_text(t: dt.datetime) -> str:
@@ -79,7 +80,9 @@ _SPLIT = {
     for kind, keys in CONTENT.items()
 }
 assert all(parts[1] and not set(parts[1]) & set(_SPECIAL) for parts in _SPLIT.values())  # kind, created_at < prev_id < seq < within_band
-assert all(k < "prev_id" for keys in OPTIONAL.values() for k in keys)  # the optional columns go before prev_id
+# the optional columns go before prev_id or after seq (never between: the middle is encoded whole)
+_OPTIONAL_SPLIT = {kind: (tuple(k for k in keys if k < "prev_id"), tuple(k for k in keys if k > "seq")) for kind, keys in OPTIONAL.items()}
+assert all(len(b) + len(a) == len(OPTIONAL[kind]) for kind, (b, a) in _OPTIONAL_SPLIT.items())
 _PREV_ID, _SEQ = b'"prev_id":', b',"seq":'
 
 
@@ -88,13 +91,17 @@ def content_parts(kind: str, row: Mapping[str, Any]) -> tuple[bytes, memoryview,
     ``content_bytes(kind, row) == head + orjson(prev_id) + b"," + middle + b',"seq":' + str(seq) + tail``
     (the ~10 KB middle, with the request and result, is not copied again)."""
     before_keys, between_keys, after_keys = _SPLIT[kind]
+    optional_before, optional_after = _OPTIONAL_SPLIT[kind]
     before = {k: row[k] for k in before_keys}
-    for k in OPTIONAL[kind]:
+    for k in optional_before:
         if row.get(k) is not None:
             before[k] = row[k]
     before["created_at"] = utc_text(row["created_at"])
     before["kind"] = kind
     after = {k: row[k] for k in after_keys}
+    for k in optional_after:
+        if row.get(k) is not None:
+            after[k] = row[k]
     if "within_band" in CONTENT[kind]:
         after["within_band"] = bool(row["within_band"])
     sort = orjson.OPT_SORT_KEYS

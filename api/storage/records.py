@@ -34,6 +34,7 @@ from discretion.rulebooks.loaded import RulebookSet
 from .rows import AssessmentFields, RequestIn, band_of
 from .snapshots import set_hash, write_tree
 from .store import Store
+from .writer import already_superseded, superseded_error, supersedes_not_found
 
 MAX_DIFFERENCES = 100
 
@@ -74,27 +75,30 @@ class Records:
     # --- storing -------------------------------------------------------------------------------
 
     def submit(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
-               case: Mapping[str, Any] | None = None) -> Future[dict[str, Any]]:
-        """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside) and
-        of its case's identity (api.casedata.stored), if any."""
-        return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who, case))
+               case: Mapping[str, Any] | None = None, supersedes: str | None = None) -> Future[dict[str, Any]]:
+        """Queue the record of assessment ``a`` (its result already encoded, with ``rid`` inside), of
+        its case's identity (api.casedata.stored), if any, and of the record it supersedes, if any."""
+        return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who, case, supersedes))
 
     def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
-            idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None) -> asyncio.Future[dict[str, Any]]:
+            idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None,
+            supersedes: str | None = None) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
         called in the store's writer thread, off the event loop. ``idempotency``: see
-        :meth:`~api.storage.writer.ChainWriter.add_assessment`."""
-        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who, case))
+        :meth:`~api.storage.writer.ChainWriter.add_assessment`. ``supersedes``: checked first with
+        :func:`check_supersedes`; the writer checks again under the chain lock that no other record
+        superseded it meanwhile (409 ``already_superseded``)."""
+        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who, case, supersedes))
 
     def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
-                case: Mapping[str, Any] | None) -> AssessmentFields:
+                case: Mapping[str, Any] | None, supersedes: str | None) -> AssessmentFields:
         check_official(a, who)
         fine = a.applied.fine
         return AssessmentFields(
             request=request, result_json=result_json, violation=a.case.violation, title=a.title, outcome=a.outcome,
             fine={"band": fine.band, "recommended": fine.recommended} if fine else None, edition=a.rulebook["key"],
-            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who, case=case)
+            sha256=a.rulebook["sha256"], rulebook_set=self.set_hash, who=who, case=case, supersedes=supersedes)
 
     # --- reproducing ---------------------------------------------------------------------------
 
@@ -161,14 +165,35 @@ def check_official(a: Assessment, who: Any) -> None:
             code="unpublished_edition", field="edition")
 
 
+def check_supersedes(row: Mapping[str, Any] | None, rid: str, who: Any) -> Mapping[str, Any]:
+    """The stored row (Store.get_row) of the record a new assessment is to supersede (修改后重新计算),
+    checked: it exists (404 ``superseded_not_found``), it was made by the caller (403
+    ``supersede_forbidden``: a record is changed only by whoever made it, so that every version of
+    a case stays in its handler's list; reviewers and admins, who may read it, may not replace it),
+    and nothing supersedes it yet (409 ``already_superseded``, naming the newer record). What the
+    new record says is not restricted: a recomputation may correct the violation type, the case's
+    number or party as well as the facts. The writer checks the last two again under the chain lock."""
+    if row is None:
+        raise supersedes_not_found(rid)
+    if row["created_by"] != getattr(who, "name", None):
+        raise ForbiddenError(message="只能修改本人计算的记录（修改后重新计算）：该记录由他人计算",
+                             code="supersede_forbidden", field="supersedes")
+    if row.get("superseded_by"):
+        raise already_superseded(rid, row["superseded_by"])
+    return row
+
+
 def check_decision(row: Mapping[str, Any], amount: int, reason: str | None) -> tuple[bool, str | None]:
     """Whether ``amount`` lies in the assessment's recommended band, and the reason to keep (stripped).
 
-    Raises ConflictError ``decision_exists`` (409) for a second decision and InputError
-    ``reason_required`` (422) for an amount outside the band without a reason."""
+    Raises ConflictError ``decision_exists`` (409) for a second decision, ``superseded`` (409) on
+    a record a recomputation replaced, and InputError ``reason_required`` (422) for an amount outside
+    the band without a reason."""
     if row.get("decision") is not None:
         raise ConflictError(message=f"计算记录 {row['id']} 已有决定；记录只可追加，不能修改或重复决定",
                             code="decision_exists", field="id")
+    if row.get("superseded_by"):
+        raise superseded_error(row["id"], row["superseded_by"])
     lo, hi = band_of(row)
     within = lo <= amount <= hi
     reason = (reason or "").strip() or None

@@ -4,6 +4,7 @@ JSON of a stored request, and a stored row as the API answers with it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import threading
 import time
@@ -68,11 +69,12 @@ class AssessmentFields(TypedDict):
     rulebook_set: str
     who: Any
     case: NotRequired[Mapping[str, Any] | None]  # the case's identity (api.casedata.stored), when given
+    supersedes: NotRequired[str | None]  # the record this one replaces (修改后重新计算), when it does
 
 
 def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violation: str, title: str, outcome: str,
                     fine: Mapping[str, Any] | None, edition: str, sha256: str, rulebook_set: str, who: Any,
-                    case: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    case: Mapping[str, Any] | None = None, supersedes: str | None = None) -> dict[str, Any]:
     band = fine["band"] if fine else None
     party = case.get("party") if case else None
     return {
@@ -95,6 +97,7 @@ def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violatio
         "case_json": None if case is None else orjson.dumps(case, option=orjson.OPT_SORT_KEYS).decode(),
         "case_number": None if case is None else case.get("number"),
         "case_party": None if party is None else party["name"],
+        "supersedes": supersedes,
     }
 
 
@@ -176,6 +179,12 @@ def record_meta(row: Mapping[str, Any]) -> dict[str, Any]:
         "edition": row["edition"],
         "sha256": row["sha256"],
     }
+
+
+def stored_request(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The input a stored assessment was made from (as assessed: no case, no supersedes), numbers
+    with a fraction as Decimal (their exact text; written back by :func:`dumps`)."""
+    return json.loads(row["request"], parse_float=Decimal)  # type: ignore[no-any-return]
 
 
 def case_of(row: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -59,6 +59,11 @@ assessments = Table(
     Column("case_json", Text, nullable=True),
     Column("case_number", String(64), nullable=True),
     Column("case_party", String(100), nullable=True),
+    # The record this one replaces after a change and recomputation (修改后重新计算, migration 0007):
+    # hashed when set; at most one record replaces a given one (the unique index, and the writer's
+    # check under the chain lock, which names the newer record).
+    Column("supersedes", String(32), nullable=True),
+    Index("ux_assessments_supersedes", "supersedes", unique=True),
 )
 
 decisions = Table(

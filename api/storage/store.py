@@ -9,18 +9,21 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import and_, exists, literal, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from .chain import VerifyReport, verify
 from ..settings import DatabaseTimeouts
 from .database import check_writable, make_engine
 from .failures import bounded, settled
-from .rows import case_of, case_summary, decision_out, is_id, iso_z, record_meta
+from .rows import case_of, case_summary, decision_out, is_id, iso_z, record_meta, stored_request
 from .schema import assessments, decisions, rulebook_snapshots
 from .snapshots import pack_files, set_hash, unpack_files
 from .writer import ChainWriter
 
 T = TypeVar("T")
+MAX_VERSIONS = 1000  # versions of one record walked (a chain of recomputations is a handful)
 GRACE_S = 1.0  # the writer answers a record it could not begin in time; the caller waits this much longer for that answer
 
 
@@ -106,8 +109,10 @@ class Store(ChainWriter):
             if row is None:
                 return None
             dec = conn.execute(select(decisions).where(decisions.c.assessment_id == rid)).first()
+            newer = conn.execute(select(assessments.c.id).where(assessments.c.supersedes == rid)).scalar()
         out = dict(row._mapping)
         out["decision"] = None if dec is None else dict(dec._mapping)
+        out["superseded_by"] = newer
         return out
 
     def get_record(self, rid: str) -> dict[str, Any] | None:
@@ -116,9 +121,14 @@ class Store(ChainWriter):
         if got is None:
             return None
         out: dict[str, Any] = orjson.loads(got["result"])
+        out["request"] = stored_request(got)
         out["record"] = record_meta(got)
         out["decision"] = None if got["decision"] is None else decision_out(got["decision"], got)
         out["case"] = case_of(got)
+        out["supersedes"] = got["supersedes"]
+        out["superseded_by"] = got["superseded_by"]
+        with self.engine.connect() as conn:
+            out["versions"] = _versions(conn, got)
         return out
 
     def list(
@@ -132,14 +142,19 @@ class Store(ChainWriter):
         outside_band: bool | None = None,
         decided: bool | None = None,
         search: str | None = None,
+        include_superseded: bool = False,
         before_seq: int | None = None,
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Assessments newest first with their decisions; returns (items, seq to continue before).
-        ``search``: only those whose case number or party name contains it (letters in any case)."""
+        ``search``: only those whose case number or party name contains it (letters in any case).
+
+        Only the latest version of each record is listed (one no recomputation has superseded), with
+        its earlier versions, newest first, under ``history``; ``include_superseded`` lists every
+        record. The filters apply to the listed record itself."""
         a, d = assessments, decisions
         cols = [a.c.id, a.c.seq, a.c.hash, a.c.created_at, a.c.created_by, a.c.created_role, a.c.violation, a.c.title,
-                a.c.outcome, a.c.recommended, a.c.band_min, a.c.band_max, a.c.edition, a.c.sha256, a.c.case_json]
+                a.c.outcome, a.c.recommended, a.c.band_min, a.c.band_max, a.c.edition, a.c.sha256, a.c.case_json, a.c.supersedes]
         dcols = [d.c.id.label("d_id"), d.c.seq.label("d_seq"), d.c.hash.label("d_hash"), d.c.created_at.label("d_created_at"),
                  d.c.created_by.label("d_created_by"), d.c.created_role.label("d_created_role"), d.c.amount.label("d_amount"),
                  d.c.reason.label("d_reason"), d.c.within_band.label("d_within_band")]
@@ -164,6 +179,9 @@ class Store(ChainWriter):
         if search is not None:  # a bound parameter, its % and _ escaped: matched literally
             conds.append(or_(a.c.case_number.icontains(search, autoescape=True),
                              a.c.case_party.icontains(search, autoescape=True)))
+        if not include_superseded:
+            newer = assessments.alias("newer")
+            conds.append(~exists().where(newer.c.supersedes == a.c.id))
         if before_seq is not None:
             conds.append(a.c.seq < before_seq)
         if conds:
@@ -171,8 +189,9 @@ class Store(ChainWriter):
         q = q.order_by(a.c.seq.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(q)]
-        more = len(rows) > limit
-        rows = rows[:limit]
+            more = len(rows) > limit
+            rows = rows[:limit]
+            earlier = _earlier(conn, [r["supersedes"] for r in rows if r["supersedes"]])
         items = []
         for r in rows:
             decision = None
@@ -193,6 +212,8 @@ class Store(ChainWriter):
                 "edition": r["edition"],
                 "decision": decision,
                 "case": case_summary(r),
+                "supersedes": r["supersedes"],
+                "history": _walk_back(r["supersedes"], earlier),
             })
         return items, (rows[-1]["seq"] if more and rows else None)
 
@@ -200,3 +221,63 @@ class Store(ChainWriter):
 
     def verify(self) -> VerifyReport:
         return verify(self.engine)
+
+
+# --- versions: a record and the recomputations that superseded it ---------------------------------
+
+
+def _version_rows(conn: Connection, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    a, d = assessments, decisions
+    q = (select(a.c.id, a.c.seq, a.c.created_at, a.c.outcome, a.c.recommended, a.c.supersedes,
+                d.c.amount.label("decision_amount"))
+         .select_from(a.outerjoin(d, d.c.assessment_id == a.c.id)).where(where))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def version_out(r: Mapping[str, Any]) -> dict[str, Any]:
+    """One version of a record as the API shows it in ``versions`` and ``history``."""
+    return {"id": r["id"], "seq": r["seq"], "created_at": iso_z(r["created_at"]), "outcome": r["outcome"],
+            "recommended": r["recommended"], "decision_amount": r["decision_amount"]}
+
+
+def _earlier(conn: Connection, first: list[str]) -> dict[str, dict[str, Any]]:
+    """The rows of the records named (``first``) and of every record they supersede, by id (one query
+    per step back, for all the records of a page at once)."""
+    found: dict[str, dict[str, Any]] = {}
+    frontier = set(first)
+    for _ in range(MAX_VERSIONS):
+        if not frontier:
+            break
+        rows = _version_rows(conn, assessments.c.id.in_(frontier))
+        found.update((r["id"], r) for r in rows)
+        frontier = {r["supersedes"] for r in rows if r["supersedes"] and r["supersedes"] not in found}
+    return found
+
+
+def _walk_back(rid: str | None, rows: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The versions a record supersedes, newest first, from ``rid`` (the one it names) back."""
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    while rid is not None and rid in rows and rid not in seen and len(out) < MAX_VERSIONS:
+        seen.add(rid)
+        out.append(version_out(rows[rid]))
+        rid = rows[rid]["supersedes"]
+    return out
+
+
+def _versions(conn: Connection, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every version of the record's line, oldest first, this one included: the ones it supersedes
+    and the ones that superseded it since."""
+    here = _version_rows(conn, assessments.c.id == row["id"])
+    back = _walk_back(row["supersedes"], _earlier(conn, [row["supersedes"]] if row["supersedes"] else []))
+    forward: list[dict[str, Any]] = []
+    nxt = row.get("superseded_by")
+    seen = {row["id"]}
+    while nxt is not None and nxt not in seen and len(forward) < MAX_VERSIONS:
+        seen.add(nxt)
+        got = _version_rows(conn, assessments.c.id == nxt)
+        if not got:
+            break
+        forward.append(version_out(got[0]))
+        nxt = conn.execute(select(assessments.c.id).where(assessments.c.supersedes == nxt)).scalar()
+    return [*reversed(back), *(version_out(r) for r in here), *forward]

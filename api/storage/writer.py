@@ -95,6 +95,23 @@ def _stored_key(conn: Connection, caller: str, key: str) -> tuple[str, str] | No
     return None if got is None else (got[0], got[1])
 
 
+def already_superseded(old: str, newer: str) -> ConflictError:
+    """409 ``already_superseded``: a record is superseded at most once; the error names the newer one."""
+    return ConflictError(message=f"计算记录 {old} 已被记录 {newer} 取代（修改后重新计算）；一条记录只能被取代一次，"
+                                 f"请在最新的记录上修改", code="already_superseded", field="supersedes")
+
+
+def superseded_error(old: str, newer: str) -> ConflictError:
+    """409 ``superseded``: a decision on a record that a recomputation has replaced."""
+    return ConflictError(message=f"计算记录 {old} 已被记录 {newer} 取代（修改后重新计算），不能再记录决定；"
+                                 f"请在最新的记录上记录决定", code="superseded", field="id")
+
+
+def supersedes_not_found(old: str) -> NotFoundError:
+    """404 ``superseded_not_found``: ``supersedes`` names no stored record."""
+    return NotFoundError(message=f"没有编号为 {old} 的计算记录，无法取代", code="superseded_not_found", field="supersedes")
+
+
 def _resolve(done: list[tuple[Any, dict[str, Any], BaseException | None]]) -> None:
     """Settle a batch's asyncio futures (in their loop; one wake-up per batch and loop)."""
     for fut, row, exc in done:
@@ -386,12 +403,18 @@ class ChainWriter:
                                           message="链头记录（chain_head）缺失，无法追加记录；请运行 discretion audit verify")
                 seq, prev_id, prev_hash = int(head[0]), head[1], head[2]
                 wanted = [i.row["assessment_id"] for i in batch if i.kind == "decision"]
+                replaced = [i.row["supersedes"] for i in batch if i.kind == "assessment" and i.row.get("supersedes")]
                 decided: set[str] = set()
                 known: set[str] = set()
+                superseded: dict[str, str] = {}  # an assessment → the one that supersedes it (stored, or in this batch)
                 if wanted:
                     decided = set(conn.execute(select(decisions.c.assessment_id)
                                                .where(decisions.c.assessment_id.in_(wanted))).scalars())
-                    known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(wanted))).scalars())
+                if wanted or replaced:
+                    named = [*wanted, *replaced]
+                    known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(named))).scalars())
+                    superseded = {old: new for old, new in conn.execute(
+                        select(assessments.c.supersedes, assessments.c.id).where(assessments.c.supersedes.in_(named)))}
                 rows: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in KINDS}
                 keys: dict[tuple[str, str], tuple[str, str]] = {}  # (caller, key) → (body hash, id), this batch
                 for item in batch:
@@ -415,7 +438,18 @@ class ChainWriter:
                         if aid not in known:
                             refused.append((item, NotFoundError(message=f"没有编号为 {aid} 的计算结果", field="id")))
                             continue
+                        if aid in superseded:
+                            refused.append((item, superseded_error(aid, superseded[aid])))
+                            continue
                         decided.add(aid)
+                    elif item.kind == "assessment" and (old := row.get("supersedes")):
+                        if old in superseded:  # a concurrent recomputation of the same record was first
+                            refused.append((item, already_superseded(old, superseded[old])))
+                            continue
+                        if old not in known:
+                            refused.append((item, supersedes_not_found(old)))
+                            continue
+                        superseded[old] = row["id"]
                     if item.apply is not None:
                         try:
                             item.apply(conn)

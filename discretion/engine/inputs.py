@@ -141,6 +141,10 @@ def facts_for_matching(rs: RuleSet, case: Case, checks: Checks | None = None) ->
     return fact
 
 
+# The counts a condition may read besides the case's facts and circumstances (:func:`counts`), in Chinese.
+COUNT_LABELS = {"mitigating_count": "法定从轻、减轻情节的项数", "aggravating_count": "从重情节的项数"}
+
+
 def counts(groups: Mapping[str, str], circumstances: list[str]) -> dict[str, int]:
     """How many distinct mitigating and aggravating circumstances the case has."""
     mit = agg = 0

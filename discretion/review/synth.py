@@ -10,7 +10,8 @@
   factors and exemption entries read, each with a sensible value for its name and type;
 - circumstances at rough real-world frequencies (most cases have none or one);
 - violation dates on both sides of 2026-08-15, the day the 《生态环境法典》 took effect (some just
-  before it, so that both regimes are evaluated), a quarter of them continuing acts with an end
+  before it, so that both regimes are evaluated; only after it for a type whose pre-Code provision
+  is not encoded, ``before_code: not_encoded``), a quarter of them continuing acts with an end
   date; the decision 30–200 days after the act (its end for a continuing act); a discovery date
   for half of them; no date after ``today`` (an act at the latest 30 days before it, the decision
   on ``today`` at the latest), as the service refuses acts and discoveries after today;
@@ -156,6 +157,12 @@ class CaseGenerator:
         self.code_weights = [VIOLATION_WEIGHTS.get(c, 1.0) for c in self.codes]
         self._shapes: dict[str, _Shape] = {}
         self._consistency: dict[str, Consistency] = {}
+        # types whose pre-Code provision is not encoded: an act before the Code cannot be assessed
+        # (422 regime_not_encoded), so their acts are drawn from the Code's day on
+        self._code_only = frozenset(
+            code for code, v in rulebooks.violations.items()
+            if v.model.before_code is not None and v.model.before_code.status == "not_encoded"
+        )
 
     # --- shape of a ruleset -------------------------------------------------------------------
 
@@ -247,10 +254,12 @@ class CaseGenerator:
 
     # --- dates ----------------------------------------------------------------------------------
 
-    def _violation_date(self) -> dt.date:
+    def _violation_date(self, code_only: bool = False) -> dt.date:
         r = self.rng
         bucket = r.random()
-        if bucket < 0.15:  # the 2021 editions (and Kunming's own) are in force at the decision
+        if code_only:
+            lo, hi = CODE_DAY, dt.date(2027, 6, 30)
+        elif bucket < 0.15:  # the 2021 editions (and Kunming's own) are in force at the decision
             lo, hi = dt.date(2022, 1, 1), dt.date(2023, 8, 31)
         elif bucket < 0.50:
             lo, hi = dt.date(2023, 9, 1), dt.date(2026, 1, 31)
@@ -268,12 +277,7 @@ class CaseGenerator:
         r = self.rng
         code = r.choices(self.codes, self.code_weights)[0]
         jurisdiction = "yunnan" if r.random() < JURISDICTIONS[0][1] else JURISDICTIONS[1][0]
-        start = self._violation_date()
-        before = self.rs.violations[code].model.before_code
-        if before is not None and before.status == "not_encoded" and start < CODE_DAY <= self.today - MIN_GAP:
-            # the earlier provision is not in this rulebook (a pre-Code act is refused, 422
-            # regime_not_encoded): the act is drawn under the Code, as every case must assess
-            start = CODE_DAY + dt.timedelta(days=r.randrange((self.today - MIN_GAP - CODE_DAY).days + 1))
+        start = self._violation_date(code in self._code_only)
         end: dt.date | None = None
         if r.random() < 0.25:
             end = min(start + dt.timedelta(days=int(r.expovariate(1 / 20)) + 1), max(start, self.today - MIN_GAP))

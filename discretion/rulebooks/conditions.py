@@ -158,6 +158,40 @@ def _node(node: ast.expr) -> Node:
     raise ConditionSyntaxError(f"不支持的表达式：{ast.dump(node)[:60]}")
 
 
+# --- in Chinese, for a reader ------------------------------------------------
+
+_OP_WORDS = {"==": "为", "!=": "不为", "<": "小于", "<=": "不超过", ">": "大于", ">=": "不小于"}
+
+
+def describe(node: Node, label: Callable[[str], str], value: Callable[[str, Literal], str]) -> str:
+    """A condition as a lawyer reads it: each name by its Chinese label (``label``: a fact, circumstance or
+    count), each value as ``value`` writes it (an enum's choice label, a number with its unit), 且 and 或;
+    ``x in ("a", "b")`` as “x”为“a”或“b”, ``not x`` as 非“x”. Groups inside groups are bracketed."""
+
+    def one(c: Cmp) -> str:
+        name = f"“{label(c.name)}”"
+        if isinstance(c.value, bool):
+            return name if c.value == (c.op == "==") else f"非{name}"
+        return f"{name}{_OP_WORDS[c.op]}{value(c.name, c.value)}"
+
+    def group(n: Node, outer: bool) -> str:
+        if isinstance(n, Cmp):
+            return one(n)
+        parts = n.parts
+        if not parts:
+            return "（无条件）"
+        first = parts[0]
+        if (all(isinstance(p, Cmp) and p.name == getattr(first, "name", None) and p.op == getattr(first, "op", None)
+                and not isinstance(p.value, bool) for p in parts)
+                and isinstance(first, Cmp) and (first.op, type(n)) in (("==", Or), ("!=", And))):
+            values = [value(first.name, p.value) for p in parts if isinstance(p, Cmp)]
+            return f"“{label(first.name)}”{_OP_WORDS[first.op]}{('或' if first.op == '==' else '、').join(values)}"
+        text = ("，且" if isinstance(n, And) else "，或").join(group(p, False) for p in parts)
+        return text if outer else f"（{text}）"
+
+    return group(node, True)
+
+
 # --- compilation -----------------------------------------------------------
 
 

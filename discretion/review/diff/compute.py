@@ -4,8 +4,9 @@ factors, position window and exemption entries."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from ...engine.citation import cite, cite_provision
+from ...engine.inputs import COUNT_LABELS
 from ...engine.money import yuan_text
 from ...errors import InputError, NotFoundError
 from ...rulebooks.approval import STATUS_LABELS, content_hash
+from ...rulebooks.conditions import ConditionSyntaxError, Literal, describe, parse
 from ...rulebooks.loaded import LoadedEdition, RulebookSet
 from ...rulebooks.models import (
     Adjustment,
@@ -34,7 +37,7 @@ from ...rulebooks.models import (
     UpToFine,
 )
 from ...rulebooks.tree import edition_file
-from .result import Change, EditionDiff, Quote, Side, ViolationDiff
+from .result import FACT_TYPE_LABELS, Change, EditionDiff, Quote, Side, ViolationDiff
 
 _MONEY = {"hearing_unit", "hearing_individual", "collective_discussion", "legal_review", "step"}
 _WORDS = {
@@ -150,19 +153,84 @@ def fine_text(f: Fine | None, facts: dict[str, FactDef] | None = None) -> str:
     return f"{label(f.base)}{_num(f.min_multiple)}倍以上{_num(f.max_multiple)}倍以下{floor}"
 
 
+class _Words:
+    """The Chinese names a reviewer reads instead of identifiers: the facts of both sides (law layer, violation
+    types, editions) with their choices and units, the circumstances, the counts conditions read, the editions;
+    a condition (``when``) in words (:func:`~discretion.rulebooks.conditions.describe`)."""
+
+    def __init__(self, *sides: tuple[RulebookSet, BenchmarkEdition]) -> None:
+        self.facts: dict[str, FactDef] = {}
+        self.circumstances: dict[str, str] = {}
+        self.editions: dict[str, str] = {}
+        for rs, e in sides:
+            for f in e.facts:
+                self.facts.setdefault(f.name, f)
+            for f in rs.law.facts:
+                self.facts.setdefault(f.name, f)
+            for cid, c in rs.circumstances.items():
+                self.circumstances.setdefault(cid, c.label)
+            self.editions.update((k, le.model.title) for k, le in rs.editions.items())
+
+    def scoped(self, *facts: Mapping[str, FactDef]) -> "_Words":
+        """These words with a violation type's own facts (a name such as ``act`` means something else in each)."""
+        out = copy.copy(self)
+        out.facts = {**self.facts, **{k: v for fs in reversed(facts) for k, v in fs.items()}}
+        return out
+
+    def label(self, name: str) -> str:
+        f = self.facts.get(name)
+        return f.label if f is not None else self.circumstances.get(name) or COUNT_LABELS.get(name, name)
+
+    def value(self, name: str, v: Literal) -> str:
+        f = self.facts.get(name)
+        if isinstance(v, str):
+            return f"“{(f.choices or {}).get(v, v) if f is not None else v}”"
+        text = _num(v) if isinstance(v, Decimal) else str(v)
+        return f"{text}{f.unit or '' if f is not None else ''}"
+
+    def cond(self, text: str | None, default: str = "（默认等级：其他等级都不适用时）") -> str:
+        """A condition in words; the empty condition as ``default``; one that does not parse as written."""
+        if not text:
+            return default
+        try:
+            return describe(parse(text), self.label, self.value)
+        except ConditionSyntaxError:
+            return text
+
+    def show(self, field: str | None, v: Any) -> str:
+        """A field's value in words where it holds identifiers (a condition, circumstance, facts, choices, a
+        fact type, an edition), else as :func:`_show` writes it."""
+        if v is None:
+            return _show(field, v)
+        if field == "when" and isinstance(v, str):
+            return self.cond(v)
+        if field == "circumstance" and isinstance(v, str):
+            return self.label(v)
+        if field == "exceeds" and isinstance(v, (list, tuple)):
+            return "、".join(f"“{self.label(x)}”" for x in v)
+        if field == "choices" and isinstance(v, dict):
+            return "、".join(str(x) for x in v.values())
+        if field == "type" and isinstance(v, str):
+            return FACT_TYPE_LABELS.get(v, v)
+        if field == "parent" and isinstance(v, str):
+            return self.editions.get(v, v)
+        return _show(field, v)
+
+
 class _Builder:
     """Collects changes for one area, with each side's legal basis."""
 
-    def __init__(self) -> None:
+    def __init__(self, words: _Words) -> None:
         self.out: list[Change] = []
+        self.words = words
 
     def add(self, kind: str, area: str, item: str, label: str, field: str | None, a: Any, b: Any,
             basis_a: Sequence[Quote] = (), basis_b: Sequence[Quote] = (), note: str | None = None,
             a_text: str | None = None, b_text: str | None = None) -> None:
         self.out.append(Change(
             kind=kind, area=area, item=item, label=label, field=field,
-            a=a_text if a_text is not None else (None if kind == "added" else _show(field, a)),
-            b=b_text if b_text is not None else (None if kind == "removed" else _show(field, b)),
+            a=a_text if a_text is not None else (None if kind == "added" else self.words.show(field, a)),
+            b=b_text if b_text is not None else (None if kind == "removed" else self.words.show(field, b)),
             a_value=None if kind == "added" else _raw(a), b_value=None if kind == "removed" else _raw(b),
             basis_a=tuple(basis_a), basis_b=tuple(basis_b), note=note,
         ))
@@ -176,8 +244,8 @@ class _Builder:
                 self.add("changed", area, item, label, name, va, vb, basis_a, basis_b, note)
 
 
-def _levels_text(factor: Factor) -> str:
-    return "；".join(f"{lv.level}级 {lv.label}" + (f"（{lv.when}）" if lv.when else "（默认）") for lv in factor.levels)
+def _levels_text(factor: Factor, words: _Words) -> str:
+    return "；".join(f"{lv.level}级 {lv.label}（{words.cond(lv.when, '默认')}）" for lv in factor.levels)
 
 
 def _factors(bld: _Builder, area: str, prefix: str, fa: Sequence[Factor], fb: Sequence[Factor],
@@ -186,13 +254,14 @@ def _factors(bld: _Builder, area: str, prefix: str, fa: Sequence[Factor], fb: Se
     for fid in list(a_by) + [x for x in b_by if x not in a_by]:
         x, y = a_by.get(fid), b_by.get(fid)
         name = (y or x).label  # type: ignore[union-attr]
-        label = f"{prefix}“{name}”（{fid}）"
+        label = f"{prefix}“{name}”"
+        cond = bld.words.cond
         if x is None:
             assert y is not None
-            bld.add("added", area, fid, label, None, None, y, (), qb, b_text=f"权重 {_num(y.weight)}；{_levels_text(y)}")
+            bld.add("added", area, fid, label, None, None, y, (), qb, b_text=f"权重 {_num(y.weight)}；{_levels_text(y, bld.words)}")
             continue
         if y is None:
-            bld.add("removed", area, fid, label, None, x, None, qa, (), a_text=f"权重 {_num(x.weight)}；{_levels_text(x)}")
+            bld.add("removed", area, fid, label, None, x, None, qa, (), a_text=f"权重 {_num(x.weight)}；{_levels_text(x, bld.words)}")
             continue
         bld.fields(area, fid, label, x, y, ("label", "weight"), qa, qb)
         la, lb = {lv.level: lv for lv in x.levels}, {lv.level: lv for lv in y.levels}
@@ -200,14 +269,13 @@ def _factors(bld: _Builder, area: str, prefix: str, fa: Sequence[Factor], fb: Se
             p, q = la.get(n), lb.get(n)
             item, llabel = f"{fid}/{n}", f"{label} 第{n}级“{(q or p).label}”"  # type: ignore[union-attr]
             if p is None:
-                bld.add("added", "level", item, llabel, None, None, q, (), qb, b_text=f"{q.label}（{q.when or '默认等级'}）")  # type: ignore[union-attr]
+                bld.add("added", "level", item, llabel, None, None, q, (), qb, b_text=f"{q.label}（{cond(q.when, '默认等级')}）")  # type: ignore[union-attr]
             elif q is None:
-                bld.add("removed", "level", item, llabel, None, p, None, qa, (), a_text=f"{p.label}（{p.when or '默认等级'}）")
+                bld.add("removed", "level", item, llabel, None, p, None, qa, (), a_text=f"{p.label}（{cond(p.when, '默认等级')}）")
             else:
                 bld.fields("level", item, llabel, p, q, ("label",), qa, qb)
                 if p.when != q.when:
-                    bld.add("changed", "level", item, llabel, "when", p.when, q.when, qa, qb,
-                            a_text=p.when or "（默认等级：其他等级都不适用时）", b_text=q.when or "（默认等级：其他等级都不适用时）")
+                    bld.add("changed", "level", item, llabel, "when", p.when, q.when, qa, qb, a_text=cond(p.when), b_text=cond(q.when))
 
 
 # --- the diff ---------------------------------------------------------------------------------
@@ -239,10 +307,10 @@ def _adj_basis(adj: Adjustment, rs: RulebookSet, regime: str) -> tuple[tuple[Quo
     return (), "酌定情节（无法定依据）"
 
 
-def _provisions_text(ps: Sequence[Provision], facts: dict[str, FactDef]) -> str:
+def _provisions_text(ps: Sequence[Provision], facts: dict[str, FactDef], words: _Words) -> str:
     parts = []
     for p in ps:
-        t = f"{cite_provision(p.basis.ref, p.read_with)}{'（' + p.when + '）' if p.when else ''}：罚款{fine_text(p.fine, facts)}"
+        t = f"{cite_provision(p.basis.ref, p.read_with)}{'（' + words.cond(p.when) + '）' if p.when else ''}：罚款{fine_text(p.fine, facts)}"
         for f in p.individual_fines:
             t += f"；对{f.role}罚款{fine_text(f.fine, facts)}"
         for esc in p.escalations:
@@ -252,8 +320,8 @@ def _provisions_text(ps: Sequence[Provision], facts: dict[str, FactDef]) -> str:
     return "\n".join(parts) or "（本法律体系下无罚则）"
 
 
-def _escalations_text(p: Provision, facts: dict[str, FactDef]) -> str:
-    parts = [f"{e.label}（{e.when}）：{fine_text(e.fine, facts) if e.fine else '罚款不变'}" for e in p.escalations]
+def _escalations_text(p: Provision, facts: dict[str, FactDef], words: _Words) -> str:
+    parts = [f"{e.label}（{words.cond(e.when)}）：{fine_text(e.fine, facts) if e.fine else '罚款不变'}" for e in p.escalations]
     return "；".join(parts) or "（无）"
 
 
@@ -280,7 +348,7 @@ def _statutory(bld: _Builder, code: str, rs_a: RulebookSet, ra: str, rs_b: Ruleb
     fa = lva.facts if lva else {}
     fb = lvb.facts if lvb else {}
     if ra != rb or not pa or not pb:
-        ta, tb = _provisions_text(pa, fa), _provisions_text(pb, fb)
+        ta, tb = _provisions_text(pa, fa, bld.words), _provisions_text(pb, fb, bld.words)
         if ta == tb and _provision_quotes(pa) == _provision_quotes(pb):
             return  # the same provisions stay in force under both regimes (e.g. a State Council regulation)
         same_fines = [fine_text(p.fine, fa) for p in pa] == [fine_text(p.fine, fb) for p in pb]
@@ -292,11 +360,14 @@ def _statutory(bld: _Builder, code: str, rs_a: RulebookSet, ra: str, rs_b: Ruleb
     a_by, b_by = {p.id: p for p in pa}, {p.id: p for p in pb}
     for pid in list(a_by) + [x for x in b_by if x not in a_by]:
         x, y = a_by.get(pid), b_by.get(pid)
-        label = f"罚则 {pid}"
+        z = y or x
+        assert z is not None
+        label = f"罚则：{cite_provision(z.basis.ref, z.read_with)}"
         if x is None or y is None:
             bld.add("added" if x is None else "removed", "statutory", pid, label, None, x, y,
                     _provision_quotes([x]) if x else (), _provision_quotes([y]) if y else (),
-                    a_text=_provisions_text([x], fa) if x else None, b_text=_provisions_text([y], fb) if y else None)
+                    a_text=_provisions_text([x], fa, bld.words) if x else None,
+                    b_text=_provisions_text([y], fb, bld.words) if y else None)
             continue
         qa, qb = _provision_quotes([x]), _provision_quotes([y])
         if x.basis != y.basis or x.read_with != y.read_with:
@@ -314,7 +385,7 @@ def _statutory(bld: _Builder, code: str, rs_a: RulebookSet, ra: str, rs_b: Ruleb
                     b_text="；".join(f"{f.role}：{fine_text(f.fine, fb)}" for f in y.individual_fines) or "（无）")
         if x.escalations != y.escalations:
             bld.add("changed", "statutory", pid, label, "escalations", x.escalations, y.escalations, qa, qb,
-                    a_text=_escalations_text(x, fa), b_text=_escalations_text(y, fb))
+                    a_text=_escalations_text(x, fa, bld.words), b_text=_escalations_text(y, fb, bld.words))
 
 
 def _exemptions(bld: _Builder, code: str, xa: Sequence[ExemptionEntry], xb: Sequence[ExemptionEntry]) -> None:
@@ -322,12 +393,12 @@ def _exemptions(bld: _Builder, code: str, xa: Sequence[ExemptionEntry], xb: Sequ
     b_by = {x.id: x for x in xb if code in x.violations}
     for xid in list(a_by) + [k for k in b_by if k not in a_by]:
         x, y = a_by.get(xid), b_by.get(xid)
-        label = f"免罚条目“{(y or x).label}”（{xid}）"  # type: ignore[union-attr]
+        label = f"免罚条目“{(y or x).label}”"  # type: ignore[union-attr]
         qa = tuple(_quote(q) for q in x.basis) if x else ()
         qb = tuple(_quote(q) for q in y.basis) if y else ()
         if x is None or y is None:
             z = x or y
-            text = f"{_WORDS['kind'][z.kind]}：{z.label}（条件：{z.when}）"  # type: ignore[union-attr]
+            text = f"{_WORDS['kind'][z.kind]}：{z.label}（条件：{bld.words.cond(z.when)}）"  # type: ignore[union-attr]
             bld.add("added" if x is None else "removed", "exemption", xid, label, None, x, y, qa, qb,
                     a_text=text if x else None, b_text=text if y else None)
             continue
@@ -336,8 +407,11 @@ def _exemptions(bld: _Builder, code: str, xa: Sequence[ExemptionEntry], xb: Sequ
             bld.add("changed", "exemption", xid, label, "basis", x.basis, y.basis, qa, qb)
 
 
-def _from_law_text(fl: FromLaw) -> str:
-    return f"{fl.fact} 由 {fl.law_fact} 读取：" + "；".join(f"{k} → {'、'.join(v) or '不分级'}" for k, v in fl.values.items())
+def _from_law_text(fl: FromLaw, words: _Words) -> str:
+    def each(k: str, v: Sequence[str]) -> str:
+        return f"{words.value(fl.law_fact, k)} → {'、'.join(words.value(fl.fact, x) for x in v) or '不分级'}"
+
+    return f"“{words.label(fl.fact)}”由“{words.label(fl.law_fact)}”读取：" + "；".join(each(k, v) for k, v in fl.values.items())
 
 
 def _from_law(bld: _Builder, fa: Sequence[FromLaw], fb: Sequence[FromLaw], qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
@@ -345,13 +419,13 @@ def _from_law(bld: _Builder, fa: Sequence[FromLaw], fb: Sequence[FromLaw], qa: S
     a_by, b_by = {f.fact: f for f in fa}, {f.fact: f for f in fb}
     for name in list(a_by) + [n for n in b_by if n not in a_by]:
         x, y = a_by.get(name), b_by.get(name)
-        label = f"事实 {name} 由法律层事实读取"
+        label = f"事实“{bld.words.label(name)}”由法律层事实读取"
         if x is None or y is None:
             bld.add("added" if x is None else "removed", "from_law", name, label, None, x, y, qa if x else (), qb if y else (),
-                    a_text=_from_law_text(x) if x else None, b_text=_from_law_text(y) if y else None)
+                    a_text=_from_law_text(x, bld.words) if x else None, b_text=_from_law_text(y, bld.words) if y else None)
         elif x != y:
             bld.add("changed", "from_law", name, label, "values", x.values, y.values, qa, qb,
-                    a_text=_from_law_text(x), b_text=_from_law_text(y))
+                    a_text=_from_law_text(x, bld.words), b_text=_from_law_text(y, bld.words))
 
 
 def _contradictions(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence[Quote], qb: Sequence[Quote]) -> None:
@@ -359,11 +433,11 @@ def _contradictions(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa:
     a_by, b_by = {c.id: c for c in ea.contradictions or []}, {c.id: c for c in eb.contradictions or []}
     for cid in list(a_by) + [k for k in b_by if k not in a_by]:
         x, y = a_by.get(cid), b_by.get(cid)
-        label = f"矛盾规则（{cid}）"
+        label = "矛盾规则"
         if x is None or y is None:
             z = x or y
             assert z is not None
-            text = f"{z.when or '、'.join(z.exceeds or ()) + ' 前者大于后者'}：{z.reason}"
+            text = f"{g.words.cond(z.when) if z.when else g.words.show('exceeds', z.exceeds or ()) + '：前者大于后者'}：{z.reason}"
             g.add("added" if x is None else "removed", "contradiction", cid, label, None, x, y, qa if x else (), qb if y else (),
                   a_text=text if x else None, b_text=text if y else None)
             continue
@@ -375,12 +449,12 @@ def _facts(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequence
     for name in list(fa) + [n for n in fb if n not in fa]:
         x, y = fa.get(name), fb.get(name)
         if x is not None and y is not None:
-            g.fields("fact", name, f"事实“{y.label}”（{name}）", x, y, ("label", "type", "unit", "choices", "min", "max"), qa, qb)
+            g.fields("fact", name, f"事实“{y.label}”", x, y, ("label", "type", "unit", "choices", "min", "max"), qa, qb)
             continue
         f = x or y
         assert f is not None
-        text = f"{f.label}（{f.type}{'，' + f.unit if f.unit else ''}）"
-        g.add("added" if x is None else "removed", "fact", name, f"事实“{f.label}”（{name}）", None, x, y,
+        text = f"{f.label}（{FACT_TYPE_LABELS.get(f.type, f.type)}{'，' + f.unit if f.unit else ''}）"
+        g.add("added" if x is None else "removed", "fact", name, f"事实“{f.label}”", None, x, y,
               qa if x else (), qb if y else (), a_text=text if x else None, b_text=text if y else None)
 
 
@@ -396,7 +470,7 @@ def _adjustments(g: _Builder, rs_a: RulebookSet, ea: BenchmarkEdition, ra: str,
         adj = y or x
         assert adj is not None
         circ = rs_b.circumstances.get(adj.circumstance) or rs_a.circumstances.get(adj.circumstance)
-        label = f"{_WORDS['direction'][adj.direction]}调整项“{circ.label if circ else adj.circumstance}”（{aid}）"
+        label = f"{_WORDS['direction'][adj.direction]}调整项“{circ.label if circ else adj.circumstance}”"
         bqa, na = _adj_basis(x, rs_a, ra) if x else ((), "")
         bqb, nb = _adj_basis(y, rs_b, rb) if y else ((), "")
         if x is None or y is None:
@@ -423,7 +497,7 @@ def _reduction(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition) -> None:
         return
     red = red_a or red_b
     assert red is not None
-    text = f"条件 {red.when}；建议为法定最低额的 {_num(red.ratio)}，不低于 {_num(red.floor_ratio)}"
+    text = f"条件：{g.words.cond(red.when, '无')}；建议为法定最低额的 {_num(red.ratio)}，不低于 {_num(red.floor_ratio)}"
     g.add("added" if red_a is None else "removed", "reduction", "reduction", label, None, red_a, red_b, rqa, rqb,
           a_text=text if red_a else None, b_text=text if red_b else None)
 
@@ -451,8 +525,9 @@ def _procedure(g: _Builder, ea: BenchmarkEdition, eb: BenchmarkEdition, qa: Sequ
 
 
 def _violation(code: str, rs_a: RulebookSet, ea: BenchmarkEdition, ra: str, rs_b: RulebookSet, eb: BenchmarkEdition, rb: str,
-               qa: Sequence[Quote], qb: Sequence[Quote]) -> ViolationDiff:
-    v = _Builder()
+               qa: Sequence[Quote], qb: Sequence[Quote], words: _Words) -> ViolationDiff:
+    lva, lvb = rs_a.violations.get(code), rs_b.violations.get(code)
+    v = _Builder(words.scoped(*(lv.facts for lv in (lvb, lva) if lv is not None)))  # B's reading first
     _statutory(v, code, rs_a, ra, rs_b, rb)
     va, vb = ea.violations.get(code), eb.violations.get(code)
     _from_law(v, va.from_law if va else [], vb.from_law if vb else [], qa, qb)
@@ -475,7 +550,8 @@ def diff(rs_a: RulebookSet, a: LoadedEdition, rs_b: RulebookSet, b: LoadedEditio
     ra, rb = _regime_of(rs_a, ea, regime), _regime_of(rs_b, eb, regime)
     sa, sb = _side(rs_a, a, ra), _side(rs_b, b, rb)
     qa, qb = (sa.benchmark_basis,), (sb.benchmark_basis,)
-    g = _Builder()
+    words = _Words((rs_a, ea), (rs_b, eb))
+    g = _Builder(words)
     names = ("title", "issuer", "document", "author", "effective_from", "effective_to", "parent")
     g.fields("edition", "edition", "版本", ea, eb, names, qa, qb)
     _facts(g, ea, eb, qa, qb)
@@ -487,6 +563,6 @@ def diff(rs_a: RulebookSet, a: LoadedEdition, rs_b: RulebookSet, b: LoadedEditio
     per: list[ViolationDiff] = []
     unchanged: list[ViolationDiff] = []
     for code in sorted(set(rs_a.violations) | set(rs_b.violations)):
-        vd = _violation(code, rs_a, ea, ra, rs_b, eb, rb, qa, qb)
+        vd = _violation(code, rs_a, ea, ra, rs_b, eb, rb, qa, qb, words)
         (per if vd.changes else unchanged).append(vd)
     return EditionDiff(a=sa, b=sb, general=tuple(g.out), violations=tuple(per), unchanged=tuple(unchanged))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
+FACT_TYPE_LABELS = {"money": "金额（元）", "count": "数量", "number": "数值", "bool": "是否", "enum": "选项", "date": "日期"}
 AREA_LABELS = {
     "edition": "版本信息",
     "fact": "事实定义",
@@ -74,8 +75,8 @@ class Change:
 
     kind: str  # added | removed | changed
     area: str  # a key of AREA_LABELS
-    item: str  # the id it is matched by, e.g. "build_stage", "build_stage/3", "ex-hw-label"
-    label: str  # Chinese: what the item is
+    item: str  # the id it is matched by, e.g. "build_stage", "build_stage/3", "ex-hw-label" (pages show it apart, muted)
+    label: str  # Chinese: what the item is, without identifiers
     field: str | None  # the attribute that changed; None for an item added or removed whole
     a: str | None  # side A's value as a lawyer reads it (None: absent)
     b: str | None

@@ -16,8 +16,13 @@ def _quotes(lines: list[str], who: str, quotes: Sequence[Quote], side: Side) -> 
             lines.append(f"      {who}依据：{q.citation}：“{q.text}”")
 
 
+_NOT_IDS = ("edition", "formula", "rounding", "thresholds", "reduction")  # items named by their area, not by an id
+
+
 def _change_lines(n: int, c: Change, d: EditionDiff) -> list[str]:
     what = c.label + (f" · {c.field_label}" if c.field_label else "")
+    if c.item not in (c.area, c.field, *_NOT_IDS):  # a rule's id, for whoever edits the file
+        what += f"（标识 {c.item}）"
     lines = [f"  {n}. 【{c.kind_label}】{c.area_label}：{what}"]
     for who, val in (("A", c.a), ("B", c.b)):
         if val is None:
