@@ -294,7 +294,10 @@ def test_assessment_survives_a_new_app_on_the_same_database(tmp_path_factory: py
     ({**WATER, "facts": {"duration_days": 500}}, ["facts.duration_days", "violation_date", "decision_date"]),
     ({"violation": "air_monitoring_violation", "violation_date": "2025-03-01", "decision_date": "2025-09-01",
       "facts": {"act": "outlet", "monitoring_breach": "records"}}, ["facts.monitoring_breach", "facts.act"]),
-], ids=["first-and-repeat-offense", "first-offense-and-count", "no-and-slight-harm", "duration-and-dates", "law-and-edition-fact"])
+    ({"violation": "sanitation_waste_violation", "party": "individual", "violation_date": "2026-09-01", "decision_date": "2026-11-01",
+      "facts": {"sanitation_act": "construction_waste_plan"}}, ["party", "facts.sanitation_act"]),
+], ids=["first-and-repeat-offense", "first-offense-and-count", "no-and-slight-harm", "duration-and-dates", "law-and-edition-fact",
+        "party-and-a-units-act"])
 def test_contradictory_inputs_are_422_naming_each_field(client: TestClient, payload: dict[str, Any], fields: list[str]) -> None:
     """Inputs that deny each other answer 422 contradictory_inputs: field is the first of them, errors names each, the message names them in Chinese; nothing is stored."""
     before = client.get("/v1/assessments", params={"limit": 1}).json()["items"]

@@ -660,3 +660,12 @@ def test_when_no_fact_says_which_act_every_duty_is_listed_and_the_reasoning_says
                                        violation_date=D("2025-03-01"), decision_date=D("2025-09-01")))
     assert _violated(falsified) == ["《建设项目环境保护管理条例》第十七条第二款"]
     assert "所填事实未指明具体违法情形" not in falsified.reasoning
+
+
+def test_an_act_no_provision_of_the_regime_punishes_is_not_said_to_breach_its_duties(any_engine: Engine) -> None:
+    """A sub-act that names no duty of the regime and no provision punishes (voc_dust_control_violation's 涂装台账 under the Code) is not punished, and no duty is said breached: the result neither lists them all nor says the facts did not name the act."""
+    a = any_engine.assess(Case(violation="voc_dust_control_violation", facts={"voc_act": "coating_ledger"}, circumstances=[],
+                               violation_date=dt.date(2026, 9, 9), decision_date=dt.date(2026, 11, 22)))
+    assert a.outcome == "no_penalty" and a.applied.not_punishable
+    assert a.applied.violated == [] and not a.applied.duties_unselected
+    assert "违反了" not in a.reasoning and "未指明具体违法情形" not in a.reasoning

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from discretion.engine.money import ceil_to, fine_range, round_to, wan, yuan_text
+from discretion.engine.amounts import amount
+from discretion.engine.money import Range, ceil_to, fine_range, fitting_step, round_to, wan, yuan_text
 from discretion.rulebooks.models import MultipleFine, PerUnitFine, RangeFine, RateFine, UpToFine
 
 
@@ -153,6 +154,25 @@ def test_round_to_refuses_an_unknown_mode() -> None:
     """Only the two modes an edition may name are known."""
     with pytest.raises(KeyError):
         round_to(Decimal(150), 100, "half_even")
+
+
+@pytest.mark.parametrize(
+    "step, maximum, minimum, expected",
+    [(1000, 500, 0, 100), (1000, 50, 0, 10), (1000, 1000, 0, 1000), (1000, 200000, 0, 1000), (100, 500, 0, 100), (1000, 5, 0, 1),
+     (500, 200, 0, 50), (1000, 2000, 200, 100), (1000, 500, 100, 100), (1000, 20000, 2000, 1000), (1000, 100000, 5000, 1000),
+     (100, 5000, 500, 100), (100, 5000, 50, 10)],
+)
+def test_fitting_step_is_finer_only_for_a_range_under_the_step(step: int, maximum: int, minimum: int, expected: int) -> None:
+    """A range whose maximum is below the edition's step, or whose minimum is below it and not a multiple of it, is rounded in tenths of the step (until it fits); others keep the step."""
+    assert fitting_step(step, maximum, minimum) == expected
+
+
+def test_a_fine_of_up_to_500_yuan_is_graded_under_a_1000_yuan_step() -> None:
+    """处五百元以下 under an edition rounding to 1000 元 is placed by its position in 100 元 steps, not always at 500 元."""
+    got = [amount(Range(0, 500, ""), Decimal(p), 1000, "half_up", 5) for p in ("0", "0.5", "1")]
+    assert got == [(100, (100, 100)), (300, (200, 300)), (500, (400, 500))]
+    small = [amount(Range(200, 2000, ""), Decimal(p), 1000, "half_up", 5) for p in ("0", "1")]  # 二百元以上二千元以下
+    assert small == [(200, (200, 600)), (2000, (1600, 2000))]
 
 
 # --- amounts as text ------------------------------------------------------------------------------

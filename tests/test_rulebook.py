@@ -554,6 +554,22 @@ def test_an_optional_fine_must_quote_a_provision_that_says_kexi_chu(tmp_path: Pa
     assert issue.line == at + 1 and "可以处" in issue.message, issue
 
 
+def test_a_fine_left_to_other_rules_must_quote_yifa_chu_yi_fakuan_or_yifa_yuyi_chufa(tmp_path: Path) -> None:
+    """`amount_elsewhere` is accepted on “对个人依法处以罚款” (法典第一千一百七十四条第三款) and refused, at its
+    line, on a quote that says neither “依法处以罚款” nor “依法予以处罚”."""
+    root = make_tree(tmp_path, "garbage_sorting_violation")
+    tree.load(root)
+    target = root / "law" / "violations" / "garbage_sorting_violation.yaml"
+    text = target.read_text(encoding="utf-8")
+    cut = text.replace("拒不改正的，……对个人依法处以罚款。", "拒不改正的，……对个人", 1)
+    assert cut != text
+    target.write_text(cut, encoding="utf-8")
+    with pytest.raises(RulebookError) as exc:
+        tree.load(root)
+    issue = only(exc.value)
+    assert "依法处以罚款" in issue.message and cut.splitlines()[issue.line - 1].strip() == "amount_elsewhere: true", issue
+
+
 def test_a_refused_violation_file_is_reported_once_not_again_by_every_edition_that_names_it(tmp_path: Path) -> None:
     """A typo in water_over_standard.yaml is one error at its line; the editions that grade water
     cases do not each add "未知的违法行为：water_over_standard" after it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from openpyxl import load_workbook
 from api.cli import main
 from api.clock import today
 from discretion.engine.assessment import Engine
+from discretion.engine.case import Case
+from discretion.engine.inputs import facts_for_matching
 from discretion.errors import DiscretionError, InputError
 from discretion.review import casefile, synth
 from discretion.rulebooks.loaded import RulebookSet
@@ -126,3 +129,15 @@ def test_cli_refuses_a_today_after_today(capsys: pytest.CaptureFixture[str]) -> 
     later = (today() + dt.timedelta(days=2)).isoformat()
     code, out, err = run(capsys, "cases", "synth", "--n", "3", "--today", later)
     assert code == 2 and "today" in err and out == ""
+
+
+def test_an_individual_given_an_act_only_a_unit_commits_is_mended_to_a_unit(reference_engine: Engine) -> None:
+    """A drawn case whose party denies its act (a contradiction rule reading ``party``) is mended by taking the other party, not left contradictory."""
+    case = Case(violation="sanitation_waste_violation", party="individual", facts={"sanitation_act": "construction_waste_plan"},
+                circumstances=[], violation_date=dt.date(2026, 9, 1), decision_date=dt.date(2026, 11, 1))
+    unit = reference_engine.unit(case.violation, reference_engine.rulebooks.editions["yunnan@2023"])
+    ruleset = unit.ruleset
+    assert unit.consistency.check(case, facts_for_matching(ruleset, case)) is not None
+    mended = synth.consistent(unit.consistency, ruleset, case, random.Random(1))
+    assert mended.party == "unit" and mended.facts == case.facts
+    assert unit.consistency.check(mended, facts_for_matching(ruleset, mended)) is None

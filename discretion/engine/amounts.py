@@ -7,7 +7,7 @@ import math
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from .money import Range, ceil_to, round_to
+from .money import Range, ceil_to, fitting_step, round_to
 
 
 def reduced(minimum: int, red: Any, rounding: Any) -> tuple[int, int] | None:
@@ -39,6 +39,7 @@ def fmt(d: Decimal) -> str:
 def amount(rng: Range, p: Decimal, step: int, mode: str, bands: int) -> tuple[int, tuple[int, int]]:
     lo = rng.min
     hi = rng.max if rng.max is not None else rng.min
+    step = fitting_step(step, hi, lo)
     width = Decimal(hi - lo)
     # "处N元以下的罚款" has no statutory minimum, but a fine of 0 元 is no fine: the lowest amount
     # recommended is one rounding step (modelled; docs/rulebooks.md "Rounding")

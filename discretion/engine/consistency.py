@@ -132,6 +132,7 @@ class Consistency:
         one read), and refuse a case whose inputs deny each other (:class:`~discretion.errors.ContradictionError`).
         The hot path of every case: rules are reached through the inputs they hinge on, and tested inline."""
         given = case.facts
+        fact["party"] = case.party  # a contradiction rule may read it (checks.DERIVED)
         read: list[Step] = []
         for r in self.readings:
             law_value = given.get(r.law_fact)
@@ -232,6 +233,9 @@ class Consistency:
                 end = "violation_end_date" if case.violation_end_date else "decision_date"
                 fields += ["violation_date", end]
                 texts.append(f"“违法行为发生日期”至“{'违法行为终了日期' if case.violation_end_date else '决定日期'}”（共{act_days(case)}日）")
+            elif name == "party":  # the case's own field
+                fields.append("party")
+                texts.append(self._value(name, case.party))
             elif name in DERIVED:
                 continue
             else:

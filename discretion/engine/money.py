@@ -120,6 +120,17 @@ def round_to(amount: Decimal, step: int, mode: str) -> int:
     return int(q) * step
 
 
+def fitting_step(step: int, maximum: int, minimum: int = 0) -> int:
+    """The rounding step for a small range: one whose maximum is below the edition's step (处五百元以下
+    under a benchmark that rounds to 1000 元), or whose minimum is below the step and not a multiple
+    of it (二百元以上二千元以下): the step divided by ten until neither holds, so the recommended fine
+    and its band lie inside the statutory range (modelled; docs/rulebooks.md “Rounding”). Any other
+    range keeps the edition's step."""
+    while step >= 10 and step % 10 == 0 and (step > maximum or 0 < minimum < step and minimum % step):
+        step //= 10
+    return step
+
+
 def ceil_to(amount: Decimal, step: int) -> int:
     """Round up to a multiple of ``step`` (keeps a floor a floor)."""
     return int((amount / step).to_integral_value(rounding=ROUND_CEILING)) * step

@@ -60,7 +60,9 @@ def _decision(a: Assessment) -> str:
         return "".join(parts)
     parts.append(f"依据{cite_all(r.basis)}的规定，")
     if r.amount_elsewhere:
-        parts.append("对该行为依法予以处罚；该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定。")
+        fine_only = any(m["id"] == "penalty_set_elsewhere" and m["text"].startswith("依法处以罚款") for m in r.measures)
+        parts.append("对该行为依法处以罚款；该条未规定罚款数额，应当依照有关法律、法规、规章的规定确定。" if fine_only
+                     else "对该行为依法予以处罚；该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定。")
     if r.fine is not None:
         f = r.fine
         mx = "不设上限" if f.legal_max is None else yuan_text(f.legal_max)

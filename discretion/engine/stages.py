@@ -42,7 +42,7 @@ from .case import Case
 from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
 from . import notices as _notices
-from .money import Range, yuan_text
+from .money import Range, fitting_step, yuan_text
 from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
 from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
 from .trail import REGIME_LABELS, Step, make_step
@@ -213,6 +213,8 @@ def applicable_provisions(plan: Plan, fired: set[str], out: RegimeResult) -> lis
         out.outcome = "no_penalty"
         out.not_punishable = True
         out.steps.append(plan.no_provision)
+        if out.duties_unselected:  # no duty of this regime names the act the facts give: none is said breached
+            out.violated, out.duties_unselected = [], False
     return provisions
 
 
@@ -393,6 +395,11 @@ def measures_and_flags(plan: Plan, evaluated: list[Evaluated], fired: set[str]) 
     return measures, flags
 
 
+# what a provision that leaves the amount to other rules says (models.Provision.amount_elsewhere)
+ELSEWHERE_ANY = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定"
+ELSEWHERE_FINE = "依法处以罚款：该条未规定罚款数额，应当依照有关法律、法规、规章的规定确定"
+
+
 def without_fine(
     plan: Plan, evaluated: list[Evaluated], measures: dict[MeasureKey, Item], flags: dict[str, Item], out: RegimeResult
 ) -> None:
@@ -402,7 +409,7 @@ def without_fine(
     elsewhere = next((pp for pp, _, _, _ in evaluated if pp.p.amount_elsewhere), None)
     if elsewhere is not None:
         out.amount_elsewhere = True
-        text = "依法予以处罚：该条未规定处罚种类和罚款数额，应当依照有关法律、法规、规章的规定确定（本计算器不计算罚款数额）"
+        text = (ELSEWHERE_FINE if "依法处以罚款" in elsewhere.p.basis.text else ELSEWHERE_ANY) + "（本计算器不计算罚款数额）"
         measures = {("penalty_set_elsewhere", ""): plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
     out.measures = [item_dict(t) for t in measures.values()]
     out.flags = [item_dict(t) for t in flags.values()]
@@ -507,6 +514,7 @@ def fine(
                 )
             )
         step_yuan, mode = plan.step_mode
+        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min, rng.min)
         rec, band = amount(rng, position, step_yuan, mode, plan.bands)
         steps.append(
             make_step(

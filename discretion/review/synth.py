@@ -335,8 +335,9 @@ def consistent(consistency: Consistency, ruleset: RuleSet, case: Case, rng: rand
     """``case`` with its contradictory inputs mended, as a handler who knows the case would give
     them: an edition fact the law's fact leaves no choice for is left to be read from it (or another
     allowed value drawn), and of inputs that deny each other a circumstance (the last named) is
-    dropped, else a fact that no regime requires."""
-    facts, circumstances = dict(case.facts), list(case.circumstances)
+    dropped, else a fact that no regime requires, else the party is the other kind (an act only a
+    unit commits)."""
+    facts, circumstances, party = dict(case.facts), list(case.circumstances), case.party
     for r in consistency.readings:
         law_value, own = facts.get(r.law_fact), facts.get(r.fact)
         if law_value is not None and own is not None and own not in r.allowed[law_value]:
@@ -346,7 +347,7 @@ def consistent(consistency: Consistency, ruleset: RuleSet, case: Case, rng: rand
             else:
                 del facts[r.fact]
     for _ in range(16):  # each round drops one input; a case has few that can contradict
-        now = case.model_copy(update={"facts": facts, "circumstances": circumstances})
+        now = case.model_copy(update={"facts": facts, "circumstances": circumstances, "party": party})
         found = consistency.check(now, facts_for_matching(ruleset, now))
         if found is None:
             return now
@@ -354,6 +355,9 @@ def consistent(consistency: Consistency, ruleset: RuleSet, case: Case, rng: rand
         required = {n for rules in ruleset.violation.regimes.values() for n in rules.requires}
         named = [w for w in found.fields if w.startswith("circumstances[")]
         named = named or [w for w in found.fields if w.startswith("facts.") and w[len("facts."):] not in required]
+        if not named and "party" in found.fields:  # an act only the other kind of party commits
+            party = "unit" if party == "individual" else "individual"
+            continue
         if not named:  # pragma: no cover - every rule names an input that may be left out
             break
         where = named[-1]
@@ -361,7 +365,7 @@ def consistent(consistency: Consistency, ruleset: RuleSet, case: Case, rng: rand
             del circumstances[int(where[len("circumstances["):-1])]
         else:
             del facts[where[len("facts."):]]
-    return case.model_copy(update={"facts": facts, "circumstances": circumstances})
+    return case.model_copy(update={"facts": facts, "circumstances": circumstances, "party": party})
 
 
 def generate(rulebooks: RulebookSet, compiled: Compiled, n: int, seed: int = SEED, *, today: dt.date) -> list[Case]:

@@ -21,6 +21,10 @@ DERIVED = {
     "aggravating_count": FactDef(name="aggravating_count", label="从重情节数", type="count"),
 }
 
+# The words of a provision that punishes the act but leaves the amount to other rules (amount_elsewhere):
+# “依法予以处罚” (kind and amount), “依法处以罚款” (a fine whose amount other rules set).
+ELSEWHERE_WORDS = ("依法予以处罚", "依法处以罚款")
+
 # Names a contradiction rule may read besides facts and circumstances, derived from the case's dates.
 CASE_DERIVED = {
     "act_days": FactDef(
@@ -185,8 +189,8 @@ def check_violation(
             for k, fl in enumerate(p.flags):
                 yield from check_condition(doc, pp + ("flags", k, "when"), fl.when, known, facts)
             yield from _check_read_with(doc, pp, p)
-            if p.amount_elsewhere and (p.fine is not None or "依法予以处罚" not in p.basis.text):
-                yield doc.issue(pp + ("amount_elsewhere",), "amount_elsewhere 只用于未规定罚款数额、写明“依法予以处罚”的规定（fine 须为 null）")
+            if p.amount_elsewhere and (p.fine is not None or not any(w in p.basis.text for w in ELSEWHERE_WORDS)):
+                yield doc.issue(pp + ("amount_elsewhere",), "amount_elsewhere 只用于未规定罚款数额、写明“依法予以处罚”或者“依法处以罚款”的规定（fine 须为 null）")
             if getattr(p.fine, "optional", False) and "可以处" not in p.basis.text:
                 yield doc.issue(pp + ("fine", "optional"), "optional: true 只用于“可以处……罚款”的规定，所引条文中没有“可以处”")
             for path, fine, unit_fine in fines:

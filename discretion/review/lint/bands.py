@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from ...engine.money import round_to
+from ...engine.money import fitting_step, round_to
 from ...engine.trail import REGIME_LABELS
 from ...rulebooks.models import Fine, PerUnitFine, RangeFine, UpToFine, Violation
 from .findings import Finding, _at
@@ -62,12 +62,13 @@ def check_bands(tree: Tree) -> Iterator[Finding]:
                         continue
                     lo, hi = got
                     width = Decimal(hi - lo)
-                    edges = [round_to(lo + width * g / bands, step, mode) for g in range(bands + 1)]
+                    fit = fitting_step(step, hi, lo)  # as the engine rounds (a small range: a finer step)
+                    edges = [round_to(lo + width * g / bands, fit, mode) for g in range(bands + 1)]
                     bad = [x for x in edges if x < lo or x > hi]
                     if bad:
                         unit = "每单位" if isinstance(fine, PerUnitFine) else ""
                         examples.append(
-                            f"{REGIME_LABELS.get(r.id, r.id)} {rule_id}：法定幅度{unit}{lo}至{hi}元，按{step}元取整后的档次边界为 "
+                            f"{REGIME_LABELS.get(r.id, r.id)} {rule_id}：法定幅度{unit}{lo}至{hi}元，按{fit}元取整后的档次边界为 "
                             + "、".join(str(x) for x in edges)
                         )
             if examples:
