@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from api.clock import today
-from api.routes.assessments import parse_body, to_case, with_case
+from api.offline.check import service_answer
 from discretion.engine.assessment import Engine
 from discretion.engine.offline import Terminal
-from discretion.errors import DiscretionError
 from discretion.review import synth
 from discretion.rulebooks import jsonset, tree
 from discretion.rulebooks.loaded import RulebookSet
@@ -46,17 +45,6 @@ def compiled(rulebooks: RulebookSet) -> bytes:
 @pytest.fixture(scope="module")
 def terminal(compiled: bytes) -> Terminal:
     return Terminal(compiled)
-
-
-def service_answer(engine: Engine, raw: bytes) -> bytes:
-    """What POST /v1/assessments computes for ``raw`` (its result without the id), enveloped as the terminal envelopes it."""
-    try:
-        result = engine.assess(to_case(with_case(parse_body(raw, "application/json")))).to_json()
-    except DiscretionError as exc:
-        return json.dumps({"ok": False, "error": {"code": exc.code, "message": exc.message, "field": exc.field,
-                                                  **({"fields": list(exc.fields)} if getattr(exc, "fields", None) else {})}},
-                          ensure_ascii=False).encode()
-    return b'{"ok":true,"sha256":"' + hashlib.sha256(result).hexdigest().encode() + b'","result":' + result + b"}"
 
 
 def test_without_pyyaml_orjson_durable_or_cryptography_the_answers_are_the_services(

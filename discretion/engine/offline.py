@@ -78,7 +78,17 @@ class Terminal:
             raise InputError(message=msg if chinese else "输入无效", code=code,
                              field=".".join(str(x) for x in err["loc"])) from None
 
+    def answer(self, request: str) -> str:
+        """:meth:`assess` as text (the page's and Node's call: a Python str arrives in JavaScript as a string)."""
+        return self.assess(request).decode("utf-8")
+
     # --- what the page shows ------------------------------------------------------------------
+
+    def violations_json(self, on: str, q: str | None = None) -> str:
+        return json.dumps(self.violations(on, q), ensure_ascii=False)
+
+    def form_json(self, code: str, on: str, jurisdiction: str = "yunnan") -> str:
+        return json.dumps(self.form(code, on, jurisdiction), ensure_ascii=False)
 
     def violations(self, on: str, q: str | None = None) -> list[dict[str, Any]]:
         """The violation types on a day (as ``GET /v1/violations``), searched by ``q``."""
