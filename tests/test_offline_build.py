@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.offline import SOURCES
-from api.offline.build import CDN_DEFAULT, REMOTE, _pins, _requirements, library_wheel, remote_addresses
+from api.offline.build import CDN_DEFAULT, REMOTE, _pins, _requirements, default_cache, library_wheel, remote_addresses
 from discretion.rulebooks import jsonset, tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +69,21 @@ def test_every_file_is_in_the_manifest_with_its_sha256(offline_bundle: Path) -> 
 
 def test_shipped_files_are_the_pinned_ones(offline_bundle: Path) -> None:
     """Pyodide's files are the published ones of the pinned version (pyodide.mjs with its one address
-    replaced), and each wheel has the sha256 of offline/requirements.txt."""
+    replaced; the standard library's zip with its published members unchanged, a .pyc added beside
+    each .py), and each wheel has the sha256 of offline/requirements.txt."""
+    published = next(default_cache().glob("npm-*/node_modules/pyodide"))  # npm ci's copy, as the build checked it
     for name, digest in _pins("pyodide.sha256"):
         data = (offline_bundle / "pyodide" / name).read_bytes()
         if name == "pyodide.mjs":
             data = data.replace(b"??`./`", b"??`" + CDN_DEFAULT.encode() + b"`", 1)
+        if name == "python_stdlib.zip":
+            assert hashlib.sha256((published / name).read_bytes()).hexdigest() == digest
+            upstream = zipfile.ZipFile(published / name)
+            shipped = zipfile.ZipFile(io.BytesIO(data))
+            added = set(shipped.namelist()) - set(upstream.namelist())
+            assert all(upstream.read(n) == shipped.read(n) for n in upstream.namelist())
+            assert added and all(n.endswith(".pyc") and n[:-1] in upstream.namelist() for n in added)
+            continue
         assert hashlib.sha256(data).hexdigest() == digest, name
     wheels = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (offline_bundle / "wheels").glob("*.whl")}
     assert {digest for _, _, digest in _requirements()} <= wheels
@@ -100,6 +110,17 @@ def test_the_pins_follow_constraints_txt() -> None:
     lock = json.loads((SOURCES / "package-lock.json").read_bytes())
     assert package["dependencies"]["pyodide"] == lock["packages"]["node_modules/pyodide"]["version"]  # exact, no range
     assert all(p.get("integrity", "").startswith("sha512-") for k, p in lock["packages"].items() if k)
+
+
+def test_the_bytecode_covers_every_module_of_the_wheels(offline_bundle: Path) -> None:
+    """wheels/pycache.zip holds a hash-based, unchecked .pyc (PEP 552) in __pycache__ for each module of every wheel."""
+    manifest = json.loads((offline_bundle / "manifest.json").read_bytes())
+    cache = zipfile.ZipFile(offline_bundle / manifest["pycache"])
+    modules = {n for w in manifest["wheels"] for n in zipfile.ZipFile(offline_bundle / w).namelist() if n.endswith(".py")}
+    want = {f"{m.rpartition('/')[0]}/__pycache__/{m.rpartition('/')[2][:-3]}.cpython-314.pyc".lstrip("/") for m in modules}
+    assert set(cache.namelist()) == want
+    pyc = cache.read("discretion/engine/__pycache__/offline.cpython-314.pyc")
+    assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, not checked against the source
 
 
 def test_the_library_wheel_holds_only_the_core_and_is_reproducible() -> None:

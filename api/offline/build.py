@@ -44,6 +44,7 @@ PLATFORM = ("--platform", "pyemscripten_2026_0_wasm32", "--platform", "any", "--
 WEB = ("index.html", "terminal.js", "engine.mjs", "engine-core.mjs", "node-check.mjs", "offline.css")
 STYLES = REPO / "api" / "static" / "app.css"  # the service's look
 RULEBOOKS = "rulebooks.json"
+PYCACHE = "pycache.zip"  # in wheels/: the __pycache__ of the unpacked wheels (_bytecode)
 TEXT = (".html", ".js", ".mjs", ".css", ".json", ".txt", ".py")
 # an address another machine answers: a scheme and a host that is not this machine's loopback, or a
 # protocol-relative //host.tld in quotes
@@ -98,6 +99,7 @@ def build(out: Path, *, root: Path | None = None, cache: Path | None = None, log
         bundle_hash = _rulebooks(staging, root, log)
         _pyodide(staging / "pyodide", cache, log)
         wheels = _wheels(staging / "wheels", cache, log)
+        _bytecode(staging, wheels, cache, log)
         _web(staging)
         built = _finish(staging, bundle_hash, wheels)
         _refuse_remote(staging)
@@ -241,6 +243,33 @@ def library_wheel() -> tuple[str, bytes]:
     return f"{dist}-py3-none-any.whl", buf.getvalue()
 
 
+def _bytecode(dest: Path, wheels: list[str], cache: Path, log: Callable[[str], None]) -> None:
+    """Python's bytecode, compiled by the bundle's own Pyodide under Node (offline/compile.mjs): the
+    standard library's zip with a .pyc beside each .py, and ``wheels/pycache.zip`` of the wheels'.
+    Without it a terminal compiles every module it imports at each start (about two thirds of the
+    start-up). Kept in the cache for the same Pyodide, wheels and compiler."""
+    stdlib = dest / "pyodide" / "python_stdlib.zip"
+    inputs = [stdlib.read_bytes(), (SOURCES / "compile.mjs").read_bytes(), *((dest / "wheels" / w).read_bytes() for w in wheels)]
+    folder = cache / f"bytecode-{sha256(b''.join(sha256(x).encode() for x in inputs))[:16]}"
+    if not (folder / "python_stdlib.zip").is_file() or not (folder / PYCACHE).is_file():
+        node = shutil.which("node")
+        if node is None:
+            raise BuildError(message="找不到 node：构建离线包需要 Node.js（用离线包自己的 Pyodide 编译 Python 字节码）", field="node")
+        log("编译 Python 字节码（Node 中的 Pyodide）…")
+        work = cache / f".{folder.name}-{os.getpid()}"
+        work.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run([node, str(SOURCES / "compile.mjs"), str(dest / "pyodide"), str(work / "python_stdlib.zip"),
+                            str(work / PYCACHE), *(str(dest / "wheels" / w) for w in wheels)], capture_output=True, text=True)
+        if r.returncode != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            raise BuildError(message=f"编译 Python 字节码失败：{(r.stderr or r.stdout).strip()[-2000:]}", field="node")
+        shutil.rmtree(folder, ignore_errors=True)
+        work.rename(folder)
+    shutil.copyfile(folder / "python_stdlib.zip", stdlib)
+    shutil.copyfile(folder / PYCACHE, dest / "wheels" / PYCACHE)
+    log(f"Python 字节码：标准库 {stdlib.stat().st_size:,} 字节，wheel 的 {(dest / 'wheels' / PYCACHE).stat().st_size:,} 字节")
+
+
 def _web(dest: Path) -> None:
     for name in WEB:
         shutil.copyfile(SOURCES / "web" / name, dest / name)
@@ -265,6 +294,10 @@ def _finish(dest: Path, bundle_hash: str, wheels: list[str]) -> Built:
         "pyodide": lock["packages"]["node_modules/pyodide"]["version"],
         "rulebooks": RULEBOOKS,
         "wheels": [f"wheels/{w}" for w in wheels],
+        "pycache": f"wheels/{PYCACHE}",
+        # the files of the npm package as published (pyodide.sha256), before the build changed them
+        "pyodide_changed": {"pyodide/pyodide.mjs": "its unused default package address replaced by ./",
+                            "pyodide/python_stdlib.zip": "a .pyc compiled by this Pyodide beside each .py"},
         "files": {p: {"size": s, "sha256": d} for p, (s, d) in sorted(files.items())},
     }
     (dest / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

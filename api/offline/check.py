@@ -32,6 +32,7 @@ from discretion.rulebooks import tree
 from ..clock import today
 from ..routes.assessments import parse_body, to_case, with_case
 from ..storage.records import diff
+from ..storage.rows import dumps
 
 MAX_CASES = 1_000_000
 SHOWN = 20  # differing cases listed in the report
@@ -96,7 +97,8 @@ def inputs(engine: Engine, n: int, seed: int, day: dt.date) -> tuple[list[bytes]
             continue
         out.append(json.dumps(raw, ensure_ascii=False, default=float).encode("utf-8"))  # a YAML decimal as a JSON number
     goldens = len(out)
-    out += [c.model_dump_json().encode("utf-8") for c in synth.generate(engine.rulebooks, engine.compiled, n, seed, today=day)]
+    # decimals as JSON numbers (as a terminal sends them), not as the strings pydantic's JSON would write
+    out += [dumps(c.model_dump()) for c in synth.generate(engine.rulebooks, engine.compiled, n, seed, today=day)]
     return out, goldens
 
 
@@ -121,7 +123,7 @@ def check(bundle: Path, *, cases: int, seed: int = 18, root: Path | None = None,
     with tempfile.TemporaryDirectory(prefix="discretion-offline-check-") as tmp:
         cases_file, answers_file = Path(tmp) / "cases.jsonl", Path(tmp) / "answers.jsonl"
         cases_file.write_bytes(b"\n".join(raws) + b"\n")
-        r = subprocess.run([node, str(bundle / "node-check.mjs"), str(cases_file), str(answers_file)],
+        r = subprocess.run([node, "--expose-gc", str(bundle / "node-check.mjs"), str(cases_file), str(answers_file)],
                            cwd=bundle, capture_output=True, text=True)
         if r.returncode != 0:
             raise DiscretionError(message=f"离线包在 Node 中运行失败：{(r.stderr or r.stdout).strip()[-2000:]}",
@@ -163,6 +165,7 @@ def coverage(answers: list[bytes], raws: list[bytes]) -> dict[str, Any]:
         a = json.loads(answer)
         if not a["ok"]:
             c["refused"] += 1
+            c[f"refused:{a['error']['code']}"] += 1
             continue
         r = a["result"]
         types.add(r["violation"]["code"])
@@ -179,15 +182,18 @@ def coverage(answers: list[bytes], raws: list[bytes]) -> dict[str, Any]:
 
 def report(x: Checked) -> str:
     cov, node = x.coverage, x.node
-    per = node.get("per_case_ms", {})
+    per, prep = node.get("per_case_ms", {}), node.get("per_case_prepared_ms", {})
+    refusals = sorted(((k, v) for k, v in cov.items() if k.startswith("refused:")), key=lambda kv: -kv[1])
     lines = [
         f"离线检查：{x.total:,} 个案例（合成 {x.synthetic:,} 个，黄金案例 {x.golden:,} 个），一致 {x.identical:,}，不一致 {x.total - x.identical:,}",
         f"覆盖：{cov.get('violation_types', 0)} 类违法行为；适用单行法 {cov.get('regime:pre2026', 0):,}、法典 {cov.get('regime:code2026', 0):,}；"
         f"从旧兼从轻比较 {cov.get('lighter_law', 0):,}；予以处罚 {cov.get('outcome:penalty', 0):,}、不予处罚 {cov.get('outcome:no_penalty', 0):,}"
         f"（其中可以不予处罚 {cov.get('discretionary_exemption', 0):,}）、超过追责期限 {cov.get('outcome:time_barred', 0):,}；"
-        f"昆明 {cov.get('kunming', 0):,}；拒绝的输入 {cov.get('refused', 0):,}",
+        f"昆明 {cov.get('kunming', 0):,}；拒绝的输入 {cov.get('refused', 0):,}"
+        + (f"（{'、'.join(f'{k[8:]} {v:,}' for k, v in refusals)}）" if refusals else ""),
         f"离线包（Node {node.get('node', '?')} 中的 Pyodide {node.get('pyodide', '?')}）：启动 {node.get('startup_ms', 0) / 1000:.1f} 秒；每个案例平均 {per.get('mean', 0):.2f} 毫秒"
         f"（中位 {per.get('p50', 0):.2f}，p99 {per.get('p99', 0):.2f}，最长 {per.get('max', 0):.1f}）；"
+        f"已准备好的案例（第二遍，至多 1,000 个）每个平均 {prep.get('mean', 0):.2f} 毫秒（中位 {prep.get('p50', 0):.2f}，p99 {prep.get('p99', 0):.2f}）；"
         f"内存 RSS {node.get('rss_bytes', 0) / 1e6:.0f} MB（WebAssembly 堆 {node.get('wasm_heap_bytes', 0) / 1e6:.0f} MB）",
         f"服务端引擎：每个案例平均 {x.service_ms_per_case:.2f} 毫秒；检查共用时 {x.seconds:.1f} 秒",
     ]

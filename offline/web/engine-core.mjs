@@ -28,12 +28,18 @@ export async function startEngine(loadPyodide, { base, read }) {
   const pyodide = await loadPyodide({ indexURL: base + "pyodide/", packageBaseUrl: base + "pyodide/", stdout: () => {}, stderr: () => {} });
   times.pyodide_ms = performance.now() - t;
   t = performance.now();
-  const site = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  // no pydantic plugins exist here: skip their search through every installed distribution
+  const site = pyodide.runPython("import os, sysconfig; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'; sysconfig.get_paths()['purelib']");
   for (const wheel of manifest.wheels) {
     pyodide.unpackArchive(await verified(wheel), "wheel", { extractDir: site });
   }
+  // their bytecode, compiled when the bundle was built (hash-based .pyc: imported without compiling)
+  pyodide.unpackArchive(await verified(manifest.pycache), "zip", { extractDir: site });
   pyodide.FS.writeFile("/tmp/rulebooks.json", await verified(manifest.rulebooks));
   times.files_ms = performance.now() - t;
+  t = performance.now();
+  pyodide.runPython("import discretion.engine.offline");
+  times.imports_ms = performance.now() - t;
   t = performance.now();
   const terminal = pyodide.runPython(
     "from discretion.engine.offline import Terminal\n" +
@@ -43,14 +49,18 @@ export async function startEngine(loadPyodide, { base, read }) {
   if (terminal.bundle_hash !== manifest.bundle_hash) {
     throw new Error(`规则集哈希与离线包清单不符（${terminal.bundle_hash} ≠ ${manifest.bundle_hash}）`);
   }
+  // the bound methods, taken once: each attribute access would make a new proxy to release
+  const answer = terminal.answer;
+  const violations = terminal.violations_json;
+  const form = terminal.form_json;
   return {
     manifest,
     times,
     pyodide,
     bundleHash: manifest.bundle_hash,
     // the assessment input (JSON text of POST /v1/assessments) → {"ok", "sha256", "result"} or {"ok": false, "error"} as text
-    answer: (request) => terminal.answer(request),
-    violations: (on, q) => terminal.violations_json(on, q || null),
-    form: (code, on, jurisdiction) => terminal.form_json(code, on, jurisdiction || "yunnan"),
+    answer: (request) => answer(request),
+    violations: (on, q) => violations(on, q || null),
+    form: (code, on, jurisdiction) => form(code, on, jurisdiction || "yunnan"),
   };
 }
