@@ -5,6 +5,7 @@
 const OUTCOMES = { penalty: "予以处罚", no_penalty: "不予处罚", time_barred: "超过追责期限，不再给予行政处罚" };
 const REGIMES = { pre2026: "单行法（2026年8月15日前）", code2026: "《生态环境法典》（2026年8月15日起）" };
 const QUEUE = "discretion.offline.queue";
+const STATUS = { draft: "草案", approved: "已审核（未发布）", published: "已发布" };
 
 // --- the engine worker ----------------------------------------------------------------------------
 
@@ -51,6 +52,16 @@ function yuan(v) {
   if (v === null || v === undefined) return "不设上限";
   const text = `${v.toLocaleString("zh-CN")} 元`;
   return v >= 10000 ? `${text}（${(v / 10000).toLocaleString("zh-CN", { maximumFractionDigits: 4 })} 万元）` : text;
+}
+// A trail step's text as the service's pages show it (api/pages/rendering.step_text): the edition
+// step without its key (the technical details name it), its status in Chinese.
+function stepText(s) {
+  let text = s.text;
+  if (s.step === "edition" && s.rule) {
+    text = text.replace(`（${s.rule}，`, "（");
+    for (const [status, label] of Object.entries(STATUS)) text = text.replace(`未发布：${status}）`, `未发布：${label}）`);
+  }
+  return text;
 }
 function setStatus(state, text) {
   const s = $("status");
@@ -262,7 +273,7 @@ function renderResult(r, item, ms) {
   }
   out.push(el("h3", { text: "计算过程" }), el("table", { class: "list trail" },
     el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "步骤" }), el("th", { text: "说明" }), el("th", { text: "法律依据" }))),
-    el("tbody", {}, r.trail.map((s, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: s.label }), el("td", { text: s.text }), el("td", { class: "small", text: s.basis.join("、") }))))));
+    el("tbody", {}, r.trail.map((s, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: s.label }), el("td", { text: stepText(s) }), el("td", { class: "small", text: s.basis.join("、") }))))));
   out.push(el("h3", { text: "说理" }), el("div", { class: "reasoning-box" }, el("textarea", { rows: 10, readOnly: true, value: r.reasoning })));
   out.push(el("details", { class: "tech" }, el("summary", { text: "技术信息" }),
     el("span", { text: `规则集 ${item.bundle_hash}；裁量基准 ${r.rulebook.key}（${r.rulebook.sha256}）；结果 sha256 ${item.result_sha256}` })));
@@ -362,6 +373,7 @@ call("ready").then((info) => {
   readyText = `计算引擎已就绪，可离线使用（加载 ${(info.times.total_ms / 1000).toFixed(1)} 秒）`;
   document.body.dataset.engine = "ready";
   document.body.dataset.loadMs = String(Math.round(info.times.total_ms));
+  document.body.dataset.times = JSON.stringify(info.times);
   setStatus("ready", `${readyText} · ${online()}`);
   return listViolations();
 }).then(() => {
