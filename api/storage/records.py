@@ -80,12 +80,20 @@ class Records:
         return self.store.submit_assessment(rid, **self._fields(request, a, result_json, who, case))
 
     def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
-            idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None) -> asyncio.Future[dict[str, Any]]:
+            idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None,
+            offline: Mapping[str, Any] | None = None, rulebook_set: str | None = None) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
         called in the store's writer thread, off the event loop. ``idempotency``: see
-        :meth:`~api.storage.writer.ChainWriter.add_assessment`."""
-        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who, case))
+        :meth:`~api.storage.writer.ChainWriter.add_assessment`. ``offline`` (a terminal's result,
+        re-evaluated) and ``rulebook_set`` (the set it was re-evaluated with, when not the current one)
+        go into the record."""
+        fields = self._fields(request, a, result_json, who, case)
+        if offline is not None:
+            fields["offline"] = offline
+        if rulebook_set is not None:
+            fields["rulebook_set"] = rulebook_set
+        return self.store.add_assessment(rid, idempotency, **fields)
 
     def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
                 case: Mapping[str, Any] | None) -> AssessmentFields:

@@ -59,6 +59,8 @@ assessments = Table(
     Column("case_json", Text, nullable=True),
     Column("case_number", String(64), nullable=True),
     Column("case_party", String(100), nullable=True),
+    # an assessment made offline by a terminal and uploaded (migration 0007): made_at, bundle_hash, result_sha256 as JSON
+    Column("offline", Text, nullable=True),
 )
 
 decisions = Table(
