@@ -39,7 +39,7 @@ function el(tag, attrs = {}, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "text") e.textContent = v;
     else if (k === "class") e.className = v;
-    else if (k.startsWith("data-") || k === "name" || k === "type" || k === "value" || k === "for" || k === "role" || k === "title") e.setAttribute(k, v);
+    else if (k.startsWith("data-") || k === "name" || k === "type" || k === "for" || k === "role" || k === "title") e.setAttribute(k, v);
     else e[k] = v;
   }
   for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
@@ -62,6 +62,11 @@ function stepText(s) {
     for (const [status, label] of Object.entries(STATUS)) text = text.replace(`未发布：${status}）`, `未发布：${label}）`);
   }
   return text;
+}
+function shortTime(iso) {  // 12-04 08:10, in Beijing time
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 function setStatus(state, text) {
   const s = $("status");
@@ -274,7 +279,7 @@ function renderResult(r, item, ms) {
   out.push(el("h3", { text: "计算过程" }), el("table", { class: "list trail" },
     el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "步骤" }), el("th", { text: "说明" }), el("th", { text: "法律依据" }))),
     el("tbody", {}, r.trail.map((s, i) => el("tr", {}, el("td", { text: String(i + 1) }), el("td", { text: s.label }), el("td", { text: stepText(s) }), el("td", { class: "small", text: s.basis.join("、") }))))));
-  out.push(el("h3", { text: "说理" }), el("div", { class: "reasoning-box" }, el("textarea", { rows: 10, readOnly: true, value: r.reasoning })));
+  out.push(el("h3", { text: "说理" }), el("div", { class: "reasoning-box" }, el("textarea", { id: "reasoning", rows: 10, readOnly: true, value: r.reasoning })));
   out.push(el("details", { class: "tech" }, el("summary", { text: "技术信息" }),
     el("span", { text: `规则集 ${item.bundle_hash}；裁量基准 ${r.rulebook.key}（${r.rulebook.sha256}）；结果 sha256 ${item.result_sha256}` })));
   out.push(el("p", {}, el("a", { href: "#choose", text: "← 计算另一个案件" })));
@@ -296,7 +301,7 @@ function renderQueue() {
   const waiting = q.filter((x) => x.status !== "已上传").length;
   $("queue-count").textContent = waiting ? `（${waiting}）` : "";
   $("queue-rows").replaceChildren(...q.map((x) => el("tr", { "data-key": x.key },
-    el("td", { class: "small", text: new Date(x.made_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }) }),
+    el("td", { class: "small when", title: new Date(x.made_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }), text: shortTime(x.made_at) }),
     el("td", { text: x.title }),
     el("td", { text: x.recommended === null ? OUTCOMES[x.outcome] : `${OUTCOMES[x.outcome]}，建议 ${yuan(x.recommended)}` }),
     el("td", { class: "small", "data-testid": "queue-status", text: x.status }))));
