@@ -214,6 +214,7 @@ def install(app: FastAPI) -> None:
             return _page(status, exc.message, headers, request)
         fields = getattr(exc, "fields", ())  # contradictory inputs: one error per field, the same code and message
         errors = [{"code": exc.code, "message": exc.message, "field": f} for f in fields] if fields else None
+        errors = getattr(exc, "errors", None) or errors  # an offline result that differs: one entry per differing field
         return JSONResponse(body(exc.code, exc.message, exc.field, errors), status_code=status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)

@@ -63,6 +63,20 @@ def json_example(example: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"content": {"application/json": {"example": example}}}}
 
 
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class OfflineIn(BaseModel):
+    """离线终端上传离线计算时附带（v1 的补充字段）：服务端用 bundle_hash 所指的规则集重新计算，结果逐字节一致才入档，并保留 made_at。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    made_at: dt.datetime = Field(description="离线计算的时间（ISO 8601，须带时区），入档时保留")
+    bundle_hash: Sha256Hex = Field(description="离线包的规则集哈希（离线包 manifest.json 的 bundle_hash，即服务端规则集快照的键）")
+    result_sha256: Sha256Hex = Field(description="离线计算结果（不含 id 的结果 JSON 字节）的 sha256")
+    result: dict[str, Any] | None = Field(default=None, description="离线计算的结果（可选）：与服务端结果不一致时，据以逐项列出不同的字段")
+
+
 class AssessmentIn(BaseModel):
     """POST /v1/assessments: one case."""
 
@@ -96,6 +110,7 @@ class AssessmentIn(BaseModel):
                     "且尚未被取代（否则 409 already_superseded，message 中给出取代它的记录编号；两个请求同时取代同一记录时只有一个成功）。"
                     "请求体是完整的新输入（不继承原记录的事实、情节或案件信息），可更正违法行为类型、案号和当事人。"
                     "两条记录都保留在哈希链上；列表只列出最新的一条，并在 history 中给出此前各版")
+    offline: OfflineIn | None = Field(default=None, description="离线终端上传离线计算的结果时附带（可选，v1 的补充字段）；须同时给出决定日期和 Idempotency-Key")
 
 
 class DailyPenaltyIn(BaseModel):
@@ -170,6 +185,16 @@ class DecisionOut(BaseModel):
     hash: str
 
 
+class OfflineRecord(BaseModel):
+    """离线终端计算、上传后经服务端重新计算一致而入档的记录：何时离线计算、所用规则集、结果的 sha256。"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    made_at: str = Field(description="离线计算的时间（UTC，ISO 8601）")
+    bundle_hash: str = Field(description="离线包的规则集哈希（与 rulebook_set 相同）")
+    result_sha256: str = Field(description="结果（不含 id）的 sha256，离线与服务端相同")
+
+
 class RecordMeta(BaseModel):
     """计算记录的来历：计算人、时间、所用规则集和引擎，及其在哈希链中的位置。"""
 
@@ -184,6 +209,7 @@ class RecordMeta(BaseModel):
     rulebook_set: str = Field(description="所用规则集源文件的内容哈希（快照的键）")
     edition: str = Field(description="裁量基准版本，如 yunnan@2023")
     sha256: str = Field(description="裁量基准版本文件的 sha256")
+    offline: OfflineRecord | None = Field(default=None, description="离线计算后上传的记录才有（v1 的补充字段）")
 
 
 class FineOut(BaseModel):

@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -79,3 +80,20 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 def db_url(request: pytest.FixtureRequest, databases: Databases) -> str:
     """A fresh, empty database of each backend: the storage tests run on SQLite and PostgreSQL."""
     return databases.new(request.param)
+
+
+@pytest.fixture(scope="session")
+def offline_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline terminal's bundle (``discretion offline build``), built once per session. Its npm and
+    pip downloads are cached (api.offline.build.default_cache) and reused while their hashes match.
+    Without Node.js and npm the tests that need it are skipped, or fail when ``CI`` is set."""
+    from api.offline.build import build
+
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{' and '.join(missing)} missing: CI must build and check the offline bundle")
+        pytest.skip(f"{' and '.join(missing)} not installed: the offline bundle cannot be built")
+    out = tmp_path_factory.mktemp("offline") / "bundle"
+    build(out, log=lambda _line: None)
+    return out

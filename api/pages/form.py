@@ -15,18 +15,19 @@ from pydantic import ValidationError
 from discretion.engine.case import Case
 from discretion.engine.catalog import (
     GROUP_LABELS,
-    circumstance_entries,
-    edition_circumstance_basis,
+    circumstance_groups,
     form_facts,
     grouped,
+    one_question,
+    provision_citations,
     violations_on,
 )
-from discretion.engine.citation import cite_provision
 from discretion.engine.inputs import date_problems, fact_checks, fact_problem, future_problems
 from discretion.engine.trail import REGIME_LABELS
 from discretion.engine.identity import masked
 from discretion.errors import ConflictError, DiscretionError, InputError, NotFoundError
 from discretion.rulebooks.editions import in_force
+from discretion.rulebooks.loaded import LoadedEdition
 
 from ..clock import today
 from ..casedata import MAX_ID_CODE, MAX_NUMBER, MAX_PARTY_NAME, MAX_PLACE, CaseIn, check, message_of, stored
@@ -72,29 +73,18 @@ def _form_context(s: State, code: str, decision: dt.date, jurisdiction: str) -> 
     if code not in s.rulebooks.violations:
         raise NotFoundError(message=f"未知的违法行为代码：{code}", field="code")
     try:
-        le, _ = in_force(s.rulebooks.editions, jurisdiction, decision)
-        key: str | None = le.key
+        le: LoadedEdition | None = in_force(s.rulebooks.editions, jurisdiction, decision)[0]
     except InputError:
-        key = None
-    # circumstances with their basis under each regime (a form may be for an act before or after 2026-08-15),
-    # and, where the law gives none of its own, the benchmark edition's (its adjustments and 免罚 list)
-    by_regime = {r: {c["id"]: c for c in circumstance_entries(s.engine.compiled, code, r)} for r in REGIMES}
-    benchmark = edition_circumstance_basis(le, code) if key is not None else {}
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for cid, c in by_regime["code2026"].items():
-        c = dict(c)
-        old = by_regime["pre2026"][cid]["basis"]
-        c["basis"] = list(dict.fromkeys(old + c["basis"] + benchmark.get(cid, [])))
-        groups.setdefault(c["group"], []).append(c)
+        le = None
+    key = le.key if le is not None else None
     v = s.rulebooks.violations[code].model
-    basis = {r: list(dict.fromkeys(cite_provision(p.basis.ref, p.read_with) for p in rules.provisions)) for r, rules in v.regimes.items()}
     return {
         "code": code,
         "violation": v,
-        "facts": _one_question(form_facts(s.engine.compiled, code, key)),
-        "groups": [(g, GROUP_LABELS[g], groups[g]) for g in ("exemption", "mitigating", "aggravating", "other") if g in groups],
+        "facts": one_question(form_facts(s.engine.compiled, code, key)),
+        "groups": [(g, GROUP_LABELS[g], items) for g, items in circumstance_groups(s.engine.compiled, code, le).items()],
         "regimes": REGIMES,
-        "basis": basis,
+        "basis": provision_citations(v),
         "checks": fact_checks(s.engine.compiled.get(code, key)),  # the engine's own check of each fact
         "case_inputs": _case_inputs(),
         "edition_titles": {k: le.model.title for k, le in s.rulebooks.editions.items()},
@@ -192,29 +182,6 @@ def _case_inputs() -> list[tuple[str, str, str, int]]:
     ]
 
 
-def _one_question(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One fact, asked once: where the benchmark edition grades more finely what a fact of the law
-    layer selects (``refines``), the law fact's select offers the edition's finer choices under each of
-    its own (value ``law:edition``), and the edition's fact is not asked on its own."""
-    refined = {d["refines"]["fact"]: d for d in facts if "refines" in d}
-    for d in facts:
-        own = refined.get(d["name"])
-        if own is None or d["type"] != "enum":
-            continue
-        labels = {c["value"]: c["label"] for c in own["choices"]}
-        options: list[tuple[str, str]] = []
-        for c in d["choices"]:
-            allowed = own["refines"]["choices"].get(c["value"], [])
-            if len(allowed) < 2:
-                options.append((c["value"], c["label"]))
-                continue
-            options.append((c["value"], f"{c['label']}（{own['label']}未细分）"))
-            options += [(f"{c['value']}:{a}", f"{c['label']}——{labels.get(a, a)}") for a in allowed]
-        d["options"] = options
-        d["refined_by"] = own["name"]
-    return facts
-
-
 SUPERSEDED_FORM = "该记录已经修改后重新计算过，不能再次修改；请打开最新的记录，在其上修改"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The case's identity (optional): each input is named by its path in the API's ``case`` object.
@@ -271,7 +238,7 @@ def _parse_form(form: Any, facts: list[dict[str, Any]], checks: dict[str, Any], 
         data["case"] = _parse_case(form, data["party"], errors)
     for f in facts:
         name = f["name"]
-        if "refines" in f:  # asked in the select of the law's fact it refines (_one_question)
+        if "refines" in f:  # asked in the select of the law's fact it refines (catalog.one_question)
             continue
         raw = (form.get(f"fact.{name}") or "").strip()
         if f["type"] == "bool":  # the box ticked ("1"); "0": 否 kept from a stored record (修改后重新计算)

@@ -33,6 +33,7 @@ from ..deps import (
     unique_keys,
 )
 from ..limits import unwritable
+from ..offline import upload
 from ..schemas import (
     ASSESSMENT_EXAMPLE,
     DECISION_EXAMPLE,
@@ -84,11 +85,11 @@ def _fact_value(name: str, v: Any) -> Any:
 
 
 # What a request says besides the case to assess: kept with the record, never assessed.
-NOT_ASSESSED = frozenset({"case", "supersedes"})
+NOT_ASSESSED = frozenset({"case", "supersedes", "offline"})
 
 
 def to_case(body: AssessmentIn) -> Case:
-    data = body.model_dump(exclude=NOT_ASSESSED)  # the case's identity is kept with the record, never assessed
+    data = body.model_dump(exclude=NOT_ASSESSED)  # the case's identity (and supersedes, an upload's offline object) are kept with the record, never assessed
     data["facts"] = {k: _fact_value(k, v) for k, v in body.facts.items()}
     data["decision_date"] = data["decision_date"] or today()
     try:
@@ -148,6 +149,8 @@ async def create(request: Request) -> Response:
     s, who = current(request), caller(request)
     body = with_case(parse_body(await request.body(), request.headers.get("content-type")))
     key = request.headers.get("idempotency-key")
+    if body.offline is not None:  # a terminal's offline result: re-evaluated, recorded only if identical
+        upload.check_upload(body, key, dt.datetime.now(dt.UTC))
     idempotency = None
     if key is not None and s.settings.storage:
         idempotency = (who.name, _idempotency_key(key), body_hash(body))
@@ -159,7 +162,15 @@ async def create(request: Request) -> Response:
     if body.supersedes is not None:
         await check_superseding(s, who, body.supersedes)
     case = to_case(body)
-    a = s.engine.assess(case)
+    engine, rulebook_set, offline = s.engine, None, None
+    if body.offline is not None:
+        if body.offline.bundle_hash != _records(s).set_hash:  # a set served before: rebuilt from its snapshot (slow once)
+            engine = await asyncio.to_thread(upload.engine_of, _records(s), body.offline.bundle_hash)
+            rulebook_set = body.offline.bundle_hash
+        offline = upload.offline_record(body)
+    a = engine.assess(case)
+    if body.offline is not None:
+        upload.compare(body, a.to_json())
     rid = new_id()
     payload = a.to_json(id=rid)
     if s.settings.storage:
@@ -170,7 +181,7 @@ async def create(request: Request) -> Response:
 
         try:
             await s.store.wait(_records(s).add(rid, request_, a, payload, who, idempotency, case=stored(body.case),
-                                               supersedes=body.supersedes))
+                                               supersedes=body.supersedes, offline=offline, rulebook_set=rulebook_set))
         except Replayed as first:  # the same key and body arrived meanwhile (a concurrent retry)
             return await _replayed(s, first.assessment_id)
     return Response(payload, status_code=201, media_type="application/json")

@@ -40,8 +40,8 @@ CONTENT = {
 
 # Columns hashed only when set (not null): added after records were made without them, so an older
 # record's content, and its hash, stay exactly what they were (migration 0006: the case's identity;
-# 0007: the record a recomputation supersedes).
-OPTIONAL = {"assessment": ("case_json", "case_number", "case_party", "supersedes"), "decision": (), "access": ()}
+# 0007: the record a recomputation supersedes; 0008: the offline object of a result computed by a terminal and uploaded).
+OPTIONAL = {"assessment": ("case_json", "case_number", "case_party", "supersedes", "offline"), "decision": (), "access": ()}
 
 
 def utc_text(t: dt.datetime) -> str:

@@ -82,14 +82,22 @@ class Records:
 
     def add(self, rid: str, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
             idempotency: tuple[str, str, str] | None = None, case: Mapping[str, Any] | None = None,
-            supersedes: str | None = None) -> asyncio.Future[dict[str, Any]]:
+            supersedes: str | None = None, offline: Mapping[str, Any] | None = None,
+            rulebook_set: str | None = None) -> asyncio.Future[dict[str, Any]]:
         """:meth:`submit` in the running event loop: an asyncio future of the stored row, resolved once
         it is durably committed (await it). The request may be a function giving it: it is then
         called in the store's writer thread, off the event loop. ``idempotency``: see
         :meth:`~api.storage.writer.ChainWriter.add_assessment`. ``supersedes``: checked first with
         :func:`check_supersedes`; the writer checks again under the chain lock that no other record
-        superseded it meanwhile (409 ``already_superseded``)."""
-        return self.store.add_assessment(rid, idempotency, **self._fields(request, a, result_json, who, case, supersedes))
+        superseded it meanwhile (409 ``already_superseded``). ``offline`` (a terminal's result,
+        re-evaluated) and ``rulebook_set`` (the set it was re-evaluated with, when not the current one)
+        go into the record."""
+        fields = self._fields(request, a, result_json, who, case, supersedes)
+        if offline is not None:
+            fields["offline"] = offline
+        if rulebook_set is not None:
+            fields["rulebook_set"] = rulebook_set
+        return self.store.add_assessment(rid, idempotency, **fields)
 
     def _fields(self, request: RequestIn, a: Assessment, result_json: bytes, who: Any,
                 case: Mapping[str, Any] | None, supersedes: str | None) -> AssessmentFields:

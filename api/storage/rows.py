@@ -70,11 +70,12 @@ class AssessmentFields(TypedDict):
     who: Any
     case: NotRequired[Mapping[str, Any] | None]  # the case's identity (api.casedata.stored), when given
     supersedes: NotRequired[str | None]  # the record this one replaces (修改后重新计算), when it does
+    offline: NotRequired[Mapping[str, Any] | None]  # a terminal's offline result: made_at, bundle_hash, result_sha256
 
 
 def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violation: str, title: str, outcome: str,
                     fine: Mapping[str, Any] | None, edition: str, sha256: str, rulebook_set: str, who: Any,
-                    case: Mapping[str, Any] | None = None, supersedes: str | None = None) -> dict[str, Any]:
+                    case: Mapping[str, Any] | None = None, supersedes: str | None = None, offline: Mapping[str, Any] | None = None) -> dict[str, Any]:
     band = fine["band"] if fine else None
     party = case.get("party") if case else None
     return {
@@ -98,6 +99,7 @@ def assessment_row(rid: str, *, request: RequestIn, result_json: bytes, violatio
         "case_number": None if case is None else case.get("number"),
         "case_party": None if party is None else party["name"],
         "supersedes": supersedes,
+        "offline": None if offline is None else orjson.dumps(offline, option=orjson.OPT_SORT_KEYS).decode(),
     }
 
 
@@ -178,6 +180,7 @@ def record_meta(row: Mapping[str, Any]) -> dict[str, Any]:
         "rulebook_set": row["rulebook_set"],
         "edition": row["edition"],
         "sha256": row["sha256"],
+        **({"offline": orjson.loads(row["offline"])} if row.get("offline") else {}),
     }
 
 

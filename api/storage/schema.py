@@ -64,6 +64,8 @@ assessments = Table(
     # check under the chain lock, which names the newer record).
     Column("supersedes", String(32), nullable=True),
     Index("ux_assessments_supersedes", "supersedes", unique=True),
+    # an assessment made offline by a terminal and uploaded (migration 0008): made_at, bundle_hash, result_sha256 as JSON
+    Column("offline", Text, nullable=True),
 )
 
 decisions = Table(

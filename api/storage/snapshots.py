@@ -3,20 +3,15 @@ stored compressed (the records name the set they were made with)."""
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 import orjson
 
+from discretion.rulebooks.tree import source_hash as set_hash  # the set's content address (the offline bundle's too)
 
-def set_hash(files: Mapping[str, bytes]) -> str:
-    """The content address of a set of rulebook source files (paths and contents)."""
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(path.encode("utf-8") + b"\0" + hashlib.sha256(files[path]).hexdigest().encode("ascii") + b"\n")
-    return h.hexdigest()
+__all__ = ["set_hash", "pack_files", "unpack_files", "write_tree"]
 
 
 def pack_files(files: Mapping[str, bytes]) -> bytes:

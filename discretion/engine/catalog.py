@@ -11,8 +11,8 @@ from ..rulebooks import conditions
 from ..rulebooks.compiler import Compiled, applicable_circumstances
 from ..rulebooks.editions import in_force
 from ..rulebooks.loaded import LoadedEdition
-from ..rulebooks.models import GROUPS, FactDef, FromLaw
-from .citation import chinese_number, cite, edition_citation, provision_refs
+from ..rulebooks.models import GROUPS, FactDef, FromLaw, Violation
+from .citation import chinese_number, cite, cite_provision, edition_citation, provision_refs
 from .dates import regime_on
 from .inputs import date_problems
 
@@ -279,6 +279,26 @@ def edition_circumstance_basis(edition: LoadedEdition, code: str) -> dict[str, l
     return out
 
 
+def circumstance_groups(compiled: Compiled, code: str, edition: LoadedEdition | None) -> dict[str, list[dict[str, Any]]]:
+    """The circumstances a form asks for violation ``code``, by group (in the law layer's order), each
+    with its basis under both regimes (a form may be for an act before or after 2026-08-15) and,
+    where the law gives none of its own, the benchmark edition's (its adjustments and 免罚 list)."""
+    by_regime = {r: {c["id"]: c for c in circumstance_entries(compiled, code, r)} for r in ("pre2026", "code2026")}
+    benchmark = edition_circumstance_basis(edition, code) if edition is not None else {}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for cid, c in by_regime["code2026"].items():
+        c = dict(c)
+        old = by_regime["pre2026"][cid]["basis"]
+        c["basis"] = list(dict.fromkeys(old + c["basis"] + benchmark.get(cid, [])))
+        groups.setdefault(c["group"], []).append(c)
+    return {g: groups[g] for g in GROUP_LABELS if g in groups}
+
+
+def provision_citations(v: Violation) -> dict[str, list[str]]:
+    """The penalty provisions of a violation type under each regime, cited whole."""
+    return {r: list(dict.fromkeys(cite_provision(p.basis.ref, p.read_with) for p in rules.provisions)) for r, rules in v.regimes.items()}
+
+
 def form_facts(compiled: Compiled, code: str, edition_key: str | None) -> list[dict[str, Any]]:
     """Every fact a case of this type may need under either regime, with where it is required."""
     rs = compiled.rulebooks
@@ -298,3 +318,26 @@ def form_facts(compiled: Compiled, code: str, edition_key: str | None) -> list[d
             d["required_in"] = required_in.get(name, [])
             out.append(d)
     return out
+
+
+def one_question(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One fact, asked once: where the benchmark edition grades more finely what a fact of the law
+    layer selects (``refines``), the law fact's select offers the edition's finer choices under each of
+    its own (value ``law:edition``), and the edition's fact is not asked on its own."""
+    refined = {d["refines"]["fact"]: d for d in facts if "refines" in d}
+    for d in facts:
+        own = refined.get(d["name"])
+        if own is None or d["type"] != "enum":
+            continue
+        labels = {c["value"]: c["label"] for c in own["choices"]}
+        options: list[tuple[str, str]] = []
+        for c in d["choices"]:
+            allowed = own["refines"]["choices"].get(c["value"], [])
+            if len(allowed) < 2:
+                options.append((c["value"], c["label"]))
+                continue
+            options.append((c["value"], f"{c['label']}（{own['label']}未细分）"))
+            options += [(f"{c['value']}:{a}", f"{c['label']}——{labels.get(a, a)}") for a in allowed]
+        d["options"] = options
+        d["refined_by"] = own["name"]
+    return facts

@@ -6,9 +6,9 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-import orjson
 
 from ..rulebooks.models import LegalRef
+from . import encoding
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -82,11 +82,11 @@ def as_dict(ref: LegalRef) -> dict[str, object]:
 # Memoised by the identity of the reference objects (the rulebook's own, few and immutable); the
 # cache holds them, so an id cannot be reused while its entry lives. Cleared when full.
 _CACHE_MAX = 4096
-_JSON_BY_ID: dict[int, tuple[LegalRef, orjson.Fragment]] = {}
+_JSON_BY_ID: dict[int, tuple[LegalRef, Any]] = {}  # the reference, its JSON fragment
 _ALL_BY_IDS: dict[tuple[int, ...], tuple[list[LegalRef], str]] = {}
 
 
-def as_json(ref: LegalRef) -> orjson.Fragment:
+def as_json(ref: LegalRef) -> Any:
     """``as_dict(ref)`` as JSON (UTF-8), to embed in a larger document."""
     got = _JSON_BY_ID.get(id(ref))
     if got is None:
@@ -98,8 +98,8 @@ def as_json(ref: LegalRef) -> orjson.Fragment:
 
 
 @lru_cache(maxsize=4096)
-def _as_json(law: str, article: int, paragraph: int | None, item: int | None) -> orjson.Fragment:
-    return orjson.Fragment(orjson.dumps(
+def _as_json(law: str, article: int, paragraph: int | None, item: int | None) -> Any:
+    return encoding.Fragment(encoding.dumps(
         {"law": law, "article": article, "paragraph": paragraph, "item": item, "citation": _cite(law, article, paragraph, item)}
     ))
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import orjson
 
 from ..rulebooks.models import LegalRef
 from .case import Case
+from . import encoding
 from .citation import as_dict, as_json
 from .trail import REGIME_LABELS, Step
 
@@ -146,7 +146,7 @@ class Assessment:
         payload = self._document(as_json, [s.for_json() for s in self.trail])
         if extra:
             payload = {**extra, **payload}
-        return orjson.dumps(payload, default=_step_dict, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+        return encoding.dumps(payload, default=_step_dict, option=encoding.OPT_PASSTHROUGH_DATACLASS)
 
     def _document(self, ref: Callable[[LegalRef], Any], trail: list[Any]) -> dict[str, Any]:
         """The result document, with legal references encoded by ``ref`` and the given trail."""
@@ -180,12 +180,12 @@ class Assessment:
 
 # The notices' entries (circumstances not applied, factors defaulted) are shared by every result
 # that has them (discretion.engine.notices): each is registered with its JSON, serialised once.
-_ENTRY_JSON: dict[int, tuple[dict[str, Any], orjson.Fragment]] = {}
+_ENTRY_JSON: dict[int, tuple[dict[str, Any], Any]] = {}  # the entry, its JSON fragment
 
 
 def shared(entry: dict[str, Any]) -> dict[str, Any]:
     """Register ``entry``, shared between results and never changed, so that ``to_json`` embeds its JSON."""
-    _ENTRY_JSON[id(entry)] = (entry, orjson.Fragment(orjson.dumps(entry)))  # the entry kept: its id stays its own
+    _ENTRY_JSON[id(entry)] = (entry, encoding.Fragment(encoding.dumps(entry)))  # the entry kept: its id stays its own
     return entry
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import orjson
+from . import encoding
 
 # Step names, in pipeline order, with their Chinese labels.
 STEP_LABELS = {
@@ -62,11 +62,11 @@ class Step:
             "data": dict(self.data),
         }
 
-    def json(self) -> orjson.Fragment:
+    def json(self) -> Any:
         """``to_dict()`` as JSON (UTF-8), to embed in a larger document."""
         got = self._json
         if not got:
-            frag = orjson.Fragment(orjson.dumps(self.to_dict(), default=_json_default, option=orjson.OPT_PASSTHROUGH_DATACLASS))
+            frag = encoding.Fragment(encoding.dumps(self.to_dict(), default=_json_default, option=encoding.OPT_PASSTHROUGH_DATACLASS))
             if got is None:
                 object.__setattr__(self, "_json", frag)
             return frag

@@ -8,7 +8,8 @@
   ``approval`` — content hashes, approval and publication; ``signing`` — reviewers' Ed25519
   signatures of approvals and the registry of their public keys (``reviewers.yaml``); ``tree`` —
   ``load()``: the whole tree, all or nothing;
-- ``compiler`` — rulesets for the matchers, compiled from the loaded tree.
+- ``compiler`` — rulesets for the matchers, compiled from the loaded tree; ``jsonset`` — a loaded
+  set as one JSON document (published editions) and back, for the offline terminal, which has no YAML.
 
 May import: :mod:`discretion.errors` and this room only (never the engine, the review tools, or any
 web or database package). Kept free of side effects: importing this package imports nothing.

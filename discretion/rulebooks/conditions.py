@@ -22,6 +22,7 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Union
 
 Literal = Union[str, int, Decimal, bool]

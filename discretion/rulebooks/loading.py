@@ -16,8 +16,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
+
+try:
+    import yaml
+except ImportError:  # the offline terminal (Pyodide) has no PyYAML: it loads the set compiled to JSON (jsonset)
+    yaml = None
 
 from ..errors import RulebookError, RulebookIssue
 
@@ -28,13 +32,13 @@ MAX_LINE = 10_000  # characters: the longest shipped line is ~300; a quoted arti
 MAX_ENTRIES = 5_000  # keys of one mapping or items of one list (the largest shipped: 28)
 MAX_ISSUES = 100  # validation issues listed per file (a file of 90,000 unknown keys is refused, not listed)
 
-try:  # libyaml is much faster; the pure-Python parser is the fallback
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
-
-_SAFE = yaml.SafeLoader("")
-_RESOLVER = yaml.resolver.Resolver()  # the implicit tags (int, bool, null …) libyaml leaves to Python
+if yaml is not None:
+    try:  # libyaml is much faster; the pure-Python parser is the fallback
+        _Loader: Any = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - depends on the PyYAML build
+        _Loader = yaml.SafeLoader
+    _SAFE = yaml.SafeLoader("")
+    _RESOLVER = yaml.resolver.Resolver()  # the implicit tags (int, bool, null …) libyaml leaves to Python
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -122,6 +126,8 @@ def read(path: Path, display: str | None = None) -> Document:
 
 def parse(raw: bytes, name: str) -> Document:
     """Parse YAML bytes (the file's content) into a :class:`Document`."""
+    if yaml is None:
+        raise _fail(name, None, "未安装 PyYAML，无法读取 YAML 规则集（离线终端读取编译成 JSON 的规则集）")
     if len(raw) > MAX_BYTES:
         raise _fail(name, None, f"文件过大（{len(raw)} 字节，上限 {MAX_BYTES} 字节）")
     if b"\x00" in raw:

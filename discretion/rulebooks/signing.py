@@ -22,9 +22,12 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+except ImportError:  # the offline terminal (Pyodide) has none: approvals were verified when its bundle was built
+    InvalidSignature = serialization = Ed25519PrivateKey = Ed25519PublicKey = None  # type: ignore[assignment,misc]
 
 from ..errors import InputError, RulebookIssue
 from . import loading
@@ -33,6 +36,11 @@ from .models import Approval, ReviewerKey, ReviewerRegistry, Signature
 PURPOSE = "discretion/approval/v1"
 DECISION = "approved"
 REGISTRY = "reviewers.yaml"  # at the root of the rulebook tree
+
+
+def _need_cryptography() -> None:
+    if Ed25519PublicKey is None:
+        raise RuntimeError("verifying reviewers' signatures needs the cryptography package")
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -84,6 +92,7 @@ def fingerprint(raw: bytes) -> str:
 
 def decode_public(text: str) -> bytes | None:
     """The 32 raw bytes of a registered public key, or None when the text is not one."""
+    _need_cryptography()
     try:
         raw = base64.b64decode(text, validate=True)
         Ed25519PublicKey.from_public_bytes(raw)
@@ -114,6 +123,7 @@ def sign(key: Ed25519PrivateKey, edition: str, a: Approval, at: dt.datetime) -> 
 
 def verify(raw: bytes, edition: str, a: Approval) -> bool:
     """Whether ``a`` carries a good signature by the public key ``raw`` over its own fields."""
+    _need_cryptography()
     s = a.signature
     if s is None or s.key != fingerprint(raw):
         return False

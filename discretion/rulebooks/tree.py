@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import NotFoundError, RulebookError, RulebookIssue
@@ -36,6 +37,16 @@ def source_files(root: Path | None = None) -> dict[str, bytes]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "law"):
         paths.extend(yaml_files(folder))
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in paths if p.is_file()}
+
+
+def source_hash(files: Mapping[str, bytes]) -> str:
+    """The content address of a set of rulebook source files (paths and contents, as
+    :func:`source_files` gives them): how the service names the set a record was made with (its
+    stored snapshot), and how an offline bundle names the set it was compiled from."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.encode("utf-8") + b"\0" + hashlib.sha256(files[path]).hexdigest().encode("ascii") + b"\n")
+    return h.hexdigest()
 
 
 def load(root: Path | None = None, *, signatures: bool = True) -> RulebookSet:
@@ -66,8 +77,6 @@ def load(root: Path | None = None, *, signatures: bool = True) -> RulebookSet:
     if not law_path.exists():
         raise RulebookError(message=f"缺少法律层文件：{rel(law_path)}", issues=[RulebookIssue(rel(law_path), None, "缺少法律层文件")])
     got = read(law_path, LawEdition)
-    violations: dict[str, LoadedViolation] = {}
-    editions: dict[str, LoadedEdition] = {}
     raw_violations: list[tuple[Violation, loading.Document]] = []
     unreadable: set[str] = set()  # codes of violation files refused (each file is named for its code)
     for path in yaml_files(root / "law" / "violations"):
@@ -87,7 +96,24 @@ def load(root: Path | None = None, *, signatures: bool = True) -> RulebookSet:
         reviewers = _reviewers(root, read, issues)
     if got is None:
         raise RulebookError(message="规则集无法加载", issues=issues)
-    law, law_doc = got
+    return assemble(root, got, raw_violations, raw_editions, reviewers, issues, unreadable)
+
+
+def assemble(
+    root: Path,
+    law_read: tuple[LawEdition, loading.Document],
+    raw_violations: list[tuple[Violation, loading.Document]],
+    raw_editions: list[tuple[BenchmarkEdition, loading.Document]],
+    reviewers: signing.Registry | None,
+    issues: list[RulebookIssue],
+    unreadable: set[str] | frozenset[str] = frozenset(),
+) -> RulebookSet:
+    """Cross-check the validated documents of a set and build it, or refuse it whole with every issue
+    (``issues``: those found while reading). Used by :func:`load` and by the loader of a set compiled
+    to JSON (:mod:`discretion.rulebooks.jsonset`), so both build the same set the same way."""
+    law, law_doc = law_read
+    violations: dict[str, LoadedViolation] = {}
+    editions: dict[str, LoadedEdition] = {}
     facts = {f.name: f for f in law.facts}
     circumstances = {c.id: c for c in law.circumstances}
     issues.extend(check_law(law, law_doc, facts, circumstances))
