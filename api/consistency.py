@@ -36,6 +36,7 @@ from .storage.decided import SCALE
 LAW_PREFIX = "中华人民共和国"
 TOP_REASONS = 3  # reasons shown per violation type (the export lists them all)
 LIKE_CASES = 10  # like cases shown for one decided case
+CUBE_PARTS = 2  # the cube is counted in this many parts at once, on separate connections (both cores)
 MAX_LIKE = 50
 Printable = r"^[^\x00-\x1f\x7f]+$"
 REGIME_LABELS = {"pre2026": "单行法", "code2026": "《生态环境法典》"}
@@ -240,13 +241,13 @@ async def report(s: State, who: Principal, f: Filters, top: int | None = TOP_REA
     scope = scope_of(s.rulebooks, f)
     focus = focus_of(who, f.handler)
     engine = s.store.engine
-    jobs = [s.store.call(sql.cube, engine, scope), s.store.call(sql.timeline, engine, scope),
-            s.store.call(sql.reasons, engine, scope, focus, top)]  # a focus: that handler's reasons only
-    if focus is not None:
-        jobs.append(s.store.call(sql.timeline, engine, scope, focus))
-    got = await asyncio.gather(*jobs)
-    summary = stats.summarise(got[0])
-    return build(s.rulebooks, f, who, focus, summary, got[2], got[1], got[3] if focus is not None else None)
+    cubes = sql.parts(scope.violations or list(s.rulebooks.violations), CUBE_PARTS)
+    jobs = [s.store.call(sql.timeline, engine, scope), s.store.call(sql.reasons, engine, scope, focus, top),  # a focus: that handler's reasons only
+            s.store.call(sql.timeline, engine, scope, focus) if focus is not None else asyncio.sleep(0, None),
+            *(s.store.call(sql.cube, engine, scope, part) for part in cubes)]
+    timeline, reasons, mine, *counted = await asyncio.gather(*jobs)
+    summary = stats.summarise(row for rows in counted for row in rows)
+    return build(s.rulebooks, f, who, focus, summary, reasons, timeline, mine)
 
 
 # --- like cases -----------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ def _short(title: str, n: int = 16) -> str:
 
 
 def _box(label: str, figures: dict[str, Any] | None, key: str, kind: str = "") -> charts.Box:
+    """A box of the report's figures; ``kind``: "marked" (a flag, red) or "mine" (the focused handler, blue)."""
     f = figures or {}
-    return charts.Box.of(label, f.get(key) or {}, int(f.get("with_position", 0)), marked=kind == "marked")
+    return charts.Box.of(label, f.get(key) or {}, int(f.get("with_position", 0)), marked=kind == "marked", mine=kind == "mine")
 
 
 def chart(report: dict[str, Any], which: Chart) -> str:
@@ -54,13 +55,14 @@ def chart(report: dict[str, Any], which: Chart) -> str:
             m = v.get("mine")
             if m and m["with_position"] >= MIN_BOX:
                 rows.append(_box(_short(v["title"]) + ("·本人" if mine else "·" + person(report["filters"]["handler"])), m,
-                                 "position_pct", "marked"))
+                                 "position_pct", "mine"))
         return charts.boxes(rows, "决定数额在法定幅度中的位置（按违法行为类型）",
                             "法定幅度中的位置（%；0 为法定最低额，100 为法定最高额）", reference=_box("全局", report["bureau"], "position_pct"),
                             lines=(0, 100))
     if which == "handlers":
+        focus = report["filters"]["handler"]
         rows = [_box(("本人" if mine else person(h["name"])), h, "departure_pct",
-                     "marked" if any(f["code"].startswith("position") for f in h["flags"]) else "")
+                     "marked" if any(f["code"].startswith("position") for f in h["flags"]) else "mine" if h["name"] == focus else "")
                 for h in report["handlers"] if h["with_position"] >= MIN_BOX]
         t = stats.MEDIAN_THRESHOLD
         return charts.boxes(rows, "相对全局同类案件中位位置的偏离（按承办人）",

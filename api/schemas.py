@@ -775,7 +775,7 @@ class ViolationFiguresOut(FiguresOut):
 
     violation: str = Field(description="违法行为代码")
     title: str
-    reasons: list[ReasonOut] = Field(description="档次外决定的理由及件数（最常见的 3 条；导出文件列出全部）")
+    reasons: list[ReasonOut] = Field(description="档次外决定的理由及件数（最常见的 3 条；导出文件列出全部）；指定承办人（承办人查询时为本人）时只列其本人的")
     mine: FiguresOut | None = Field(description="所关注承办人（承办人查询时为本人）在这一类的数字；未指定承办人时为 null")
 
 

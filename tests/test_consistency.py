@@ -298,3 +298,14 @@ def test_the_report_matches_its_documented_response_model(env: dict[str, Any]) -
     doc = env["client"].get("/openapi.json").json()
     assert "/v1/analytics/consistency" in doc["paths"] and "/v1/analytics/consistency/like/{ref}" in doc["paths"]
     assert json.dumps(doc, ensure_ascii=False).count("ConsistencyOut") >= 1
+
+
+def test_the_cube_is_counted_in_parts_that_together_hold_every_type() -> None:
+    """Two parts cut at the middle known code; a code the rulebooks do not know still falls in one."""
+    from api.storage.analytics import parts
+
+    assert parts(["d", "b", "a", "c"], 2) == [(None, "c"), ("c", None)]
+    assert parts(["a"], 2) == [(None, None)] and parts([], 3) == [(None, None)]
+    ranges = parts(["air", "eia", "noise", "water"], 3)
+    for code in ("000", "air", "zzz", "m"):
+        assert sum((lo is None or lo <= code) and (hi is None or code < hi) for lo, hi in ranges) == 1

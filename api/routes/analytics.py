@@ -31,7 +31,9 @@ async def report(f: Filters, s: Annotated[State, Depends(state)], who: Annotated
     return await consistency.report(s, who, f)
 
 
-@router.get("/export.{fmt}", summary="导出裁量一致性统计表（CSV 或 XLSX）", response_class=Response, responses={
+@router.get("/export.{fmt}", summary="导出裁量一致性统计表（CSV 或 XLSX）", response_class=Response,
+            description="与 GET /v1/analytics/consistency 相同的筛选条件和权限；档次外理由列出全部（不只最常见的几条）；"
+                        "以 = + - @、制表符或回车开头的文字单元格前加撇号，不会被电子表格当作公式。", responses={
     200: {"description": "CSV（一张表，中文表头，UTF-8 带 BOM）或 XLSX（说明、按违法行为、按承办人、档次外理由、时间线各一张工作表）",
           "content": {m: {} for m in consistency_files.MEDIA.values()}}, **_FORBIDDEN})
 async def export(
@@ -42,7 +44,7 @@ async def export(
     table: Annotated[Literal["violations", "handlers", "reasons", "timeline"], Query(
         description="CSV 导出哪张表：violations 按违法行为（默认）、handlers 按承办人、reasons 档次外理由、timeline 时间线")] = "violations",
 ) -> Response:
-    """Every reason is listed (not only the most frequent); text cells are formula-safe."""
+    # every reason is listed (not only the most frequent); text cells are formula-safe
     r = await consistency.report(s, who, f, top=None)
     body = consistency_files.export(r, fmt, table, consistency.labeller(s.rulebooks))
     name = f"consistency-{table}.csv" if fmt == "csv" else "consistency.xlsx"

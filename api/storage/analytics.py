@@ -65,14 +65,30 @@ def _count_if(cond: ColumnElement[bool]) -> Any:
     return func.sum(case((cond, 1), else_=0))
 
 
-def cube(engine: Engine, scope: Scope) -> list[tuple[str, str, int | None, int, int, int, int]]:
-    """(violation, handler, bin, cases, below, above, waived) for every combination that has cases."""
+def cube(engine: Engine, scope: Scope, part: tuple[str | None, str | None] = (None, None)) -> list[tuple[str, str, int | None, int, int, int, int]]:
+    """(violation, handler, bin, cases, below, above, waived) for every combination that has cases;
+    ``part``: only the violation types from its first code (included) to its second (excluded), so
+    that parts of the cube can be counted at once on separate connections (:func:`parts`)."""
+    conds = scope.where()
+    if part[0] is not None:
+        conds.append(t.c.violation >= part[0])
+    if part[1] is not None:
+        conds.append(t.c.violation < part[1])
     q = (select(t.c.violation, t.c.handler, t.c.bin, func.count(), _count_if(t.c.side < 0), _count_if(t.c.side > 0),
                 _count_if(t.c.waived.is_(True)))
-         .where(and_(True, *scope.where()))
+         .where(and_(True, *conds))
          .group_by(t.c.violation, t.c.handler, t.c.bin))
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
+
+
+def parts(codes: Sequence[str], n: int) -> list[tuple[str | None, str | None]]:
+    """``n`` ranges of violation codes that together hold every code (known or not), cut at the
+    known ``codes`` so that each holds about as many types."""
+    ordered = sorted(set(codes))
+    cuts = [ordered[len(ordered) * i // n] for i in range(1, n)] if len(ordered) >= n else []
+    bounds: list[str | None] = [None, *cuts, None]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
 def timeline(engine: Engine, scope: Scope, handler: str | None = None) -> list[tuple[int, int, int]]:

@@ -32,19 +32,20 @@ QUANTILES = ("p5", "p25", "median", "p75", "p95")
 @dataclass(frozen=True)
 class Box:
     """One row of a box plot: its label, the quantiles (p5, p25, median, p75, p95; percent or
-    points, None without data), the cases behind it, and whether it is marked (a flagged handler,
-    the focused one)."""
+    points, None without data), the cases behind it, whether it is marked (a flagged handler: red)
+    and whether it is the focused handler's own (blue)."""
 
     label: str
     q: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None, Decimal | None]
     cases: int
     marked: bool = False
+    mine: bool = False
 
     @classmethod
-    def of(cls, label: str, quantiles: Mapping[str, Any], cases: int, marked: bool = False) -> Box:
+    def of(cls, label: str, quantiles: Mapping[str, Any], cases: int, marked: bool = False, mine: bool = False) -> Box:
         """A box from quantiles by name (numbers or None)."""
         q = tuple(None if quantiles.get(k) is None else Decimal(str(quantiles[k])) for k in QUANTILES)
-        return cls(label, q, cases, marked)  # type: ignore[arg-type]
+        return cls(label, q, cases, marked, mine)  # type: ignore[arg-type]
 
     @property
     def complete(self) -> bool:
@@ -105,7 +106,7 @@ def _boxes(rows: tuple[Box, ...], title: str, xlabel: str, reference: Box | None
             return _svg(fig)
         ys = list(range(len(every) - 1, -1, -1))  # the first row at the top
         q = [dict(zip(QUANTILES, (float(v) for v in b.q if v is not None))) for b in every]
-        colours = [GREY if b is reference else RED if b.marked else GREEN for b in every]
+        colours = [GREY if b is reference else RED if b.marked else BLUE if b.mine else GREEN for b in every]
         ax.barh(ys, [x["p75"] - x["p25"] for x in q], left=[x["p25"] for x in q], height=0.6, color=colours,
                 alpha=0.5, edgecolor=colours, linewidth=0.8)
         ax.hlines(ys + ys, [x["p5"] for x in q] + [x["p75"] for x in q], [x["p25"] for x in q] + [x["p95"] for x in q],
