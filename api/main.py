@@ -21,9 +21,10 @@ from .deps import State
 from .keyfile import session_secret
 from .limits import BodyLimit
 from .pages import daily as daily_page
+from .pages import consistency as consistency_page
 from .pages import form, login, replay, results, review
 from .reload import starting_set
-from .routes import admin, assessments, daily, documents, health, violations
+from .routes import admin, analytics, assessments, daily, documents, health, violations
 from .security import SecurityHeaders
 from .settings import Settings, load_settings
 from .storage import Store
@@ -97,11 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def favicon() -> FileResponse:
         return FileResponse(STATIC / "swagger" / "favicon-32x32.png", media_type="image/png")
 
-    for module in (health, violations, assessments, documents, daily, admin):  # the JSON API v1
+    for module in (health, violations, assessments, documents, daily, analytics, admin):  # the JSON API v1
         app.include_router(module.router)
     if settings.echo:
         app.include_router(health.echo_router)
-    for page in (login, form, results, daily_page, review, replay):  # pages: the web form, login, the reviewers' pages
+    for page in (login, form, results, daily_page, review, replay, consistency_page):  # pages: the web form, login, the reviewers' pages
         app.include_router(page.router)
     _install_access(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

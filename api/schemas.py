@@ -791,3 +791,218 @@ class HealthFailingOut(ErrorOut):
 
     status: Literal["unavailable"]
     checks: dict[str, Literal["ok", "failing"]] = Field(description="各项检查的结果，如 {\"database\": \"failing\"}")
+
+
+# --- GET /v1/analytics/consistency (api/consistency.py) ------------------------------------------
+
+Pct = Annotated[JsonNumber | None, Field(description="百分数，保留一位小数；无数据时为 null")]
+
+
+class QuantilesOut(BaseModel):
+    """分位数（百分数或百分点）：第5、25、50（中位数）、75、95百分位；无数据时为 null。"""
+
+    model_config = _OUT
+
+    p5: Pct
+    p25: Pct
+    median: Pct
+    p75: Pct
+    p95: Pct
+
+
+class FiguresOut(BaseModel):
+    """一组已决定案件的数字。位置：决定数额在法定幅度中的位置（0 为法定最低额，100 为法定最高额）。"""
+
+    model_config = _OUT
+
+    cases: int = Field(description="已决定的案件数")
+    with_position: int = Field(description="有法定幅度（可计算位置）的案件数")
+    position_pct: QuantilesOut = Field(description="位置的分位数（%）")
+    below: int = Field(description="决定数额低于建议档次的件数")
+    inside: int = Field(description="在建议档次内的件数")
+    above: int = Field(description="高于建议档次的件数")
+    outside_rate_pct: Pct = Field(description="档次外比例（%）")
+    waived: int = Field(description="不予处罚（决定 0 元，超过追责期限的除外）的件数")
+    waiver_rate_pct: Pct = Field(description="不予处罚比例（%）")
+
+
+class ReasonOut(BaseModel):
+    model_config = _OUT
+
+    reason: str = Field(description="档次外决定所附的理由（原文）")
+    cases: int
+
+
+class ViolationFiguresOut(FiguresOut):
+    """一类违法行为：全局的数字，档次外理由（最常见的在前），及所关注承办人的数字（mine）。"""
+
+    violation: str = Field(description="违法行为代码")
+    title: str
+    reasons: list[ReasonOut] = Field(description="档次外决定的理由及件数（最常见的 3 条；导出文件列出全部）；指定承办人（承办人查询时为本人）时只列其本人的")
+    mine: FiguresOut | None = Field(description="所关注承办人（承办人查询时为本人）在这一类的数字；未指定承办人时为 null")
+
+
+class FlagOut(BaseModel):
+    model_config = _OUT
+
+    code: Literal["outside_high", "outside_low", "position_high", "position_low"]
+    label: str
+
+
+class HandlerFiguresOut(FiguresOut):
+    """一名承办人与全局的对比。"""
+
+    name: str = Field(description="承办人（用户名）")
+    departure_pct: QuantilesOut = Field(description="偏离的分位数（百分点）：每件案件的位置减去全局同类违法行为的中位位置")
+    expected_outside_rate_pct: Pct = Field(description="按该承办人各类违法行为件数加权的全局档次外比例（%）")
+    outside_gap_pct: Pct = Field(description="档次外比例减去预期比例（百分点）")
+    expected_waiver_rate_pct: Pct = Field(description="按该承办人各类违法行为件数加权的全局不予处罚比例（%）")
+    flags: list[FlagOut] = Field(description="提示：件数足够且偏离超过阈值（见 method）")
+    enough_cases: bool = Field(description="件数是否达到比较所需的最低件数")
+
+
+class BureauFiguresOut(FiguresOut):
+    departure_pct: QuantilesOut = Field(description="全部案件相对同类违法行为中位位置的偏离（百分点）")
+
+
+class MethodOut(BaseModel):
+    model_config = _OUT
+
+    position: str
+    departure: str
+    expected: str
+    flag: str
+    min_cases: int
+    rate_threshold_pct: int
+    median_threshold_pct: int
+    bin_pct: int
+
+
+class ConsistencyFiltersOut(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    from_: DateText | None = Field(alias="from")
+    to: DateText | None
+    violation: str | None
+    group: str | None
+    jurisdiction: str | None
+    handler: str | None = Field(description="所关注的承办人（承办人查询时为本人）")
+    edition: str | None
+    data: Literal["real", "synthetic", "all"]
+
+
+class MonthMineOut(BaseModel):
+    model_config = _OUT
+
+    cases: int
+    below: int
+    above: int
+    outside_rate_pct: Pct
+
+
+class MonthOut(MonthMineOut):
+    month: str = Field(description="月份 YYYY-MM（决定日，北京时间）")
+    mine: MonthMineOut | None = Field(description="所关注承办人当月的数字；未指定时为 null")
+
+
+class ConsistencyOut(BaseModel):
+    """GET /v1/analytics/consistency：裁量一致性统计（同案同罚）。"""
+
+    model_config = _OUT
+
+    view: Literal["bureau", "handler"] = Field(description="bureau：审核人、管理员所见（全部承办人）；handler：承办人所见（本人与全局）")
+    filters: ConsistencyFiltersOut
+    method: MethodOut
+    bureau: BureauFiguresOut = Field(description="全局：所选范围内全部承办人的已决定案件")
+    focus: HandlerFiguresOut | None = Field(description="所关注承办人与全局的对比；未指定时为 null")
+    violations: list[ViolationFiguresOut] = Field(description="按违法行为类型，件数多的在前")
+    handlers: list[HandlerFiguresOut] = Field(description="按承办人（承办人查询时只有本人），件数多的在前")
+    flagged: int = Field(description="有提示的承办人数")
+    timeline: list[MonthOut] = Field(description="按月：决定件数、低于和高于建议档次的件数")
+
+
+class LabelOut(BaseModel):
+    model_config = _OUT
+
+    id: str
+    label: str
+
+
+class FactorLevelOut(BaseModel):
+    model_config = _OUT
+
+    factor: str
+    label: str
+    level: int
+    level_label: str | None
+    score: JsonNumber = Field(description="等级在该因子中的分值（0 至 1）")
+
+
+class DecidedCaseOut(BaseModel):
+    """一件已决定案件。承办人查询时，他人案件的 ref 和 handler 为 null。"""
+
+    model_config = _OUT
+
+    ref: str | None = Field(description="计算编号（合成数据为 SYN-种子-序号）")
+    synthetic: bool
+    handler: str | None
+    violation: str
+    title: str
+    regime: str
+    party: str
+    jurisdiction: str
+    edition: str
+    outcome: str
+    decided_on: str = Field(description="决定日（北京时间）YYYY-MM-DD")
+    legal_range: list[int | None] = Field(description="法定幅度 [最低额, 最高额]（元）")
+    band: Band | None = Field(description="建议裁量档次（元）；无罚款建议时为 null")
+    recommended: int | None
+    amount: int = Field(description="决定的罚款数额（元）")
+    position_pct: Pct = Field(description="决定数额在法定幅度中的位置（%）")
+    side: Literal[-1, 0, 1] = Field(description="-1 低于建议档次，0 档次内，1 高于")
+    waived: bool
+    reason: str | None
+    factors: list[FactorLevelOut]
+    circumstances: list[LabelOut]
+
+
+class FactorDifferenceOut(BaseModel):
+    model_config = _OUT
+
+    factor: str
+    label: str
+    level_here: int
+    level_there: int
+
+
+class DifferenceOut(BaseModel):
+    model_config = _OUT
+
+    distance: JsonNumber = Field(description="距离（见 method）")
+    factors: list[FactorDifferenceOut] = Field(description="等级不同的裁量因子")
+    only_here: list[LabelOut] = Field(description="只有所选案件具有的情节")
+    only_there: list[LabelOut] = Field(description="只有该相似案件具有的情节")
+    legal_range_differs: bool
+
+
+class LikeCaseOut(DecidedCaseOut):
+    difference: DifferenceOut
+
+
+class PositionsOut(BaseModel):
+    model_config = _OUT
+
+    min: JsonNumber
+    median: JsonNumber
+    max: JsonNumber
+
+
+class LikeCasesOut(BaseModel):
+    """GET /v1/analytics/consistency/like/{ref}：相似案件对照。"""
+
+    model_config = _OUT
+
+    record: DecidedCaseOut
+    like: list[LikeCaseOut] = Field(description="相似案件，最近的在前")
+    positions_pct: PositionsOut | None = Field(description="相似案件决定位置的最小、中位、最大值（%）")
+    method: str

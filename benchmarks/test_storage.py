@@ -29,15 +29,16 @@ POSTGRES = os.environ.get("DISCRETION_TEST_POSTGRES", "postgresql+psycopg://post
 
 
 @contextlib.contextmanager
-def _postgres_schema() -> Iterator[str | None]:
-    """A fresh schema on the PostgreSQL server (dropped afterwards), or None when unreachable."""
+def _postgres_schema(schema: str | None = None, drop: bool = True) -> Iterator[str | None]:
+    """A schema on the PostgreSQL server — a fresh one, or ``schema`` (made if missing, kept unless
+    ``drop``) — as a database URL, or None when unreachable."""
     from sqlalchemy import create_engine, text
 
     admin = create_engine(POSTGRES)
-    schema = f"discretion_bench_{secrets.token_hex(4)}"
+    schema = schema or f"discretion_bench_{secrets.token_hex(4)}"
     try:
         with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     except Exception:  # unreachable: that figure is skipped
         admin.dispose()
         yield None
@@ -45,8 +46,9 @@ def _postgres_schema() -> Iterator[str | None]:
     try:
         yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if drop:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
 

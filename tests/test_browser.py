@@ -210,3 +210,50 @@ def test_docs_render_offline(watched: Watched, base_url: str) -> None:
     assert "discretion" in page.inner_text(".swagger-ui .info .title")
     page.wait_for_selector(".opblock-summary-path[data-path=\"/v1/assessments\"]", timeout=15000)
     watched.check_clean()
+
+
+# --- 同案同罚 (issue 17): the consistency page and the like cases -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def analytics_server() -> Iterator[Any]:
+    """A server with two real decided cases and 20,000 synthetic decided ones in its database."""
+    import json
+
+    from api import cli
+
+    with LiveServer(workers=1) as server:
+        case = json.loads((ROOT / "examples" / "case.json").read_text(encoding="utf-8"))
+        for amount, reason in ((136000, None), (300000, "违法行为持续时间长，经集体讨论从重处罚")):
+            status, raw = server.request("POST", "/v1/assessments", json.dumps(case).encode())
+            assert status == 201, raw
+            rid = json.loads(raw)["id"]
+            status, raw = server.request("POST", f"/v1/assessments/{rid}/decision", json.dumps({"amount": amount, "reason": reason}).encode())
+            assert status == 201, raw
+        server.record = rid  # type: ignore[attr-defined]
+        assert cli.main(["analytics", "synth", "--n", "20000", "--seed", "7", "--pool", "1500",
+                         "--database-url", server.env["DISCRETION_DATABASE_URL"]]) == 0
+        yield server
+
+
+def test_the_consistency_page_draws_its_charts_under_the_sites_policy(browser: Any, analytics_server: Any) -> None:
+    """/review/consistency over 20,000 synthetic decided cases: three inline SVG charts whose shapes keep
+    their colours (the Content-Security-Policy refuses inline styles: a console error would say so),
+    the flagged handlers first; then the like cases of a real record. Screenshots:
+    test-output/consistency.png, test-output/consistency_like.png."""
+    w = Watched(browser, analytics_server.base)
+    try:
+        page = w.page
+        page.goto(analytics_server.base + "/review/consistency?data=synthetic")
+        assert page.locator(".chart svg").count() == 3
+        fills = page.evaluate("() => [...document.querySelectorAll('.chart svg path')].map(e => getComputedStyle(e).fill)")
+        assert "rgb(11, 110, 79)" in fills and "rgb(179, 38, 30)" in fills  # green boxes and bars, red ones
+        assert page.locator("tr.flagged").count() >= 1
+        assert "合成数据" in page.inner_text(".notice")
+        screenshot(page, "consistency")
+        page.goto(analytics_server.base + f"/consistency/like/{analytics_server.record}")
+        assert "相似案件对照" in page.inner_text("h1") and page.locator("table.like tbody tr").count() == 2
+        screenshot(page, "consistency_like")
+        w.check_clean()
+    finally:
+        w.close()

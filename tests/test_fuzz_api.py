@@ -94,8 +94,16 @@ FUZZ: dict[str, Any] = dict(
 # --- the oracle ------------------------------------------------------------------
 
 
+# Operations that answer a file, not JSON (as their OpenAPI 200 response declares): its media types.
+FILE_OPERATIONS = {
+    "GET /v1/analytics/consistency/export.{fmt}": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "GET /v1/analytics/consistency/charts/{name}.svg": ("image/svg+xml",),
+}
+
+
 def check_response(request: str, status: int, content_type: str, content: bytes) -> Any:
-    """Every response of the JSON API: no 5xx; 4xx in the one error shape; 2xx JSON. Returns the body."""
+    """Every response of the JSON API: no 5xx; 4xx in the one error shape; 2xx JSON, or a non-empty
+    file of a declared media type for the operations that answer files. Returns the JSON body."""
     text = content.decode("utf-8", "replace")
     assert status < 500, f"{request} -> {status}: {text[:2000]}"
     if status >= 400:
@@ -111,6 +119,10 @@ def check_response(request: str, status: int, content_type: str, content: bytes)
         assert errors[0]["code"] == body["code"] and errors[0]["field"] == body["field"], f"{request} -> {status}: {body}"
         return body
     if 200 <= status < 300:
+        media = FILE_OPERATIONS.get(request.split(":", 1)[0])
+        if media is not None:
+            assert content_type.split(";")[0] in media and content, f"{request} -> {status} {content_type}: {text[:500]}"
+            return None
         assert content_type.startswith("application/json"), f"{request} -> {status} {content_type}: {text[:500]}"
         return json.loads(content)  # raises on a body that is not JSON
     return None

@@ -82,6 +82,8 @@ def pages(case_id: str, decided: str = "") -> dict[str, str]:
         "result": f"/result/{case_id}",
         "print": f"/result/{case_id}/print",
         "cases": "/cases",
+        "consistency": "/review/consistency",
+        "like": f"/consistency/like/{decided}",
     }
 
 
@@ -116,7 +118,7 @@ def overflow(page: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["index", "form", "result", "print", "cases", "decided"])
+@pytest.mark.parametrize("name", ["index", "form", "result", "print", "cases", "decided", "consistency", "like"])
 def test_the_page_needs_no_sideways_scrolling_on_a_phone(browser: Any, server: LiveServer, long_case: str,
                                                          decided_case: str, name: str, width: int) -> None:
     """At 375 px and 320 px each page of the long case (and of a decided one) fits the screen width:

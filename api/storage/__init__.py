@@ -16,10 +16,14 @@ The modules, lowest first (each imports only those above it):
 - ``snapshots``: content-addressed copies of rulebook source files;
 - ``rows``: record ids, the row of an assessment or decision to append, a stored row as the API shows it;
 - ``chain``: the canonical content of a record, its hash, and :func:`chain.verify` over the whole chain;
-- ``writer``: the group-commit writer thread that appends to the chain;
+- ``decided``: the consistency analytics' row of a decided case (derived from the chained
+  assessment and decision; rebuilt and checked against them), and synthetic rows;
+- ``writer``: the group-commit writer thread that appends to the chain (and writes a decision's
+  analytics row in the same transaction);
 - ``store``: :class:`Store`, the writer plus reading, snapshots and verification;
 - ``records``: the service's record keeping on a store (the rulebook set's hash, reproduction,
-  the officer's decision check).
+  the officer's decision check);
+- ``analytics``: the consistency analytics' SQL aggregation over ``decided_cases`` (counts only).
 
 ``migrations`` imports ``database`` (its locks) and, in ``env.py``, ``schema``; nothing it
 imports imports it back.

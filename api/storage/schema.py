@@ -9,15 +9,18 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -79,6 +82,51 @@ decisions = Table(
     Column("amount", BigInteger, nullable=False),
     Column("reason", Text, nullable=True),
     Column("within_band", Boolean, nullable=False),
+)
+
+# One row per decided case, what the consistency analytics (同案同罚, api/consistency.py) aggregate in
+# SQL (migration 0009). Derived, not chained: a real row is written with its decision, in the writer's
+# transaction, from the chained assessment and decision (api/storage/decided.py), and can be rebuilt
+# from them and checked against them (``discretion analytics rebuild|check``). Synthetic rows
+# (``discretion analytics synth``) have no record behind them, are marked ``synthetic`` and are left
+# out of the analytics unless asked for. Positions are integers (basis points of the statutory range).
+decided_cases = Table(
+    "decided_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(40), nullable=False, unique=True),  # the assessment's id, or SYN-<seed>-<n>
+    Column("synthetic", Boolean, nullable=False),
+    Column("decided_on", Date, nullable=False),  # the day of the decision, Beijing time
+    Column("month", Integer, nullable=False),  # the same as YYYYMM, for the timeline
+    Column("violation", String(80), nullable=False),
+    Column("regime", String(16), nullable=False),  # the regime applied (pre2026, code2026)
+    Column("jurisdiction", String(80), nullable=False),  # the case's jurisdiction as asked (yunnan/kunming)
+    Column("edition", String(80), nullable=False),
+    Column("handler", String(64), nullable=False),  # who made the assessment (承办人)
+    Column("party", String(16), nullable=False),  # unit or individual
+    Column("outcome", String(20), nullable=False),
+    Column("legal_min", BigInteger, nullable=True),
+    Column("legal_max", BigInteger, nullable=True),
+    Column("band_min", BigInteger, nullable=True),
+    Column("band_max", BigInteger, nullable=True),
+    Column("recommended", BigInteger, nullable=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=True),  # (amount − legal_min) / (legal_max − legal_min), in 1/10000
+    Column("bin", SmallInteger, nullable=True),  # the position's whole percentage point, within −50 … 150
+    Column("side", SmallInteger, nullable=False),  # −1 below the recommended band, 0 inside, 1 above
+    Column("waived", Boolean, nullable=False),  # decided 0 yuan (not time-barred): 不予处罚
+    Column("reason", Text, nullable=True),
+    # a 64-bit hash of the reason of a decision outside the band (null inside it): the reasons are
+    # counted from an index, the text read for the most frequent only (a long text fits no index)
+    Column("reason_key", BigInteger, nullable=True),
+    Column("features", Text, nullable=False),  # factor levels, circumstances, statutory range (decided.features)
+    Index("ix_decided_cases_cube", "synthetic", "violation", "handler", "bin", "side", "waived", "decided_on",
+          "jurisdiction", "edition", "month"),
+    Index("ix_decided_cases_month", "synthetic", "month", "side", "violation", "handler", "decided_on",
+          "jurisdiction", "edition"),
+    Index("ix_decided_cases_reasons", "synthetic", "violation", "reason_key", "decided_on", "handler", "jurisdiction",
+          "edition", sqlite_where=text("reason_key IS NOT NULL"), postgresql_where=text("reason_key IS NOT NULL")),
+    Index("ix_decided_cases_like", "synthetic", "violation", "regime", "party", "features", "decided_on"),
 )
 
 # Changes of who may do what (an API token created or revoked, a user added or disabled), on the

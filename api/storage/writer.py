@@ -44,8 +44,9 @@ from discretion.errors import ConflictError, DiscretionError, NotFoundError
 from .chain import KINDS, chained_hash, content_parts
 from .database import CHAIN_LOCK, lock_path, timeouts_of
 from .failures import StorageUnavailable, is_failure, message, reason, unavailable
+from .decided import ASSESSMENT_COLUMNS, decided_row
 from .rows import AssessmentFields, assessment_row, decision_row, dumps
-from .schema import assessments, decisions, idempotency_keys
+from .schema import assessments, decided_cases, decisions, idempotency_keys
 
 
 @dataclass(slots=True)
@@ -121,6 +122,17 @@ def _resolve(done: list[tuple[Any, dict[str, Any], BaseException | None]]) -> No
             fut.set_result(row)
         else:
             fut.set_exception(exc)
+
+
+def _derived(assessment: Any, decision: dict[str, Any]) -> list[dict[str, Any]]:
+    """The analytics row of a decision being chained (api/storage/decided.py), or none when it cannot
+    be derived: the decision is the record and is kept; the gap is logged, and ``discretion
+    analytics check`` names it (``analytics rebuild`` fills it once mended)."""
+    try:
+        return [decided_row(assessment, decision)]
+    except Exception:  # noqa: BLE001 - a stored result the derivation cannot read: never lose the decision for it
+        log.exception("决定记录 %s 的统计行无法生成（计算记录 %s）", decision["id"], decision["assessment_id"])
+        return []
 
 
 class ChainWriter:
@@ -407,14 +419,18 @@ class ChainWriter:
                 decided: set[str] = set()
                 known: set[str] = set()
                 superseded: dict[str, str] = {}  # an assessment → the one that supersedes it (stored, or in this batch)
+                found: dict[str, Any] = {}  # the assessments decided in this batch: the analytics row is derived from them
                 if wanted:
                     decided = set(conn.execute(select(decisions.c.assessment_id)
                                                .where(decisions.c.assessment_id.in_(wanted))).scalars())
+                    found = {r.id: r._mapping for r in conn.execute(
+                        select(*(assessments.c[c] for c in ASSESSMENT_COLUMNS)).where(assessments.c.id.in_(wanted)))}
                 if wanted or replaced:
                     named = [*wanted, *replaced]
                     known = set(conn.execute(select(assessments.c.id).where(assessments.c.id.in_(named))).scalars())
                     superseded = {old: new for old, new in conn.execute(
                         select(assessments.c.supersedes, assessments.c.id).where(assessments.c.supersedes.in_(named)))}
+                derived: list[dict[str, Any]] = []
                 rows: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in KINDS}
                 keys: dict[tuple[str, str], tuple[str, str]] = {}  # (caller, key) → (body hash, id), this batch
                 for item in batch:
@@ -463,11 +479,15 @@ class ChainWriter:
                     rows[item.kind].append((row["id"], seq, prev_id, prev_hash, digest, *item.values))
                     prev_id, prev_hash = row["id"], digest
                     written.append(item)
+                    if item.kind == "decision":
+                        derived += _derived(found[row["assessment_id"]], row)
                 for kind, params in rows.items():
                     if params:  # one single-row statement per record: a multi-row INSERT would need a statement journal
                         cur.executemany(self._sql_insert[kind], params)
                 if written:
                     cur.execute(self._sql_move, (seq, prev_id, prev_hash))
+                if derived:
+                    conn.execute(decided_cases.insert(), derived)
                 if keys:
                     now = written[-1].row["created_at"]
                     conn.execute(idempotency_keys.insert(), [

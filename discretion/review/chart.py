@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,7 +28,7 @@ MAX_POINTS = 400  # points drawn per violation type (evenly spaced in sorted ord
 LINTHRESH = 1000  # yuan: the symlog axis is linear within ±1,000 yuan
 
 
-def _font() -> str:
+def cjk_font() -> str:
     """The first CJK font matplotlib finds. matplotlib keeps a cache of the system's fonts: a font
     installed after the cache was written (``apt-get install fonts-wqy-zenhei`` after a first chart)
     is found once the cache is rebuilt, which is done once here before giving up."""
@@ -48,7 +49,7 @@ def _font() -> str:
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """matplotlib logs a note when the CJK font has no 'normal' weight: not for the user."""
     log = logging.getLogger("matplotlib.font_manager")
     level = log.level
@@ -57,6 +58,21 @@ def _quiet() -> Iterator[None]:
         yield
     finally:
         log.setLevel(level)
+
+
+def rc(font: str, salt: str) -> dict[str, Any]:
+    """The matplotlib settings of every chart: the CJK font first, ASCII minus signs, SVG text drawn
+    as paths (the chart shows the same in any browser, with no font sent) and stable SVG ids."""
+    from matplotlib import rcParams
+
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": [font, *rcParams["font.sans-serif"]],
+        "axes.unicode_minus": False,
+        "svg.fonttype": "path",
+        "svg.hashsalt": salt,
+        "font.size": 9,
+    }
 
 
 def _yuan_tick(v: float, _pos: Any = None) -> str:
@@ -90,25 +106,16 @@ def render(summary: Summary, fmt: str = "svg") -> bytes:
     """The chart of a replay as SVG or PNG bytes."""
     if fmt not in FORMATS:
         raise DiscretionError(message=f"图表格式须为 svg 或 png：{fmt}", code="invalid_input", field="chart")
-    from matplotlib import rcParams
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    with _quiet():
-        font = _font()
+    with quiet():
+        font = cjk_font()
         types = [s for s in summary.ordered() if s.deltas][:MAX_TYPES]
         height = 3.2 + 0.42 * max(len(types), 2)
-        params = {
-            "font.family": "sans-serif",
-            "font.sans-serif": [font, *rcParams["font.sans-serif"]],
-            "axes.unicode_minus": False,
-            "svg.fonttype": "path",
-            "svg.hashsalt": "discretion-replay",
-            "font.size": 9,
-        }
         import matplotlib
 
-        with matplotlib.rc_context(params):  # type: ignore[arg-type]
+        with matplotlib.rc_context(rc(font, "discretion-replay")):  # type: ignore[arg-type]
             fig = Figure(figsize=(10, height), dpi=100, layout="constrained")
             f, t = summary.from_edition, summary.to_edition
             changed = summary.total.changed
@@ -203,5 +210,23 @@ def save(summary: Summary, path: str | Path) -> str:
 
 def inline_svg(summary: Summary) -> str:
     """The SVG chart as markup to embed in a page (without the XML prolog)."""
-    text = render(summary, "svg").decode("utf-8")
-    return text[text.index("<svg") :]
+    return embeddable(render(summary, "svg").decode("utf-8"))
+
+
+_STYLE_ATTR = re.compile(r' style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>", re.S)
+
+
+def embeddable(svg: str) -> str:
+    """matplotlib's SVG as markup for a page whose Content-Security-Policy allows no inline style
+    (api/security.py): without the XML prolog, each ``style="fill: …; stroke: …"`` written as the
+    presentation attributes it holds (``fill="…" stroke="…"``: attributes, not styles, so the
+    policy does not drop them and paint everything black), and the ``<style>`` element's defaults
+    (round joins, butt caps) as attributes of the root element."""
+    def attrs(m: re.Match[str]) -> str:
+        pairs = (part.split(":", 1) for part in m.group(1).split(";") if ":" in part)
+        return "".join(f' {k.strip()}="{v.strip()}"' for k, v in pairs)
+
+    svg = _STYLE_ELEMENT.sub("", svg[svg.index("<svg"):], count=1)
+    svg = svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    return _STYLE_ATTR.sub(attrs, svg)

@@ -64,7 +64,17 @@ from .reading import (
     read_bytes,
     read_stream,
 )
-from .writing import Columns, case_columns, case_record, case_row, from_cases, write_cases, write_cases_jsonl, write_table
+from .writing import (
+    Columns,
+    case_columns,
+    case_record,
+    case_row,
+    formula_safe,
+    from_cases,
+    write_cases,
+    write_cases_jsonl,
+    write_table,
+)
 
 __all__ = [
     "CASE_FIELDS",
@@ -85,6 +95,7 @@ __all__ = [
     "check_header",
     "column_of",
     "format_of",
+    "formula_safe",
     "from_cases",
     "parse_value",
     "read",

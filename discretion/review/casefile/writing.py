@@ -111,18 +111,21 @@ def write_table(
     sheet: str = "结果",
     note: str | None = None,
     extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]] = (),
+    csv_labels: bool = False,
 ) -> None:
-    """Write rows to CSV (UTF-8 with BOM, so that Excel shows Chinese; header = column ids),
-    XLSX (header = Chinese labels; ``extra`` sheets after the first) or JSONL (one object per row)."""
+    """Write rows to CSV (UTF-8 with BOM, so that Excel shows Chinese; header = column ids, or the
+    Chinese labels with ``csv_labels``), XLSX (header = Chinese labels; ``extra`` sheets after the
+    first) or JSONL (one object per row). A text cell that a spreadsheet would read as a formula is
+    written as text (:func:`formula_safe`), in CSV and XLSX alike."""
     if fmt is None:
         if not isinstance(path, (str, Path)):
             raise ValueError("fmt is required when writing to a stream")
         fmt = format_of(path)
     if isinstance(path, (str, Path)):
         with Path(path).open("wb") as fh:
-            _write_table(fh, columns, rows, fmt, sheet, note, extra)
+            _write_table(fh, columns, rows, fmt, sheet, note, extra, csv_labels)
     else:
-        _write_table(path, columns, rows, fmt, sheet, note, extra)
+        _write_table(path, columns, rows, fmt, sheet, note, extra, csv_labels)
 
 
 def _write_table(
@@ -133,6 +136,7 @@ def _write_table(
     sheet: str,
     note: str | None,
     extra: Sequence[tuple[str, Columns, Iterable[dict[str, Any]]]],
+    csv_labels: bool = False,
 ) -> None:
     ids = [c for c, _ in columns]
     if fmt == "jsonl":
@@ -143,9 +147,9 @@ def _write_table(
     if fmt == "csv":
         text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
         w = csv.writer(text)
-        w.writerow(ids)
+        w.writerow([formula_safe(label) for _, label in columns] if csv_labels else ids)
         for r in rows:
-            w.writerow([_text(_neutral(r.get(k))) for k in ids])
+            w.writerow([_text(formula_safe(r.get(k))) for k in ids])
         text.flush()
         text.detach()
         return
@@ -158,10 +162,10 @@ def _write_table(
             wb.properties.description = note
         for title, cols, body in ((sheet, columns, rows), *extra):
             ws = wb.create_sheet(title=title)
-            ws.append([label for _, label in cols])
+            ws.append([formula_safe(label) for _, label in cols])
             keys = [c for c, _ in cols]
             for r in body:
-                ws.append([_neutral(_xlsx(r.get(k))) for k in keys])
+                ws.append([formula_safe(_xlsx(r.get(k))) for k in keys])
         wb.save(fh)
         return
     raise ValueError(f"unknown format {fmt}")
@@ -173,7 +177,9 @@ def _write_table(
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _neutral(v: Any) -> Any:
+def formula_safe(v: Any) -> Any:
+    """``v``, or a text ``v`` that starts like a formula (``= + - @``, tab, carriage return) with a
+    leading apostrophe, so that it shows as the text it is and never runs."""
     return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
 
 
