@@ -119,11 +119,11 @@ def test_a_waived_case_and_a_time_barred_one_are_told_apart(store: Store, record
 
 
 def test_migration_0009_fills_the_table_from_the_decisions_already_chained(db_url: str) -> None:
-    """A database at 0006 with an assessment and its decision: after 0009 the decision has its row,
+    """A database at 0008 (before the table) with an assessment and its decision: after 0009 the decision has its row,
     derived from the stored result and request."""
     engine = make_engine(db_url)
     try:
-        upgrade(engine, "0006")
+        upgrade(engine, "0008")
         result = {"outcome": "penalty", "violation": {"code": "water_over_standard"}, "law": {"regime": "code2026"},
                   "rulebook": {"id": "yunnan", "key": "yunnan@2023"},
                   "fine": {"legal_min": 100_000, "legal_max": 1_000_000, "band": [100_000, 280_000], "recommended": 136_000},
