@@ -31,8 +31,8 @@ async def list_violations(
     q: Annotated[str | None, Query(max_length=100, description="关键词或条文，如“水污染防治法 83”",
                                    openapi_examples=param_example("水污染防治法 83", "按条文检索"))] = None,
     jurisdiction: Jurisdiction = "yunnan",
-    group: Annotated[Group | None, Query(description="只列出该分组（《生态环境法典》第五编第二章的节），如 air",
-                                         openapi_examples=param_example("air", "大气污染防治"))] = None,
+    group: Annotated[Group | None, Query(description="只列出该分组（《生态环境法典》第五编第二章的节），如 permit",
+                                         openapi_examples=param_example("permit", "排污许可（如超标排放）"))] = None,
 ) -> dict[str, Any]:
     items = violations_on(s.engine.compiled, on or today(), q, jurisdiction)
     return {"items": [i for i in items if i["group"] == group] if group else items}
