@@ -229,8 +229,10 @@ def test_replaced_engines_are_released_and_reloads_do_not_grow_memory(rc: TestCl
         assert old() is None, "the replaced engine is still referenced"
         assert not released.alive, "the replaced matcher's rulesets were not deleted"
         sizes.append(rss_mib())
-    growth = sizes[-1] - sizes[2]
-    print(f"\nRSS over reloads (MiB): {[round(x, 1) for x in sizes]}; growth after the third: {growth:.1f} MiB")
+    # the peak of the last four reloads against the peak of the first four: resident memory may
+    # alternate between two levels (the allocator keeping one generation's arenas), which is no growth
+    growth = max(sizes[4:]) - max(sizes[:4])
+    print(f"\nRSS over reloads (MiB): {[round(x, 1) for x in sizes]}; growth of the later peak: {growth:.1f} MiB")
     assert growth < 20, sizes
 
 
