@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from discretion.engine._durable import DurableMatcher
 from discretion.rulebooks import conditions as C
@@ -325,3 +327,41 @@ def test_a_condition_is_described_in_words_with_labels_units_and_brackets(text: 
     """describe(): names by their labels, values by their choice labels or with units, 且/或 with nested groups
     bracketed, ``in`` as 或 and ``not in`` as a list, ``not x`` as 非; a name without a label as it is."""
     assert C.describe(C.parse(text), _words, _value) == said
+
+
+# --- the reference predicate's closures are the tree's meaning --------------------------------------
+
+_VALUES = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from(["a", "b", "c"]), st.sampled_from([Decimal("0.5"), Decimal("2")]))
+_CMPS = st.builds(Cmp, st.sampled_from(["x", "y", "z"]), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), _VALUES)
+_NODES = st.recursive(
+    _CMPS,
+    lambda inner: st.one_of(
+        st.builds(And, st.lists(inner, max_size=5).map(tuple)), st.builds(Or, st.lists(inner, max_size=5).map(tuple))
+    ),
+    max_leaves=12,
+)
+_FACTS = st.dictionaries(st.sampled_from(["x", "y", "z"]), _VALUES)
+
+
+def _meaning(node: C.Node, facts: dict[str, Any]) -> bool:
+    """The tree evaluated the plain way: a conjunction holds when every part holds, a disjunction
+    when one does (the empty ones: true and false), a comparison by its own predicate."""
+    if isinstance(node, Cmp):
+        return C.to_predicate(node)(facts)
+    parts = [_meaning(p, facts) for p in node.parts]
+    return all(parts) if isinstance(node, And) else any(parts)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NODES, _FACTS)
+def test_predicate_of_and_or_of_any_arity_is_the_plain_meaning(node: C.Node, facts: dict[str, Any]) -> None:
+    """The reference predicate, made of closures per arity (and a set lookup for ``in`` over
+    strings), holds exactly when the plain evaluation of the tree does, and is a bool."""
+    assert C.to_predicate(node)(facts) is _meaning(node, facts)
+
+
+@pytest.mark.parametrize("value", ["air", "soil", None, 1, True, Decimal("1")])
+def test_in_over_strings_matches_only_those_strings(value: Any) -> None:
+    """``name in ("air", "water")`` holds for those strings only, never for another type."""
+    facts = {} if value is None else {"m": value}
+    assert C.to_predicate(C.parse('m in ("air", "water", "noise")'))(facts) is (value == "air")

@@ -104,6 +104,28 @@ def _as_json(law: str, article: int, paragraph: int | None, item: int | None) ->
     ))
 
 
+_LIST_BY_IDS: dict[tuple[int, ...], tuple[list[LegalRef], encoding.Fragment]] = {}
+
+
+def as_json_list(refs: "list[LegalRef]") -> encoding.Fragment:
+    """``[as_dict(r) for r in refs]`` as JSON (UTF-8), to embed in a larger document: a result's
+    basis and violated provisions are a plan's own few lists, memoised by their references' identities."""
+    key = tuple(map(id, refs))
+    got = _LIST_BY_IDS.get(key)
+    if got is None:
+        kept = list(refs)
+        got = (kept, encoding.Fragment(encoding.dumps([as_json(r) for r in kept])))
+        if len(_LIST_BY_IDS) >= _CACHE_MAX:
+            _LIST_BY_IDS.clear()
+        _LIST_BY_IDS[key] = got
+    return got[1]
+
+
+def as_dict_list(refs: "list[LegalRef]") -> list[dict[str, object]]:
+    """``as_dict`` of each reference."""
+    return [as_dict(r) for r in refs]
+
+
 def cite_all(refs: "list[LegalRef]") -> str:
     """Several citations, naming each law once: 《甲法》第一条、第二条和《乙法》第三条."""
     if not isinstance(refs, (list, tuple)):

@@ -44,7 +44,7 @@ class Rule:
     ``act_days`` derived from the dates) or the predicates of the other conjuncts of ``when``; and the
     names it reads, in order (for the message)."""
 
-    __slots__ = ("exceeds", "gate", "gate_true", "id", "names", "rest", "reason", "uses_dates")
+    __slots__ = ("exceeds", "gate", "gate_true", "id", "names", "rest", "rest_node", "reason", "uses_dates")
 
     def __init__(self, rule: Contradiction) -> None:
         self.id = rule.id
@@ -52,6 +52,7 @@ class Rule:
         self.gate: str | None
         self.exceeds: tuple[str, str] | None = None
         self.rest: tuple[Callable[[Mapping[str, Any]], bool], ...] = ()
+        self.rest_node: conditions.Node | None = None
         if rule.exceeds is not None:
             a, b = rule.exceeds
             self.names: tuple[str, ...] = (a, b)
@@ -66,6 +67,7 @@ class Rule:
             self.gate, self.gate_true = (gate.name, True) if gate is not None else (None, False)
             # the gate is checked before: the test is the other conjuncts, each a predicate
             self.rest = tuple(conditions.to_predicate(p) for p in parts if p is not gate)
+            self.rest_node = conditions.And(tuple(p for p in parts if p is not gate))
         self.uses_dates = any(n in CASE_DERIVED for n in self.names)
 
     def holds(self, f: Mapping[str, Any], case: Case) -> bool:
@@ -111,6 +113,7 @@ class Consistency:
         vb = edition.violations.get(code) if edition is not None else None
         self.readings = tuple(Reading(fl) for fl in (vb.from_law if vb else ()))
         self.by_fact = {r.fact: r for r in self.readings}
+        self.law_facts = frozenset(r.law_fact for r in self.readings)  # what a case gives for them to read
         self.edition_cite = (edition_citation(edition),) if edition is not None else ()
         self._steps: dict[tuple[str, str], Step] = {}
         known = set(self.facts) | set(ruleset.circumstances)
@@ -126,13 +129,33 @@ class Consistency:
             if r.gate is not None:
                 self.by_gate.setdefault(r.gate, []).append(r)
         self.gates = frozenset(self.by_gate)
+        # a gate's screen: one predicate, false when none of its rules can hold (the rest of every
+        # rule's conjunction tested at once); None where a rule reads the dates or compares two inputs
+        self.screens: dict[str, Callable[[Mapping[str, Any]], bool] | None] = {
+            gate: None if any(r.rest_node is None or r.uses_dates for r in rules)
+            else conditions.to_predicate(conditions.Or(tuple(r.rest_node for r in rules)))  # type: ignore[misc]
+            for gate, rules in self.by_gate.items()
+        }
 
     def apply(self, case: Case, fact: dict[str, Any]) -> list[Step]:
         """Read the edition's facts from the law's into the matcher ``fact`` (a trail step for each
         one read), and refuse a case whose inputs deny each other (:class:`~discretion.errors.ContradictionError`).
-        The hot path of every case: rules are reached through the inputs they hinge on, and tested inline."""
+        The hot path of every case: each stage runs only when the case gives an input it reads (the
+        law's facts read by ``from_law``; the inputs a rule hinges on), decided by set operations."""
         given = case.facts
         fact["party"] = case.party  # a contradiction rule may read it (checks.DERIVED)
+        read = self._read(given, fact) if not self.law_facts.isdisjoint(given) else []
+        gates = self.gates
+        if not (gates.isdisjoint(case.circumstances) and gates.isdisjoint(given)):
+            self._gated(case, fact)
+        for rule in self.ungated:
+            if rule.holds(fact, case):
+                raise self._rule_error(case, rule, fact)
+        return read
+
+    def _read(self, given: Mapping[str, Any], fact: dict[str, Any]) -> list[Step]:
+        """The edition's facts read from the law's (``from_law``), a step each; a caller's value the
+        law's choice does not allow is refused."""
         read: list[Step] = []
         for r in self.readings:
             law_value = given.get(r.law_fact)
@@ -146,13 +169,21 @@ class Consistency:
                     read.append(self._read_step(r, law_value))
             elif own not in r.allowed[law_value]:
                 raise self._reading_error(r, law_value, own)
-        gates = self.gates
+        return read
+
+    def _gated(self, case: Case, fact: dict[str, Any]) -> None:
+        """The rules reached through the inputs they hinge on that the case gives (circumstances
+        first, then facts, in the case's order), tested inline; the first that holds is refused."""
         by_gate = self.by_gate
-        for names in (case.circumstances, given):
-            hit = gates.intersection(names)  # the inputs the rules hinge on (usually none, or one)
+        screens = self.screens
+        for names in (case.circumstances, case.facts):
+            hit = self.gates.intersection(names)  # usually none, or one
             for name in (names if len(hit) > 1 else hit):  # in the case's order when several
                 rules = by_gate.get(name)
                 if rules is None:
+                    continue
+                screen = screens[name]
+                if screen is not None and not screen(fact):  # none of its rules holds
                     continue
                 got = fact.get(name)
                 for rule in rules:
@@ -168,10 +199,6 @@ class Consistency:
                         holds = rule.holds(fact, case)
                     if holds:
                         raise self._rule_error(case, rule, fact)
-        for rule in self.ungated:
-            if rule.holds(fact, case):
-                raise self._rule_error(case, rule, fact)
-        return read
 
     def _read_step(self, r: Reading, law_value: str) -> Step:
         """“the edition's fact” read from “the law's fact” (shared by every case with that choice)."""

@@ -22,7 +22,7 @@ from ..rulebooks.loaded import LoadedEdition
 from .case import Case
 from .citation import cite, date_text, edition_citation
 from .prepared import Plan, Preparation, Unit, basis_of
-from .results import FLAG_LABELS, RegimeResult, shared
+from .results import FLAG_LABELS, RegimeResult
 from .trail import REGIME_LABELS, Step
 
 _WORD = {"mitigating": "从轻", "aggravating": "从重"}
@@ -98,6 +98,40 @@ def circumstances_not_applied(
     if not given:
         return []
     notes = plan.notes or _notes(plan)
+    took = _took(plan, notes, r, given)
+    if took.issuperset(given) and len(set(given)) == len(given):  # each took effect, none repeated
+        return []
+    out: list[dict[str, Any]] = []
+    said: list[str] = []
+    first: dict[str, int] = {}
+    memo = notes.not_applied
+    situation = None
+    for i, c in enumerate(given):
+        if c in first:
+            key: tuple[Any, ...] = (c, "duplicate", first[c])
+        else:
+            first[c] = i
+            if c in took:
+                continue
+            if situation is None:
+                situation = _situation(r)
+            key = (c, situation)
+        got = memo.get(key)
+        if got is None:
+            reason = key if key[1] == "duplicate" else (c, *_kind(notes, r, c))
+            got = memo[key] = _not_applied(plan, notes, r, reason)
+        out.append(got[0])
+        steps.append(got[1])
+        said.append(got[2])
+    if said:
+        sentences.append("所填情节中，" + "；".join(said) + "。")
+    return out
+
+
+def _took(plan: Plan, notes: PlanNotes, r: RegimeResult, given: list[str]) -> set[str]:
+    """The circumstances of ``given`` that took effect in ``r``: the limitation period, the grounds
+    and list entries that exempted it, the adjustments and 减轻 grounds of its fine (or of its fine if
+    punished), and the provisions, escalations and factor levels whose steps it has."""
     effects = notes.effects
     took: set[str] = set()
     steps_r = r.steps
@@ -111,43 +145,31 @@ def circumstances_not_applied(
                 took.update(got[1])
     fined = r if r.fine is not None else r.shadow if r.shadow is not None and r.shadow.fine is not None else None
     if fined is not None:
-        took.update(c for c in given if c in notes.adjusted)  # the adjustments stage weighs every one present
-        if not notes.grounds.isdisjoint(given) and not took.issuperset(notes.grounds.intersection(given)):
-            if any(s.step == "reduction" for s in fined.steps):  # 减轻 counted the statutory grounds
-                took.update(c for c in given if c in plan.grounds)
+        took.update(notes.adjusted.intersection(given))  # the adjustments stage weighs every one present
+        grounds = notes.grounds.intersection(given)
+        if grounds and not took.issuperset(grounds) and any(s.step == "reduction" for s in fined.steps):
+            took.update(grounds)  # 减轻 counted the statutory grounds
     if not notes.conditional.isdisjoint(given):  # a provision, escalation or factor level reads one: scan
         for res in (r, r.shadow):
             for s in res.steps if res is not None else ():
                 got = effects.get(s.rule)
                 if got is not None and got[0] == s.step:
                     took.update(got[1])
-    if took.issuperset(given) and len(set(given)) == len(given):
-        return []
-    out: list[dict[str, Any]] = []
-    said: list[str] = []
-    first: dict[str, int] = {}
-    memo = notes.not_applied
-    for i, c in enumerate(given):
-        if c in first:
-            key: tuple[Any, ...] = (c, "duplicate", first[c])
-        else:
-            first[c] = i
-            if c in took:
-                continue
-            key = (c, *_kind(notes, r, c))
-        got = memo.get(key)
-        if got is None:
-            got = memo[key] = _not_applied(plan, notes, r, key)
-        out.append(got[0])
-        steps.append(got[1])
-        said.append(got[2])
-    if said:
-        sentences.append("所填情节中，" + "；".join(said) + "。")
-    return out
+    return took
+
+
+def _situation(r: RegimeResult) -> tuple[Any, ...]:
+    """What of ``r`` decides the reason a circumstance took no effect (with the circumstance's group,
+    :func:`_kind`): the key, with the circumstance, of the memoised entry and step."""
+    punished = r if r.fine is not None else r.shadow
+    return (
+        r.outcome, r.not_punishable, next((s.rule for s in r.steps if s.step == "limitation"), None),
+        r.exemption is not None and not r.discretionary, punished is None or punished.fine is None, r.amount_elsewhere,
+    )
 
 
 def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
-    """Which reason applies to circumstance ``c`` in ``r`` (the key of its memoised entry and step)."""
+    """Which reason applies to circumstance ``c`` in ``r`` (decided by ``c``'s group and :func:`_situation`)."""
     group = notes.groups.get(c)
     if r.outcome == "time_barred":
         return ("time_barred",)
@@ -200,7 +222,7 @@ def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, 
     label = plan.labels.get(c, c)
     step = Step("circumstance", f"情节“{label}”未予适用：{reason}", rule=c, basis=basis, regime=r.regime,
                 data={"code": c, "reason": reason})
-    return shared({"code": c, "label": label, "reason": reason}), step, f"“{label}”未予适用（{reason}）"
+    return {"code": c, "label": label, "reason": reason}, step, f"“{label}”未予适用（{reason}）"
 
 
 def report(

@@ -34,7 +34,7 @@ from .citation import cite, cite_provision, edition_citation, provision_refs
 from .consistency import Consistency
 from .inputs import fact_checks
 from .money import Range, fine_range
-from .results import FLAG_LABELS, shared
+from .results import FLAG_LABELS
 from .trail import REGIME_LABELS, Step, make_step
 
 _ONE = Decimal(1)
@@ -189,14 +189,17 @@ class Esc:
 class Prov:
     """A penalty provision, prepared."""
 
-    __slots__ = ("basis", "cite", "escs", "flags", "id", "ind_ids", "measures", "p", "refs", "steps")
+    __slots__ = ("basis", "basis_refs", "cite", "escs", "flags", "id", "ind_ids", "measures", "optional", "p", "refs", "steps")
 
     def __init__(self, plan: Plan, p: Provision) -> None:
         regime = plan.regime
         self.p = p
+        # “可以处…罚款” (read once: a missing attribute of a pydantic model is slow to ask for)
+        self.optional = bool(getattr(p.fine, "optional", False))
         self.id = pid = f"{regime}/{p.id}"  # its rule id when p.when is given
         # with the paragraph it is read with, in the article's order: “第一百一十二条第一款第三项、第二款”
         self.refs = tuple((cite(r), r) for r in provision_refs(p.basis.ref, p.read_with))
+        self.basis_refs = tuple(r for _, r in self.refs)
         self.cite = cite_provision(p.basis.ref, p.read_with)
         self.basis = (self.cite,)
         self.escs = tuple(Esc(plan, p, pid, x) for x in p.escalations)
@@ -332,6 +335,8 @@ class Plan:
         self.rounding = e.rounding
         self.step_mode = (e.rounding.step, e.rounding.mode) if e.rounding is not None else (1, "half_up")
         self.bands = e.formula.bands if e.formula else 5
+        # (position's text, minimum, maximum) → the amount, its band and the rounding step (stages.fine)
+        self.rounded: dict[tuple[str, int, int | None], tuple[int, tuple[int, int], Step]] = {}
         self.reduction = e.reduction
         th = e.thresholds
         self.amounts = (th.hearing_unit, th.hearing_individual, th.collective_discussion, th.legal_review) if th is not None else None
@@ -411,6 +416,8 @@ class Plan:
         self.factor_reads = factor_reads
         self.read_names = frozenset(n for entry in factor_reads for n in entry[2])
         self._defaulted: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._placed: dict[frozenset[str], tuple[Decimal, tuple[Step, ...], frozenset[int]]] = {}
+        self._defaults_memo: dict[tuple[frozenset[int], frozenset[str]], Any] = {}
         self.default_weighted = [w for w, _ in defaults]
         self.default_steps = [st for _, st in defaults]
         self.n_individual = len(self.ruleset.factors)
@@ -427,21 +434,40 @@ class Plan:
             (adj.circumstance, piece, step) for adj, piece, step in adjustment_steps(self.e, self.statutory, self.labels, regime)
         )
         self.adjusted_circumstances = frozenset(adj[0] for adj in self.adjustments)
+        self._adjusted: dict[str, Step] = {}  # the adjusted position's text → its step
         self.prepared = True
 
-    def position(self, fired: set[str], fact: Mapping[str, Any] | None = None) -> tuple[Decimal, list[Step], list[dict[str, Any]]]:
+    def position(self, fired: set[str], fact: Mapping[str, Any] | None = None) -> tuple[Decimal, tuple[Step, ...], list[dict[str, Any]]]:
         """The position in the range from the factor levels that fired (each factor at its highest
         fired level, else its default), with a step per factor and the formula's step; and, given the
         matcher ``fact``, the factors that took their default level for want of a fact (see
-        :meth:`defaulted`)."""
+        :meth:`defaulted`). The position and its steps are the same for every case whose factor
+        levels fired alike: placed once per combination (:meth:`_place`) and shared."""
         if not self.prepared:
             self._prepare_position()
-        # each factor at the highest level that fired, else its default
+        fired_levels = self.level_ids.intersection(fired)
+        placed = self._placed.get(fired_levels)
+        if placed is None:
+            placed = self._place(fired_levels)
+            if len(self._placed) >= 4_096:  # a plan sees a few combinations; bounded for a soak
+                self._placed.clear()
+            self._placed[fired_levels] = placed
+        p, steps, at_level = placed
+        if fact is None:
+            return p, steps, []
+        unknown = self.read_names.difference(fact)
+        if not unknown:  # every fact a factor reads was given (checked at C speed)
+            return p, steps, []
+        return p, steps, self._defaults(at_level, unknown, fact)
+
+    def _place(self, fired_levels: frozenset[str]) -> tuple[Decimal, tuple[Step, ...], frozenset[int]]:
+        """The position, the factors' and the formula's steps, and the factors at a fired level, for
+        one combination of fired factor levels."""
         weighted = self.default_weighted.copy()
         steps = self.default_steps.copy()
         best: dict[int, int] = {}
         levels = self.levels
-        for rid in self.level_ids.intersection(fired):
+        for rid in fired_levels:
             i, level, w, step = levels[rid]
             if level > best.get(i, 0):
                 best[i] = level
@@ -472,24 +498,40 @@ class Plan:
             p2 = lo + p * (hi - lo)
             how += text + fmt(p2)
             p = p2
-        regime = self.regime
-        steps.append(make_step("position", how, "formula", self.edition_cite, regime,
-                               {"position": str(p), "modelled": formula.modelled is not None}))
-        defaulted: list[dict[str, Any]] = []
-        unknown = self.read_names.difference(fact) if fact is not None else None
-        if unknown:  # some fact a factor reads was not given (checked at C speed; most cases give few)
-            memo = self._defaulted
-            for i, info, reads, read_set, from_law in self.factor_reads:
-                if i in best or read_set.isdisjoint(unknown):
-                    continue
-                missing = reads if len(reads) == 1 else tuple([n for n in reads if n in unknown])
-                got = None if from_law else memo.get((i, missing))
-                if got is None:
-                    got = self.defaulted(info, missing, fact)  # type: ignore[arg-type]
-                    if not from_law:
-                        memo[(i, missing)] = got
-                defaulted.append(got)  # shared between results (Assessment.to_dict copies it)
-        return p, steps, defaulted
+        steps.append(Step("position", how, rule="formula", basis=self.edition_cite, regime=self.regime,
+                          data={"position": str(p), "modelled": formula.modelled is not None}))
+        return p, tuple(steps), frozenset(best)
+
+    def _defaults(self, at_level: frozenset[int], unknown: frozenset[str], fact: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The factors left at their default level because a fact their levels read is ``unknown``
+        (not given), in the factors' order: found once per combination of the factors at a fired
+        level and the facts not given; an entry whose factor is read from the law's fact is made
+        per case (its reason names the law's choice), the others once per factor and missing facts."""
+        key = (at_level, unknown)
+        got = self._defaults_memo.get(key)
+        if got is None:
+            if len(self._defaults_memo) >= 4_096:  # a plan sees a few combinations; bounded for a soak
+                self._defaults_memo.clear()
+            got = self._defaults_memo[key] = self._which_defaulted(at_level, unknown)
+        entries, per_case = got
+        if not per_case:
+            return list(entries)  # shared between results (Assessment.to_dict copies them)
+        return [self.defaulted(info, missing, fact) if entry is None else entry for info, missing, entry in per_case]
+
+    def _which_defaulted(
+        self, at_level: frozenset[int], unknown: frozenset[str]
+    ) -> tuple[tuple[dict[str, Any], ...], tuple[tuple[FactorInfo, tuple[str, ...], dict[str, Any] | None], ...]]:
+        """For :meth:`_defaults`: the entries, when none is read from the law's fact; else, per
+        factor, its info, missing facts and entry (None: to be made per case)."""
+        found: list[tuple[FactorInfo, tuple[str, ...], dict[str, Any] | None]] = []
+        for i, info, reads, read_set, from_law in self.factor_reads:
+            if i in at_level or read_set.isdisjoint(unknown):
+                continue
+            missing = reads if len(reads) == 1 else tuple([n for n in reads if n in unknown])
+            found.append((info, missing, None if from_law else self.defaulted(info, missing, {})))
+        if any(entry is None for _, _, entry in found):
+            return (), tuple(found)
+        return tuple(entry for _, _, entry in found if entry is not None), ()
 
     def defaulted(self, info: FactorInfo, missing: tuple[str, ...], fact: Mapping[str, Any]) -> dict[str, Any]:
         """A factor at its default level because the facts ``missing`` were not given: its id, label,
@@ -521,14 +563,14 @@ class Plan:
                 else:
                     parts.append(f"{chosen}，本裁量基准未对该情形分级")
             level, level_label = info.default
-            got = self._defaulted[key] = shared({
+            got = self._defaulted[key] = {
                 "id": info.factor.id,
                 "label": info.factor.label,
                 "level": level,
                 "level_label": level_label,
                 "missing": can_give,
                 "reason": "；".join(parts) + f"，按默认的第{level}级（{level_label}）计",
-            })
+            }
         return got
 
     def adjusted(self, p: Decimal, present: list[str], steps: list[Step]) -> Decimal:
@@ -543,9 +585,14 @@ class Plan:
                 delta += piece
                 steps.append(step)
         q = min(max(p + delta, _ZERO), _ONE)
-        steps.append(
-            make_step("adjustment", f"调整后位置为 {fmt(q)}（从重、从轻均不超出法定幅度）", "adjusted", self.edition_cite, regime, {"position": str(q)})
-        )
+        key = str(q)
+        step = self._adjusted.get(key)
+        if step is None:  # the same for every case that ends at that position: made once, shared
+            if len(self._adjusted) >= 4_096:
+                self._adjusted.clear()
+            step = self._adjusted[key] = Step("adjustment", f"调整后位置为 {fmt(q)}（从重、从轻均不超出法定幅度）", rule="adjusted",
+                                              basis=self.edition_cite, regime=regime, data={"position": key})
+        steps.append(step)
         return q
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from ..rulebooks.models import LegalRef
 from .case import Case
 from . import encoding
-from .citation import as_dict, as_json
+from .citation import as_dict, as_dict_list, as_json_list
 from .trail import REGIME_LABELS, Step
 
 FLAG_LABELS = {
@@ -133,7 +133,7 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's result as plain data (its own: the notices' entries are shared between results)."""
-        doc = self._document(as_dict, [s.to_dict() for s in self.trail])
+        doc = self._document(as_dict_list, [s.to_dict() for s in self.trail])
         doc["circumstances_not_applied"] = [dict(x) for x in self.circumstances_not_applied]
         doc["factors_defaulted"] = [{**x, "missing": list(x["missing"])} for x in self.factors_defaulted]
         return doc
@@ -143,13 +143,13 @@ class Assessment:
 
         The same document as ``to_dict()``; steps and legal references are embedded as JSON
         fragments serialised once (shared steps are serialised once for all cases)."""
-        payload = self._document(as_json, [s.for_json() for s in self.trail])
+        payload = self._document(as_json_list, list(map(Step.for_json, self.trail)))
         if extra:
             payload = {**extra, **payload}
         return encoding.dumps(payload, default=_step_dict, option=encoding.OPT_PASSTHROUGH_DATACLASS)
 
-    def _document(self, ref: Callable[[LegalRef], Any], trail: list[Any]) -> dict[str, Any]:
-        """The result document, with legal references encoded by ``ref`` and the given trail."""
+    def _document(self, refs: Callable[[list[LegalRef]], Any], trail: list[Any]) -> dict[str, Any]:
+        """The result document, with lists of legal references encoded by ``refs`` and the given trail."""
         a = self.applied
         doc = {
             "outcome": self.outcome,
@@ -158,13 +158,13 @@ class Assessment:
             "individual_fines": a.individual_fines,
             "measures": a.measures,
             "flags": a.flags,
-            "circumstances_not_applied": _entries(self.circumstances_not_applied) if ref is as_json else self.circumstances_not_applied,
-            "factors_defaulted": _entries(self.factors_defaulted) if ref is as_json else self.factors_defaulted,
+            "circumstances_not_applied": self.circumstances_not_applied,
+            "factors_defaulted": self.factors_defaulted,
             "law": {
                 "regime": a.regime,
                 "regime_title": REGIME_LABELS[a.regime],
-                "basis": [ref(r) for r in a.basis],
-                "violated": [ref(r) for r in self.violated],
+                "basis": refs(a.basis),
+                "violated": refs(self.violated),
                 "lighter_law": self.lighter_law,
             },
             "rulebook": self.rulebook,
@@ -176,22 +176,6 @@ class Assessment:
         # 首违不罚 (可以不予处罚): the fine if the bureau decides to punish, after ``fine`` (an addition to v1)
         items = list(doc.items())
         return dict(items[:3] + [("fine_if_punished", a.fine_if_punished.to_dict())] + items[3:])
-
-
-# The notices' entries (circumstances not applied, factors defaulted) are shared by every result
-# that has them (discretion.engine.notices): each is registered with its JSON, serialised once.
-_ENTRY_JSON: dict[int, tuple[dict[str, Any], Any]] = {}  # the entry, its JSON fragment
-
-
-def shared(entry: dict[str, Any]) -> dict[str, Any]:
-    """Register ``entry``, shared between results and never changed, so that ``to_json`` embeds its JSON."""
-    _ENTRY_JSON[id(entry)] = (entry, encoding.Fragment(encoding.dumps(entry)))  # the entry kept: its id stays its own
-    return entry
-
-
-def _entries(items: list[dict[str, Any]]) -> list[Any]:
-    get = _ENTRY_JSON.get
-    return [got[1] if (got := get(id(x))) is not None and got[0] is x else x for x in items]
 
 
 # The results are made many thousand times a second: these build the same dataclass instances

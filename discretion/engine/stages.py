@@ -357,7 +357,7 @@ def statutory_range(
     # basis: every applicable provision (with the paragraph it is read with) and each fired
     # escalation's own basis
     if len(evaluated) == 1 and not evaluated[0][2]:
-        out.basis.extend(ref for _, ref in evaluated[0][0].refs)
+        out.basis.extend(evaluated[0][0].basis_refs)
     else:
         seen: set[str] = set()
         for pp, _, escs, _ in evaluated:
@@ -513,26 +513,39 @@ def fine(
                     regime=regime,
                 )
             )
-        step_yuan, mode = plan.step_mode
-        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min, rng.min)
-        rec, band = amount(rng, position, step_yuan, mode, plan.bands)
-        steps.append(
-            make_step(
-                "rounding",
-                f"推荐罚款 = 下限 + (上限 − 下限) × {fmt(position)}，按{step_yuan}元取整为{yuan_text(rec)}；"
-                f"所在档次为{yuan_text(band[0])}至{yuan_text(band[1])}",
-                "rounding",
-                plan.edition_cite,
-                regime,
-                {"position": str(position), "recommended": rec, "band": list(band)},
-            )
-        )
+        rec, band, step = _rounded(plan, rng, position)
+        steps.append(step)
     out.fine = new_fine(rng.min, rng.max, band, rec)
     # “可以处…罚款” where the applied fine says so: an escalation's fine replaces the provision's
     # (“逾期不改正的，…可以处二十万元以下的罚款”); with several escalated fines, optional only if all are
     esc_fines = [xp.x.fine for xp in winner[2] if xp.x.fine is not None]
     specs = esc_fines or [p_win.p.fine]
     out.fine_optional = all(bool(getattr(f, "optional", False)) for f in specs)
+
+
+def _rounded(plan: Plan, rng: Range, position: Decimal) -> tuple[int, tuple[int, int], Step]:
+    """The amount at ``position`` in ``rng``, rounded, its band and the rounding step: the same for
+    every case of the plan at that position in that range, so made once and shared (keyed by the
+    position's text, which the step shows)."""
+    key = (str(position), rng.min, rng.max)
+    got = plan.rounded.get(key)
+    if got is None:
+        step_yuan, mode = plan.step_mode
+        step_yuan = fitting_step(step_yuan, rng.max if rng.max is not None else rng.min, rng.min)
+        rec, band = amount(rng, position, step_yuan, mode, plan.bands)
+        step = Step(
+            "rounding",
+            f"推荐罚款 = 下限 + (上限 − 下限) × {fmt(position)}，按{step_yuan}元取整为{yuan_text(rec)}；"
+            f"所在档次为{yuan_text(band[0])}至{yuan_text(band[1])}",
+            rule="rounding",
+            basis=plan.edition_cite,
+            regime=plan.regime,
+            data={"position": key[0], "recommended": rec, "band": list(band)},
+        )
+        if len(plan.rounded) >= 4_096:  # positions and ranges recur; bounded for a soak
+            plan.rounded.clear()
+        got = plan.rounded[key] = (rec, band, step)
+    return got
 
 
 def individual_fines(

@@ -239,12 +239,38 @@ def _cmp_pred(c: Cmp) -> Predicate:
     return lambda f: (v := f.get(name)) is not None and v.__class__ is not str and v >= value
 
 
+# a conjunction or disjunction of two or three parts as one closure (no generator per test)
+_JOINED: dict[tuple[bool, int], Callable[..., Predicate]] = {
+    (True, 2): lambda a, b: lambda f: a(f) and b(f),
+    (True, 3): lambda a, b, c: lambda f: a(f) and b(f) and c(f),
+    (False, 2): lambda a, b: lambda f: a(f) or b(f),
+    (False, 3): lambda a, b, c: lambda f: a(f) or b(f) or c(f),
+}
+
+
 def to_predicate(node: Node) -> Predicate:
-    """Compile to a plain Python predicate over a facts mapping (the reference evaluator)."""
+    """Compile to a plain Python predicate over a facts mapping (the reference evaluator). A
+    conjunction or disjunction of up to three parts is one closure with ``and``/``or``, and ``in``
+    over strings one set lookup (the reference evaluator tests every rule of every case)."""
     if isinstance(node, Cmp):
         return _cmp_pred(node)
-    preds = [to_predicate(p) for p in node.parts]
-    if isinstance(node, And):
+    every = isinstance(node, And)
+    parts = node.parts
+    if not parts:
+        return (lambda f: True) if every else (lambda f: False)
+    first = parts[0]
+    if not every and len(parts) > 1 and all(
+        isinstance(p, Cmp) and p.op == "==" and isinstance(p.value, str) and p.name == first.name for p in parts  # type: ignore[union-attr]
+    ):  # ``name in ("a", "b", …)``: strings equal only strings, so one set lookup decides
+        name, values = first.name, frozenset(p.value for p in parts)  # type: ignore[union-attr]
+        return lambda f: (v := f.get(name)).__class__ is str and v in values
+    preds = tuple(to_predicate(p) for p in parts)
+    if len(preds) == 1:
+        return preds[0]
+    joined = _JOINED.get((every, len(preds)))
+    if joined is not None:
+        return joined(*preds)
+    if every:
         return lambda f: all(p(f) for p in preds)
     return lambda f: any(p(f) for p in preds)
 
