@@ -128,7 +128,7 @@ def lookup(rs: RulebookSet, compiled: Compiled) -> Lookup:
 
 
 def _not_applied(result: Mapping[str, Any], key: str) -> list[dict[str, Any]] | None:
-    """The engine's list ``key`` ({code, label, reason}) of the applied result: at the top of the
+    """The engine's list ``key`` ({code or name, label, reason}) of the applied result: at the top of the
     result, else on the applied regime's entry of the lighter-law comparison; None when the record
     has none (made before the engine said so)."""
     got = result.get(key)
@@ -165,7 +165,7 @@ def entered(request: Mapping[str, Any], result: Mapping[str, Any], look: Lookup)
     """Everything a stored request gave, each input with whether it took effect (see the module)."""
     violation, edition = str(result["violation"]["code"]), str(result["rulebook"]["key"])
     refused_facts = _not_applied(result, "facts_not_applied")
-    by_fact = {str(x["code"]): x for x in refused_facts or ()}
+    by_fact = {str(x.get("name", x.get("code"))): x for x in refused_facts or ()}
     facts = []
     for name, value in (request.get("facts") or {}).items():
         label, text = look.fact(violation, edition, name, value)

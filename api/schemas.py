@@ -276,6 +276,8 @@ class AssessmentRecordOut(BaseModel):
     flags: list[dict[str, Any]]
     circumstances_not_applied: list[dict[str, Any]] = Field(
         default_factory=list, description="未予适用的情节（见 POST 的答复；此项加入前保存的记录没有）")
+    facts_not_applied: list[dict[str, Any]] = Field(
+        default_factory=list, description="未予适用的事实（见 POST 的答复；此项加入前保存的记录没有）")
     factors_defaulted: list[dict[str, Any]] = Field(
         default_factory=list, description="按默认等级计算的裁量因子（见 POST 的答复；此项加入前保存的记录没有）")
     law: dict[str, Any]
@@ -377,6 +379,7 @@ JsonNumber = Annotated[int | float, WithJsonSchema({"type": "number"})]
 StepName = Literal[
     "regime", "edition", "limitation", "provision", "exemption", "escalation", "concurrence", "range", "factor",
     "position", "adjustment", "reduction", "rounding", "individual_fine", "measure", "flag", "lighter_law", "circumstance",
+    "fact",
 ]
 # The procedural reminders a result may carry: the rulebooks' (FlagId) and the engine's own notices.
 ResultFlagId = Literal[FlagId, "factors_unknown", "edition_for_repealed_laws"]
@@ -519,7 +522,7 @@ class TrailStepData(BaseModel):
                 "adjustment：direction、points、modelled 或 position；reduction：floor、ratio、modelled；"
                 "rounding：position、recommended、band；concurrence：applied、candidates；lighter_law：applied、compared；"
                 "factor（rule 为 factors_defaulted，按默认等级计算的因子）：factors；factor（rule 为 from_law/事实名，"
-                "裁量基准的事实由法律层事实确定）：fact、law_fact、value；circumstance（未适用的情节）：code、reason；"
+                "裁量基准的事实由法律层事实确定）：fact、law_fact、value；circumstance（未适用的情节）：code、reason；fact（未适用的事实）：fact、reason；"
                 "其余步骤为空对象。小数以字符串表示（如 score、position），金额为整数元"
             )
         },
@@ -548,6 +551,18 @@ class NotAppliedOut(BaseModel):
     code: str = Field(description="情节标识（circumstances 中的值）")
     label: str = Field(description="情节名称（中文）")
     reason: str = Field(description="未予适用的理由（中文），如 只是不予处罚的条件之一，本案不具备其全部条件；重复填写的，说明与第几项重复")
+
+
+class FactNotAppliedOut(BaseModel):
+    """案件所填而未予适用的一项事实：所适用法律体系下该违法行为的规则（罚则、加重情节、裁量因子、免罚清单、
+    矛盾检查、由法律层事实确定的基准事实）都不读取它。"""
+
+    model_config = _OUT
+
+    name: str = Field(description="事实名称（facts 的键）")
+    field: str = Field(description="所填的字段，如 facts.duration_days")
+    label: str = Field(description="事实名称（中文）")
+    reason: str = Field(description="未予适用的理由（中文），如 该事实只在《中华人民共和国生态环境法典》下适用，本案适用单行法，不影响处理结果")
 
 
 class DefaultedFactorOut(BaseModel):
@@ -581,6 +596,9 @@ class AssessmentOut(BaseModel):
     flags: list[FlagOut] = Field(description="程序提示")
     circumstances_not_applied: list[NotAppliedOut] = Field(
         description="所填情节中未予适用的（及其理由），按填写顺序；全部适用时为空列表（v1 的补充字段）")
+    facts_not_applied: list[FactNotAppliedOut] = Field(
+        description="所填事实中未予适用的（所适用法律体系下该违法行为的规则都不读取，及其理由），按填写顺序；"
+                    "全部读取时为空列表（v1 的补充字段）")
     factors_defaulted: list[DefaultedFactorOut] = Field(
         description="按默认等级计算的裁量因子（所需事实未填写，或本基准对所选情形未分级）；有可补充的事实时另有提示 factors_unknown"
                     "（v1 的补充字段）")

@@ -361,6 +361,21 @@ def test_the_result_lists_circumstances_not_applied_and_factors_left_unknown(cli
     assert stored["factors_defaulted"] == body["factors_defaulted"]
 
 
+def test_the_result_lists_facts_no_rule_reads(client: TestClient) -> None:
+    """A fact the violation type's rules do not read (排污许可管理类别 for 超标排放水污染物) comes back in
+    facts_not_applied with its field and reason, a trail step and a sentence; the stored record keeps it."""
+    r = client.post("/v1/assessments", json={**WATER, "facts": {"exceedance_ratio": 0.6, "permit_class": "key"}})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [(f["name"], f["field"], f["label"]) for f in body["facts_not_applied"]] == [
+        ("permit_class", "facts.permit_class", "排污许可管理类别")]
+    assert "均不读取该事实" in body["facts_not_applied"][0]["reason"]
+    assert [s["rule"] for s in body["trail"] if s["step"] == "fact"] == ["permit_class"]
+    assert "所填事实中，“排污许可管理类别”未予适用" in body["reasoning"]
+    stored = client.get(f"/v1/assessments/{body['id']}").json()
+    assert stored["facts_not_applied"] == body["facts_not_applied"]
+
+
 def test_a_case_decided_under_the_code_with_the_2023_edition_is_flagged(client: TestClient) -> None:
     """Decided on 2026-09-01 with the 2023 edition (issued under the separate laws): the flag edition_for_repealed_laws,
     citing 法典第一千二百四十二条, and a sentence in the reasoning; decided on 2026-06-01, neither."""

@@ -84,12 +84,14 @@ def test_facts_not_applied_are_read_where_the_engine_puts_them_and_tolerated_whe
     result, or on the applied regime's entry of the lighter-law comparison) the listed facts are not applied, with
     the reason, and the others applied."""
     result = assessed(engine, WATER)
-    assert "facts_not_applied" not in result  # the engine does not list them yet: tolerated
-    assert {x.applied for x in entered(WATER, result, look).facts} == {None}
-    assert {x.status for x in entered(WATER, result, look).facts} == {NOT_STATED}
-    refused = [{"code": "serious", "label": "情节严重", "reason": "所适用的罚则不以情节严重为条件"}]
+    assert result["facts_not_applied"] == []  # the engine lists them: here every fact took effect
+    assert {x.applied for x in entered(WATER, result, look).facts} == {True}
+    old = {k: v for k, v in result.items() if k != "facts_not_applied"}  # a record made before the engine listed them
+    assert {x.applied for x in entered(WATER, old, look).facts} == {None}
+    assert {x.status for x in entered(WATER, old, look).facts} == {NOT_STATED}
+    refused = [{"name": "serious", "field": "facts.serious", "label": "情节严重", "reason": "所适用的罚则不以情节严重为条件"}]
     for where in ("top", "lighter_law"):
-        r = dict(result)
+        r = dict(old)
         if where == "top":
             r["facts_not_applied"] = refused
         else:

@@ -206,6 +206,18 @@ def test_result_page_lists_circumstances_not_applied_and_factors_at_their_defaul
     assert 'data-flag="factors_unknown"' in page
 
 
+def test_result_page_lists_facts_not_applied(client: TestClient) -> None:
+    """Decided under the Code after comparing both laws, the result page lists 建设项目总投资额 (which only
+    the separate laws read) as a fact not applied, with its reason."""
+    r = submit(client, "eia_unapproved_construction", LIGHTER_FORM)
+    assert r.status_code == 303, r.text[:2000]
+    page = client.get(r.headers["location"]).text
+    row = re.search(r'<tr data-fact="total_investment" class="refused">(.*?)</tr>', page, re.S)
+    assert row is not None and "建设项目总投资额" in row[1], page[-4000:]
+    assert "未采用：该事实只在单行法下适用（已用于从旧兼从轻的比较）" in row[1]
+    assert "未逐项说明" not in page  # every fact entered says whether it took effect
+
+
 def test_form_groups_circumstances_with_legal_bases(client: TestClient) -> None:
     """The form shows the circumstance groups 不予处罚/从轻、减轻/从重, each circumstance with its legal basis."""
     page = client.get("/assess/water_over_standard").text

@@ -120,6 +120,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
         print(f"按默认等级计算的因子：{x['label']}，{x['reason']}")
     for x in d["circumstances_not_applied"]:
         print(f"未予适用的情节：{x['label']}（{x['reason']}）")
+    for x in d["facts_not_applied"]:
+        print(f"未予适用的事实：{x['label']}（{x['reason']}）")
     print(f"裁量基准：{d['rulebook']['title']}（{d['rulebook']['key']}，sha256 {d['rulebook']['sha256'][:12]}…）")
     print()
     print("计算过程：")

@@ -48,9 +48,12 @@ def _assess(engine: Engine, case: Case) -> Assessment:
         results.append(_evaluate(engine, plan, case, fired, own, dates, each))
     applied, compared, lighter = stages.lighter_law(engine, results, steps)
     plan = plans[0] if applied is results[0] else plans[-1]
-    not_applied, defaulted, notes = stages.notices(engine, unit, plan, applied, regimes[-1], case, steps)
+    not_applied, facts, defaulted, notes = stages.notices(
+        engine, unit, plan, applied, regimes[-1], case, steps, compared.regime if compared is not None else None
+    )
     a = new_assessment(case, applied, compared, lighter, dict(unit.rulebook), steps, unit.violation.title)
     a.circumstances_not_applied = not_applied
+    a.facts_not_applied = facts
     a.factors_defaulted = defaulted
     a.notes = notes
     return a

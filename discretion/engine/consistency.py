@@ -4,10 +4,11 @@ and “相互矛盾的输入”).
 Where a benchmark edition grades with its own enum what the law layer's enum fact of the violation
 type already selects (``from_law`` of the edition's per-violation benchmark), the edition's fact is
 read from the law's: set when the law's choice allows one value, refined by the caller among the
-values it allows, refused when the caller's value is not among them. Contradiction rules (of the law
-layer and of the edition) are conditions a case may not meet. Both are prepared once per violation
-type and edition (:class:`Consistency`, held by the prepared unit) and applied to each case's
-matcher fact before matching (:meth:`Consistency.apply`).
+values it allows, refused when the caller's value is not among them. An unfilled 违法行为持续时间
+(``duration_days``) is read from the act's dates when its end is given (:data:`DATED_FACT`).
+Contradiction rules (of the law layer and of the edition) are conditions a case may not meet. All
+are prepared once per violation type and edition (:class:`Consistency`, held by the prepared unit)
+and applied to each case's matcher fact before matching (:meth:`Consistency.apply`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..rulebooks.loaded import RulebookSet
 from ..rulebooks.models import BenchmarkEdition, Contradiction, FactDef, FromLaw
 from .case import Case
 from .citation import edition_citation
-from .trail import Step
+from .trail import Step, make_step
 
 
 class Reading:
@@ -103,9 +104,15 @@ def act_days(case: Case) -> int:
     return ((case.violation_end_date or case.decision_date) - case.violation_date).days + 1
 
 
+# An edition's fact that the case's dates give when it is not filled in: 违法行为持续时间 from the day
+# the act began to the day it ended, both days counted (the 2023 edition's hint: 不足1日按1日计;
+# docs/rulebooks.md “由日期得出的持续时间”). Only with an end date: without one the act's end is not known.
+DATED_FACT = "duration_days"
+
+
 class Consistency:
-    """The ``from_law`` readings and the contradiction rules that can hold for one violation type
-    under one edition, prepared once."""
+    """The ``from_law`` readings, the fact the dates give and the contradiction rules that can hold
+    for one violation type under one edition, prepared once."""
 
     def __init__(self, rulebooks: RulebookSet, ruleset: RuleSet, edition: BenchmarkEdition | None, code: str) -> None:
         self.facts: dict[str, FactDef] = {**ruleset.facts, **DERIVED, **CASE_DERIVED}
@@ -116,6 +123,9 @@ class Consistency:
         self.law_facts = frozenset(r.law_fact for r in self.readings)  # what a case gives for them to read
         self.edition_cite = (edition_citation(edition),) if edition is not None else ()
         self._steps: dict[tuple[str, str], Step] = {}
+        # the duration is derived only where a rule of the violation type reads it (a factor's levels)
+        dated = ruleset.facts.get(DATED_FACT)
+        self.dated = dated is not None and dated.type == "count" and any(DATED_FACT in conditions.names(r.node) for r in ruleset.rules)
         known = set(self.facts) | set(ruleset.circumstances)
         rules = [*rulebooks.law.contradictions, *ruleset.violation.contradictions, *((edition.contradictions or []) if edition is not None else [])]
         self.rules = tuple(
@@ -145,6 +155,8 @@ class Consistency:
         given = case.facts
         fact["party"] = case.party  # a contradiction rule may read it (checks.DERIVED)
         read = self._read(given, fact) if not self.law_facts.isdisjoint(given) else []
+        if self.dated and case.violation_end_date is not None and given.get(DATED_FACT) is None:
+            read.append(self._dated(case, fact))
         gates = self.gates
         if not (gates.isdisjoint(case.circumstances) and gates.isdisjoint(given)):
             self._gated(case, fact)
@@ -170,6 +182,18 @@ class Consistency:
             elif own not in r.allowed[law_value]:
                 raise self._reading_error(r, law_value, own)
         return read
+
+    def _dated(self, case: Case, fact: dict[str, Any]) -> Step:
+        """违法行为持续时间 from the dates (not filled in, the act's end given): set in the matcher
+        ``fact``, with its step."""
+        days = act_days(case)  # from the day it began to the day it ended, both counted
+        fact[DATED_FACT] = days
+        start, end = case.violation_date.isoformat(), case.violation_end_date.isoformat()  # type: ignore[union-attr]
+        label = self.facts[DATED_FACT].label
+        text = (f"“{label}”未填写，由违法行为发生日期（{start}）至终了日期（{end}）计为{days}天"
+                "（首尾两日均计入，不足1日按1日计）")
+        return make_step("factor", text, f"dates/{DATED_FACT}", self.edition_cite, None,
+                         {"fact": DATED_FACT, "value": days, "from": start, "to": end})
 
     def _gated(self, case: Case, fact: dict[str, Any]) -> None:
         """The rules reached through the inputs they hinge on that the case gives (circumstances

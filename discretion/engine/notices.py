@@ -5,6 +5,9 @@ repealed — each in the result, the trail and the reasoning.
 - **Circumstances not applied**: every circumstance the case gave either took effect in the applied
   result (it decided the limitation period, an exemption, an adjustment, a 减轻 ground, a provision or
   a factor level — or did so in the fine if punished of 首违不罚) or is listed with the reason.
+- **Facts not applied**: every fact the case gave that nothing of the applied regime's plan reads
+  (its rules' conditions, fine forms, contradiction rules and ``from_law`` readings), with the reason:
+  read under the other regime only, or by nothing of this violation type under this edition.
 - **Factors defaulted**: every benchmark factor that took its default level because a fact its levels
   read was not given (or the edition does not grade the law layer's choice, ``from_law``), with the
   level; the flag ``factors_unknown`` when a fact could still be given (行政处罚法第四十条).
@@ -79,6 +82,44 @@ class PlanNotes:
         self.defaulted_steps: dict[tuple[int, ...], tuple[Step, bool, str]] = {}
         self.not_applied: dict[tuple[Any, ...], tuple[dict[str, Any], Step, str]] = {}
         self.groups = {c: plan.unit.parts[0].circumstances[c].group for c in known}
+        # the facts the plan reads, and those only another regime's plan of the unit reads (by fact)
+        unit = plan.unit
+        compiled = unit.parts[1]
+        self.fact_reads = facts_read(unit, plan.regime, plan.matching)
+        self.read_elsewhere: dict[str, str] = {}
+        for regime in unit.parts[0].law.general:
+            if regime != plan.regime:
+                for name in facts_read(unit, regime, compiled.get(unit.violation.code, unit.le.key, regime)) - self.fact_reads:
+                    self.read_elsewhere.setdefault(name, regime)
+        self.facts_memo: dict[tuple[str, str | None], tuple[dict[str, Any], Step, str]] = {}
+
+
+def facts_read(unit: Unit, regime: str, matching: Any) -> frozenset[str]:
+    """The facts of ``unit``'s violation type that its plan under ``regime`` reads: the conditions of
+    its rules (``matching``, the regime's ruleset: provisions, escalations, duties, measures, flags,
+    limitation, exemptions, the edition's factor levels, list entries and 减轻), the bases and counts
+    of its fine forms (the required facts among them), the contradiction rules and the ``from_law``
+    readings of the edition."""
+    names: set[str] = set()
+    for rule in matching.rules:
+        names |= conditions.names(rule.node)
+    rules = unit.violation.regimes.get(regime)  # type: ignore[call-overload]
+    if rules is not None:
+        names.update(rules.requires)
+        for p in rules.provisions:
+            forms = [p.fine, *(f.fine for f in p.individual_fines)]
+            for x in p.escalations:
+                forms += [x.fine, *(f.fine for f in x.individual_fines or [])]
+            for form in forms:
+                for attr in ("base", "count"):
+                    got = getattr(form, attr, None) if form is not None else None
+                    if got:
+                        names.add(got)
+    for c in unit.consistency.rules:
+        names.update(c.names)
+    for r in unit.consistency.readings:
+        names.update((r.fact, r.law_fact))
+    return frozenset(names.intersection(unit.ruleset.facts))
 
 
 def _notes(plan: Plan) -> PlanNotes:
@@ -189,6 +230,52 @@ def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
     return ("other",)
 
 
+def facts_not_applied(
+    plan: Plan, r: RegimeResult, case: Case, compared: str | None, steps: list[Step], sentences: list[str]
+) -> list[dict[str, Any]]:
+    """The facts of ``case`` that nothing of the applied ``plan`` reads, each as ``{name, field, label,
+    reason}`` in the order given (``compared``: the other regime evaluated for 从旧兼从轻, if any), with a
+    trail step each (added to ``steps``) and the reasoning's sentence (added to ``sentences``). A set
+    difference for a case whose facts are all read."""
+    given = case.facts
+    notes = plan.notes or _notes(plan)
+    reads = notes.fact_reads
+    if reads.issuperset(given):
+        return []
+    out: list[dict[str, Any]] = []
+    said: list[str] = []
+    memo = notes.facts_memo
+    for name, value in given.items():
+        if value is None or name in reads:
+            continue
+        got = memo.get((name, compared))
+        if got is None:
+            got = memo[(name, compared)] = _fact_not_applied(plan, notes, name, compared)
+        out.append(got[0])
+        steps.append(got[1])
+        said.append(got[2])
+    if said:
+        sentences.append("所填事实中，" + "；".join(said) + "。")
+    return out
+
+
+def _fact_not_applied(plan: Plan, notes: PlanNotes, name: str, compared: str | None) -> tuple[dict[str, Any], Step, str]:
+    """The entry, the trail step and the reasoning's words of a fact that nothing of ``plan`` reads."""
+    applied = REGIME_LABELS[plan.regime]
+    elsewhere = notes.read_elsewhere.get(name)
+    if elsewhere is not None and elsewhere == compared:
+        reason = f"该事实只在{REGIME_LABELS[elsewhere]}下适用（已用于从旧兼从轻的比较），本案适用{applied}，不影响处理结果"
+    elif elsewhere is not None:
+        reason = f"该事实只在{REGIME_LABELS[elsewhere]}下适用，本案适用{applied}，不影响处理结果"
+    else:
+        reason = f"{applied}对该违法行为的规定和{plan.e.title}均不读取该事实，不影响处理结果"
+    label = plan.ruleset.facts[name].label
+    field = f"facts.{name}"
+    step = Step("fact", f"事实“{label}”未予适用：{reason}", rule=name, basis=(), regime=plan.regime,
+                data={"fact": name, "reason": reason})
+    return {"name": name, "field": field, "label": label, "reason": reason}, step, f"“{label}”未予适用（{reason}）"
+
+
 def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, ...]) -> tuple[dict[str, Any], Step, str]:
     """The entry, the trail step and the reasoning's words of a circumstance that took no effect, for
     the reason ``key``."""
@@ -226,12 +313,14 @@ def _not_applied(plan: Plan, notes: PlanNotes, r: RegimeResult, key: tuple[Any, 
 
 
 def report(
-    prep: Preparation, unit: Unit, plan: Plan, r: RegimeResult, r_decision: str, case: Case, steps: list[Step]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """The notices of the applied result ``r`` (its trail steps added to ``steps``): an edition for
-    repealed laws (the flag ``edition_for_repealed_laws``), the factors left at their default level
-    (a step listing them; the flag ``factors_unknown`` where a fact can still be given), the
-    circumstances that took no effect; and the reasoning's sentences. Everything it says is prepared
+    prep: Preparation, unit: Unit, plan: Plan, r: RegimeResult, r_decision: str, case: Case, steps: list[Step],
+    compared: str | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The notices of the applied result ``r`` (its trail steps added to ``steps``; ``compared``: the
+    other regime evaluated for 从旧兼从轻, if any): an edition for repealed laws (the flag
+    ``edition_for_repealed_laws``), the factors left at their default level (a step listing them; the
+    flag ``factors_unknown`` where a fact can still be given), the circumstances that took no effect,
+    the facts that nothing of the plan reads; and the reasoning's sentences. Everything it says is prepared
     once per plan and combination (the hot path of every case is lookups)."""
     sentences: list[str] = []
     key = (unit.le.key, r_decision, r.regime)
@@ -258,7 +347,8 @@ def report(
             r.flags.append({"id": fid, "label": label, "basis": list(basis)})
             steps.append(step)
     not_applied = circumstances_not_applied(plan, r, case, steps, sentences) if case.circumstances else []
-    return not_applied, defaulted, sentences
+    facts = facts_not_applied(plan, r, case, compared, steps, sentences) if case.facts else []
+    return not_applied, facts, defaulted, sentences
 
 
 def _defaulted_step(notes: PlanNotes, r: RegimeResult, got: list[dict[str, Any]]) -> tuple[Step, bool, str]:

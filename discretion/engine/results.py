@@ -107,6 +107,7 @@ class Assessment:
     # what the case gave that did not take effect, and the factors left at their default level
     # (additions to v1; discretion.engine.notices)
     circumstances_not_applied: list[dict[str, Any]] = field(default_factory=list)
+    facts_not_applied: list[dict[str, Any]] = field(default_factory=list)  # facts nothing of the applied plan reads
     factors_defaulted: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the reasoning's sentences that say so (not in the JSON)
 
@@ -135,6 +136,7 @@ class Assessment:
         """The contract's result as plain data (its own: the notices' entries are shared between results)."""
         doc = self._document(as_dict_list, [s.to_dict() for s in self.trail])
         doc["circumstances_not_applied"] = [dict(x) for x in self.circumstances_not_applied]
+        doc["facts_not_applied"] = [dict(x) for x in self.facts_not_applied]
         doc["factors_defaulted"] = [{**x, "missing": list(x["missing"])} for x in self.factors_defaulted]
         return doc
 
@@ -159,6 +161,7 @@ class Assessment:
             "measures": a.measures,
             "flags": a.flags,
             "circumstances_not_applied": self.circumstances_not_applied,
+            "facts_not_applied": self.facts_not_applied,
             "factors_defaulted": self.factors_defaulted,
             "law": {
                 "regime": a.regime,
@@ -241,6 +244,7 @@ def new_assessment(
     a.title = title
     a.reasoning = ""
     a.circumstances_not_applied = []
+    a.facts_not_applied = []
     a.factors_defaulted = []
     a.notes = []
     return a

@@ -27,6 +27,7 @@ STEP_LABELS = {
     "flag": "程序提示",
     "lighter_law": "从旧兼从轻",
     "circumstance": "未适用的情节",
+    "fact": "未适用的事实",
 }
 STEPS = tuple(STEP_LABELS)
 REGIME_LABELS = {"pre2026": "单行法", "code2026": "《中华人民共和国生态环境法典》"}
