@@ -204,9 +204,17 @@ def _situation(r: RegimeResult) -> tuple[Any, ...]:
     :func:`_kind`): the key, with the circumstance, of the memoised entry and step."""
     punished = r if r.fine is not None else r.shadow
     return (
-        r.outcome, r.not_punishable, next((s.rule for s in r.steps if s.step == "limitation"), None),
+        r.outcome, r.not_punishable, _limitation_rule(r),
         r.exemption is not None and not r.discretionary, punished is None or punished.fine is None, r.amount_elsewhere,
     )
+
+
+def _limitation_rule(r: RegimeResult) -> str | None:
+    """The rule of ``r``'s limitation step (its first step, as every regime's result starts with it)."""
+    steps = r.steps
+    if steps and steps[0].step == "limitation":
+        return steps[0].rule
+    return next((s.rule for s in steps if s.step == "limitation"), None)
 
 
 def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
@@ -217,7 +225,7 @@ def _kind(notes: PlanNotes, r: RegimeResult, c: str) -> tuple[Any, ...]:
     if r.not_punishable:
         return ("no_provision",)
     if group == "other":
-        return ("limitation", next((s.rule for s in r.steps if s.step == "limitation"), None))
+        return ("limitation", _limitation_rule(r))
     if r.outcome == "no_penalty" and r.exemption is not None and not r.discretionary:
         return ("exempted",)
     if group == "exemption":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..rulebooks import conditions
 from ..rulebooks.compiler import Compiled, FactorInfo, duty_rule_ids
@@ -221,8 +221,9 @@ class Prov:
 Item = tuple[str, str, str, tuple[str, ...], Step]
 
 
-def item_dict(t: Item) -> dict[str, Any]:
-    return {"id": t[0], t[1]: t[2], "basis": list(t[3])}
+def item_dicts(items: Iterable[Item]) -> list[dict[str, Any]]:
+    """The result's entries of prepared measures or flags (each its own dict: results are handed out)."""
+    return [{"id": t[0], t[1]: t[2], "basis": list(t[3])} for t in items]
 
 
 class Plan:

@@ -43,7 +43,7 @@ from .dates import add_years, iso
 from .inputs import check_dates, counts, facts_for_matching
 from . import notices as _notices
 from .money import Range, fitting_step, yuan_text
-from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dict
+from .prepared import Esc, Item, Plan, Preparation, Prov, Unit, basis_of, item_dicts
 from .results import FLAG_LABELS, FineResult, RegimeResult, new_fine
 from .trail import REGIME_LABELS, Step, make_step
 
@@ -411,8 +411,8 @@ def without_fine(
         out.amount_elsewhere = True
         text = (ELSEWHERE_FINE if "依法处以罚款" in elsewhere.p.basis.text else ELSEWHERE_ANY) + "（本计算器不计算罚款数额）"
         measures = {("penalty_set_elsewhere", ""): plan.item("measure", "penalty_set_elsewhere", "text", text, elsewhere.basis), **measures}
-    out.measures = [item_dict(t) for t in measures.values()]
-    out.flags = [item_dict(t) for t in flags.values()]
+    out.measures = item_dicts(measures.values())
+    out.flags = item_dicts(flags.values())
     steps = out.steps
     for t in measures.values():
         steps.append(t[4])
@@ -596,8 +596,8 @@ def procedural_flags(plan: Plan, party: str, measures: dict[MeasureKey, Item], f
     # 行政处罚法 art. 58: a hearing merely offered is not "经过听证程序"; amount and major measures count
     if rec >= legal_review or not flags.keys().isdisjoint(_MAJOR_FLAGS) or "closure" in ids or "revoke_permit" in ids:
         flags.setdefault("legal_review", thresholds["legal_review"])
-    out.measures = [item_dict(t) for t in measures.values()]
-    out.flags = [item_dict(t) for t in flags.values()]
+    out.measures = item_dicts(measures.values())
+    out.flags = item_dicts(flags.values())
     steps = out.steps
     for t in measures.values():
         steps.append(t[4])
