@@ -417,7 +417,8 @@ def test_the_reasoning_tables_every_input_with_whether_it_took_effect(client: Te
     table = doc.tables[0]
     rows = [[c.text for c in r.cells] for r in table.rows]
     assert rows[0] == ["项目", "所填", "采用情况", "说明"]
-    assert ["情节严重", "否", "未逐项说明", ""] in rows  # the engine does not list facts not applied: not guessed
+    assert ["情节严重", "否", "已采用", ""] in rows  # the engine lists the facts not applied: the others took effect
+    assert not any("未逐项说明" in r for r in rows)
     assert ["情节：主动供述行政机关尚未掌握的违法行为", "有", "已采用", ""] in rows
     refused = next(r for r in rows if r[0] == "情节：初次违法")
     assert refused[2] == "未采用" and refused[3].startswith("只是不予处罚的条件之一")
