@@ -8,6 +8,14 @@ alternate so that a slower minute of a shared machine hits both sides alike.
 
     git worktree add /tmp/base HEAD~1
     python3 -m benchmarks.ab /tmp/base . --corpus /tmp/corpus.jsonl --rounds 6
+
+On a busy machine (other jobs on the same cores) times vary twofold between rounds; ``--instructions``
+counts instead the CPU instructions per case under valgrind (cachegrind, no cache simulation): each
+checkout and matcher runs once with one pass and once with three over the same valid cases, and the
+difference divided by the cases of two passes is its figure (loading and warming cancel out). The
+counts do not depend on load; they are not time (memory stalls are not counted).
+
+    python3 -m benchmarks.ab /tmp/base . --corpus /tmp/corpus.jsonl --instructions --cases 1000
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -60,6 +69,33 @@ print(json.dumps(out))
 """
 
 
+# The instruction-count child: one matcher, ``passes`` passes over the first ``n`` valid cases, no timing.
+CHILD_PLAIN = CHILD.replace('for kind in ("durable", "reference"):', 'for kind in (sys.argv[4],):').replace(
+    "        t0 = time.perf_counter()\n", "").replace(
+    "        times.append((time.perf_counter() - t0) / len(cases) * 1e6)\n", "        times.append(0.0)\n")
+
+
+def instructions(tree: Path, corpus: Path, n: int, passes: int, kind: str) -> tuple[int, int]:
+    """The instructions (user space, all of the child) of ``passes`` passes over ``n`` cases, and the cases run."""
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    r = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-c", CHILD_PLAIN, str(corpus), str(n), str(passes), kind],
+        capture_output=True, text=True, env=env, cwd=tree, check=False,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
+    if r.returncode != 0 or found is None:
+        raise SystemExit(f"{tree}: {r.stderr[-2000:]}")
+    return int(found[1].replace(",", "")), json.loads(r.stdout.strip().splitlines()[-1])[kind]["cases"]
+
+
+def per_case_instructions(tree: Path, corpus: Path, n: int, kind: str) -> tuple[float, int]:
+    """Instructions per case: (three passes − one pass) / (two passes' cases)."""
+    one, cases = instructions(tree, corpus, n, 1, kind)
+    three, _ = instructions(tree, corpus, n, 3, kind)
+    return (three - one) / (2 * cases), cases
+
+
 def run(tree: Path, corpus: Path, n: int, passes: int) -> dict[str, dict[str, float]]:
     env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
     r = subprocess.run(
@@ -79,7 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=3000, help="valid cases per pass")
     p.add_argument("--passes", type=int, default=5, help="passes per child (their median is its figure)")
     p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--instructions", action="store_true", help="count instructions per case under valgrind instead of timing")
     args = p.parse_args(argv)
+    if args.instructions:
+        for kind in ("durable", "reference"):
+            (a, na), (b, nb) = (per_case_instructions(t, args.corpus, args.cases, kind) for t in (args.a, args.b))
+            print(f"{kind}: a {a:,.0f} instructions/case ({na} cases), b {b:,.0f} ({nb} cases), b/a = {b / a:.3f}")
+        return 0
     got: dict[str, dict[str, list[float]]] = {"a": {}, "b": {}}
     for i in range(args.rounds):
         for side, tree in (("a", args.a), ("b", args.b)) if i % 2 == 0 else (("b", args.b), ("a", args.a)):
