@@ -441,6 +441,19 @@ def test_an_escalated_fine_that_may_be_left_out_is_said_so(engine: Engine) -> No
     assert old.applied.fine_optional and "对该行为可以处200000元（20万元）以下的罚款" in old.reasoning
     new = engine.assess(Case(**late, violation_date=dt.date(2026, 9, 1), decision_date=dt.date(2026, 11, 1)))
     assert new.applied.regime == "code2026" and not new.applied.fine_optional and "可以处" not in new.reasoning
+
+
+def test_an_escalation_that_brings_the_only_fine_does_not_say_it_raises_one(any_engine: Engine) -> None:
+    """法典第一千一百九十条 punishes only after 拒不改正 (“给予警告，对个人可以处二百元以上一千元以下的罚款”): the
+    provision itself has no fine, so the escalation's step says it applies the article's fine, not that it raised one."""
+    a = any_engine.assess(Case(violation="social_noise_daily_life", party="individual",
+                               facts={"act": "public_activity", "not_corrected": True},
+                               violation_date=D("2026-09-01"), decision_date=D("2026-10-01")))
+    esc = [s.text for s in a.applied.steps if s.step == "escalation"]
+    assert esc and all("提高" not in t for t in esc) and "拒不改正" in esc[0] and "罚款规定" in esc[0], esc
+    assert a.applied.fine is not None and (a.applied.fine.legal_min, a.applied.fine.legal_max) == (200, 1000)
+
+
 def test_the_reasoning_says_a_fine_in_a_range_may_be_left_out_where_the_law_says_kexi_chu(any_engine: Engine) -> None:
     """法典第一千一百三十一条第一款 “可以处五百元以上二千元以下的罚款”: the range is the statute's, the fine optional,
     and the reasoning says 可以处 (not 应处) with the minimum, as for “可以处…以下”."""

@@ -323,7 +323,8 @@ def statutory_range(
             if got_step is None:
                 got_step = Step(
                     "escalation",
-                    f"{x.label}：" + (f"罚款幅度提高为{range_of(x.fine, facts).text}" if chosen else "依法加重")  # type: ignore[arg-type]
+                    f"{x.label}：" + ((f"罚款幅度提高为{range_of(x.fine, facts).text}" if p.fine is not None  # type: ignore[arg-type]
+                                       else f"适用该条关于{x.label}的罚款规定") if chosen else "依法加重")
                     + ("" if not x.flags else "，" + "、".join(FLAG_LABELS[f.flag] for f in x.flags)),
                     rule=x.id,
                     basis=basis_of(x.basis or p.basis),
