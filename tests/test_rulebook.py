@@ -581,3 +581,58 @@ def test_a_refused_violation_file_is_reported_once_not_again_by_every_edition_th
         tree.load(root)
     issue = only(exc.value)
     assert issue.file.endswith("water_over_standard.yaml") and issue.line == len(text.splitlines()) and "bogus_key" in issue.message
+
+
+# --- benchmarks by category (个性裁量基准按类别) ------------------------------------------------------
+
+DRAFT = "yunnan/code-draft.yaml"
+
+
+@pytest.mark.parametrize("key", ["yunnan@2023", "yunnan@2026-draft"])
+def test_a_type_without_its_own_benchmark_takes_its_categorys_factors(rulebooks: RulebookSet, key: str) -> None:
+    """An air type the edition gives no entry of its own (construction_dust) is graded by the 大气 category's factors,
+    said in its note; a type with its own entry keeps it whole, even an empty one (登记表备案: common factors only)."""
+    le = rulebooks.editions[key]
+    assert "construction_dust" not in le.model.violations and rulebooks.violations["construction_dust"].model.group == "air"
+    got = le.effective.violations["construction_dust"]
+    assert [f.id for f in got.factors] == [f.id for f in le.model.categories["air"].factors] == ["area", "duration"]
+    assert got.note is not None and got.note.startswith("按“大气污染防治”类别的个性裁量基准")
+    assert le.effective.violations["eia_registration_not_filed"].factors == []
+    assert le.effective.violations["water_over_standard"] == le.model.violations["water_over_standard"]
+
+
+def test_a_categorys_factor_moves_the_recommended_fine(engine: Any) -> None:
+    """construction_dust under the 2023 edition: the category's 排放去向/区域 at its top level raises the position
+    above the same case with the area not given (which defaults to level 1 and is listed as defaulted)."""
+    from discretion.engine.case import Case
+
+    base = dict(violation="construction_dust", violation_date="2025-05-01", decision_date="2025-06-01",
+                facts={"site_act": "site_measures", "duration_days": 3})
+    low = engine.assess(Case.model_validate(base))
+    high = engine.assess(Case.model_validate({**base, "facts": {**base["facts"], "discharge_area": "protected"}}))
+    assert low.applied.fine is not None and high.applied.fine is not None
+    assert high.applied.fine.recommended > low.applied.fine.recommended
+    assert any(s.step == "factor" and "“排放去向/区域”" in s.text and "第5级" in s.text for s in high.applied.steps)
+    assert "area" in [d["id"] for d in low.to_dict()["factors_defaulted"]]
+
+
+def test_a_prefecture_edition_may_not_add_categories(tmp_path: Path) -> None:
+    """Kunming may only narrow what the province grades: a category of its own is refused at its line."""
+    root = full_tree(tmp_path)
+    path = root / KUNMING
+    edit(path, "# (c) 替换省级同 id 条目", "categories:\n  soil:\n    factors:\n      - id: area\n        label: 区域\n"
+         "        levels:\n          - {level: 1, label: 一般}\n          - {level: 5, label: 敏感, when: 'discharge_area == \"protected\"'}\n\n# (c) 替换省级同 id 条目")
+    issue = only(refusal(root))
+    assert issue.file == f"rulebooks/{KUNMING}" and "下级版本不得新增类别基准" in issue.message
+    assert issue.line == line_of(path, "  soil:")
+
+
+def test_a_category_factor_reading_an_unknown_fact_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A category's level that reads a fact neither the edition nor the law layer defines refuses the whole set, with file:line."""
+    root = full_tree(tmp_path)
+    path = root / DRAFT
+    edit(path, "\ncategories:\n", "\ncategories:\n  chemical:\n    factors:\n      - id: amount\n        label: 数量\n"
+         "        levels:\n          - {level: 1, label: 少量}\n          - {level: 5, label: 大量, when: 'no_such_fact >= 3'}\n")
+    issue = only(refusal(root))
+    assert issue.file == f"rulebooks/{DRAFT}" and "no_such_fact" in issue.message
+    assert issue.line == line_of(path, "no_such_fact")

@@ -9,7 +9,7 @@ from ..errors import InputError, RulebookIssue
 from . import conditions
 from .checks import DERIVED, check_condition, check_contradictions
 from .loaded import LoadedEdition, LoadedViolation
-from .models import BenchmarkEdition, CircumstanceDef, ExemptionEntry, FactDef, Factor, FromLaw
+from .models import GROUPS, BenchmarkEdition, CircumstanceDef, ExemptionEntry, FactDef, Factor, FromLaw, ViolationBenchmark
 
 _REQUIRED = ("formula", "common_factors", "adjustments", "exemptions", "rounding", "thresholds")
 
@@ -60,6 +60,16 @@ def check_edition(
     for fi, factor in enumerate(e.common_factors or []):
         known, fs = known_for(None)
         yield from _check_factor(doc, ("common_factors", fi), factor, known, fs, check_condition)
+    for group, cat in e.categories.items():
+        if parent is not None:
+            yield doc.issue(("categories", group), "下级版本不得新增类别基准（categories），只能收窄上级版本已有的基准")
+            continue
+        known, fs = known_for(None)  # a category's factors read the edition's own facts and the law's standard ones
+        for fi, factor in enumerate(cat.factors):
+            yield from _check_factor(doc, ("categories", group, "factors", fi), factor, known, fs, check_condition)
+        if not any(v.model.group == group and code not in e.violations for code, v in violations.items()):
+            yield doc.issue(("categories", group), f"“{GROUPS[group]}”类的违法行为都有各自的基准，该类别基准不适用于任何违法行为",
+                            severity="warning")
     for code, vb in e.violations.items():
         if code not in violations:
             yield doc.issue(("violations", code), f"未知的违法行为：{code}")
@@ -198,6 +208,21 @@ def _includes(parent_when: str, child_when: str) -> bool:
         flat.extend(part.parts if isinstance(part, conditions.And) else (part,))
     needed = p.parts if isinstance(p, conditions.And) else (p,)
     return all(n in flat or n in parts for n in needed)
+
+
+def apply_categories(le: LoadedEdition, violations: Mapping[str, LoadedViolation]) -> None:
+    """Give each violation type of a category (its catalogue group) that has no entry of its own the
+    category's factors, in the effective edition (an own entry wins whole)."""
+    e = le.effective
+    if not e.categories:
+        return
+    got = dict(e.violations)
+    for code, lv in violations.items():
+        cat = e.categories.get(lv.model.group)
+        if cat is not None and code not in got:
+            note = f"按“{GROUPS[lv.model.group]}”类别的个性裁量基准" + (f"：{cat.note}" if cat.note else "")
+            got[code] = ViolationBenchmark(factors=list(cat.factors), note=note)
+    le.merged = e.model_copy(update={"violations": got})
 
 
 def merge_parent(le: LoadedEdition, editions: Mapping[str, LoadedEdition]) -> None:

@@ -607,6 +607,14 @@ class ViolationBenchmark(Model):
     note: str | None = None
 
 
+class CategoryBenchmark(Model):
+    """个性裁量基准 by category (the benchmark table's sections: 环评、排污许可、大气、水、固废、噪声、土壤、辐射……):
+    the factors every violation type of the catalogue group takes when the edition gives it no entry of its own."""
+
+    factors: list[Factor] = Field(min_length=1)
+    note: str | None = None
+
+
 class Formula(Model):
     """How factor levels place the fine inside the statutory range (二维叠加)."""
 
@@ -688,6 +696,8 @@ class BenchmarkEdition(Model):
     formula: Formula | None = None
     common_factors: list[Factor] | None = None
     violations: dict[Id, ViolationBenchmark] = Field(default_factory=dict)
+    # a group's factors for each type of that group without its own entry in ``violations``
+    categories: dict[Group, CategoryBenchmark] = Field(default_factory=dict)
     adjustments: list[Adjustment] | None = None
     reduction: Reduction | None = None
     exemptions: list[ExemptionEntry] | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import NotFoundError, RulebookError, RulebookIssue
 from . import approval, loading, signing
 from .checks import check_contradictions, check_law, check_violation, resolve_facts
-from .editions import check_edition, merge_parent
+from .editions import apply_categories, check_edition, merge_parent
 from .loaded import LoadedEdition, LoadedViolation, RulebookSet
 from .models import BenchmarkEdition, LawEdition, ReviewerRegistry, Violation
 
@@ -160,6 +160,9 @@ def assemble(
         sha256=h.hexdigest(),
         reviewers=reviewers,
     )
+    for le in editions.values():  # a province's categories first: a prefecture takes them over with its parent
+        if le.model.parent is None:
+            apply_categories(le, violations)
     for le in editions.values():
         merge_parent(le, editions)
     return rs

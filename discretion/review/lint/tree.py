@@ -9,7 +9,7 @@ from typing import Any
 from ...errors import RulebookError
 from ...rulebooks import loading
 from ...rulebooks.checks import resolve_facts
-from ...rulebooks.editions import merge_parent
+from ...rulebooks.editions import apply_categories, merge_parent
 from ...rulebooks.loaded import LoadedEdition, LoadedViolation, RulebookSet
 from ...rulebooks.models import BenchmarkEdition, CircumstanceDef, FactDef, LawEdition, Violation
 from ...rulebooks.tree import yaml_files
@@ -85,6 +85,9 @@ def _tolerant(root: Path) -> Tree:
                 e, doc = got
                 key = f"{e.id}@{e.edition}"
                 editions.setdefault(key, LoadedEdition(model=e, doc=doc, key=key, sha256=doc.sha256))
+    for le in editions.values():  # a province's categories first: a prefecture takes them over with its parent
+        if le.model.parent is None:
+            apply_categories(le, violations)
     for le in editions.values():
         merge_parent(le, editions)
     return Tree(root, law, law_doc, violations, editions, facts, circumstances, docs, refused)
