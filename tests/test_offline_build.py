@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 import re
 import zipfile
 from pathlib import Path
@@ -94,6 +95,16 @@ def test_the_rulebooks_are_the_published_set_compiled_to_json(offline_bundle: Pa
     rs = jsonset.loads((offline_bundle / "rulebooks.json").read_bytes())
     assert rs.sha256 == rulebooks.sha256  # type: ignore[attr-defined]
     assert all(le.model.status == "published" for le in rs.editions.values())
+
+
+def test_the_prepared_set_is_the_set_of_rulebooks_json(offline_bundle: Path) -> None:
+    """rulebooks.pickle, which a terminal starts from, holds exactly the set rulebooks.json loads as (loaded in
+    the bundle's Pyodide at build time), is named in the manifest with its sha256, and carries the bundle's hash."""
+    manifest = json.loads((offline_bundle / "manifest.json").read_bytes())
+    assert manifest["prepared"] == "rulebooks.pickle" and "rulebooks.pickle" in manifest["files"]
+    prepared = pickle.loads((offline_bundle / "rulebooks.pickle").read_bytes())
+    assert prepared == jsonset.loads((offline_bundle / "rulebooks.json").read_bytes())
+    assert prepared.extra["source"] == manifest["bundle_hash"]
 
 
 def test_the_pins_follow_constraints_txt() -> None:
