@@ -7,6 +7,7 @@ import io
 import json
 import pickle
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -105,6 +106,17 @@ def test_the_prepared_set_is_the_set_of_rulebooks_json(offline_bundle: Path) -> 
     prepared = pickle.loads((offline_bundle / "rulebooks.pickle").read_bytes())
     assert prepared == jsonset.loads((offline_bundle / "rulebooks.json").read_bytes())
     assert prepared.extra["source"] == manifest["bundle_hash"]
+
+
+def test_the_prepared_set_is_the_same_bytes_when_made_again(offline_bundle: Path, tmp_path: Path) -> None:
+    """offline/prepare.mjs run again on the bundle's own files (fixed hash seed) writes rulebooks.pickle byte for byte."""
+    manifest = json.loads((offline_bundle / "manifest.json").read_bytes())
+    out = tmp_path / "again.pickle"
+    r = subprocess.run(["node", str(SOURCES / "prepare.mjs"), str(offline_bundle / "pyodide"), str(offline_bundle / "rulebooks.json"),
+                        str(out), str(offline_bundle / manifest["pycache"]), *(str(offline_bundle / w) for w in manifest["wheels"])],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == (offline_bundle / "rulebooks.pickle").read_bytes()
 
 
 def test_the_pins_follow_constraints_txt() -> None:
