@@ -6,8 +6,8 @@
   inputs (the golden cases with a decision date and 300 synthetic cases, every violation type: each
   type's first case prepares what its cases share, as on the service), and again once prepared;
 - the bundle ≤ 30 MB, with its gzip-compressed transfer size;
-- memory: the engine's WebAssembly heap after start and after the cases, and chromium's resident
-  memory (every chromium process: browser, renderer, workers).
+- memory: the engine's WebAssembly heap after start and after the cases, and chromium's proportional
+  resident memory (PSS, every chromium process of this run: browser, renderer, workers, utilities).
 
 Also reported: the first load (online, nothing cached) and where the warm start goes (Pyodide's boot,
 reading and checking the bundle's files, unpacking, imports, the prepared rulebook set).
@@ -82,17 +82,29 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(tmp_path_factory.mktemp("offline-bench") / "bundle", log=lambda _line: None)
 
 
-def _chromium_rss_mb() -> float:
-    """Resident memory of every chromium process (browser, renderers, workers, utilities), in MB."""
-    total = 0
+def _chromium_pss_mb() -> float:
+    """Proportional resident memory (PSS) of this run's chromium (every chromium process descending
+    from this process: browser, renderers, workers, utilities; not another run's), in MB."""
+    parent: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if "chromium" not in (proc / "cmdline").read_text(errors="replace"):
+        if proc.name.isdigit():
+            try:
+                parent[int(proc.name)] = int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in mine} - mine
+        mine |= more
+        grew = bool(more)
+    total = 0
+    for pid in mine - {os.getpid()}:
+        try:
+            if "chromium" not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                continue
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):  # shared pages (chromium's own code) shared out, not counted per process
                     total += int(line.split()[1]) * 1024
         except OSError:
             continue
@@ -165,9 +177,9 @@ def test_offline_warm_start_and_per_case_in_chromium(benchmark: Any, served: str
                 loads.append(ready())
 
             benchmark.pedantic(reload, rounds=RELOADS, iterations=1)
-            rss_started = _chromium_rss_mb()
+            rss_started = _chromium_pss_mb()
             cases = page.evaluate(PER_CASE, lines)
-            rss_after = _chromium_rss_mb()
+            rss_after = _chromium_pss_mb()
             assert errors == [], errors
         finally:
             browser.close()
@@ -182,7 +194,7 @@ def test_offline_warm_start_and_per_case_in_chromium(benchmark: Any, served: str
         "warm_parts_ms": parts, "first_load_ms": first["page_ms"], "first_load_engine_ms": round(first["total_ms"]),
         "cases": len(lines), "per_case_ms": per_case, "per_case_prepared_ms": prepared,
         "wasm_heap_mb_started": round(cases["heapStarted"] / 1e6, 1), "wasm_heap_mb_after_cases": round(cases["heapAfter"] / 1e6, 1),
-        "chromium_rss_mb": round(rss_started), "chromium_rss_mb_after_cases": round(rss_after),
+        "chromium_pss_mb": round(rss_started), "chromium_pss_mb_after_cases": round(rss_after),
         "load_average": os.getloadavg()[0],
         "ratio_warm_to_5s": round(warm_page / 1000 / TARGET_WARM_S, 2), "ratio_case_to_5ms": round(per_case["mean"] / TARGET_CASE_MS, 2),
     }
