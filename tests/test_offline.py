@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,21 @@ def test_the_form_asks_what_the_services_form_asks(terminal: Terminal, app: obje
 
 def rulebooks_codes(terminal: Terminal) -> list[str]:
     return list(terminal.rulebooks.violations)
+
+
+def test_a_terminal_started_from_the_prepared_set_answers_as_one_started_from_json(compiled: bytes, terminal: Terminal) -> None:
+    """Terminal.prepared (the pickle the build makes with prepare) holds the same set and gives the same answers."""
+    from discretion.engine.offline import prepare
+
+    started = Terminal.prepared(prepare(compiled))
+    assert started.rulebooks == terminal.rulebooks and started.bundle_hash == terminal.bundle_hash
+    body = json.dumps({"violation": "water_over_standard", "facts": {"exceedance_ratio": 0.5}, "circumstances": ["confessed"],
+                       "violation_date": "2025-03-01", "decision_date": "2025-09-01"})
+    answer = started.answer(body)
+    assert json.loads(answer)["ok"] is True and answer == terminal.answer(body)
+
+
+def test_the_prepared_set_must_be_a_rulebook_set() -> None:
+    """A pickle of anything but a rulebook set is refused."""
+    with pytest.raises(TypeError):
+        Terminal.prepared(pickle.dumps({"not": "a set"}))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -94,6 +96,27 @@ def test_the_rulebooks_are_the_published_set_compiled_to_json(offline_bundle: Pa
     rs = jsonset.loads((offline_bundle / "rulebooks.json").read_bytes())
     assert rs.sha256 == rulebooks.sha256  # type: ignore[attr-defined]
     assert all(le.model.status == "published" for le in rs.editions.values())
+
+
+def test_the_prepared_set_is_the_set_of_rulebooks_json(offline_bundle: Path) -> None:
+    """rulebooks.pickle, which a terminal starts from, holds exactly the set rulebooks.json loads as (loaded in
+    the bundle's Pyodide at build time), is named in the manifest with its sha256, and carries the bundle's hash."""
+    manifest = json.loads((offline_bundle / "manifest.json").read_bytes())
+    assert manifest["prepared"] == "rulebooks.pickle" and "rulebooks.pickle" in manifest["files"]
+    prepared = pickle.loads((offline_bundle / "rulebooks.pickle").read_bytes())
+    assert prepared == jsonset.loads((offline_bundle / "rulebooks.json").read_bytes())
+    assert prepared.extra["source"] == manifest["bundle_hash"]
+
+
+def test_the_prepared_set_is_the_same_bytes_when_made_again(offline_bundle: Path, tmp_path: Path) -> None:
+    """offline/prepare.mjs run again on the bundle's own files (fixed hash seed) writes rulebooks.pickle byte for byte."""
+    manifest = json.loads((offline_bundle / "manifest.json").read_bytes())
+    out = tmp_path / "again.pickle"
+    r = subprocess.run(["node", str(SOURCES / "prepare.mjs"), str(offline_bundle / "pyodide"), str(offline_bundle / "rulebooks.json"),
+                        str(out), str(offline_bundle / manifest["pycache"]), *(str(offline_bundle / w) for w in manifest["wheels"])],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == (offline_bundle / "rulebooks.pickle").read_bytes()
 
 
 def test_the_pins_follow_constraints_txt() -> None:

@@ -44,6 +44,7 @@ PLATFORM = ("--platform", "pyemscripten_2026_0_wasm32", "--platform", "any", "--
 WEB = ("index.html", "terminal.js", "engine.mjs", "engine-core.mjs", "node-check.mjs", "offline.css")
 STYLES = REPO / "api" / "static" / "app.css"  # the service's look
 RULEBOOKS = "rulebooks.json"
+PREPARED = "rulebooks.pickle"  # the set of rulebooks.json as loaded in the bundle's Pyodide (_prepared)
 PYCACHE = "pycache.zip"  # in wheels/: the __pycache__ of the unpacked wheels (_bytecode)
 TEXT = (".html", ".js", ".mjs", ".css", ".json", ".txt", ".py")
 # an address another machine answers: a scheme and a host that is not this machine's loopback, or a
@@ -100,6 +101,7 @@ def build(out: Path, *, root: Path | None = None, cache: Path | None = None, log
         _pyodide(staging / "pyodide", cache, log)
         wheels = _wheels(staging / "wheels", cache, log)
         _bytecode(staging, wheels, cache, log)
+        _prepared(staging, wheels, cache, log)
         _web(staging)
         built = _finish(staging, bundle_hash, wheels)
         _refuse_remote(staging)
@@ -270,6 +272,29 @@ def _bytecode(dest: Path, wheels: list[str], cache: Path, log: Callable[[str], N
     log(f"Python 字节码：标准库 {stdlib.stat().st_size:,} 字节，wheel 的 {(dest / 'wheels' / PYCACHE).stat().st_size:,} 字节")
 
 
+def _prepared(dest: Path, wheels: list[str], cache: Path, log: Callable[[str], None]) -> None:
+    """``rulebooks.pickle``: the set of ``rulebooks.json`` loaded, validated and cross-checked by the
+    bundle's own Pyodide under Node (offline/prepare.mjs, :func:`discretion.engine.offline.prepare`),
+    pickled. A terminal starts from it (checked against the manifest's sha256 like the wheels) instead
+    of validating the whole JSON at each start. Kept in the cache for the same inputs."""
+    inputs = [(SOURCES / "prepare.mjs").read_bytes(), (dest / RULEBOOKS).read_bytes(), (dest / "wheels" / PYCACHE).read_bytes(),
+              *((dest / "pyodide" / f).read_bytes() for f in PYODIDE_FILES), *((dest / "wheels" / w).read_bytes() for w in wheels)]
+    cached = cache / f"prepared-{sha256(b''.join(sha256(x).encode() for x in inputs))[:16]}.pickle"
+    if not cached.is_file():
+        node = shutil.which("node")
+        if node is None:
+            raise BuildError(message="找不到 node：构建离线包需要 Node.js（用离线包自己的 Pyodide 加载规则集）", field="node")
+        work = cached.with_name(f".{cached.name}-{os.getpid()}")
+        r = subprocess.run([node, str(SOURCES / "prepare.mjs"), str(dest / "pyodide"), str(dest / RULEBOOKS), str(work),
+                            str(dest / "wheels" / PYCACHE), *(str(dest / "wheels" / w) for w in wheels)], capture_output=True, text=True)
+        if r.returncode != 0:
+            work.unlink(missing_ok=True)
+            raise BuildError(message=f"在 Pyodide 中加载规则集失败：{(r.stderr or r.stdout).strip()[-2000:]}", field="node")
+        work.rename(cached)
+    shutil.copyfile(cached, dest / PREPARED)
+    log(f"预加载的规则集：{PREPARED}，{(dest / PREPARED).stat().st_size:,} 字节")
+
+
 def _web(dest: Path) -> None:
     for name in WEB:
         shutil.copyfile(SOURCES / "web" / name, dest / name)
@@ -293,6 +318,7 @@ def _finish(dest: Path, bundle_hash: str, wheels: list[str]) -> Built:
         "version": version,
         "pyodide": lock["packages"]["node_modules/pyodide"]["version"],
         "rulebooks": RULEBOOKS,
+        "prepared": PREPARED,
         "wheels": [f"wheels/{w}" for w in wheels],
         "pycache": f"wheels/{PYCACHE}",
         # the files of the npm package as published (pyodide.sha256), before the build changed them

@@ -11,6 +11,12 @@ The input is read as the service reads it (api/routes/assessments.py ``to_case``
 identity (``case``) and the ``offline`` object are kept with the record, never assessed; a number
 with a fraction arrives as a JSON float and is kept as its decimal text. One difference: the
 terminal has no clock it may trust, so ``decision_date`` must be given (the page fills in the day).
+
+Starting: the bundle's build loads ``rulebooks.json`` here (:func:`prepare`, in the bundle's own
+Pyodide under Node) and ships the loaded set pickled (``rulebooks.pickle``); a terminal starts from
+it (:meth:`Terminal.prepared`) instead of validating and cross-checking the whole JSON again at
+every start. The pickle is checked against the manifest's sha256 before Python reads it, as the
+wheels are, and it carries the set's content address (``bundle_hash``), compared with the manifest's.
 """
 
 from __future__ import annotations
@@ -18,14 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import DiscretionError, InputError
-from ..rulebooks import jsonset
 from ..rulebooks.editions import in_force
-from ..rulebooks.loaded import LoadedEdition
+from ..rulebooks.loaded import LoadedEdition, RulebookSet
 from .assessment import Engine
 from .case import Case
 from .catalog import GROUP_LABELS, circumstance_groups, form_facts, one_question, provision_citations, violations_on
@@ -36,10 +42,25 @@ NOT_ASSESSED = ("case", "offline")  # kept with the record by the service, never
 class Terminal:
     """The engine of one offline bundle."""
 
-    def __init__(self, rulebooks_json: bytes) -> None:
-        self.rulebooks = jsonset.loads(rulebooks_json)
+    def __init__(self, rulebooks_json: bytes | None = None, *, rulebooks: RulebookSet | None = None) -> None:
+        if rulebooks is None:
+            if rulebooks_json is None:
+                raise TypeError("Terminal needs the rulebooks' JSON or a loaded set")
+            from ..rulebooks import jsonset  # not imported by a terminal started from the prepared set
+
+            rulebooks = jsonset.loads(rulebooks_json)
+        self.rulebooks = rulebooks
         self.engine = Engine(self.rulebooks, "reference")
         self.bundle_hash: str = self.rulebooks.extra["source"]
+
+    @classmethod
+    def prepared(cls, pickled: bytes) -> "Terminal":
+        """The terminal of a set :func:`prepare` loaded when the bundle was built (bytes the caller
+        checked against the bundle's manifest: a pickle runs what it names)."""
+        rs = pickle.loads(pickled)
+        if not isinstance(rs, RulebookSet):
+            raise TypeError(f"rulebooks.pickle holds a {type(rs).__name__}, not a RulebookSet")
+        return cls(rulebooks=rs)
 
     # --- assessing ---------------------------------------------------------------------------
 
@@ -111,6 +132,16 @@ class Terminal:
             "groups": [{"group": g, "label": GROUP_LABELS[g], "items": items}
                        for g, items in circumstance_groups(compiled, code, le).items()],
         }
+
+
+def prepare(rulebooks_json: bytes) -> bytes:
+    """The set of ``rulebooks_json`` loaded as :func:`jsonset.loads` loads it (every document validated,
+    the set cross-checked and its hash compared), pickled for :meth:`Terminal.prepared`. Run by the
+    build in the bundle's Pyodide (the same Python, pydantic and library as the terminal's), with a
+    fixed PYTHONHASHSEED so that the same sources give the same bytes."""
+    from ..rulebooks import jsonset
+
+    return pickle.dumps(jsonset.loads(rulebooks_json), protocol=5)
 
 
 def _error(exc: DiscretionError) -> dict[str, Any]:

@@ -21,7 +21,8 @@ self.onmessage = async (event) => {
     const engine = await ready;
     let value;
     if (method === "ready") {
-      value = { bundleHash: engine.bundleHash, times: engine.times, version: engine.manifest.version, pyodide: engine.manifest.pyodide };
+      value = { bundleHash: engine.bundleHash, times: engine.times, version: engine.manifest.version, pyodide: engine.manifest.pyodide,
+                wasmHeapBytes: engine.pyodide._module.HEAP8.length };
     } else if (method === "answer" || method === "violations" || method === "form") {
       const t = performance.now();
       value = { text: engine[method](...args), ms: performance.now() - t };

@@ -378,6 +378,7 @@ call("ready").then((info) => {
   readyText = `计算引擎已就绪，可离线使用（加载 ${(info.times.total_ms / 1000).toFixed(1)} 秒）`;
   document.body.dataset.engine = "ready";
   document.body.dataset.loadMs = String(Math.round(info.times.total_ms));
+  document.body.dataset.readyMs = String(Math.round(performance.now())); // since the page's navigation began
   document.body.dataset.times = JSON.stringify(info.times);
   setStatus("ready", `${readyText} · ${online()}`);
   return listViolations();
