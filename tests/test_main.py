@@ -90,3 +90,13 @@ def test_a_worker_started_after_a_reload_on_broken_files_takes_the_last_good_set
     assert attempt is not None and attempt.rulebook_set == set_hash(good)
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "rulebooks/law/law.yaml:2" in warnings[0].getMessage(), warnings
+
+
+def test_the_service_starts_without_loading_python_docx() -> None:
+    """Importing the app does not import python-docx (a tenth of a second of every start): the first document loads it."""
+    import subprocess
+    import sys
+
+    code = "import sys, api.main; print('docx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.strip() == "False", out.stderr[-2000:]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -39,8 +39,10 @@ from ..entered import UNKNOWN_VALUE, Entered, Lookup, entered
 from ..pages.rendering import ROLE_LABELS, beijing, person
 from ..storage.rows import case_of, decision_out, record_meta, stored_request
 from . import statute
-from .layout import GovDocument
 from .numbers import doc_number
+
+if TYPE_CHECKING:  # python-docx (0.1 s to import) is loaded by the first document, not at the service's start
+    from .layout import GovDocument
 
 KINDS = ("notice", "decision", "reasoning")
 TITLES = {"notice": "行政处罚事先告知书", "decision": "行政处罚决定书", "waiver": "不予行政处罚决定书",
@@ -304,6 +306,8 @@ def notice(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
     imposed, the rights of 陈述、申辩 and, where the hearing threshold is reached, of a hearing."""
     pen = penalty(src, for_decision=False)
     assert pen.fine is not None
+    from .layout import GovDocument
+
     doc = GovDocument(TITLES["notice"], issuer.agency_name)
     _header(doc, src, issuer, "notice", TITLES["notice"])
     _particulars(doc, src, addressed=True)
@@ -338,6 +342,8 @@ def decision(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
     pen = penalty(src, for_decision=True)
     kind = "decision" if pen.fine is not None else "waiver"
     title = TITLES[kind]
+    from .layout import GovDocument
+
     doc = GovDocument(title, issuer.agency_name)
     _header(doc, src, issuer, kind, title)
     _particulars(doc, src, addressed=False)
@@ -387,6 +393,8 @@ def reasoning(src: Source, issuer: Issuer, labels: Labels) -> GovDocument:
     """The 裁量说理 for the case file: the reasoning paragraph as the engine wrote it, the officer's
     decision, and the rulebooks used. An internal document: a personal identity number is masked."""
     r = src.result
+    from .layout import GovDocument
+
     doc = GovDocument(TITLES["reasoning"], issuer.agency_name)
     doc.title(issuer.agency_name or BLANK)
     doc.title(TITLES["reasoning"])
