@@ -166,7 +166,8 @@ def test_lighter_law_applies_the_code(watched: Watched, base_url: str) -> None:
     page.select_option("select[name='fact.eia_document']", "report")
     submit(page)
     assert page.inner_text("[data-testid=outcome]") == "予以处罚"
-    assert page.inner_text("[data-testid=recommended]").strip() == "200,000 元（20 万元）"
+    # 报告书 not refined: the lowest 报告书 level (position 0.0875): 200,000 + 800,000 × 0.0875
+    assert page.inner_text("[data-testid=recommended]").strip() == "270,000 元（27 万元）"
     body = page.inner_text("main")
     assert "200,000 元（20 万元） 至 1,000,000 元（100 万元）" in body
     assert "从旧兼从轻" in body

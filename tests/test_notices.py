@@ -89,3 +89,34 @@ def test_without_an_end_date_the_duration_stays_unknown(any_engine: Engine) -> N
     assert not any(s["rule"] == "dates/duration_days" for s in d["trail"])
     assert "duration" in {x["id"] for x in d["factors_defaulted"]}
     assert "factors_unknown" in {f["id"] for f in d["flags"]}
+
+
+# --- an edition's fact the law's choice narrows but does not decide -----------------------------------
+
+REPORT = {"violation": "eia_unapproved_construction", "violation_date": "2025-05-01", "decision_date": "2025-09-01"}
+
+
+def _eia(engine: Engine, **facts: Any) -> Any:
+    return engine.assess(Case.model_validate({**REPORT, "facts": {"total_investment": 5000000, **facts}}))
+
+
+def test_a_law_choice_left_unrefined_is_graded_at_its_lowest_allowed_level_and_listed(any_engine: Engine) -> None:
+    """环境影响报告书 without the 2023 edition's finer 环评文件类别: the factor takes the lowest 报告书 grade (第3级,
+    never the 报告表 grades the law's choice excludes), says so in a step, and is listed as left unknown with the flag."""
+    a = _eia(any_engine, eia_document="report")
+    d = a.to_dict()
+    entry = next(x for x in d["factors_defaulted"] if x["id"] == "eia_category")
+    assert entry["level"] == 3 and entry["missing"] == ["eia_category"] and "按其中等级最低的“报告书（非生产型）”计" in entry["reason"]
+    assert any(s["rule"] == "from_law/eia_category" and s["data"].get("assumed") for s in d["trail"])
+    assert "factors_unknown" in [f["id"] for f in d["flags"]]
+    refined = _eia(any_engine, eia_document="report", eia_category="report_production")
+    assert "eia_category" not in [x["id"] for x in refined.to_dict()["factors_defaulted"]]
+    assert refined.applied.fine is not None and a.applied.fine is not None
+    assert refined.applied.fine.recommended > a.applied.fine.recommended
+
+
+def test_a_report_form_left_unrefined_is_graded_at_the_lowest_report_form_level(any_engine: Engine) -> None:
+    """环境影响报告表 allows the edition's two 报告表 grades: unrefined it takes 报告表（非生产型）, 第1级, listed as left unknown."""
+    d = _eia(any_engine, eia_document="form").to_dict()
+    entry = next(x for x in d["factors_defaulted"] if x["id"] == "eia_category")
+    assert entry["level"] == 1 and "按其中等级最低的“报告表（非生产型）”计" in entry["reason"]

@@ -386,7 +386,9 @@ def test_lighter_law_result_shows_both_regimes_side_by_side(client: TestClient) 
     assert "200,000 元（20 万元） 至 1,000,000 元（100 万元）" in boxes["code2026"]
     assert "（适用）" in boxes["code2026"] and "（适用）" not in boxes["pre2026"]
     assert re.search(r'class="regime applied" data-regime="code2026"', page)
-    assert re.search(r'data-testid="recommended">200,000 元（20 万元）<', page)
+    # 环境影响报告书 not refined further: graded at the lowest 报告书 level (3 of 5, weight 1 of 4), position
+    # 0.7 × 0.125 = 0.0875: 200,000 + 800,000 × 0.0875 = 270,000
+    assert re.search(r'data-testid="recommended">270,000 元（27 万元）<', page)
 
 
 # --- invalid input re-renders the form ---------------------------------------------------------

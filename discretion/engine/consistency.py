@@ -99,6 +99,50 @@ def _needs(node: conditions.Node) -> set[str]:
     return set.intersection(*sets)
 
 
+# the matcher fact's key listing the edition facts taken at the lowest grade the law's choice allows
+# (read by the factor placement for the factors left unknown; no rule reads it)
+ASSUMED = "_assumed_from_law"
+
+
+class Assumed:
+    """An edition fact's value where the law's choice allows several and none was given: the
+    lowest-graded (the sum of the levels of the edition's factors that read it), first on ties;
+    and each such factor's (id, level, level label) at that value."""
+
+    __slots__ = ("levels", "value")
+
+    def __init__(self, value: str, levels: tuple[tuple[str, int, str], ...]) -> None:
+        self.value = value
+        self.levels = levels
+
+
+def _assumed(readings: tuple[Reading, ...], factors: list[Any]) -> dict[tuple[str, str], Assumed]:
+    """For each reading and law choice allowing several edition values: the value taken when none
+    is given (:class:`Assumed`)."""
+    out: dict[tuple[str, str], Assumed] = {}
+    for r in readings:
+        reading = [f for f in factors if any(lv.when and r.fact in conditions.names(conditions.parse(lv.when)) for lv in f.levels)]
+        if not reading:
+            continue
+        for law_value, allowed in r.allowed.items():
+            if len(allowed) < 2:
+                continue
+            graded = [(v, tuple(_level(f, {r.fact: v}) for f in reading)) for v in allowed]
+            value, levels = min(graded, key=lambda g: sum(level for _, level, _ in g[1]))
+            out[(r.fact, law_value)] = Assumed(value, levels)
+    return out
+
+
+def _level(factor: Any, fact: Mapping[str, Any]) -> tuple[str, int, str]:
+    """A factor's level for ``fact`` as the placement takes it: its highest level that holds, else its default."""
+    held = [lv for lv in factor.levels if lv.when and conditions.to_predicate(conditions.parse(lv.when))(fact)]
+    if held:
+        best = max(held, key=lambda lv: lv.level)
+    else:
+        best = next((lv for lv in factor.levels if not lv.when), min(factor.levels, key=lambda lv: lv.level))
+    return factor.id, best.level, best.label
+
+
 def act_days(case: Case) -> int:
     """The days from the act to its end (to the decision, without an end date), both counted."""
     return ((case.violation_end_date or case.decision_date) - case.violation_date).days + 1
@@ -123,6 +167,7 @@ class Consistency:
         self.law_facts = frozenset(r.law_fact for r in self.readings)  # what a case gives for them to read
         self.edition_cite = (edition_citation(edition),) if edition is not None else ()
         self._steps: dict[tuple[str, str], Step] = {}
+        self.assumed = _assumed(self.readings, vb.factors if vb else [])
         # the duration is derived only where a rule of the violation type reads it (a factor's levels)
         dated = ruleset.facts.get(DATED_FACT)
         self.dated = dated is not None and dated.type == "count" and any(DATED_FACT in conditions.names(r.node) for r in ruleset.rules)
@@ -179,9 +224,35 @@ class Consistency:
                 if got is not None:
                     fact[r.fact] = got
                     read.append(self._read_step(r, law_value))
+                elif (a := self.assumed.get((r.fact, law_value))) is not None:
+                    # the law's choice leaves several of the edition's values: the lowest-graded is taken
+                    # (never a value the law's choice excludes), listed as a factor left unknown
+                    fact[r.fact] = a.value
+                    fact[ASSUMED] = (*fact.get(ASSUMED, ()), r.fact)
+                    read.append(self._assumed_step(r, law_value, a))
             elif own not in r.allowed[law_value]:
                 raise self._reading_error(r, law_value, own)
         return read
+
+    def assumed_reason(self, name: str, law_value: str) -> str:
+        """Why the edition's fact ``name`` took the value it did from the law's choice ``law_value``
+        (for the factors left unknown)."""
+        r = self.by_fact[name]
+        a = self.assumed[(name, law_value)]
+        own = self.facts[name]
+        labels = "”“".join((own.choices or {}).get(v, v) for v in r.allowed[law_value])
+        return (f"{self._value(r.law_fact, law_value)}，本裁量基准细分为“{labels}”，未细分，"
+                f"按其中等级最低的“{(own.choices or {}).get(a.value, a.value)}”计")
+
+    def _assumed_step(self, r: Reading, law_value: str, a: "Assumed") -> Step:
+        """The step of an edition fact taken at the lowest grade the law's choice allows (shared)."""
+        key = (r.fact, "?" + law_value)
+        got = self._steps.get(key)
+        if got is None:
+            text = self.assumed_reason(r.fact, law_value) + "（应当查明后复核）"
+            got = self._steps[key] = Step("factor", text, rule=f"from_law/{r.fact}", basis=self.edition_cite,
+                                          data={"fact": r.fact, "law_fact": r.law_fact, "value": a.value, "assumed": True})
+        return got
 
     def _dated(self, case: Case, fact: dict[str, Any]) -> Step:
         """违法行为持续时间 from the dates (not filled in, the act's end given): set in the matcher

@@ -31,7 +31,7 @@ from ..rulebooks.models import (
 )
 from .amounts import fmt
 from .citation import cite, cite_provision, edition_citation, provision_refs
-from .consistency import Consistency
+from .consistency import ASSUMED, Consistency
 from .inputs import fact_checks
 from .money import Range, fine_range
 from .results import FLAG_LABELS
@@ -417,6 +417,7 @@ class Plan:
         self.factor_reads = factor_reads
         self.read_names = frozenset(n for entry in factor_reads for n in entry[2])
         self._defaulted: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._assumed_entries: dict[tuple[str, str, str], dict[str, Any]] = {}  # (factor, fact, law's choice) → entry
         self._placed: dict[frozenset[str], tuple[Decimal, tuple[Step, ...], frozenset[int]]] = {}
         self._defaults_memo: dict[tuple[frozenset[int], frozenset[str]], Any] = {}
         self.default_weighted = [w for w, _ in defaults]
@@ -457,9 +458,42 @@ class Plan:
         if fact is None:
             return p, steps, []
         unknown = self.read_names.difference(fact)
+        assumed = fact.get(ASSUMED)
         if not unknown:  # every fact a factor reads was given (checked at C speed)
-            return p, steps, []
-        return p, steps, self._defaults(at_level, unknown, fact)
+            return p, steps, self._assumed(assumed, fact) if assumed else []
+        got = self._defaults(at_level, unknown, fact)
+        return p, steps, self._with_assumed(got, assumed, fact) if assumed else got
+
+    def _assumed(self, names: tuple[str, ...], fact: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The factors graded by an edition fact taken at the lowest grade the law's choice allows
+        (``consistency.ASSUMED``): left unknown all the same, at the level that value gives."""
+        consistency = self.unit.consistency
+        out: list[dict[str, Any]] = []
+        for _, info, reads, read_set, _ in self.factor_reads:
+            for name in names:
+                if name not in read_set:
+                    continue
+                law_value = fact[consistency.by_fact[name].law_fact]
+                key = (info.factor.id, name, law_value)
+                entry = self._assumed_entries.get(key)
+                if entry is None:  # one entry per factor and choice, shared (notices memoise by the entries' identity)
+                    a = consistency.assumed[(name, law_value)]
+                    level, level_label = next((lv, lb) for fid, lv, lb in a.levels if fid == info.factor.id)
+                    entry = self._assumed_entries[key] = {
+                        "id": info.factor.id, "label": info.factor.label, "level": level, "level_label": level_label,
+                        "missing": [name], "reason": consistency.assumed_reason(name, law_value) + f"，即第{level}级（{level_label}）",
+                    }
+                out.append(entry)
+                break
+        return out
+
+    def _with_assumed(self, got: list[dict[str, Any]], names: tuple[str, ...], fact: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The factors left at their default and those graded by an assumed value, in the factors' order."""
+        extra = self._assumed(names, fact)
+        if not extra:
+            return got
+        order = {info.factor.id: i for i, info, _, _, _ in self.factor_reads}
+        return sorted([*got, *extra], key=lambda d: order.get(d["id"], len(order)))
 
     def _place(self, fired_levels: frozenset[str]) -> tuple[Decimal, tuple[Step, ...], frozenset[int]]:
         """The position, the factors' and the formula's steps, and the factors at a fired level, for
