@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from ..errors import ContradictionError
 from ..rulebooks import conditions
 from ..rulebooks.checks import CASE_DERIVED, DERIVED
-from ..rulebooks.compiler import RuleSet
+from ..rulebooks.compiler import FactorInfo, RuleSet
 from ..rulebooks.loaded import RulebookSet
 from ..rulebooks.models import BenchmarkEdition, Contradiction, FactDef, FromLaw
 from .case import Case
@@ -116,12 +116,12 @@ class Assumed:
         self.levels = levels
 
 
-def _assumed(readings: tuple[Reading, ...], factors: list[Any]) -> dict[tuple[str, str], Assumed]:
+def _assumed(readings: tuple[Reading, ...], factors: tuple[FactorInfo, ...]) -> dict[tuple[str, str], Assumed]:
     """For each reading and law choice allowing several edition values: the value taken when none
-    is given (:class:`Assumed`)."""
+    is given (:class:`Assumed`); ``factors`` are the edition's 个性因子 for the type."""
     out: dict[tuple[str, str], Assumed] = {}
     for r in readings:
-        reading = [f for f in factors if any(lv.when and r.fact in conditions.names(conditions.parse(lv.when)) for lv in f.levels)]
+        reading = [f for f in factors if any(lv.when and r.fact in conditions.names(conditions.parse(lv.when)) for lv in f.factor.levels)]
         if not reading:
             continue
         for law_value, allowed in r.allowed.items():
@@ -133,14 +133,13 @@ def _assumed(readings: tuple[Reading, ...], factors: list[Any]) -> dict[tuple[st
     return out
 
 
-def _level(factor: Any, fact: Mapping[str, Any]) -> tuple[str, int, str]:
+def _level(info: FactorInfo, fact: Mapping[str, Any]) -> tuple[str, int, str]:
     """A factor's level for ``fact`` as the placement takes it: its highest level that holds, else its default."""
-    held = [lv for lv in factor.levels if lv.when and conditions.to_predicate(conditions.parse(lv.when))(fact)]
-    if held:
-        best = max(held, key=lambda lv: lv.level)
-    else:
-        best = next((lv for lv in factor.levels if not lv.when), min(factor.levels, key=lambda lv: lv.level))
-    return factor.id, best.level, best.label
+    held = [lv for lv in info.factor.levels if lv.when and conditions.to_predicate(conditions.parse(lv.when))(fact)]
+    if not held:
+        return (info.factor.id, *info.default)
+    best = max(held, key=lambda lv: lv.level)
+    return info.factor.id, best.level, best.label
 
 
 def act_days(case: Case) -> int:
@@ -167,7 +166,7 @@ class Consistency:
         self.law_facts = frozenset(r.law_fact for r in self.readings)  # what a case gives for them to read
         self.edition_cite = (edition_citation(edition),) if edition is not None else ()
         self._steps: dict[tuple[str, str], Step] = {}
-        self.assumed = _assumed(self.readings, vb.factors if vb else [])
+        self.assumed = _assumed(self.readings, ruleset.factors)
         # the duration is derived only where a rule of the violation type reads it (a factor's levels)
         dated = ruleset.facts.get(DATED_FACT)
         self.dated = dated is not None and dated.type == "count" and any(DATED_FACT in conditions.names(r.node) for r in ruleset.rules)

@@ -69,61 +69,74 @@ def pure_dumps(obj: Any, default: Callable[[Any], Any] | None = None, option: in
 
 
 def _encode(x: Any, out: Callable[[str], None], default: Callable[[Any], Any] | None, passthrough: bool, depth: int) -> None:
-    """The fast path for what the engine's results are made of (exact ``str``, ``dict``, ``list``,
-    fragments; a container's ``str``, ``None``, ``int`` and ``bool`` members written in the same
-    piece as their key or separator); everything else, subclasses included, goes to
-    :func:`_encode_other`. The bytes are the same either way (tests/test_encoding.py)."""
+    """The fast path for what the engine's results are made of (exact ``str``, ``dict``, ``list``);
+    everything else, subclasses included, goes to :func:`_encode_other`. The bytes are the same
+    either way (tests/test_encoding.py)."""
     t = type(x)
     if t is dict:
-        if depth >= MAX_DEPTH:
-            raise PureEncodeError("Recursion limit reached")
-        if not x:
-            out("{}")
-            return
-        sep = "{"
-        for k, v in x.items():
-            if type(k) is not str and not isinstance(k, str):
-                raise PureEncodeError("Dict key must be str")
-            tv = type(v)
-            if tv is str:
-                out(sep + encode_basestring(k) + ":" + encode_basestring(v))
-            elif v is None:
-                out(sep + encode_basestring(k) + ":null")
-            elif tv is int:
-                if not _INT_MIN <= v <= _INT_MAX:
-                    raise PureEncodeError("Integer exceeds 64-bit range")
-                out(sep + encode_basestring(k) + ":" + int.__repr__(v))
-            elif tv is PureFragment:
-                c = v.contents
-                out(sep + encode_basestring(k) + ":" + (c.decode("utf-8") if isinstance(c, (bytes, bytearray, memoryview)) else c))
-            else:
-                out(sep + encode_basestring(k) + ":")
-                _encode(v, out, default, passthrough, depth + 1)
-            sep = ","
-        out("}")
+        _object(x, out, default, passthrough, depth)
     elif t is str:
         out(encode_basestring(x))
     elif t is list:
-        if depth >= MAX_DEPTH:
-            raise PureEncodeError("Recursion limit reached")
-        if not x:
-            out("[]")
-            return
-        sep = "["
-        for v in x:
-            tv = type(v)
-            if tv is str:
-                out(sep + encode_basestring(v))
-            elif tv is PureFragment:
-                c = v.contents
-                out(sep + (c.decode("utf-8") if isinstance(c, (bytes, bytearray, memoryview)) else c))
-            else:
-                out(sep)
-                _encode(v, out, default, passthrough, depth + 1)
-            sep = ","
-        out("]")
+        _array(x, out, default, passthrough, depth)
     else:
         _encode_other(x, out, default, passthrough, depth)
+
+
+def _text(fragment: PureFragment) -> str:
+    c = fragment.contents
+    return c.decode("utf-8") if isinstance(c, (bytes, bytearray, memoryview)) else c
+
+
+def _object(x: Any, out: Callable[[str], None], default: Callable[[Any], Any] | None, passthrough: bool, depth: int) -> None:
+    """A dict (or subclass): a member that is an exact ``str``, ``None``, ``int`` or fragment is
+    written in the same piece as its key; the others through :func:`_encode`."""
+    if depth >= MAX_DEPTH:
+        raise PureEncodeError("Recursion limit reached")
+    if not x:
+        out("{}")
+        return
+    sep = "{"
+    for k, v in x.items():
+        if not isinstance(k, str):
+            raise PureEncodeError("Dict key must be str")
+        tv = type(v)
+        if tv is str:
+            out(sep + encode_basestring(k) + ":" + encode_basestring(v))
+        elif v is None:
+            out(sep + encode_basestring(k) + ":null")
+        elif tv is int:
+            if not _INT_MIN <= v <= _INT_MAX:
+                raise PureEncodeError("Integer exceeds 64-bit range")
+            out(sep + encode_basestring(k) + ":" + int.__repr__(v))
+        elif tv is PureFragment:
+            out(sep + encode_basestring(k) + ":" + _text(v))
+        else:
+            out(sep + encode_basestring(k) + ":")
+            _encode(v, out, default, passthrough, depth + 1)
+        sep = ","
+    out("}")
+
+
+def _array(x: Any, out: Callable[[str], None], default: Callable[[Any], Any] | None, passthrough: bool, depth: int) -> None:
+    """A list (or subclass) or tuple: an exact ``str`` or fragment member in the same piece as its separator."""
+    if depth >= MAX_DEPTH:
+        raise PureEncodeError("Recursion limit reached")
+    if not x:
+        out("[]")
+        return
+    sep = "["
+    for v in x:
+        tv = type(v)
+        if tv is str:
+            out(sep + encode_basestring(v))
+        elif tv is PureFragment:
+            out(sep + _text(v))
+        else:
+            out(sep)
+            _encode(v, out, default, passthrough, depth + 1)
+        sep = ","
+    out("]")
 
 
 def _encode_other(x: Any, out: Callable[[str], None], default: Callable[[Any], Any] | None, passthrough: bool, depth: int) -> None:
@@ -140,36 +153,11 @@ def _encode_other(x: Any, out: Callable[[str], None], default: Callable[[Any], A
             raise PureEncodeError("Integer exceeds 64-bit range")
         out(int.__repr__(x))
     elif isinstance(x, dict):
-        if depth >= MAX_DEPTH:
-            raise PureEncodeError("Recursion limit reached")
-        if not x:
-            out("{}")
-            return
-        sep = "{"
-        for k, v in x.items():
-            if not isinstance(k, str):
-                raise PureEncodeError("Dict key must be str")
-            out(sep)
-            out(encode_basestring(k))
-            out(":")
-            _encode(v, out, default, passthrough, depth + 1)
-            sep = ","
-        out("}")
+        _object(x, out, default, passthrough, depth)
     elif isinstance(x, list) or type(x) is tuple:
-        if depth >= MAX_DEPTH:
-            raise PureEncodeError("Recursion limit reached")
-        if not x:
-            out("[]")
-            return
-        sep = "["
-        for v in x:
-            out(sep)
-            _encode(v, out, default, passthrough, depth + 1)
-            sep = ","
-        out("]")
+        _array(x, out, default, passthrough, depth)
     elif isinstance(x, PureFragment):
-        c = x.contents
-        out(c.decode("utf-8") if isinstance(c, (bytes, bytearray, memoryview)) else c)
+        out(_text(x))
     elif isinstance(x, float):
         out(_float(x))
     elif isinstance(x, (dt.date, dt.time)):  # datetime is a date
